@@ -1,0 +1,170 @@
+//! Every `extern "C"` entry point of the runtime (the symbols listed in
+//! `blood_abi::RUNTIME_EXPORTS`, plus the fiber API of the concurrency spec §11.3).
+//!
+//! Each function is thin: it converts C arguments into Rust values and calls into the module that
+//! does the work. Contracts are documented per function and match the descriptors in `blood-abi`.
+//! No Rust panic crosses this boundary: every body runs inside [`ffi_guard`], which turns a panic
+//! (a runtime bug) into a message and `abort()`.
+
+use crate::output::{self, Stream};
+use crate::panic::{self as bpanic, ffi_guard};
+use crate::lifecycle;
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle.
+
+/// `void blood_runtime_init(int32_t argc, char **argv)`: records the program arguments and
+/// installs the exit-time stdout flush. Called once, first, by the generated `main`.
+///
+/// # Safety
+/// `argv` must be null or point to `argc` valid NUL-terminated strings that stay alive for the
+/// whole run (the C `main` arguments do).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_runtime_init(argc: i32, argv: *const *const libc::c_char) {
+    ffi_guard("blood_runtime_init", || {
+        // SAFETY: forwarded from the caller's contract.
+        unsafe { lifecycle::init(argc, argv) }
+    })
+}
+
+/// `int32_t blood_runtime_shutdown(void)`: waits for the fibers still running, flushes standard
+/// output and returns 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_runtime_shutdown() -> i32 {
+    ffi_guard("blood_runtime_shutdown", lifecycle::shutdown)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+/// `void blood_print_str(int32_t stream, const uint8_t *ptr, int64_t len)`: writes the bytes.
+///
+/// # Safety
+/// `ptr` must point to `len` readable bytes (it may dangle when `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_print_str(stream: i32, ptr: *const u8, len: i64) {
+    ffi_guard("blood_print_str", || {
+        if len <= 0 || ptr.is_null() {
+            return;
+        }
+        // SAFETY: the caller guarantees `ptr` points to `len` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
+        output::write_bytes(Stream::from_abi(stream), bytes);
+    })
+}
+
+/// `void blood_print_i64(int32_t stream, int64_t v)`: decimal.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_i64(stream: i32, v: i64) {
+    ffi_guard("blood_print_i64", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_u64(int32_t stream, uint64_t v)`: decimal.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_u64(stream: i32, v: u64) {
+    ffi_guard("blood_print_u64", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_i128(int32_t stream, __int128 v)`: decimal. On x86_64 SysV the value
+/// arrives in two GPRs (low half first), which is how both Rust and Cranelift pass `i128`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_i128(stream: i32, v: i128) {
+    ffi_guard("blood_print_i128", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_u128(int32_t stream, unsigned __int128 v)`: decimal.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_u128(stream: i32, v: u128) {
+    ffi_guard("blood_print_u128", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_f64(int32_t stream, double v)`: Rust `{}` formatting (shortest round-trip
+/// digits, no exponent, `3` for 3.0, `NaN`, `inf`, `-inf`, `-0`).
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_f64(stream: i32, v: f64) {
+    ffi_guard("blood_print_f64", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_f32(int32_t stream, float v)`: as `blood_print_f64` with f32 digits.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_f32(stream: i32, v: f32) {
+    ffi_guard("blood_print_f32", || output::write_display(Stream::from_abi(stream), v))
+}
+
+/// `void blood_print_f64_prec(int32_t stream, double v, int32_t decimals)`: fixed notation,
+/// negative `decimals` counts as 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_f64_prec(stream: i32, v: f64, decimals: i32) {
+    ffi_guard("blood_print_f64_prec", || {
+        let text = output::format_f64_prec(v, decimals);
+        output::write_bytes(Stream::from_abi(stream), text.as_bytes())
+    })
+}
+
+/// `void blood_print_f32_prec(int32_t stream, float v, int32_t decimals)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_f32_prec(stream: i32, v: f32, decimals: i32) {
+    ffi_guard("blood_print_f32_prec", || {
+        let text = output::format_f32_prec(v, decimals);
+        output::write_bytes(Stream::from_abi(stream), text.as_bytes())
+    })
+}
+
+/// `void blood_print_bool(int32_t stream, int8_t v)`: `true` for any non-zero byte.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_bool(stream: i32, v: i8) {
+    ffi_guard("blood_print_bool", || {
+        let text: &[u8] = if v != 0 { b"true" } else { b"false" };
+        output::write_bytes(Stream::from_abi(stream), text)
+    })
+}
+
+/// `void blood_print_char(int32_t stream, uint32_t c)`: UTF-8 encoding of the scalar value; an
+/// invalid scalar value prints U+FFFD.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_print_char(stream: i32, c: u32) {
+    ffi_guard("blood_print_char", || {
+        let ch = char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let mut utf8 = [0u8; 4];
+        output::write_bytes(Stream::from_abi(stream), ch.encode_utf8(&mut utf8).as_bytes())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panics.
+
+/// `noreturn void blood_panic(const uint8_t *msg, int64_t len)`: flushes stdout, writes
+/// `panic: <msg>\n` to stderr, exits with status 101.
+///
+/// # Safety
+/// `msg` must point to `len` readable bytes (it may dangle when `len` is 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_panic(msg: *const u8, len: i64) -> ! {
+    ffi_guard("blood_panic", || {
+        let bytes: &[u8] = if len <= 0 || msg.is_null() {
+            &[]
+        } else {
+            // SAFETY: the caller guarantees `msg` points to `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(msg, len as usize) }
+        };
+        bpanic::blood_panic(bytes)
+    })
+}
+
+/// `noreturn void blood_panic_bounds(int64_t index, int64_t len)`: panics with
+/// "index out of bounds: index I but length is N".
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_panic_bounds(index: i64, len: i64) -> ! {
+    ffi_guard("blood_panic_bounds", || bpanic::blood_panic(bpanic::bounds_message(index, len).as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preemption.
+
+/// `void blood_safepoint_slow(void)`: the cold path of a compiler-inserted safepoint, taken when
+/// `blood_preempt_flag` is non-zero. Yields the current fiber if its worker was asked to, else
+/// returns at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_safepoint_slow() {
+    ffi_guard("blood_safepoint_slow", crate::preempt::safepoint_slow)
+}

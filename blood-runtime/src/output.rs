@@ -1,0 +1,179 @@
+//! Program output: the buffered standard output and the unbuffered standard error.
+//!
+//! Design (cf. Go's `runtime/print.go`, but buffered like a C stdio stream):
+//! * Standard output is collected in one process-wide buffer guarded by a `Mutex`. Every
+//!   `blood_print_*` call formats its value into that buffer while holding the lock, so the bytes
+//!   of one call are never interleaved with another thread's. The buffer is written to fd 1 when it
+//!   exceeds [`FLUSH_THRESHOLD`], at shutdown, from an `atexit` hook, before anything is written to
+//!   standard error, and before a panic or stack-overflow exit.
+//! * Standard error is unbuffered: each call flushes stdout first and then `write(2)`s its bytes,
+//!   so the interleaving seen on a terminal follows program order.
+//!
+//! Invariants:
+//! * The stdout lock is never held across a fiber switch (formatting never switches), so a fiber
+//!   cannot block its worker on it for longer than one write.
+//! * Lock order: the stdout lock is a leaf; nothing else is acquired while it is held.
+//! * Output errors (closed pipe, full disk) are ignored, as `print!` in C does; the program goes on.
+//! * A poisoned lock (impossible here since nothing panics while holding it) is recovered from.
+
+use std::fmt::Write as _;
+use std::sync::{Mutex, MutexGuard};
+
+/// Bytes kept in the stdout buffer before it is written out.
+pub const FLUSH_THRESHOLD: usize = 32 * 1024;
+
+/// The file descriptor of standard output.
+const FD_STDOUT: i32 = 1;
+/// The file descriptor of standard error.
+const FD_STDERR: i32 = 2;
+
+static STDOUT_BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// Which stream a `blood_print_*` call writes to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    /// Maps the ABI selector; anything that is not `STDERR` goes to stdout.
+    pub fn from_abi(stream: i32) -> Stream {
+        if stream == blood_abi::STDERR { Stream::Stderr } else { Stream::Stdout }
+    }
+}
+
+fn lock_stdout() -> MutexGuard<'static, Vec<u8>> {
+    STDOUT_BUF.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes all of `bytes` to `fd`, retrying on short writes and `EINTR`; gives up on other errors.
+pub fn write_all_fd(fd: i32, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is a valid, initialised slice for the duration of the call; `write`
+        // only reads `bytes.len()` bytes from it.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        if n == 0 {
+            return;
+        }
+        bytes = &bytes[n as usize..];
+    }
+}
+
+fn flush_locked(buf: &mut Vec<u8>) {
+    if !buf.is_empty() {
+        write_all_fd(FD_STDOUT, buf);
+        buf.clear();
+    }
+}
+
+/// Writes the buffered standard output to fd 1.
+pub fn flush_stdout() {
+    flush_locked(&mut lock_stdout());
+}
+
+/// Appends `bytes` to `stream`.
+pub fn write_bytes(stream: Stream, bytes: &[u8]) {
+    match stream {
+        Stream::Stdout => {
+            let mut buf = lock_stdout();
+            if buf.len() + bytes.len() > FLUSH_THRESHOLD {
+                flush_locked(&mut buf);
+                if bytes.len() > FLUSH_THRESHOLD {
+                    write_all_fd(FD_STDOUT, bytes);
+                    return;
+                }
+            }
+            buf.extend_from_slice(bytes);
+        }
+        Stream::Stderr => {
+            // Hold the stdout lock while writing to stderr so that no other thread's stdout bytes
+            // can be flushed between our flush and our write (keeps program order across streams).
+            let mut buf = lock_stdout();
+            flush_locked(&mut buf);
+            write_all_fd(FD_STDERR, bytes);
+        }
+    }
+}
+
+/// A small stack buffer for formatting one value without allocating.
+pub struct FmtBuf {
+    len: usize,
+    bytes: [u8; 128],
+}
+
+impl FmtBuf {
+    pub fn new() -> FmtBuf {
+        FmtBuf { len: 0, bytes: [0; 128] }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Default for FmtBuf {
+    fn default() -> Self {
+        FmtBuf::new()
+    }
+}
+
+impl std::fmt::Write for FmtBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.bytes.len() {
+            return Err(std::fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Formats `value` with `Display` and writes it to `stream`. Values whose text exceeds the stack
+/// buffer (very long fixed-precision floats) fall back to a heap `String`.
+pub fn write_display(stream: Stream, value: impl std::fmt::Display) {
+    let mut small = FmtBuf::new();
+    if write!(small, "{value}").is_ok() {
+        write_bytes(stream, small.as_bytes());
+    } else {
+        write_bytes(stream, value.to_string().as_bytes());
+    }
+}
+
+/// The text `blood_print_f64` writes: Rust's `{}` (shortest round-trip digits, never an exponent).
+pub fn format_f64(v: f64) -> String {
+    format!("{v}")
+}
+
+/// The text `blood_print_f32` writes.
+pub fn format_f32(v: f32) -> String {
+    format!("{v}")
+}
+
+/// Clamps a `decimals` argument: negative counts as 0; absurd values are capped so a buggy
+/// program cannot ask for gigabytes of zeros.
+pub fn clamp_decimals(decimals: i32) -> usize {
+    decimals.clamp(0, 1024) as usize
+}
+
+/// The text `blood_print_f64_prec` writes: fixed notation with `decimals` digits.
+pub fn format_f64_prec(v: f64, decimals: i32) -> String {
+    format!("{v:.prec$}", prec = clamp_decimals(decimals))
+}
+
+/// The text `blood_print_f32_prec` writes.
+pub fn format_f32_prec(v: f32, decimals: i32) -> String {
+    format!("{v:.prec$}", prec = clamp_decimals(decimals))
+}
+
+/// Test support: takes the current contents of the stdout buffer without writing them.
+#[doc(hidden)]
+pub fn take_stdout_buffer_for_tests() -> Vec<u8> {
+    std::mem::take(&mut *lock_stdout())
+}

@@ -1,0 +1,15 @@
+//! Preemption support for compiler-inserted safepoints.
+//!
+//! The compiler emits, at function entries and loop back-edges, `load.i32 blood_preempt_flag;
+//! brif ≠ 0 → cold`, the cold block calling `blood_safepoint_slow`. The global word is set by the
+//! runtime's monitor when *some* worker's running fiber overran its slice; the slow path decides
+//! for the current worker (yield or return), so a false positive costs one call.
+
+use std::sync::atomic::AtomicU32;
+
+/// The global preemption word read by compiled safepoints (see `blood_abi::PREEMPT_FLAG_SYMBOL`).
+#[unsafe(no_mangle)]
+pub static blood_preempt_flag: AtomicU32 = AtomicU32::new(0);
+
+/// The cold path of a safepoint. Without a scheduler running there is nothing to yield to.
+pub fn safepoint_slow() {}

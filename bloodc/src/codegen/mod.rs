@@ -1,0 +1,1 @@
+//! Blood IR → Cranelift → object file. Placeholder until the codegen lands.

@@ -1,0 +1,1 @@
+//! Typed HIR → Blood IR. Placeholder.

@@ -1,0 +1,236 @@
+//! Blood IR: the typed control-flow-graph form every program is lowered to before codegen.
+//!
+//! Design (after rustc's MIR, much smaller):
+//! * A [`Program`] is a list of [`Function`]s plus the string constants they use.
+//! * A function owns typed [`LocalDecl`]s (parameters first) and [`BasicBlock`]s; `BlockId(0)` is
+//!   the entry. Every block ends in exactly one [`Terminator`].
+//! * Statements assign an [`Rvalue`] to a local. Operands are locals or constants, so every
+//!   intermediate value has a local and a type: codegen never infers anything.
+//! * Calls are rvalues, not terminators: there is no unwinding (a panic ends the process), so a
+//!   call either returns or never does. A call to a function returning `!` is followed by
+//!   [`Terminator::Unreachable`].
+//! * Integer arithmetic wraps; the semantics of every operation is fixed by its operand types
+//!   (signedness chooses `sdiv`/`udiv`, arithmetic/logical shift, signed/unsigned compares).
+//!   Division by zero is checked *explicitly* in the IR (a branch to a block that calls the
+//!   runtime's panic); the `Div`/`Rem` operations themselves assume a non-zero divisor but must
+//!   give `MIN / -1 == MIN` and `MIN % -1 == 0` without trapping.
+//! * Values of type `()` and `!` carry no data; locals of those types exist only to keep
+//!   statements uniform.
+//!
+//! Invariants, checked by [`validate`] between passes in debug builds and tests: operand types
+//! match the operation, block ids and local ids are in range, parameters are the first locals.
+//! [`print`] gives the stable text form used by `--emit=ir` and the snapshot tests.
+
+pub mod build;
+pub mod passes;
+pub mod print;
+pub mod validate;
+
+pub use crate::types::{FloatTy, IntTy, Ty};
+
+/// Index of a function in [`Program::functions`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+
+/// Index of a local in [`Function::locals`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Local(pub u32);
+
+/// Index of a block in [`Function::blocks`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId(pub u32);
+
+/// Index of a string constant in [`Program::strings`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StrId(pub u32);
+
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub functions: Vec<Function>,
+    /// UTF-8 string constants; a `&str` constant refers to one by [`StrId`].
+    pub strings: Vec<String>,
+    /// The user's `main` (the generated C `main` calls it between runtime init and shutdown).
+    pub main: Option<FuncId>,
+}
+
+impl Program {
+    pub fn function(&self, id: FuncId) -> &Function {
+        &self.functions[id.0 as usize]
+    }
+
+    pub fn string(&self, id: StrId) -> &str {
+        &self.strings[id.0 as usize]
+    }
+
+    /// Interns a string constant.
+    pub fn intern_str(&mut self, s: &str) -> StrId {
+        if let Some(i) = self.strings.iter().position(|x| x == s) {
+            return StrId(i as u32);
+        }
+        self.strings.push(s.to_string());
+        StrId(self.strings.len() as u32 - 1)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Human-readable path (`main`, `outer.helper`), used by `--emit=ir` and diagnostics.
+    pub name: String,
+    /// Linker symbol; unique in the program and never clashing with C symbols.
+    pub symbol: String,
+    /// Number of parameters: locals `0..param_count` are the parameters, in order.
+    pub param_count: u32,
+    pub ret: Ty,
+    pub locals: Vec<LocalDecl>,
+    pub blocks: Vec<BasicBlock>,
+    /// Safepoints are not inserted in this function (`#[unchecked(preemption)]`).
+    pub no_preempt: bool,
+}
+
+impl Function {
+    pub fn params(&self) -> impl Iterator<Item = Local> {
+        (0..self.param_count).map(Local)
+    }
+
+    pub fn local(&self, l: Local) -> &LocalDecl {
+        &self.locals[l.0 as usize]
+    }
+
+    pub fn block(&self, b: BlockId) -> &BasicBlock {
+        &self.blocks[b.0 as usize]
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalDecl {
+    pub ty: Ty,
+    /// The source name for user variables, `None` for temporaries.
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BasicBlock {
+    pub stmts: Vec<Stmt>,
+    pub terminator: Terminator,
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `local = rvalue`. The rvalue's type equals the local's type.
+    Assign(Local, Rvalue),
+    /// A preemption check: if the runtime asked the running fiber to yield, yield here.
+    /// Inserted by `passes::insert_safepoints`.
+    Safepoint,
+}
+
+#[derive(Clone, Debug)]
+pub enum Rvalue {
+    Use(Operand),
+    /// Both operands have the same type, except for `Shl`/`Shr` whose right operand may be any
+    /// integer type (the amount is taken modulo the left operand's bit width). Comparisons yield
+    /// `bool`; the others yield the operand type.
+    Binary(BinOp, Operand, Operand),
+    Unary(UnOp, Operand),
+    /// `operand as ty` with the semantics of LANGUAGE.md §3.6.
+    Cast(Operand, Ty),
+    /// A call. Arguments are in parameter order. For runtime calls, `&str` arguments are split
+    /// into (ptr, len) by codegen according to the descriptor's parameter list.
+    Call(Callee, Vec<Operand>),
+    /// An operation codegen expands inline.
+    Intrinsic(Intrinsic, Vec<Operand>),
+}
+
+#[derive(Clone, Debug)]
+pub enum Callee {
+    /// A function of this program.
+    Fn(FuncId),
+    /// A runtime or libc entry point described by `blood-abi`.
+    Runtime(blood_abi::RuntimeFn),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Intrinsic {
+    /// `f64 -> f64` / `f32 -> f32` square root.
+    Sqrt,
+    Floor,
+    Ceil,
+    /// Absolute value of a float.
+    FAbs,
+    /// Bit pattern of an `f64` as `u64`.
+    F64ToBits,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    Local(Local),
+    Const(Const),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Const {
+    /// An integer of type `ty`; `bits` holds the value truncated to the type's width
+    /// (two's complement for negative values).
+    Int { bits: u128, ty: IntTy },
+    /// A float; an `f32` constant holds its exact value widened to f64.
+    Float { value: f64, ty: FloatTy },
+    Bool(bool),
+    Char(char),
+    Unit,
+    /// A `&str` constant.
+    Str(StrId),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinOp {
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// Wrapping negation of an integer, or float negation.
+    Neg,
+    /// Logical not of a `bool`, bitwise not of an integer.
+    Not,
+}
+
+#[derive(Clone, Debug)]
+pub enum Terminator {
+    Goto(BlockId),
+    /// `cond` is a `bool` operand.
+    Branch { cond: Operand, then_bb: BlockId, else_bb: BlockId },
+    /// Returns the operand (of the function's return type; `Const::Unit` for `()`).
+    Return(Operand),
+    /// Control never reaches here (after a call that does not return).
+    Unreachable,
+}
+
+impl Terminator {
+    pub fn successors(&self) -> Vec<BlockId> {
+        match self {
+            Terminator::Goto(b) => vec![*b],
+            Terminator::Branch { then_bb, else_bb, .. } => vec![*then_bb, *else_bb],
+            Terminator::Return(_) | Terminator::Unreachable => vec![],
+        }
+    }
+}

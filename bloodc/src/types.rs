@@ -1,0 +1,153 @@
+//! Semantic types after resolution and inference.
+//!
+//! [`Ty`] is what the typed HIR and Blood IR carry: fully known, no inference variables (those
+//! live only inside `typeck`). Layout questions (bit widths, signedness) are answered here so
+//! every stage agrees.
+
+use std::fmt;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IntTy {
+    I8,
+    I16,
+    I32,
+    I64,
+    I128,
+    Isize,
+    U8,
+    U16,
+    U32,
+    U64,
+    U128,
+    Usize,
+}
+
+impl IntTy {
+    pub const ALL: [IntTy; 12] = [
+        IntTy::I8,
+        IntTy::I16,
+        IntTy::I32,
+        IntTy::I64,
+        IntTy::I128,
+        IntTy::Isize,
+        IntTy::U8,
+        IntTy::U16,
+        IntTy::U32,
+        IntTy::U64,
+        IntTy::U128,
+        IntTy::Usize,
+    ];
+
+    pub fn is_signed(self) -> bool {
+        matches!(self, IntTy::I8 | IntTy::I16 | IntTy::I32 | IntTy::I64 | IntTy::I128 | IntTy::Isize)
+    }
+
+    /// Width in bits (`isize`/`usize` are 64-bit on every supported target).
+    pub fn bits(self) -> u32 {
+        match self {
+            IntTy::I8 | IntTy::U8 => 8,
+            IntTy::I16 | IntTy::U16 => 16,
+            IntTy::I32 | IntTy::U32 => 32,
+            IntTy::I64 | IntTy::U64 | IntTy::Isize | IntTy::Usize => 64,
+            IntTy::I128 | IntTy::U128 => 128,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IntTy::I8 => "i8",
+            IntTy::I16 => "i16",
+            IntTy::I32 => "i32",
+            IntTy::I64 => "i64",
+            IntTy::I128 => "i128",
+            IntTy::Isize => "isize",
+            IntTy::U8 => "u8",
+            IntTy::U16 => "u16",
+            IntTy::U32 => "u32",
+            IntTy::U64 => "u64",
+            IntTy::U128 => "u128",
+            IntTy::Usize => "usize",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<IntTy> {
+        IntTy::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Smallest value as a signed 129-bit quantity (`i128` cannot hold `u128::MAX`, so ranges are
+    /// checked with (negative, magnitude) pairs by [`IntTy::fits`]).
+    pub fn fits(self, negative: bool, magnitude: u128) -> bool {
+        let bits = self.bits();
+        if self.is_signed() {
+            let max_pos: u128 = (1u128 << (bits - 1)) - 1;
+            if negative { magnitude <= max_pos + 1 } else { magnitude <= max_pos }
+        } else if negative {
+            magnitude == 0
+        } else {
+            bits == 128 || magnitude < (1u128 << bits)
+        }
+    }
+
+    /// Truncates a value to this type's width (two's complement).
+    pub fn truncate(self, value: u128) -> u128 {
+        if self.bits() == 128 { value } else { value & ((1u128 << self.bits()) - 1) }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FloatTy {
+    F32,
+    F64,
+}
+
+impl FloatTy {
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatTy::F32 => "f32",
+            FloatTy::F64 => "f64",
+        }
+    }
+}
+
+/// A fully resolved type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Unit,
+    Bool,
+    Char,
+    Int(IntTy),
+    Float(FloatTy),
+    /// `&str`: pointer to UTF-8 bytes plus byte length.
+    Str,
+    /// `!`
+    Never,
+}
+
+impl Ty {
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Ty::Int(_))
+    }
+
+    pub fn is_float(&self) -> bool {
+        matches!(self, Ty::Float(_))
+    }
+
+    /// Types that carry no run-time data.
+    pub fn is_zero_sized(&self) -> bool {
+        matches!(self, Ty::Unit | Ty::Never)
+    }
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Unit => write!(f, "()"),
+            Ty::Bool => write!(f, "bool"),
+            Ty::Char => write!(f, "char"),
+            Ty::Int(i) => write!(f, "{}", i.name()),
+            Ty::Float(x) => write!(f, "{}", x.name()),
+            Ty::Str => write!(f, "&str"),
+            Ty::Never => write!(f, "!"),
+        }
+    }
+}

@@ -6,9 +6,9 @@
 //! No Rust panic crosses this boundary: every body runs inside [`ffi_guard`], which turns a panic
 //! (a runtime bug) into a message and `abort()`.
 
+use crate::lifecycle;
 use crate::output::{self, Stream};
 use crate::panic::{self as bpanic, ffi_guard};
-use crate::lifecycle;
 
 // ---------------------------------------------------------------------------------------------
 // Lifecycle.

@@ -1,0 +1,130 @@
+//! run-pass: every `tests/run-pass/**/*.blood` and `examples/**/*.blood` is compiled to an
+//! executable (in-process, `bloodc::driver::compile`), run, and checked against its header
+//! (LANGUAGE.md §10): stdout lines against the `// EXPECT:` lines, the exit status against
+//! `// EXPECT_EXIT: N|nonzero` (default 0), and each `// EXPECT_STDERR: text` (this project's
+//! extension) as a substring of stderr.
+//!
+//! `// XFAIL: reason` files are run too and reported on their own line; one that passes is a
+//! failure ("XPASS": remove the marker), so a fixed bug cannot hide behind a stale marker.
+
+use blood_tests::{
+    Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, line_diff, parse_directives,
+    run_with_timeout, status_matches, tests_dir, workspace_root,
+};
+use bloodc::driver::{CompileFailure, CompileOptions, Emit, compile};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Generous: every program is meant to finish well within a second.
+const RUN_TIMEOUT: Duration = Duration::from_secs(20);
+
+enum Outcome {
+    Pass,
+    Fail(String),
+}
+
+fn main() {
+    let args = Args::from_env("run_pass");
+    let mut files = blood_files(&tests_dir().join("run-pass"), true);
+    files.extend(blood_files(&workspace_root().join("examples"), true));
+    files.retain(|f| args.selects(f));
+
+    let results = blood_tests::parallel_map(&files, args.threads, |path| check(path));
+
+    let (mut passed, mut failed) = (0, 0);
+    let mut xfails = Vec::new();
+    for (path, (directives, outcome)) in files.iter().zip(results) {
+        let shown = display_path(path);
+        let xfail = directives.as_ref().and_then(|d| d.xfail.clone());
+        match (outcome, xfail) {
+            (Outcome::Pass, None) => passed += 1,
+            (Outcome::Pass, Some(reason)) => {
+                failed += 1;
+                println!("FAIL {shown}: XPASS: marked `XFAIL: {reason}` but passes; remove the marker");
+            }
+            (Outcome::Fail(why), None) => {
+                failed += 1;
+                println!("FAIL {shown}: {why}");
+            }
+            (Outcome::Fail(why), Some(reason)) => {
+                xfails.push(format!("{shown} ({reason}): {}", why.lines().next().unwrap_or("")));
+            }
+        }
+    }
+    for x in &xfails {
+        println!("xfail {x}");
+    }
+    if !xfails.is_empty() {
+        println!("run-pass: {} expected failure(s) (XFAIL)", xfails.len());
+    }
+    finish("run-pass", passed, failed)
+}
+
+fn check(path: &Path) -> (Option<Directives>, Outcome) {
+    let source = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) => return (None, Outcome::Fail(format!("cannot read: {e}"))),
+    };
+    let directives = match parse_directives(&source) {
+        Ok(d) => d,
+        Err(e) => return (None, Outcome::Fail(format!("bad header: {e}"))),
+    };
+    let outcome = match build_and_run(path, &directives) {
+        Ok(()) => Outcome::Pass,
+        Err(why) => Outcome::Fail(why),
+    };
+    (Some(directives), outcome)
+}
+
+fn build_and_run(path: &Path, d: &Directives) -> Result<(), String> {
+    if d.compile_fail.is_some() {
+        return Err("COMPILE_FAIL file in a run-pass directory".to_string());
+    }
+    let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+    let exe: PathBuf = dir.path().join(path.file_stem().unwrap_or_default());
+    let mut options = CompileOptions::new(path);
+    options.emit = Emit::Exe;
+    options.output = Some(exe.clone());
+    match std::panic::catch_unwind(|| compile(&options)) {
+        Ok(Ok(_)) => {}
+        Ok(Err(CompileFailure::Diagnostics(text))) => {
+            return Err(format!("compile error:\n{}", indent(&blood_tests::stable_paths(&text))));
+        }
+        Ok(Err(CompileFailure::Io(text))) => return Err(format!("compile failed (I/O): {text}")),
+        Err(_) => return Err("the compiler panicked".to_string()),
+    }
+    let run = run_with_timeout(&exe, &[], dir.path(), RUN_TIMEOUT).map_err(|e| format!("cannot run: {e}"))?;
+    let mut problems = Vec::new();
+    if run.timed_out {
+        problems.push(format!("timed out after {} s", RUN_TIMEOUT.as_secs()));
+    }
+    let actual: Vec<&str> = run.stdout.lines().collect();
+    if let Some(diff) = line_diff(&d.expect, &actual, 12) {
+        problems.push(diff);
+    }
+    if !status_matches(&run.status, d.expect_exit) {
+        let want = match d.expect_exit {
+            ExpectExit::Code(c) => format!("exit status {c}"),
+            ExpectExit::Nonzero => "a non-zero exit status".to_string(),
+        };
+        problems.push(format!("expected {want}, got {}", describe_status(&run.status)));
+    }
+    for s in &d.expect_stderr {
+        if !run.stderr.contains(s.as_str()) {
+            problems.push(format!("stderr does not contain `{s}`"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    if !run.stderr.is_empty() {
+        let tail: Vec<&str> = run.stderr.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        problems.push(format!("stderr (last lines):\n{}", indent(&tail.join("\n"))));
+    }
+    Err(problems.join("\n  "))
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}

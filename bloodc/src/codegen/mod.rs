@@ -1,1 +1,285 @@
-//! Blood IR → Cranelift → object file. Placeholder until the codegen lands.
+//! Blood IR → Cranelift IR → relocatable object file.
+//!
+//! Codegen reads only the Blood IR ([`crate::ir`]); it never sees the AST or the typed HIR, so
+//! everything it needs (types of locals, which runtime function a call targets) is explicit in
+//! the IR. The structure follows rustc_codegen_cranelift, one lowering concern per module:
+//!
+//! | module | concern |
+//! |---|---|
+//! | `mod.rs` | the public API, target ISA selection, module-level declarations, the per-function loop |
+//! | [`abi`] | Blood types → Cranelift types, signatures of user and runtime functions |
+//! | [`function`] | `FunctionCx`: one Cranelift block per IR block, statements, terminators |
+//! | [`values`] | IR locals → Cranelift `Variable`s (SSA construction by cranelift-frontend), constants |
+//! | [`ops`] | binary and unary operators, intrinsics |
+//! | [`casts`] | `as` casts (LANGUAGE.md §3.6) |
+//! | [`calls`] | calls to user functions, runtime functions and compiler support routines |
+//! | [`strings`] | string constants as read-only data objects |
+//! | [`safepoint`] | the preemption check (DESIGN.md §3) |
+//! | [`entry`] | the generated C `main` |
+//!
+//! Scalars never touch the stack: every IR local is one or two Cranelift `Variable`s and
+//! cranelift-frontend builds SSA form, so the register allocator sees plain values. This keeps
+//! generated code close to what an optimising C compiler produces for integer code.
+
+mod abi;
+mod calls;
+mod casts;
+mod entry;
+mod function;
+mod ops;
+mod safepoint;
+mod strings;
+mod values;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use cranelift_codegen::ir::{Type, UserFuncName};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, print_errors};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{DataId, FuncId, Linkage, Module, ModuleError, default_libcall_names};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use target_lexicon::Triple;
+
+use crate::driver::OptLevel;
+use crate::ir;
+
+/// What to compile for and what to produce besides the object file.
+#[derive(Clone, Debug)]
+pub struct CodegenOptions {
+    /// Target triple (`Triple::host()` for the machine we run on).
+    pub triple: Triple,
+    /// `O0` → Cranelift `opt_level=none`, `O2` → `opt_level=speed`.
+    pub opt_level: OptLevel,
+    /// Also return the CLIF text of every function (before optimisation).
+    pub want_clif: bool,
+    /// Also return the machine-code listing of every function.
+    pub want_asm: bool,
+}
+
+impl CodegenOptions {
+    /// Options for the host at `O2`, without text outputs.
+    pub fn host(opt_level: OptLevel) -> CodegenOptions {
+        CodegenOptions { triple: Triple::host(), opt_level, want_clif: false, want_asm: false }
+    }
+}
+
+/// The result of [`compile_program`].
+#[derive(Clone, Debug, Default)]
+pub struct CodegenOutput {
+    /// The relocatable object file (ELF on Linux).
+    pub object: Vec<u8>,
+    /// CLIF of every function, in program order, each preceded by a `; fn <ir name>` line.
+    pub clif: Option<String>,
+    /// Cranelift's listing of the compiled machine code of every function, same layout.
+    pub asm: Option<String>,
+}
+
+/// Why code generation failed. Every variant except `UnsupportedTarget` is an internal error of
+/// the compiler (the IR given to codegen is validated), reported as such by the driver.
+#[derive(Debug)]
+pub enum CodegenError {
+    /// Cranelift has no backend for the requested target or rejected its settings.
+    UnsupportedTarget(String),
+    /// The IR uses something codegen does not implement.
+    Unsupported(String),
+    /// The IR violates an invariant codegen relies on (a type mismatch, a bad id).
+    InvalidIr(String),
+    /// Cranelift's verifier rejected a generated function (a codegen bug).
+    Verifier { function: String, message: String },
+    /// Declaring, compiling or emitting failed in Cranelift or the object writer.
+    Module(String),
+}
+
+impl fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodegenError::UnsupportedTarget(m) => write!(f, "unsupported target: {m}"),
+            CodegenError::Unsupported(m) => write!(f, "codegen does not support {m}"),
+            CodegenError::InvalidIr(m) => write!(f, "invalid IR given to codegen: {m}"),
+            CodegenError::Verifier { function, message } => {
+                write!(f, "Cranelift verifier rejected `{function}`:\n{message}")
+            }
+            CodegenError::Module(m) => write!(f, "code generation failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+pub(crate) type CgResult<T> = Result<T, CodegenError>;
+
+/// Compiles a whole program to one object file.
+///
+/// Every IR function becomes a local symbol named [`ir::Function::symbol`]; if the program has a
+/// `main`, a C `int main(int argc, char **argv)` is exported that starts the runtime, runs it and
+/// shuts the runtime down (see [`entry`]).
+pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Result<CodegenOutput, CodegenError> {
+    let isa = make_isa(options)?;
+    let builder = ObjectBuilder::new(isa, "blood", default_libcall_names())
+        .map_err(|e| CodegenError::UnsupportedTarget(e.to_string()))?;
+    let mut mcx = ModuleCx::new(ObjectModule::new(builder));
+
+    mcx.declare_functions(program)?;
+    mcx.strings = strings::define_strings(&mut mcx.module, program)?;
+
+    let mut out = CodegenOutput {
+        object: Vec::new(),
+        clif: options.want_clif.then(String::new),
+        asm: options.want_asm.then(String::new),
+    };
+    let mut ctx = mcx.module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    for (index, func) in program.functions.iter().enumerate() {
+        function::lower_function(&mut mcx, program, index, &mut ctx, &mut fctx)?;
+        mcx.define(&func.name, mcx.functions[index], &mut ctx, &mut out)?;
+    }
+    if let Some(main) = program.main {
+        let id = entry::lower_entry(&mut mcx, program, main, &mut ctx, &mut fctx)?;
+        mcx.define(blood_abi::ENTRY_MAIN.name, id, &mut ctx, &mut out)?;
+    }
+
+    let product = mcx.module.finish();
+    out.object = product.emit().map_err(|e| CodegenError::Module(format!("writing the object file: {e}")))?;
+    Ok(out)
+}
+
+/// Builds the Cranelift ISA for the target. For the host, the CPU's features are detected (like
+/// `-C target-cpu=native`): generated executables run where they are built, and SSE4.1/AVX give
+/// inline `floor`/`ceil` and better code. Foreign triples get the baseline feature set.
+fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let opt = match options.opt_level {
+        OptLevel::O0 => "none",
+        OptLevel::O2 => "speed",
+    };
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags.set(name, value).map_err(|e| CodegenError::UnsupportedTarget(format!("setting {name}={value}: {e}")))
+    };
+    set(&mut flags, "opt_level", opt)?;
+    // `cc` links position-independent executables by default; PIC objects link either way.
+    set(&mut flags, "is_pic", "true")?;
+    // Each function is verified before compilation (see `ModuleCx::define`).
+    set(&mut flags, "enable_verifier", "true")?;
+
+    let isa_builder = if options.triple == Triple::host() {
+        cranelift_native::builder_with_options(true).map_err(|e| CodegenError::UnsupportedTarget(e.to_string()))?
+    } else {
+        cranelift_codegen::isa::lookup(options.triple.clone())
+            .map_err(|e| CodegenError::UnsupportedTarget(format!("{}: {e}", options.triple)))?
+    };
+    isa_builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| CodegenError::UnsupportedTarget(format!("{}: {e}", options.triple)))
+}
+
+/// Module-wide state shared by the lowering of every function.
+pub(crate) struct ModuleCx {
+    pub(crate) module: ObjectModule,
+    /// Cranelift id of each IR function, indexed like `Program::functions`.
+    pub(crate) functions: Vec<FuncId>,
+    /// Data object of each string constant, indexed like `Program::strings`.
+    pub(crate) strings: Vec<DataId>,
+    /// Imported runtime / libc / support-library functions, by symbol.
+    imports: HashMap<&'static str, FuncId>,
+    /// The imported preemption flag, declared on first use.
+    preempt_flag: Option<DataId>,
+    pub(crate) pointer_type: Type,
+    pub(crate) call_conv: CallConv,
+}
+
+impl ModuleCx {
+    fn new(module: ObjectModule) -> ModuleCx {
+        let pointer_type = module.target_config().pointer_type();
+        let call_conv = module.target_config().default_call_conv;
+        ModuleCx {
+            module,
+            functions: Vec::new(),
+            strings: Vec::new(),
+            imports: HashMap::new(),
+            preempt_flag: None,
+            pointer_type,
+            call_conv,
+        }
+    }
+
+    fn declare_functions(&mut self, program: &ir::Program) -> CgResult<()> {
+        for func in &program.functions {
+            if func.symbol == blood_abi::ENTRY_MAIN.name {
+                return Err(CodegenError::InvalidIr(format!(
+                    "function `{}` uses the symbol `{}` reserved for the C entry point",
+                    func.name, func.symbol
+                )));
+            }
+            let sig = abi::user_signature(func, self.pointer_type, self.call_conv)?;
+            let id = self.module.declare_function(&func.symbol, Linkage::Local, &sig).map_err(module_error)?;
+            self.functions.push(id);
+        }
+        Ok(())
+    }
+
+    /// Declares (once) an imported runtime, libc or support-library function.
+    pub(crate) fn import(&mut self, rf: &blood_abi::RuntimeFn) -> CgResult<FuncId> {
+        if let Some(&id) = self.imports.get(rf.name) {
+            return Ok(id);
+        }
+        let sig = abi::runtime_signature(rf, self.pointer_type, self.call_conv);
+        let id = self.module.declare_function(rf.name, Linkage::Import, &sig).map_err(module_error)?;
+        self.imports.insert(rf.name, id);
+        Ok(id)
+    }
+
+    /// Declares (once) the runtime's global preemption flag.
+    pub(crate) fn preempt_flag(&mut self) -> CgResult<DataId> {
+        if let Some(id) = self.preempt_flag {
+            return Ok(id);
+        }
+        let id = self
+            .module
+            .declare_data(blood_abi::PREEMPT_FLAG_SYMBOL, Linkage::Import, true, false)
+            .map_err(module_error)?;
+        self.preempt_flag = Some(id);
+        Ok(id)
+    }
+
+    /// Compiles the function in `ctx` into the module, collecting the text outputs.
+    fn define(&mut self, name: &str, id: FuncId, ctx: &mut Context, out: &mut CodegenOutput) -> CgResult<()> {
+        if let Some(clif) = &mut out.clif {
+            clif.push_str(&format!("; fn {name}\n{}\n", ctx.func.display()));
+        }
+        ctx.set_disasm(out.asm.is_some());
+        if let Err(err) = self.module.define_function(id, ctx) {
+            let err = match err {
+                ModuleError::Compilation(cranelift_codegen::CodegenError::Verifier(errors)) => {
+                    CodegenError::Verifier {
+                        function: name.to_string(),
+                        message: print_errors::pretty_verifier_error(&ctx.func, None, errors),
+                    }
+                }
+                other => CodegenError::Module(format!("compiling `{name}`: {other}")),
+            };
+            self.module.clear_context(ctx);
+            return Err(err);
+        }
+        if let Some(asm) = &mut out.asm {
+            let listing = ctx.compiled_code().and_then(|c| c.vcode.as_deref()).unwrap_or("");
+            asm.push_str(&format!("; fn {name}\n{listing}\n"));
+        }
+        self.module.clear_context(ctx);
+        Ok(())
+    }
+}
+
+/// A readable name for a function in CLIF text: its linker symbol.
+pub(crate) fn clif_name(symbol: &str) -> UserFuncName {
+    UserFuncName::testcase(symbol)
+}
+
+pub(crate) fn module_error(e: ModuleError) -> CodegenError {
+    CodegenError::Module(e.to_string())
+}
+
+#[cfg(test)]
+mod tests;

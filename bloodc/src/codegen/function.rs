@@ -1,0 +1,214 @@
+//! `FunctionCx`: the lowering of one IR function into one Cranelift function.
+//!
+//! Layout of the generated function:
+//! * a Cranelift entry block, with the ABI parameters, that defines the parameter variables,
+//!   computes function-wide values (the preemption flag's address) and jumps to IR block 0 —
+//!   separate because IR block 0 may be a loop header, and a Cranelift entry block cannot have
+//!   predecessors;
+//! * one Cranelift block per IR block, all created up front so forward branches have targets;
+//! * extra blocks created while lowering (safepoint slow paths, code after a call that never
+//!   returns).
+//!
+//! Blocks are sealed all at once at the end (`seal_all_blocks`), which lets SSA construction see
+//! every predecessor before placing block parameters; each function is verified by Cranelift
+//! when the module compiles it.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::{Block, FuncRef, Function, GlobalValue, InstBuilder, TrapCode, Value};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataId, FuncId, Module};
+
+use super::abi::{self, Shape};
+use super::values::{self, CValue, LocalRepr};
+use super::{CgResult, CodegenError, ModuleCx, clif_name};
+use crate::ir::{self, BlockId, Rvalue, Stmt, Terminator};
+use crate::types::Ty;
+
+/// Trap code of `unreachable` code paths (after calls that never return). Reaching one is a
+/// compiler bug; the trap makes it loud instead of undefined.
+pub(crate) const UNREACHABLE_TRAP: TrapCode = TrapCode::unwrap_user(1);
+
+/// State of the lowering of one function.
+pub(crate) struct FunctionCx<'m, 'f> {
+    pub(crate) mcx: &'m mut ModuleCx,
+    pub(crate) program: &'m ir::Program,
+    pub(crate) func: &'m ir::Function,
+    pub(crate) bcx: FunctionBuilder<'f>,
+    /// The Cranelift block of each IR block.
+    blocks: Vec<Block>,
+    pub(crate) locals: Vec<LocalRepr>,
+    /// Module functions already imported into this function.
+    func_refs: HashMap<FuncId, FuncRef>,
+    /// Module data objects already imported into this function.
+    data_refs: HashMap<DataId, GlobalValue>,
+    /// Address of the preemption flag, computed once in the entry block (a value defined there
+    /// dominates every block, so it serves as the function-wide variable the safepoints read).
+    pub(crate) preempt_flag_addr: Option<Value>,
+}
+
+/// Lowers `program.functions[index]` into `ctx.func`.
+pub(crate) fn lower_function(
+    mcx: &mut ModuleCx,
+    program: &ir::Program,
+    index: usize,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+) -> CgResult<()> {
+    let func = &program.functions[index];
+    if func.blocks.is_empty() {
+        return Err(CodegenError::InvalidIr(format!("function `{}` has no blocks", func.name)));
+    }
+    let sig = abi::user_signature(func, mcx.pointer_type, mcx.call_conv)?;
+    ctx.func = Function::with_name_signature(clif_name(&func.symbol), sig);
+    let frontend_config = mcx.module.target_config();
+
+    let mut bcx = FunctionBuilder::new(&mut ctx.func, fctx);
+    let entry = bcx.create_block();
+    bcx.append_block_params_for_function_params(entry);
+    let blocks: Vec<Block> = func.blocks.iter().map(|_| bcx.create_block()).collect();
+    let locals = values::declare_locals(&mut bcx, func, mcx.pointer_type)?;
+
+    let mut fx = FunctionCx {
+        mcx,
+        program,
+        func,
+        bcx,
+        blocks,
+        locals,
+        func_refs: HashMap::new(),
+        data_refs: HashMap::new(),
+        preempt_flag_addr: None,
+    };
+    fx.lower_entry_block(entry)?;
+    for (i, block) in func.blocks.iter().enumerate() {
+        fx.bcx.switch_to_block(fx.blocks[i]);
+        for stmt in &block.stmts {
+            fx.lower_stmt(stmt)?;
+        }
+        fx.lower_terminator(&block.terminator)?;
+    }
+    fx.bcx.seal_all_blocks();
+    fx.bcx.finalize(frontend_config);
+    Ok(())
+}
+
+impl<'m> FunctionCx<'m, '_> {
+    /// Defines the parameter variables from the ABI parameters, prepares function-wide values and
+    /// jumps to IR block 0.
+    fn lower_entry_block(&mut self, entry: Block) -> CgResult<()> {
+        self.bcx.switch_to_block(entry);
+        let params: Vec<Value> = self.bcx.block_params(entry).to_vec();
+        let mut next = 0;
+        for p in self.func.params() {
+            let shape = Shape::of(&self.func.local(p).ty, self.mcx.pointer_type)?;
+            let count = match shape {
+                Shape::Zst => 0,
+                Shape::Scalar(_) => 1,
+                Shape::Pair(..) => 2,
+            };
+            let value = CValue::from_values(shape, &params[next..next + count])?;
+            next += count;
+            self.write_local(p, value)?;
+        }
+        let has_safepoint = self.func.blocks.iter().any(|b| b.stmts.iter().any(|s| matches!(s, Stmt::Safepoint)));
+        if has_safepoint {
+            self.init_safepoints()?;
+        }
+        let first = self.blocks[0];
+        self.bcx.ins().jump(first, &[]);
+        Ok(())
+    }
+
+    fn lower_stmt(&mut self, stmt: &Stmt) -> CgResult<()> {
+        match stmt {
+            Stmt::Safepoint => self.lower_safepoint(),
+            Stmt::Assign(local, rvalue) => {
+                let ty = self.local_ty(*local)?.clone();
+                let value = self.lower_rvalue(rvalue, &ty)?;
+                self.write_local(*local, value)
+            }
+        }
+    }
+
+    /// Lowers an rvalue whose result has type `dest_ty`.
+    fn lower_rvalue(&mut self, rvalue: &Rvalue, dest_ty: &Ty) -> CgResult<CValue> {
+        match rvalue {
+            Rvalue::Use(op) => self.operand(op),
+            Rvalue::Binary(op, lhs, rhs) => self.lower_binary(*op, lhs, rhs),
+            Rvalue::Unary(op, operand) => self.lower_unary(*op, operand),
+            Rvalue::Cast(operand, to) => self.lower_cast(operand, to),
+            Rvalue::Call(callee, args) => self.lower_call(callee, args, dest_ty),
+            Rvalue::Intrinsic(intrinsic, args) => self.lower_intrinsic(*intrinsic, args),
+        }
+    }
+
+    fn lower_terminator(&mut self, term: &Terminator) -> CgResult<()> {
+        match term {
+            Terminator::Goto(target) => {
+                let block = self.block(*target)?;
+                self.bcx.ins().jump(block, &[]);
+            }
+            Terminator::Branch { cond, then_bb, else_bb } => {
+                let then_block = self.block(*then_bb)?;
+                let else_block = self.block(*else_bb)?;
+                if then_block == else_block {
+                    // Evaluate nothing: operands have no side effects.
+                    self.bcx.ins().jump(then_block, &[]);
+                } else {
+                    let c = self.scalar(cond)?;
+                    self.bcx.ins().brif(c, then_block, &[], else_block, &[]);
+                }
+            }
+            Terminator::Return(op) => {
+                if self.func.ret == Ty::Never {
+                    self.bcx.ins().trap(UNREACHABLE_TRAP);
+                } else {
+                    let mut vals = Vec::with_capacity(2);
+                    self.operand(op)?.push_to(&mut vals);
+                    self.bcx.ins().return_(&vals);
+                }
+            }
+            Terminator::Unreachable => {
+                self.bcx.ins().trap(UNREACHABLE_TRAP);
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&self, id: BlockId) -> CgResult<Block> {
+        self.blocks
+            .get(id.0 as usize)
+            .copied()
+            .ok_or_else(|| CodegenError::InvalidIr(format!("block bb{} out of range in `{}`", id.0, self.func.name)))
+    }
+
+    /// Ends the current block with a trap and continues in a fresh block that has no
+    /// predecessors (used after calls that never return; Cranelift drops it as unreachable).
+    pub(crate) fn trap_and_continue(&mut self) {
+        self.bcx.ins().trap(UNREACHABLE_TRAP);
+        let dead = self.bcx.create_block();
+        self.bcx.switch_to_block(dead);
+    }
+
+    /// Imports a module function into this function (once).
+    pub(crate) fn func_ref(&mut self, id: FuncId) -> FuncRef {
+        if let Some(&r) = self.func_refs.get(&id) {
+            return r;
+        }
+        let r = self.mcx.module.declare_func_in_func(id, self.bcx.func);
+        self.func_refs.insert(id, r);
+        r
+    }
+
+    /// Imports a module data object into this function (once).
+    pub(crate) fn data_ref(&mut self, id: DataId) -> GlobalValue {
+        if let Some(&gv) = self.data_refs.get(&id) {
+            return gv;
+        }
+        let gv = self.mcx.module.declare_data_in_func(id, self.bcx.func);
+        self.data_refs.insert(id, gv);
+        gv
+    }
+}

@@ -1,0 +1,474 @@
+//! The lexer: source text → [`Token`]s plus diagnostics (LANGUAGE.md §1.1–§1.4).
+//!
+//! Invariants:
+//! * it never fails and always ends with exactly one [`TokenKind::Eof`];
+//! * every loop iteration consumes at least one byte, and every span lies on `char`
+//!   boundaries (multi-byte characters are consumed whole);
+//! * problems the parser cannot describe better (a too-large integer, a bad escape, `''`,
+//!   an incomplete exponent) are reported here and the token still gets a usable value, so the
+//!   parser does not add a second error; characters the language does not know become
+//!   [`TokenKind::Error`] tokens and the parser reports "expected …, found error".
+//!
+//! Whitespace and comments are dropped; the only layout kept is whether a line break precedes a
+//! token ([`Token::line_start`]), which drives optional semicolons (§1.5).
+
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::IntSuffix;
+use crate::syntax::token::{Keyword, PUNCTS_LONGEST_FIRST, Token, TokenKind, float_suffix, int_suffix};
+
+/// Splits `text` into tokens. The result always ends with an `Eof` token.
+pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let mut lexer = Lexer { file, text, bytes: text.as_bytes(), pos: 0, tokens: Vec::new(), diags: Vec::new() };
+    lexer.run();
+    (lexer.tokens, lexer.diags)
+}
+
+struct Lexer<'src> {
+    file: FileId,
+    text: &'src str,
+    bytes: &'src [u8],
+    pos: usize,
+    tokens: Vec<Token>,
+    diags: Vec<Diagnostic>,
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_ident_continue(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl<'src> Lexer<'src> {
+    fn span(&self, lo: usize, hi: usize) -> Span {
+        Span::new(self.file, lo as u32, hi as u32)
+    }
+
+    fn byte_at(&self, i: usize) -> Option<u8> {
+        self.bytes.get(i).copied()
+    }
+
+    fn char_at(&self, i: usize) -> Option<char> {
+        self.text.get(i..).and_then(|s| s.chars().next())
+    }
+
+    fn error(&mut self, message: impl Into<String>, lo: usize, hi: usize) {
+        self.diags.push(Diagnostic::error(message, self.span(lo, hi)));
+    }
+
+    fn run(&mut self) {
+        let mut line_start = true;
+        loop {
+            if self.skip_trivia(&mut line_start) {
+                line_start = true;
+            }
+            let start = self.pos;
+            let Some(b) = self.byte_at(start) else {
+                self.tokens.push(Token { kind: TokenKind::Eof, span: self.span(start, start), line_start });
+                return;
+            };
+            let kind = self.lex_token(b);
+            debug_assert!(self.pos > start);
+            self.tokens.push(Token { kind, span: self.span(start, self.pos), line_start });
+            line_start = false;
+        }
+    }
+
+    /// Skips whitespace and comments; returns whether a line break was seen. An unclosed block
+    /// comment is pushed as an error token.
+    fn skip_trivia(&mut self, line_start: &mut bool) -> bool {
+        let mut newline = false;
+        loop {
+            match self.byte_at(self.pos) {
+                Some(b'\n') => {
+                    newline = true;
+                    self.pos += 1;
+                }
+                Some(b' ' | b'\t' | b'\r') => self.pos += 1,
+                Some(b'/') if self.byte_at(self.pos + 1) == Some(b'/') => {
+                    while let Some(b) = self.byte_at(self.pos) {
+                        if b == b'\n' {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+                Some(b'/') if self.byte_at(self.pos + 1) == Some(b'*') => {
+                    let start = self.pos;
+                    self.pos += 2;
+                    let mut depth = 1usize;
+                    while depth > 0 {
+                        match self.byte_at(self.pos) {
+                            None => break,
+                            Some(b'/') if self.byte_at(self.pos + 1) == Some(b'*') => {
+                                depth += 1;
+                                self.pos += 2;
+                            }
+                            Some(b'*') if self.byte_at(self.pos + 1) == Some(b'/') => {
+                                depth -= 1;
+                                self.pos += 2;
+                            }
+                            Some(b) => {
+                                if b == b'\n' {
+                                    newline = true;
+                                }
+                                self.pos += 1;
+                            }
+                        }
+                    }
+                    if depth > 0 {
+                        let kind = TokenKind::Error(Some("unclosed block comment"));
+                        let line = *line_start || newline;
+                        self.tokens.push(Token { kind, span: self.span(start, start + 2), line_start: line });
+                        *line_start = false;
+                        newline = false;
+                    }
+                }
+                _ => return newline,
+            }
+        }
+    }
+
+    fn lex_token(&mut self, b: u8) -> TokenKind {
+        let start = self.pos;
+        match b {
+            b'r' if self.byte_at(start + 1) == Some(b'#') && self.byte_at(start + 2).is_some_and(is_ident_start) => {
+                self.pos += 2;
+                let word_start = self.pos;
+                self.eat_while(is_ident_continue);
+                TokenKind::Ident(self.text[word_start..self.pos].to_string())
+            }
+            b'r' if matches!(self.byte_at(start + 1), Some(b'"' | b'#')) && self.raw_string_ahead(start + 1) => {
+                self.pos += 1;
+                self.lex_raw_string()
+            }
+            b'b' if self.byte_at(start + 1) == Some(b'"') => {
+                self.pos += 2;
+                let (_, bytes) = self.lex_quoted(true);
+                TokenKind::ByteStr(bytes)
+            }
+            b'b' if self.byte_at(start + 1) == Some(b'\'') => {
+                self.pos += 1;
+                match self.lex_char_or_lifetime() {
+                    TokenKind::Char(c) if (c as u32) < 256 => TokenKind::Int(Some(c as u128), Some(IntSuffix::U8)),
+                    TokenKind::Char(_) => {
+                        self.error("non-ASCII character in byte literal", start, self.pos);
+                        TokenKind::Int(Some(0), Some(IntSuffix::U8))
+                    }
+                    other => other,
+                }
+            }
+            _ if is_ident_start(b) => {
+                self.eat_while(is_ident_continue);
+                let word = &self.text[start..self.pos];
+                match Keyword::from_word(word) {
+                    Some(kw) => TokenKind::Keyword(kw),
+                    None => TokenKind::Ident(word.to_string()),
+                }
+            }
+            b'0'..=b'9' => self.lex_number(),
+            b'\'' => self.lex_char_or_lifetime(),
+            b'"' => {
+                self.pos += 1;
+                let (text, _) = self.lex_quoted(false);
+                TokenKind::Str(text)
+            }
+            _ => {
+                for p in PUNCTS_LONGEST_FIRST {
+                    if self.text[start..].starts_with(p.as_str()) {
+                        self.pos += p.as_str().len();
+                        return TokenKind::Punct(*p);
+                    }
+                }
+                let len = self.char_at(start).map_or(1, char::len_utf8);
+                self.pos += len;
+                TokenKind::Error(None)
+            }
+        }
+    }
+
+    fn eat_while(&mut self, pred: impl Fn(u8) -> bool) {
+        while self.byte_at(self.pos).is_some_and(&pred) {
+            self.pos += 1;
+        }
+    }
+
+    /// After `r` at `i`: `#`* followed by `"`.
+    fn raw_string_ahead(&self, mut i: usize) -> bool {
+        while self.byte_at(i) == Some(b'#') {
+            i += 1;
+        }
+        self.byte_at(i) == Some(b'"')
+    }
+
+    /// At the `#`s or `"` of a raw string; extends to the end of the file when unterminated.
+    fn lex_raw_string(&mut self) -> TokenKind {
+        let mut hashes = 0;
+        while self.byte_at(self.pos) == Some(b'#') {
+            hashes += 1;
+            self.pos += 1;
+        }
+        self.pos += 1; // the opening quote
+        let content_start = self.pos;
+        let closing: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+        match self.text[content_start..].find(&closing) {
+            Some(offset) => {
+                self.pos = content_start + offset + closing.len();
+                TokenKind::Str(self.text[content_start..content_start + offset].to_string())
+            }
+            None => {
+                self.pos = self.text.len();
+                TokenKind::Str(self.text[content_start..].to_string())
+            }
+        }
+    }
+
+    /// After the opening `"`: a string with escapes, up to the closing quote or the end of file.
+    /// Returns the text and (for byte strings) the bytes.
+    fn lex_quoted(&mut self, bytes_mode: bool) -> (String, Vec<u8>) {
+        let mut text = String::new();
+        let mut bytes = Vec::new();
+        while let Some(c) = self.char_at(self.pos) {
+            match c {
+                '"' => {
+                    self.pos += 1;
+                    break;
+                }
+                '\\' => {
+                    if let Some(escaped) = self.lex_escape(bytes_mode) {
+                        text.push(escaped);
+                        if bytes_mode && (escaped as u32) < 256 {
+                            bytes.push(escaped as u32 as u8);
+                        } else {
+                            let mut buf = [0; 4];
+                            bytes.extend_from_slice(escaped.encode_utf8(&mut buf).as_bytes());
+                        }
+                    }
+                }
+                _ => {
+                    self.pos += c.len_utf8();
+                    text.push(c);
+                    let mut buf = [0; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
+        (text, bytes)
+    }
+
+    /// At a backslash: decodes one escape (§1.3). Returns `None` for a line continuation or an
+    /// invalid escape (which is reported).
+    fn lex_escape(&mut self, bytes_mode: bool) -> Option<char> {
+        let start = self.pos;
+        self.pos += 1;
+        let c = self.char_at(self.pos)?;
+        self.pos += c.len_utf8();
+        match c {
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            '\\' => Some('\\'),
+            '\'' => Some('\''),
+            '"' => Some('"'),
+            '0' => Some('\0'),
+            '\n' => {
+                self.eat_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+                None
+            }
+            'x' => {
+                let digits: String = (0..2)
+                    .filter_map(|i| self.byte_at(self.pos + i))
+                    .take_while(u8::is_ascii_hexdigit)
+                    .map(char::from)
+                    .collect();
+                if digits.len() != 2 {
+                    self.error("invalid escape sequence: \\x (expected two hex digits)", start, self.pos);
+                    return None;
+                }
+                self.pos += 2;
+                let value = u32::from_str_radix(&digits, 16).unwrap_or(0);
+                if value > 0x7f && !bytes_mode {
+                    self.error("invalid escape sequence: \\x must be at most \\x7F", start, self.pos);
+                }
+                char::from_u32(value)
+            }
+            'u' => {
+                if self.byte_at(self.pos) != Some(b'{') {
+                    self.error("invalid escape sequence: \\u (expected `{`)", start, self.pos);
+                    return None;
+                }
+                let digits_start = self.pos + 1;
+                let mut end = digits_start;
+                while self.byte_at(end).is_some_and(|b| b.is_ascii_hexdigit() || b == b'_') {
+                    end += 1;
+                }
+                if self.byte_at(end) != Some(b'}') || end == digits_start {
+                    self.pos = end;
+                    self.error("invalid unicode escape", start, self.pos);
+                    return None;
+                }
+                self.pos = end + 1;
+                let digits: String = self.text[digits_start..end].chars().filter(|c| *c != '_').collect();
+                let value = u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32);
+                if value.is_none() {
+                    self.error("invalid unicode escape", start, self.pos);
+                }
+                value
+            }
+            other => {
+                self.error(format!("invalid escape sequence: \\{other}"), start, self.pos);
+                None
+            }
+        }
+    }
+
+    /// At a `'`: a character literal or a lifetime/label (§1.3).
+    fn lex_char_or_lifetime(&mut self) -> TokenKind {
+        let start = self.pos;
+        self.pos += 1;
+        let Some(first) = self.char_at(self.pos) else {
+            return TokenKind::Error(Some("unterminated character literal"));
+        };
+        if first == '\'' {
+            self.pos += 1;
+            self.error("empty character literal", start, self.pos);
+            return TokenKind::Char('\0');
+        }
+        if first.is_ascii_alphabetic() || first == '_' {
+            if self.byte_at(self.pos + 1) == Some(b'\'') {
+                self.pos += 2;
+                return TokenKind::Char(first);
+            }
+            let name_start = self.pos;
+            self.eat_while(is_ident_continue);
+            return TokenKind::Lifetime(self.text[name_start..self.pos].to_string());
+        }
+        let value = if first == '\\' {
+            self.lex_escape(false)
+        } else if first == '\n' {
+            return TokenKind::Error(Some("unterminated character literal"));
+        } else {
+            self.pos += first.len_utf8();
+            Some(first)
+        };
+        if self.byte_at(self.pos) != Some(b'\'') {
+            return TokenKind::Error(Some("unterminated character literal"));
+        }
+        self.pos += 1;
+        TokenKind::Char(value.unwrap_or('\0'))
+    }
+
+    /// At a digit: an integer or float literal (§1.3).
+    fn lex_number(&mut self) -> TokenKind {
+        let start = self.pos;
+        let radix = match (self.byte_at(start), self.byte_at(start + 1)) {
+            (Some(b'0'), Some(b'x')) => 16,
+            (Some(b'0'), Some(b'o')) => 8,
+            (Some(b'0'), Some(b'b')) => 2,
+            _ => 10,
+        };
+        if radix != 10 {
+            self.pos += 2;
+            let digits_start = self.pos;
+            if radix == 16 {
+                self.eat_while(|b| b.is_ascii_hexdigit() || b == b'_');
+            } else {
+                self.eat_while(|b| b.is_ascii_digit() || b == b'_');
+            }
+            let digits = &self.text[digits_start..self.pos];
+            let suffix = self.lex_int_suffix();
+            if !digits.bytes().any(|b| b != b'_') {
+                self.error("missing digits after the integer base prefix", start, self.pos);
+                return TokenKind::Int(Some(0), suffix);
+            }
+            if let Some(bad) = digits.chars().find(|c| *c != '_' && c.to_digit(radix).is_none()) {
+                self.error(format!("invalid digit `{bad}` for a base {radix} literal"), start, self.pos);
+                return TokenKind::Int(Some(0), suffix);
+            }
+            return self.finish_int(digits.to_string(), radix, suffix, start);
+        }
+        self.eat_while(|b| b.is_ascii_digit() || b == b'_');
+        let int_end = self.pos;
+        if self.byte_at(self.pos) == Some(b'.') && self.byte_at(self.pos + 1).is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+            self.eat_while(|b| b.is_ascii_digit() || b == b'_');
+            return self.finish_float(start);
+        }
+        let digits = self.text[start..int_end].to_string();
+        // `1f64` is a float written without a fraction.
+        let word_end = self.word_end(self.pos);
+        if let Some(suffix) = float_suffix(&self.text[self.pos..word_end]) {
+            self.pos = word_end;
+            let value = digits.replace('_', "").parse::<f64>().unwrap_or(0.0);
+            return TokenKind::Float(value, Some(suffix));
+        }
+        let suffix = self.lex_int_suffix();
+        self.finish_int(digits, 10, suffix, start)
+    }
+
+    fn word_end(&self, mut i: usize) -> usize {
+        while self.byte_at(i).is_some_and(is_ident_continue) {
+            i += 1;
+        }
+        i
+    }
+
+    /// A valid integer suffix directly after the digits; anything else is left for the next token.
+    fn lex_int_suffix(&mut self) -> Option<IntSuffix> {
+        let word_end = self.word_end(self.pos);
+        let suffix = int_suffix(&self.text[self.pos..word_end]);
+        if suffix.is_some() {
+            self.pos = word_end;
+        }
+        suffix
+    }
+
+    fn finish_int(&mut self, digits: String, radix: u32, suffix: Option<IntSuffix>, start: usize) -> TokenKind {
+        let mut value: u128 = 0;
+        for c in digits.chars().filter(|c| *c != '_') {
+            let digit = c.to_digit(radix).unwrap_or(0) as u128;
+            match value.checked_mul(radix as u128).and_then(|v| v.checked_add(digit)) {
+                Some(v) => value = v,
+                None => {
+                    self.error("integer literal is too large", start, self.pos);
+                    return TokenKind::Int(None, suffix);
+                }
+            }
+        }
+        TokenKind::Int(Some(value), suffix)
+    }
+
+    /// After `digits.digits`: exponent and suffix.
+    fn finish_float(&mut self, start: usize) -> TokenKind {
+        let mut incomplete = false;
+        if matches!(self.byte_at(self.pos), Some(b'e' | b'E')) {
+            let mut i = self.pos + 1;
+            if matches!(self.byte_at(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if self.byte_at(i).is_some_and(|b| b.is_ascii_digit()) {
+                self.pos = i;
+                self.eat_while(|b| b.is_ascii_digit() || b == b'_');
+            } else {
+                incomplete = true;
+                self.pos = i;
+            }
+        }
+        let number_end = self.pos;
+        let word_end = self.word_end(self.pos);
+        let suffix = float_suffix(&self.text[self.pos..word_end]);
+        if suffix.is_some() {
+            self.pos = word_end;
+        }
+        if incomplete {
+            self.error("invalid floating-point literal: incomplete exponent", start, self.pos);
+            let mantissa: String =
+                self.text[start..number_end].chars().take_while(|c| *c != 'e' && *c != 'E').collect();
+            return TokenKind::Float(mantissa.replace('_', "").parse().unwrap_or(0.0), suffix);
+        }
+        let value = self.text[start..number_end].replace('_', "").parse::<f64>().unwrap_or(0.0);
+        TokenKind::Float(value, suffix)
+    }
+}

@@ -95,10 +95,10 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
         let cs = to_codespan(d, &ids);
         if color {
             let mut w = term::termcolor::Ansi::new(&mut out);
-            let _ = term::emit(&mut w, &config, &files, &cs);
+            let _ = term::emit_to_write_style(&mut w, &config, &files, &cs);
         } else {
             let mut w = term::termcolor::NoColor::new(&mut out);
-            let _ = term::emit(&mut w, &config, &files, &cs);
+            let _ = term::emit_to_write_style(&mut w, &config, &files, &cs);
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -110,10 +110,15 @@ fn to_codespan(d: &Diagnostic, ids: &[usize]) -> CsDiagnostic<usize> {
         Severity::Warning => CsSeverity::Warning,
     };
     let file = |s: Span| ids.get(s.file.0 as usize).copied().unwrap_or(0);
-    let mut labels = vec![Label::new(LabelStyle::Primary, file(d.span), d.span.lo as usize..d.span.hi as usize)
-        .with_message(d.label.clone().unwrap_or_default())];
+    let mut labels = vec![
+        Label::new(LabelStyle::Primary, file(d.span), d.span.lo as usize..d.span.hi as usize)
+            .with_message(d.label.clone().unwrap_or_default()),
+    ];
     for (span, text) in &d.secondary {
-        labels.push(Label::new(LabelStyle::Secondary, file(*span), span.lo as usize..span.hi as usize).with_message(text.clone()));
+        labels.push(
+            Label::new(LabelStyle::Secondary, file(*span), span.lo as usize..span.hi as usize)
+                .with_message(text.clone()),
+        );
     }
     let mut notes: Vec<String> = d.notes.iter().map(|n| format!("note: {n}")).collect();
     if let Some(h) = &d.help {

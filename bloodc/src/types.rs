@@ -121,6 +121,29 @@ pub enum Ty {
     Str,
     /// `!`
     Never,
+    /// An inference variable. Exists only inside `typeck`; the typed HIR it returns and
+    /// everything after contain none.
+    Infer(InferVar),
+    /// The type of an expression that already produced an error; unifies with everything so one
+    /// mistake is reported once. Never reaches IR (lowering runs only on error-free programs).
+    Error,
+}
+
+/// An inference variable and what it may become.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InferVar {
+    pub id: u32,
+    pub kind: InferKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum InferKind {
+    /// Any type.
+    General,
+    /// An integer type (from an unsuffixed integer literal; defaults to `i32`).
+    Int,
+    /// A float type (from an unsuffixed float literal; defaults to `f64`).
+    Float,
 }
 
 impl Ty {
@@ -148,6 +171,12 @@ impl fmt::Display for Ty {
             Ty::Float(x) => write!(f, "{}", x.name()),
             Ty::Str => write!(f, "&str"),
             Ty::Never => write!(f, "!"),
+            Ty::Infer(v) => match v.kind {
+                InferKind::General => write!(f, "_"),
+                InferKind::Int => write!(f, "{{integer}}"),
+                InferKind::Float => write!(f, "{{float}}"),
+            },
+            Ty::Error => write!(f, "{{error}}"),
         }
     }
 }

@@ -139,6 +139,10 @@ pub const PANIC: RuntimeFn = rt_noreturn("blood_panic", &[Ptr, I64]);
 /// "index out of bounds: index I but length is N".
 pub const PANIC_BOUNDS: RuntimeFn = rt_noreturn("blood_panic_bounds", &[I64, I64]);
 
+/// `noreturn void blood_exit(int32_t status)`: flushes stdout and ends the process with
+/// `status`. Used after a panic message was formatted by generated code (`panic!("{}", x)`).
+pub const EXIT: RuntimeFn = rt_noreturn("blood_exit", &[I32]);
+
 // ---------------------------------------------------------------------------------------------
 // Preemption (compiler-inserted safepoints).
 
@@ -180,6 +184,7 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     PRINT_CHAR,
     PANIC,
     PANIC_BOUNDS,
+    EXIT,
     SAFEPOINT_SLOW,
 ];
 

@@ -2,8 +2,22 @@
 //!
 //! This is the only module (with `package/`, later) that performs file and process I/O. The
 //! library API here is what the `blood` binary and the end-to-end test harness both call.
+//!
+//! [`compile`] runs the stages in order and stops at the first stage that reports errors, so a
+//! syntax error is not followed by a cascade of type errors. Output files are written only by
+//! the last step (object write, or the linker writing a temporary file that is renamed into
+//! place), so a failed build never leaves a broken or partial output behind.
 
-use std::path::PathBuf;
+pub mod link;
+pub mod runtime_archive;
+
+use std::path::{Path, PathBuf};
+
+use crate::codegen::{self, CodegenOptions};
+use crate::diagnostics::{self, Diagnostic};
+use crate::ir::passes::{self, PassOptions};
+use crate::source::SourceMap;
+use crate::{ir, syntax, typeck};
 
 /// What `blood build` should produce.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -89,6 +103,126 @@ pub enum CompileFailure {
 /// Runs one compilation: read, parse, check, lower, generate code, link (as far as `options`
 /// ask). In-process; used by `blood` and by the test harness.
 pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure> {
-    let _ = options;
-    Err(CompileFailure::Io("the driver is being written".to_string()))
+    let text = read_source(&options.input)?;
+    let mut sources = SourceMap::new();
+    let file = sources.add(options.input.display().to_string(), Some(&options.input), text);
+
+    let (ast, parse_diagnostics) = syntax::parse_file(file, &sources.file(file).text);
+    if parse_diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
+    }
+    let (hir, diagnostics) = typeck::check_program(&sources, &ast);
+    let mut warnings = parse_diagnostics;
+    warnings.extend(diagnostics.iter().filter(|d| !d.is_error()).cloned());
+    let Some(hir) = hir else {
+        return Err(CompileFailure::Diagnostics(render(options, &sources, &diagnostics)));
+    };
+    let warnings = render(options, &sources, &warnings);
+    if options.check_only {
+        return Ok(CompileOutput { text: None, path: None, warnings });
+    }
+
+    let mut program = ir::build::lower_program(&hir);
+    passes::run_passes(&mut program, PassOptions { no_preempt: options.no_preempt });
+    ir::validate::validate(&program).map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
+
+    if options.emit == Emit::Ir {
+        let text = ir::print::print_program(&program);
+        return emit_text(options, text, warnings);
+    }
+
+    let triple = match &options.target {
+        Some(t) => t.parse().map_err(|e| CompileFailure::Io(format!("invalid target triple `{t}`: {e}")))?,
+        None => target_lexicon::Triple::host(),
+    };
+    let cg_options = CodegenOptions {
+        triple,
+        opt_level: options.opt_level,
+        want_clif: options.emit == Emit::Clif,
+        want_asm: options.emit == Emit::Asm,
+    };
+    let output = codegen::compile_program(&program, &cg_options).map_err(|e| CompileFailure::Io(e.to_string()))?;
+    match options.emit {
+        Emit::Clif => emit_text(options, output.clif.unwrap_or_default(), warnings),
+        Emit::Asm => emit_text(options, output.asm.unwrap_or_default(), warnings),
+        Emit::Obj => {
+            let path = options.output.clone().unwrap_or_else(|| options.input.with_extension("o"));
+            write_atomically(&path, &output.object)?;
+            Ok(CompileOutput { text: None, path: Some(path), warnings })
+        }
+        Emit::Exe | Emit::Ir => {
+            let path = options.output.clone().unwrap_or_else(|| default_executable_path(&options.input));
+            if path == options.input {
+                return Err(CompileFailure::Io(format!(
+                    "the output `{}` would overwrite the input; name the output with `-o`",
+                    path.display()
+                )));
+            }
+            let dir = tempfile::Builder::new()
+                .prefix("blood-build-")
+                .tempdir()
+                .map_err(|e| CompileFailure::Io(format!("cannot create a temporary directory: {e}")))?;
+            let object = dir.path().join("program.o");
+            std::fs::write(&object, &output.object)
+                .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {e}", object.display())))?;
+            let runtime_dir = runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?;
+            let linker = std::env::var("BLOOD_LINKER").ok();
+            link::link_executable(&object, &path, &runtime_dir, linker.as_deref()).map_err(CompileFailure::Io)?;
+            Ok(CompileOutput { text: None, path: Some(path), warnings })
+        }
+    }
+}
+
+/// `prog.blood` → `prog` (LANGUAGE.md §11); other names get `.out` so the input is never
+/// overwritten.
+pub fn default_executable_path(input: &Path) -> PathBuf {
+    if input.extension().is_some_and(|e| e == "blood") { input.with_extension("") } else { input.with_extension("out") }
+}
+
+fn read_source(path: &Path) -> Result<String, CompileFailure> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(CompileFailure::Io(format!("cannot read `{shown}`: it is a directory")));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| CompileFailure::Io(format!("cannot read `{shown}`: {}", io_reason(&e))))?;
+    String::from_utf8(bytes)
+        .map_err(|_| CompileFailure::Io(format!("cannot read `{shown}`: the file is not valid UTF-8")))
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+fn render(options: &CompileOptions, sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    match options.error_format {
+        ErrorFormat::Human => diagnostics::render(sources, diagnostics, options.color),
+        ErrorFormat::Json => diagnostics::render_json(sources, diagnostics),
+    }
+}
+
+fn emit_text(options: &CompileOptions, text: String, warnings: String) -> Result<CompileOutput, CompileFailure> {
+    if let Some(path) = &options.output {
+        write_atomically(path, text.as_bytes())?;
+        return Ok(CompileOutput { text: Some(text), path: Some(path.clone()), warnings });
+    }
+    Ok(CompileOutput { text: Some(text), path: None, warnings })
+}
+
+/// Writes a file through a temporary sibling and a rename, so readers never see half a file and
+/// a failure leaves nothing behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CompileFailure> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let fail = |e: std::io::Error| CompileFailure::Io(format!("cannot write `{}`: {}", path.display(), io_reason(&e)));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }

@@ -1,1 +1,241 @@
-//! Placeholder.
+//! The typed HIR: the program after name resolution and type checking.
+//!
+//! What changes from the AST:
+//! * every name is resolved: locals are [`LocalId`]s, functions are [`FnId`]s, builtins are
+//!   [`Builtin`]s; loops are [`LoopId`]s (labels are gone);
+//! * every expression carries its final [`Ty`] (no inference variables remain once `typeck`
+//!   returns);
+//! * sugar is gone: `|>` is a call, named arguments are in parameter order (with their source
+//!   evaluation order kept), `x in a..b` is a block, `assert!`/`panic!`/… are builtin calls, and
+//!   the print macros are [`ExprKind::Format`] nodes whose pieces are already split.
+//!
+//! The IR builder (`ir::build`) is the only consumer.
+
+use crate::source::Span;
+use crate::types::Ty;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FnId(pub u32);
+
+/// Index into [`FnDef::locals`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+
+/// Identifies a loop within one function (target of `break`/`continue`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LoopId(pub u32);
+
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub functions: Vec<FnDef>,
+    pub main: Option<FnId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FnDef {
+    /// Path for display and symbol names: `main`, `outer.inner`.
+    pub name: String,
+    /// Parameters are the first `param_count` locals.
+    pub param_count: u32,
+    pub locals: Vec<LocalInfo>,
+    pub ret: Ty,
+    pub body: Expr,
+    /// `#[unchecked(preemption)]`
+    pub no_preempt: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct LocalInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub mutable: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Lit {
+    /// An integer literal; the value is `-magnitude` when `negative`. Its type is `Expr::ty`.
+    Int {
+        negative: bool,
+        magnitude: u128,
+    },
+    Float(f64),
+    Bool(bool),
+    Char(char),
+    Str(String),
+    Unit,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Lit(Lit),
+    Local(LocalId),
+    /// `-e` (wrapping for integers) or `!e`.
+    Unary(UnOp, Box<Expr>),
+    /// Arithmetic, bitwise, comparison; `&&`/`||` short-circuit.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `local = value`
+    Assign {
+        local: LocalId,
+        value: Box<Expr>,
+    },
+    /// `local op= value`
+    AssignOp {
+        op: BinOp,
+        local: LocalId,
+        value: Box<Expr>,
+    },
+    /// `e as ty` where `ty` is this expression's type.
+    Cast(Box<Expr>),
+    /// A call of a program function. `args` are in **evaluation (source) order**, each with the
+    /// index of the parameter it binds.
+    Call {
+        func: FnId,
+        args: Vec<(usize, Expr)>,
+    },
+    /// A builtin function (LANGUAGE.md §3.9); `args` in parameter order.
+    Builtin {
+        builtin: Builtin,
+        args: Vec<Expr>,
+    },
+    /// `print!`-family output: literal pieces interleaved with formatted arguments, on `stream`
+    /// (`blood_abi::STDOUT`/`STDERR`), with a trailing newline when `newline`.
+    Format {
+        stream: i32,
+        pieces: Vec<FormatPiece>,
+        newline: bool,
+    },
+    /// `panic!(fmt, args…)`: writes the pieces and a newline to stderr (stdout flushed first),
+    /// then exits with the panic status.
+    PanicFormat {
+        pieces: Vec<FormatPiece>,
+    },
+    /// `dbg!(e)`: writes `text = <value>` to stderr, yields the value.
+    Dbg {
+        text: String,
+        expr: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        else_: Option<Box<Expr>>,
+    },
+    /// `loop { body }`; its type is the type of its `break` values.
+    Loop {
+        id: LoopId,
+        body: Box<Expr>,
+    },
+    While {
+        id: LoopId,
+        cond: Box<Expr>,
+        body: Box<Expr>,
+    },
+    /// `for var in lo..hi` / `lo..=hi`: `lo` and `hi` are evaluated once, before the loop.
+    ForRange {
+        id: LoopId,
+        var: LocalId,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive: bool,
+        body: Box<Expr>,
+    },
+    Break {
+        id: LoopId,
+        value: Option<Box<Expr>>,
+    },
+    Continue {
+        id: LoopId,
+    },
+    Return(Option<Box<Expr>>),
+    Block {
+        stmts: Vec<Stmt>,
+        tail: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum FormatPiece {
+    Str(String),
+    Arg(Expr),
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `let local = init` (`local` is `None` for `let _ = init`).
+    Let { local: Option<LocalId>, init: Expr },
+    /// An expression evaluated for its effects; its value is discarded.
+    Expr(Expr),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+pub use crate::syntax::ast::BinOp;
+
+/// A builtin function of the prelude (LANGUAGE.md §3.9).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// Writes a value of the argument's type (`&str`, integer, float, bool, char) to `stream`,
+    /// then a newline if `newline`.
+    Print {
+        stream: i32,
+        newline: bool,
+    },
+    /// `print_f64_prec(v, decimals)` and friends.
+    PrintPrec {
+        newline: bool,
+    },
+    /// `print_newline()`
+    PrintNewline,
+    /// `panic(msg) -> !`
+    Panic,
+    /// `assert(cond)`
+    Assert,
+    /// `assert(cond)` with a message (`assert!(c, "msg")`).
+    AssertMsg,
+    /// `assert_eq_*(a, b)`: panics if different.
+    AssertEq,
+    /// `assert_ne_int(a, b)`: panics if equal.
+    AssertNe,
+    Unreachable,
+    Todo,
+    /// Math on floats: sqrt, floor, ceil, abs (inline) and sin, cos, exp, log, pow (libm).
+    Math(MathFn),
+    /// `blood_float64_to_bits(f64) -> u64`
+    F64ToBits,
+    /// `size_of_i32()` … : an `i64` constant.
+    SizeOf(u8),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MathFn {
+    Sqrt,
+    Floor,
+    Ceil,
+    Abs,
+    Sin,
+    Cos,
+    Exp,
+    Log,
+    Pow,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, ty: Ty, span: Span) -> Expr {
+        Expr { kind, ty, span }
+    }
+
+    pub fn unit(span: Span) -> Expr {
+        Expr::new(ExprKind::Lit(Lit::Unit), Ty::Unit, span)
+    }
+}

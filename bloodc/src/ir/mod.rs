@@ -170,9 +170,15 @@ pub enum Operand {
 pub enum Const {
     /// An integer of type `ty`; `bits` holds the value truncated to the type's width
     /// (two's complement for negative values).
-    Int { bits: u128, ty: IntTy },
+    Int {
+        bits: u128,
+        ty: IntTy,
+    },
     /// A float; an `f32` constant holds its exact value widened to f64.
-    Float { value: f64, ty: FloatTy },
+    Float {
+        value: f64,
+        ty: FloatTy,
+    },
     Bool(bool),
     Char(char),
     Unit,
@@ -218,7 +224,11 @@ pub enum UnOp {
 pub enum Terminator {
     Goto(BlockId),
     /// `cond` is a `bool` operand.
-    Branch { cond: Operand, then_bb: BlockId, else_bb: BlockId },
+    Branch {
+        cond: Operand,
+        then_bb: BlockId,
+        else_bb: BlockId,
+    },
     /// Returns the operand (of the function's return type; `Const::Unit` for `()`).
     Return(Operand),
     /// Control never reaches here (after a call that does not return).

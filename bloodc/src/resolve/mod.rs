@@ -1,1 +1,85 @@
-//! Placeholder.
+//! Item collection and scopes.
+//!
+//! Items are order-independent within a module or block (LANGUAGE.md §2), so each scope's items
+//! are collected before any body is checked. This module finds them, reports duplicate
+//! definitions and items of language levels the compiler does not implement yet, and hands the
+//! functions to the type checker, which registers their signatures in an [`ItemScope`].
+//!
+//! Local variables are resolved by the type checker itself (`typeck::FnCx` keeps the lexical
+//! scopes), because their types are inferred at the same time.
+
+use std::collections::HashMap;
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::FnId;
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// The items visible in one module or block, by name.
+#[derive(Clone, Debug, Default)]
+pub struct ItemScope {
+    pub fns: HashMap<String, FnId>,
+}
+
+/// The result of [`collect_items`].
+pub struct CollectedItems<'a> {
+    /// Functions in source order, each with its item (attributes, span).
+    pub functions: Vec<(&'a ast::Item, &'a ast::FnDecl)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Collects the functions of a scope; reports duplicates [E0214] and unsupported items.
+pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> CollectedItems<'a> {
+    let mut functions = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for item in items {
+        check_attrs(&item.attrs, &mut diagnostics);
+        let (name, feature) = match &item.kind {
+            ast::ItemKind::Fn(decl) => (Some(&decl.name), None),
+            ast::ItemKind::Struct(d) => (Some(&d.name), Some("structs (language level L1)")),
+            ast::ItemKind::Enum(d) => (Some(&d.name), Some("enums (language level L1)")),
+            ast::ItemKind::TypeAlias(d) => (Some(&d.name), Some("type aliases (language level L1)")),
+            ast::ItemKind::Const(d) => (Some(&d.name), Some("`const` items (language level L1)")),
+            ast::ItemKind::Static(d) => (Some(&d.name), Some("`static` items (language level L1)")),
+            ast::ItemKind::Impl(_) => (None, Some("`impl` blocks (language level L1)")),
+            ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
+            ast::ItemKind::Mod(d) => (Some(&d.name), Some("modules (language level L2)")),
+            ast::ItemKind::Use(_) => (None, Some("`use` declarations (language level L2)")),
+            ast::ItemKind::Unsupported { feature } => {
+                diagnostics.push(Diagnostic::error(format!("unsupported feature: {feature}"), item.span));
+                continue;
+            }
+            ast::ItemKind::Error => continue,
+        };
+        if let Some(feature) = feature {
+            let span = name.map_or(item.span, |n| n.span);
+            diagnostics.push(Diagnostic::error(format!("unsupported feature: {feature}"), span));
+        }
+        if let Some(name) = name {
+            if let Some(first) = seen.get(name.name.as_str()) {
+                diagnostics.push(
+                    Diagnostic::error("duplicate definition", name.span)
+                        .with_code("E0214")
+                        .with_label(format!("`{}` redefined here", name.name))
+                        .with_secondary(*first, "first defined here"),
+                );
+                continue;
+            }
+            seen.insert(name.name.as_str(), name.span);
+        }
+        if let ast::ItemKind::Fn(decl) = &item.kind {
+            functions.push((item, decl));
+        }
+    }
+    CollectedItems { functions, diagnostics }
+}
+
+/// Attributes are inert (LANGUAGE.md §3.8) except `#[derive]`, which is outside the subset.
+fn check_attrs(attrs: &[ast::Attr], diagnostics: &mut Vec<Diagnostic>) {
+    for attr in attrs {
+        if attr.name == "derive" {
+            diagnostics.push(Diagnostic::error("unsupported feature: #[derive(…)]", attr.span));
+        }
+    }
+}

@@ -1,1 +1,382 @@
-//! Placeholder.
+//! Name resolution and type checking: AST → typed HIR.
+//!
+//! The work is split the way the language is:
+//! * [`crate::resolve`] collects the items of a scope (duplicate definitions, unsupported items);
+//! * this module registers function signatures and checks `main`;
+//! * `expr.rs`, `control.rs` and `builtins.rs` check function bodies, one [`FnCx`] per body,
+//!   with local unification (`infer.rs`);
+//! * `finish.rs` resolves every inference variable (applying literal defaults), runs the checks
+//!   that need final types (literal ranges, operator operand kinds, casts), and writes the final
+//!   types into the HIR.
+//!
+//! Nothing here prints or touches files. Errors become diagnostics and `Ty::Error`, which unifies
+//! with everything, so one mistake produces one message.
+
+mod builtins;
+mod control;
+mod expr;
+mod finish;
+mod infer;
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::{self, FnId, LocalId, LocalInfo, LoopId};
+use crate::resolve::{self, ItemScope};
+use crate::source::{SourceMap, Span};
+use crate::syntax::ast;
+use crate::types::{FloatTy, IntTy, Ty};
+
+use finish::Deferred;
+use infer::InferTable;
+
+/// The signature of a program function.
+#[derive(Clone, Debug)]
+pub(crate) struct FnSig {
+    pub name: String,
+    pub params: Vec<(String, Ty, bool)>,
+    pub ret: Ty,
+}
+
+/// State shared by all function bodies of one program.
+pub(crate) struct GlobalCx<'a> {
+    pub sources: &'a SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sigs: Vec<FnSig>,
+    pub bodies: Vec<Option<hir::FnDef>>,
+    /// Bodies still to check: the declaration and the item scopes visible from it.
+    pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ItemScope>, Span, bool)>,
+}
+
+/// Type-checks a program given its root file. Returns the typed HIR when there were no errors.
+pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir::Program>, Vec<Diagnostic>) {
+    let mut gcx =
+        GlobalCx { sources, diagnostics: Vec::new(), sigs: Vec::new(), bodies: Vec::new(), queue: Vec::new() };
+
+    let root_scope = gcx.register_scope(&root.items, &[], "");
+    let main = check_main(&mut gcx, &root_scope, root.span);
+
+    while let Some((id, decl, scopes, span, no_preempt)) = gcx.queue.pop() {
+        let body = check_fn_body(&mut gcx, id, decl, scopes, span, no_preempt);
+        gcx.bodies[id.0 as usize] = body;
+    }
+
+    let has_errors = gcx.diagnostics.iter().any(Diagnostic::is_error);
+    let mut diagnostics = gcx.diagnostics;
+    diagnostics.sort_by_key(|d| (d.span.file, d.span.lo));
+    if has_errors {
+        return (None, diagnostics);
+    }
+    let functions = gcx.bodies.into_iter().map(|b| b.expect("every registered function was checked")).collect();
+    (Some(hir::Program { functions, main }), diagnostics)
+}
+
+impl<'a> GlobalCx<'a> {
+    pub fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    /// Registers the functions of one scope (module or block) and queues their bodies.
+    /// `outer` are the item scopes visible around it; `prefix` names nested items (`outer.`).
+    pub fn register_scope(
+        &mut self,
+        items: impl IntoIterator<Item = &'a ast::Item>,
+        outer: &[ItemScope],
+        prefix: &str,
+    ) -> ItemScope {
+        let collected = resolve::collect_items(items);
+        self.diagnostics.extend(collected.diagnostics);
+        let mut scope = ItemScope::default();
+        let mut decls = Vec::new();
+        for (item, decl) in collected.functions {
+            let id = FnId(self.sigs.len() as u32);
+            let name = format!("{prefix}{}", decl.name.name);
+            let sig = self.lower_signature(decl, &name);
+            self.sigs.push(sig);
+            self.bodies.push(None);
+            scope.fns.insert(decl.name.name.clone(), id);
+            decls.push((id, item, decl));
+        }
+        let mut visible: Vec<ItemScope> = outer.to_vec();
+        visible.push(scope.clone());
+        for (id, item, decl) in decls {
+            let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
+            self.queue.push((id, decl, visible.clone(), item.span, no_preempt));
+        }
+        scope
+    }
+
+    fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str) -> FnSig {
+        if !decl.generics.params.is_empty() {
+            self.error(unsupported(decl.generics.span, "generic functions (language level L2)"));
+        }
+        if let Some(sp) = &decl.self_param {
+            self.error(Diagnostic::error("`self` parameter is only allowed in methods", sp.span));
+        }
+        if let Some(row) = &decl.effects
+            && let Some(first) = row.effects.first()
+        {
+            self.error(unsupported(first.span, "effect rows (language level L3)"));
+        }
+        let params = decl.params.iter().map(|p| (p.name.name.clone(), self.lower_type(&p.ty), p.mutable)).collect();
+        let ret = decl.ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t));
+        if decl.body.is_none() {
+            self.error(Diagnostic::error(
+                format!("function `{}` declared without a body", decl.name.name),
+                decl.name.span,
+            ));
+        }
+        FnSig { name: name.to_string(), params, ret }
+    }
+
+    /// Resolves a written type (L0 types only).
+    pub fn lower_type(&mut self, ty: &ast::Type) -> Ty {
+        match &ty.kind {
+            ast::TypeKind::Path(path) if path.segments.len() == 1 => {
+                let seg = &path.segments[0];
+                let name = seg.ident.name.as_str();
+                let resolved = match name {
+                    "bool" => Some(Ty::Bool),
+                    "char" => Some(Ty::Char),
+                    "f32" => Some(Ty::Float(FloatTy::F32)),
+                    "f64" => Some(Ty::Float(FloatTy::F64)),
+                    _ => IntTy::from_name(name).map(Ty::Int),
+                };
+                match resolved {
+                    Some(t) => {
+                        if seg.generic_args.is_some() {
+                            self.error(
+                                Diagnostic::error("type mismatch", ty.span)
+                                    .with_code("E0201")
+                                    .with_note("wrong number of type arguments"),
+                            );
+                        }
+                        t
+                    }
+                    None if name == "str" => {
+                        self.error(Diagnostic::error("`str` must be used behind a reference: `&str`", ty.span));
+                        Ty::Error
+                    }
+                    None if matches!(name, "String" | "Vec" | "Box" | "Option" | "Result") => {
+                        self.error(unsupported(ty.span, &format!("`{name}` (language level L2)")));
+                        Ty::Error
+                    }
+                    None => {
+                        self.error(Diagnostic::error(format!("unknown type: {name}"), ty.span).with_code("E0203"));
+                        Ty::Error
+                    }
+                }
+            }
+            ast::TypeKind::Path(path) => {
+                let text = path.segments.iter().map(|s| s.ident.name.as_str()).collect::<Vec<_>>().join(".");
+                self.error(Diagnostic::error(format!("unknown type: {text}"), ty.span).with_code("E0203"));
+                Ty::Error
+            }
+            ast::TypeKind::Tuple(elems) if elems.is_empty() => Ty::Unit,
+            ast::TypeKind::Ref { mutable: false, inner } if is_str_path(inner) => Ty::Str,
+            ast::TypeKind::Never => Ty::Never,
+            ast::TypeKind::Infer => {
+                self.error(Diagnostic::error("the type placeholder `_` is only allowed in `let` annotations", ty.span));
+                Ty::Error
+            }
+            ast::TypeKind::Tuple(_) => self.unsupported_ty(ty.span, "tuple types (language level L1)"),
+            ast::TypeKind::Array(..) | ast::TypeKind::Slice(_) => {
+                self.unsupported_ty(ty.span, "arrays and slices (language level L1)")
+            }
+            ast::TypeKind::Ref { .. } => self.unsupported_ty(ty.span, "references (language level L1)"),
+            ast::TypeKind::Ptr { .. } => self.unsupported_ty(ty.span, "raw pointers (language level L5)"),
+            ast::TypeKind::Fn { .. } => self.unsupported_ty(ty.span, "function types (language level L2)"),
+            ast::TypeKind::Unsupported { feature } => {
+                let feature = feature.clone();
+                self.unsupported_ty(ty.span, &feature)
+            }
+            ast::TypeKind::Error => Ty::Error,
+        }
+    }
+
+    fn unsupported_ty(&mut self, span: Span, feature: &str) -> Ty {
+        self.error(unsupported(span, feature));
+        Ty::Error
+    }
+}
+
+fn is_str_path(ty: &ast::Type) -> bool {
+    matches!(&ty.kind, ast::TypeKind::Path(p) if p.segments.len() == 1 && p.segments[0].ident.name == "str")
+}
+
+/// "unsupported feature: …" (LANGUAGE.md §9).
+pub(crate) fn unsupported(span: Span, feature: &str) -> Diagnostic {
+    Diagnostic::error(format!("unsupported feature: {feature}"), span)
+}
+
+/// Checks that `main` exists with a valid signature (LANGUAGE.md §2).
+fn check_main(gcx: &mut GlobalCx<'_>, root: &ItemScope, file_span: Span) -> Option<FnId> {
+    let Some(&id) = root.fns.get("main") else {
+        gcx.error(Diagnostic::error("main function not found", Span::new(file_span.file, 0, 0)));
+        return None;
+    };
+    let decl = gcx.queue.iter().find(|(q, ..)| *q == id).map(|(_, d, ..)| *d)?;
+    let sig = gcx.sigs[id.0 as usize].clone();
+    if !sig.params.is_empty() || decl.self_param.is_some() {
+        gcx.error(Diagnostic::error("main function must have no parameters", decl.name.span));
+    }
+    if !matches!(sig.ret, Ty::Unit | Ty::Int(IntTy::I32) | Ty::Error) {
+        let span = decl.ret.as_ref().map_or(decl.name.span, |t| t.span);
+        gcx.error(
+            Diagnostic::error("invalid signature for main", span)
+                .with_note(format!("`main` must return `()` or `i32`, not `{}`", sig.ret)),
+        );
+    }
+    Some(id)
+}
+
+/// A loop being checked: the target of `break`/`continue`.
+pub(crate) struct LoopCx {
+    pub id: LoopId,
+    pub label: Option<String>,
+    /// `loop` (accepts `break value`) rather than `while`/`for`.
+    pub is_loop: bool,
+    /// The type of `break` values (`loop` only), once one has been seen.
+    pub break_ty: Option<Ty>,
+}
+
+/// Per-function checking state.
+pub(crate) struct FnCx<'g, 'a> {
+    pub gcx: &'g mut GlobalCx<'a>,
+    pub fn_name: String,
+    pub locals: Vec<LocalInfo>,
+    /// Lexical scopes of local variables, innermost last.
+    pub scopes: Vec<Vec<(String, LocalId)>>,
+    /// Item scopes visible in the body, innermost last.
+    pub item_scopes: Vec<ItemScope>,
+    pub loops: Vec<LoopCx>,
+    pub next_loop: u32,
+    pub ret: Ty,
+    pub infer: InferTable,
+    pub deferred: Vec<Deferred>,
+}
+
+fn check_fn_body<'a>(
+    gcx: &mut GlobalCx<'a>,
+    id: FnId,
+    decl: &'a ast::FnDecl,
+    item_scopes: Vec<ItemScope>,
+    span: Span,
+    no_preempt: bool,
+) -> Option<hir::FnDef> {
+    let sig = gcx.sigs[id.0 as usize].clone();
+    let mut cx = FnCx {
+        gcx,
+        fn_name: sig.name.clone(),
+        locals: Vec::new(),
+        scopes: vec![Vec::new()],
+        item_scopes,
+        loops: Vec::new(),
+        next_loop: 0,
+        ret: sig.ret.clone(),
+        infer: InferTable::default(),
+        deferred: Vec::new(),
+    };
+    for (name, ty, mutable) in &sig.params {
+        cx.declare_local(name, ty.clone(), *mutable);
+    }
+    let body = decl.body.as_ref()?;
+    let body_expr = cx.check_block(body);
+    let ret = sig.ret.clone();
+    let body_span = body.tail.as_ref().map_or(body.span, |t| t.span);
+    cx.coerce(&body_expr.ty, &ret, body_span);
+    Some(cx.finish(body_expr, sig, span, no_preempt))
+}
+
+impl FnCx<'_, '_> {
+    pub fn error(&mut self, d: Diagnostic) {
+        self.gcx.error(d);
+    }
+
+    pub fn declare_local(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
+        let id = LocalId(self.locals.len() as u32);
+        self.locals.push(LocalInfo { name: name.to_string(), ty, mutable });
+        if name != "_" {
+            self.scopes.last_mut().expect("a scope is open").push((name.to_string(), id));
+        }
+        id
+    }
+
+    pub fn lookup_local(&self, name: &str) -> Option<LocalId> {
+        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id)
+    }
+
+    pub fn lookup_fn(&self, name: &str) -> Option<FnId> {
+        self.item_scopes.iter().rev().find_map(|s| s.fns.get(name).copied())
+    }
+
+    /// Every name visible in the body, for "did you mean" suggestions.
+    pub fn visible_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.scopes.iter().flat_map(|s| s.iter().map(|(n, _)| n.clone())).collect();
+        names.extend(self.item_scopes.iter().flat_map(|s| s.fns.keys().cloned()));
+        names.extend(builtins::BUILTIN_NAMES.iter().map(|s| s.to_string()));
+        names
+    }
+
+    /// Checks that a value of type `found` can be used where `expected` is required (`!`
+    /// coerces to everything); reports "type mismatch" otherwise. Returns whether it fit.
+    pub fn coerce(&mut self, found: &Ty, expected: &Ty, span: Span) -> bool {
+        let f = self.infer.shallow_resolve(found);
+        if f == Ty::Never {
+            return true;
+        }
+        if self.infer.unify(&f, expected) {
+            return true;
+        }
+        let expected = self.display_ty(expected);
+        let found = self.display_ty(&f);
+        self.error(
+            Diagnostic::error("type mismatch", span)
+                .with_code("E0201")
+                .with_label(format!("expected `{expected}`, found `{found}`")),
+        );
+        false
+    }
+
+    pub fn display_ty(&mut self, ty: &Ty) -> String {
+        self.infer.shallow_resolve(ty).to_string()
+    }
+
+    pub fn resolve(&mut self, ty: &Ty) -> Ty {
+        self.infer.shallow_resolve(ty)
+    }
+
+    pub fn new_loop_id(&mut self) -> LoopId {
+        self.next_loop += 1;
+        LoopId(self.next_loop - 1)
+    }
+}
+
+/// Suggests the visible name closest to `name` (edit distance ≤ 2), for "did you mean".
+pub(crate) fn suggest(name: &str, candidates: &[String]) -> Option<String> {
+    let mut best: Option<(usize, &String)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let d = edit_distance(name, c);
+        let limit = if name.len() <= 3 { 1 } else { 2 };
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,1 +1,0 @@
-//! Typed HIR → Blood IR. Placeholder.

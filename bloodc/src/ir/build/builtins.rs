@@ -1,0 +1,187 @@
+//! Lowering builtins: printing, assertions, panics, math.
+//!
+//! Printing picks the runtime entry point from the argument's type (narrow integers are widened
+//! to the 64-bit entry points); `println!` pieces are merged so a literal line is one call.
+
+use blood_abi::{RuntimeFn, STDERR, STDOUT};
+
+use crate::hir::{self, Builtin, FormatPiece, MathFn};
+use crate::ir::{BinOp, Callee, Const, FloatTy, IntTy, Intrinsic, Operand, Rvalue, Terminator, Ty};
+
+use super::FnBuilder;
+
+impl FnBuilder<'_> {
+    pub(crate) fn lower_builtin(&mut self, builtin: Builtin, args: &[hir::Expr], ty: &Ty) -> Operand {
+        let mut values = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            let v = match args.get(i + 1) {
+                Some(next) => self.lower_operand_before(a, next),
+                None => self.lower_expr(a),
+            };
+            values.push(v);
+        }
+        let unit = Operand::Const(Const::Unit);
+        match builtin {
+            Builtin::Print { stream, newline } => {
+                self.print_value(stream, values[0].clone(), &args[0].ty);
+                if newline {
+                    self.print_str(stream, "\n");
+                }
+                unit
+            }
+            Builtin::PrintPrec { newline } => {
+                let f = if args[0].ty == Ty::Float(FloatTy::F32) {
+                    blood_abi::PRINT_F32_PREC
+                } else {
+                    blood_abi::PRINT_F64_PREC
+                };
+                self.call_runtime(f, vec![FnBuilder::i32_const(STDOUT), values[0].clone(), values[1].clone()]);
+                if newline {
+                    self.print_str(STDOUT, "\n");
+                }
+                unit
+            }
+            Builtin::PrintNewline => {
+                self.print_str(STDOUT, "\n");
+                unit
+            }
+            Builtin::Panic => {
+                self.call_runtime(blood_abi::PANIC, vec![values[0].clone()]);
+                unit
+            }
+            Builtin::Assert => {
+                let fail = self.panic_block("assertion failed");
+                self.branch_unless(values[0].clone(), fail);
+                unit
+            }
+            Builtin::AssertMsg => {
+                let ok = self.new_block();
+                let fail = self.new_block();
+                self.terminate(Terminator::Branch { cond: values[0].clone(), then_bb: ok, else_bb: fail });
+                self.switch_to(fail);
+                self.call_runtime(blood_abi::PANIC, vec![values[1].clone()]);
+                self.switch_to(ok);
+                unit
+            }
+            Builtin::AssertEq | Builtin::AssertNe => {
+                let eq = builtin == Builtin::AssertEq;
+                let op = if eq { BinOp::Eq } else { BinOp::Ne };
+                let holds = self.emit(Ty::Bool, Rvalue::Binary(op, values[0].clone(), values[1].clone()));
+                let ok = self.new_block();
+                let fail = self.new_block();
+                self.terminate(Terminator::Branch { cond: holds, then_bb: ok, else_bb: fail });
+                self.switch_to(fail);
+                let sym = if eq { "==" } else { "!=" };
+                self.print_str(STDERR, &format!("panic: assertion failed: `(left {sym} right)`\n  left: "));
+                self.print_value(STDERR, values[0].clone(), &args[0].ty);
+                self.print_str(STDERR, "\n right: ");
+                self.print_value(STDERR, values[1].clone(), &args[1].ty);
+                self.print_str(STDERR, "\n");
+                self.call_runtime(blood_abi::EXIT, vec![FnBuilder::i32_const(blood_abi::EXIT_PANIC)]);
+                self.switch_to(ok);
+                unit
+            }
+            Builtin::Unreachable | Builtin::Todo => {
+                let msg = if builtin == Builtin::Todo {
+                    "not yet implemented"
+                } else {
+                    "internal error: entered unreachable code"
+                };
+                let msg = self.str_const(msg);
+                self.call_runtime(blood_abi::PANIC, vec![msg]);
+                unit
+            }
+            Builtin::Math(m) => {
+                let intrinsic = match m {
+                    MathFn::Sqrt => Some(Intrinsic::Sqrt),
+                    MathFn::Floor => Some(Intrinsic::Floor),
+                    MathFn::Ceil => Some(Intrinsic::Ceil),
+                    MathFn::Abs => Some(Intrinsic::FAbs),
+                    _ => None,
+                };
+                if let Some(i) = intrinsic {
+                    return self.emit(ty.clone(), Rvalue::Intrinsic(i, values));
+                }
+                let f = match m {
+                    MathFn::Sin => blood_abi::LIBM_SIN,
+                    MathFn::Cos => blood_abi::LIBM_COS,
+                    MathFn::Exp => blood_abi::LIBM_EXP,
+                    MathFn::Log => blood_abi::LIBM_LOG,
+                    _ => blood_abi::LIBM_POW,
+                };
+                self.emit(ty.clone(), Rvalue::Call(Callee::Runtime(f), values))
+            }
+            Builtin::F64ToBits => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::F64ToBits, values)),
+            Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
+        }
+    }
+
+    /// Continues in a new block when `cond` holds, jumps to `fail` otherwise.
+    fn branch_unless(&mut self, cond: Operand, fail: crate::ir::BlockId) {
+        let ok = self.new_block();
+        self.terminate(Terminator::Branch { cond, then_bb: ok, else_bb: fail });
+        self.switch_to(ok);
+    }
+
+    pub(crate) fn print_str(&mut self, stream: i32, s: &str) {
+        let s = self.str_const(s);
+        self.call_runtime(blood_abi::PRINT_STR, vec![FnBuilder::i32_const(stream), s]);
+    }
+
+    /// Prints a value of any printable type with the runtime entry point for that type.
+    pub(crate) fn print_value(&mut self, stream: i32, v: Operand, ty: &Ty) {
+        let (f, arg): (RuntimeFn, Operand) = match ty {
+            Ty::Str => (blood_abi::PRINT_STR, v),
+            Ty::Bool => (blood_abi::PRINT_BOOL, v),
+            Ty::Char => (blood_abi::PRINT_CHAR, v),
+            Ty::Float(FloatTy::F64) => (blood_abi::PRINT_F64, v),
+            Ty::Float(FloatTy::F32) => (blood_abi::PRINT_F32, v),
+            Ty::Int(IntTy::I128) => (blood_abi::PRINT_I128, v),
+            Ty::Int(IntTy::U128) => (blood_abi::PRINT_U128, v),
+            Ty::Int(IntTy::I64 | IntTy::Isize) => (blood_abi::PRINT_I64, v),
+            Ty::Int(IntTy::U64 | IntTy::Usize) => (blood_abi::PRINT_U64, v),
+            Ty::Int(i) if i.is_signed() => {
+                (blood_abi::PRINT_I64, self.emit(Ty::Int(IntTy::I64), Rvalue::Cast(v, Ty::Int(IntTy::I64))))
+            }
+            Ty::Int(_) => (blood_abi::PRINT_U64, self.emit(Ty::Int(IntTy::U64), Rvalue::Cast(v, Ty::Int(IntTy::U64)))),
+            _ => return,
+        };
+        self.call_runtime(f, vec![FnBuilder::i32_const(stream), arg]);
+    }
+
+    /// `print!`-family output. Adjacent literal text (including the final newline) is merged.
+    pub(crate) fn lower_format(&mut self, stream: i32, pieces: &[FormatPiece], newline: bool) {
+        let mut text = String::new();
+        for piece in pieces {
+            match piece {
+                FormatPiece::Str(s) => text.push_str(s),
+                FormatPiece::Arg(e) => {
+                    if !text.is_empty() {
+                        self.print_str(stream, &std::mem::take(&mut text));
+                    }
+                    let v = self.lower_expr(e);
+                    self.print_value(stream, v, &e.ty);
+                }
+            }
+        }
+        if newline {
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            self.print_str(stream, &text);
+        }
+    }
+
+    /// `dbg!(e)`: `text = value` on stderr; the value passes through.
+    pub(crate) fn lower_dbg(&mut self, text: &str, expr: &hir::Expr) -> Operand {
+        let v = self.lower_expr(expr);
+        let v = match v {
+            Operand::Local(l) => self.emit(expr.ty.clone(), Rvalue::Use(Operand::Local(l))),
+            v => v,
+        };
+        self.print_str(STDERR, &format!("{text} = "));
+        self.print_value(STDERR, v.clone(), &expr.ty);
+        self.print_str(STDERR, "\n");
+        v
+    }
+}

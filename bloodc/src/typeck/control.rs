@@ -1,0 +1,280 @@
+//! Checking blocks, `let`, conditionals, loops and jumps.
+//!
+//! Typing rules of LANGUAGE.md §1.5 and §3.7: a block's value is its `;`-less final expression,
+//! or `!` when its last statement has type `!`, or `()`; `if` without `else` is `()`; `loop` has
+//! the type of its `break` values (`!` without any); `while`/`for` are `()`.
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::{self, ExprKind as H, LoopId};
+use crate::source::Span;
+use crate::syntax::ast::{self, ExprKind as A};
+use crate::types::{InferKind, Ty};
+
+use super::finish::{Deferred, OperandClass};
+use super::{FnCx, LoopCx, unsupported};
+
+impl<'a> FnCx<'_, 'a> {
+    pub fn check_control(&mut self, e: &'a ast::Expr) -> hir::Expr {
+        let span = e.span;
+        match &e.kind {
+            A::If { cond, then, else_ } => self.check_if(cond, then, else_.as_deref(), span),
+            A::While { label, cond, body } => {
+                let id = self.push_loop(label.as_ref(), false);
+                let cond = self.check_expr_expect(cond, &Ty::Bool);
+                let body = self.check_block(body);
+                self.loops.pop();
+                hir::Expr::new(H::While { id, cond: Box::new(cond), body: Box::new(body) }, Ty::Unit, span)
+            }
+            A::Loop { label, body } => {
+                let id = self.push_loop(label.as_ref(), true);
+                let body = self.check_block(body);
+                let cx = self.loops.pop().expect("pushed above");
+                let ty = cx.break_ty.unwrap_or(Ty::Never);
+                hir::Expr::new(H::Loop { id, body: Box::new(body) }, ty, span)
+            }
+            A::For { label, pat, iter, body } => self.check_for(label.as_ref(), pat, iter, body, span),
+            A::Break { label, value } => self.check_break(label.as_ref(), value.as_deref(), span),
+            A::Continue { label } => {
+                let Some(index) = self.find_loop(label.as_ref(), "continue", span) else {
+                    return Self::error_expr(span);
+                };
+                let id = self.loops[index].id;
+                hir::Expr::new(H::Continue { id }, Ty::Never, span)
+            }
+            A::Return(value) => {
+                let ret = self.ret.clone();
+                let value = match value {
+                    Some(v) => Some(Box::new(self.check_expr_expect(v, &ret))),
+                    None => {
+                        self.coerce(&Ty::Unit, &ret, span);
+                        None
+                    }
+                };
+                hir::Expr::new(H::Return(value), Ty::Never, span)
+            }
+            A::Block(block) | A::Unchecked(block) => self.check_block(block),
+            A::IfLet { .. } | A::WhileLet { .. } => {
+                self.unsupported_expr(span, "`if let` / `while let` (language level L1)")
+            }
+            _ => unreachable!("check_control called with a non-control expression"),
+        }
+    }
+
+    fn check_if(
+        &mut self,
+        cond: &'a ast::Expr,
+        then: &'a ast::Block,
+        else_: Option<&'a ast::Expr>,
+        span: Span,
+    ) -> hir::Expr {
+        let cond = self.check_expr_expect(cond, &Ty::Bool);
+        let then = self.check_block(then);
+        let Some(else_) = else_ else {
+            return hir::Expr::new(H::If { cond: Box::new(cond), then: Box::new(then), else_: None }, Ty::Unit, span);
+        };
+        let else_ = self.check_expr(else_);
+        let (t, e) = (self.resolve(&then.ty), self.resolve(&else_.ty));
+        let ty = if t == Ty::Never {
+            e
+        } else if e == Ty::Never || self.infer.unify(&t, &e) {
+            t
+        } else {
+            let (ts, es) = (self.display_ty(&t), self.display_ty(&e));
+            self.error(
+                Diagnostic::error("`if` and `else` have incompatible types", else_.span)
+                    .with_code("E0201")
+                    .with_label(format!("expected `{ts}`, found `{es}`"))
+                    .with_secondary(then.span, format!("this branch has type `{ts}`")),
+            );
+            Ty::Error
+        };
+        hir::Expr::new(H::If { cond: Box::new(cond), then: Box::new(then), else_: Some(Box::new(else_)) }, ty, span)
+    }
+
+    fn check_for(
+        &mut self,
+        label: Option<&ast::Ident>,
+        pat: &'a ast::Pattern,
+        iter: &'a ast::Expr,
+        body: &'a ast::Block,
+        span: Span,
+    ) -> hir::Expr {
+        let A::Range { lo: Some(lo), hi: Some(hi), inclusive } = &iter.kind else {
+            self.check_expr(iter);
+            return self
+                .unsupported_expr(iter.span, "`for` over anything but an integer range `a..b` (language level L1)");
+        };
+        let lo = self.check_expr(lo);
+        let hi = self.check_expr_expect(hi, &lo.ty.clone());
+        self.deferred.push(Deferred::Operand {
+            span: iter.span,
+            ty: lo.ty.clone(),
+            class: OperandClass::Integer,
+            op: "for",
+        });
+        let ty = lo.ty.clone();
+        self.scopes.push(Vec::new());
+        let var = match &pat.kind {
+            ast::PatternKind::Ident { by_ref: false, mutable, name, sub: None } => {
+                self.declare_local(&name.name, ty, *mutable)
+            }
+            ast::PatternKind::Wild => self.declare_local("_", ty, false),
+            _ => {
+                self.error(unsupported(pat.span, "destructuring patterns (language level L1)"));
+                self.declare_local("_", ty, false)
+            }
+        };
+        let id = self.push_loop(label, false);
+        let body = self.check_block(body);
+        self.loops.pop();
+        self.scopes.pop();
+        hir::Expr::new(
+            H::ForRange { id, var, lo: Box::new(lo), hi: Box::new(hi), inclusive: *inclusive, body: Box::new(body) },
+            Ty::Unit,
+            span,
+        )
+    }
+
+    fn check_break(&mut self, label: Option<&ast::Ident>, value: Option<&'a ast::Expr>, span: Span) -> hir::Expr {
+        let Some(index) = self.find_loop(label, "break", span) else {
+            if let Some(v) = value {
+                self.check_expr(v);
+            }
+            return Self::error_expr(span);
+        };
+        let id = self.loops[index].id;
+        let value = value.map(|v| self.check_expr(v));
+        if !self.loops[index].is_loop {
+            if let Some(v) = &value {
+                self.error(Diagnostic::error("`break` with a value is only allowed inside `loop`", v.span));
+            }
+        } else {
+            let ty = value.as_ref().map_or(Ty::Unit, |v| v.ty.clone());
+            let vspan = value.as_ref().map_or(span, |v| v.span);
+            match self.loops[index].break_ty.clone() {
+                None => {
+                    let resolved = self.resolve(&ty);
+                    self.loops[index].break_ty =
+                        Some(if resolved == Ty::Never { self.infer.fresh(InferKind::General) } else { ty });
+                }
+                Some(expected) => {
+                    self.coerce(&ty, &expected, vspan);
+                }
+            }
+        }
+        hir::Expr::new(H::Break { id, value: value.map(Box::new) }, Ty::Never, span)
+    }
+
+    fn push_loop(&mut self, label: Option<&ast::Ident>, is_loop: bool) -> LoopId {
+        let id = self.new_loop_id();
+        self.loops.push(LoopCx { id, label: label.map(|l| label_name(&l.name)), is_loop, break_ty: None });
+        id
+    }
+
+    /// The loop a `break`/`continue` targets, or `None` after reporting an error.
+    fn find_loop(&mut self, label: Option<&ast::Ident>, what: &str, span: Span) -> Option<usize> {
+        match label {
+            None => {
+                if self.loops.is_empty() {
+                    self.error(Diagnostic::error(format!("{what} outside of loop"), span));
+                    return None;
+                }
+                Some(self.loops.len() - 1)
+            }
+            Some(l) => {
+                let name = label_name(&l.name);
+                let found = self.loops.iter().rposition(|c| c.label.as_deref() == Some(name.as_str()));
+                if found.is_none() {
+                    self.error(Diagnostic::error(format!("undeclared label `'{name}`"), l.span));
+                }
+                found
+            }
+        }
+    }
+
+    /// Checks a block in a new scope; nested items are registered first (they are
+    /// order-independent and visible in the whole block).
+    pub fn check_block(&mut self, block: &'a ast::Block) -> hir::Expr {
+        let items: Vec<&'a ast::Item> = block
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                ast::Stmt::Item(item) => Some(&**item),
+                _ => None,
+            })
+            .collect();
+        let pushed_items = !items.is_empty();
+        if pushed_items {
+            let prefix = format!("{}.", self.fn_name);
+            let scope = self.gcx.register_scope(items, &self.item_scopes, &prefix);
+            self.item_scopes.push(scope);
+        }
+        self.scopes.push(Vec::new());
+        let mut stmts = Vec::new();
+        let mut last_diverges = false;
+        for stmt in &block.stmts {
+            match stmt {
+                ast::Stmt::Let(let_stmt) => {
+                    stmts.push(self.check_let(let_stmt));
+                    last_diverges = false;
+                }
+                ast::Stmt::Expr { expr, .. } => {
+                    let h = self.check_expr(expr);
+                    last_diverges = self.resolve(&h.ty) == Ty::Never;
+                    stmts.push(hir::Stmt::Expr(h));
+                }
+                ast::Stmt::Item(_) => {}
+                ast::Stmt::Empty(_) => {}
+            }
+        }
+        let tail = block.tail.as_ref().map(|t| Box::new(self.check_expr(t)));
+        self.scopes.pop();
+        if pushed_items {
+            self.item_scopes.pop();
+        }
+        let ty = match &tail {
+            Some(t) => t.ty.clone(),
+            None if last_diverges => Ty::Never,
+            None => Ty::Unit,
+        };
+        hir::Expr::new(H::Block { stmts, tail }, ty, block.span)
+    }
+
+    fn check_let(&mut self, stmt: &'a ast::LetStmt) -> hir::Stmt {
+        let declared = match &stmt.ty {
+            Some(ast::Type { kind: ast::TypeKind::Infer, .. }) | None => None,
+            Some(t) => Some(self.gcx.lower_type(t)),
+        };
+        let init = match (&stmt.init, &declared) {
+            (Some(init), Some(ty)) => self.check_expr_expect(init, ty),
+            (Some(init), None) => self.check_expr(init),
+            (None, _) => Self::error_expr(stmt.span),
+        };
+        let ty = declared.unwrap_or_else(|| init.ty.clone());
+        let local = match &stmt.pat.kind {
+            ast::PatternKind::Ident { by_ref: false, mutable, name, sub: None } => {
+                Some(self.declare_local(&name.name, ty, *mutable))
+            }
+            ast::PatternKind::Wild => None,
+            ast::PatternKind::Lit(_) | ast::PatternKind::Range { .. } => {
+                self.error(
+                    Diagnostic::error("type mismatch", stmt.pat.span)
+                        .with_code("E0201")
+                        .with_note("refutable pattern in let binding"),
+                );
+                None
+            }
+            ast::PatternKind::Error => None,
+            _ => {
+                self.error(unsupported(stmt.pat.span, "destructuring patterns (language level L1)"));
+                None
+            }
+        };
+        hir::Stmt::Let { local, init }
+    }
+}
+
+/// Labels are compared without their leading `'`.
+fn label_name(name: &str) -> String {
+    name.trim_start_matches('\'').to_string()
+}

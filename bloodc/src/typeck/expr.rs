@@ -1,0 +1,533 @@
+//! Checking expressions: literals, names, operators, casts, calls.
+//!
+//! Each `check_*` returns a HIR expression whose type may still contain inference variables;
+//! checks that need the final type (operand kinds, literal ranges, casts) are recorded as
+//! [`Deferred`] and run by `finish.rs`.
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::{self, ExprKind as H, Lit};
+use crate::source::Span;
+use crate::syntax::ast::{self, BinOp, ExprKind as A};
+use crate::types::{FloatTy, InferKind, IntTy, Ty};
+
+use super::builtins::{self, BuiltinCallee};
+use super::finish::{Deferred, OperandClass};
+use super::{FnCx, suggest, unsupported};
+
+/// What a callee path names.
+pub(super) enum Callee {
+    Fn(hir::FnId),
+    Builtin(BuiltinCallee),
+}
+
+impl<'a> FnCx<'_, 'a> {
+    pub fn error_expr(span: Span) -> hir::Expr {
+        hir::Expr::new(H::Lit(Lit::Unit), Ty::Error, span)
+    }
+
+    /// Checks `e` and requires its type to fit `expected`.
+    pub fn check_expr_expect(&mut self, e: &'a ast::Expr, expected: &Ty) -> hir::Expr {
+        let h = self.check_expr(e);
+        self.coerce(&h.ty, expected, e.span);
+        h
+    }
+
+    pub fn check_expr(&mut self, e: &'a ast::Expr) -> hir::Expr {
+        let span = e.span;
+        match &e.kind {
+            A::Lit(lit) => self.check_lit(lit, false, span),
+            A::Path(path) => self.check_path_expr(path, span),
+            A::Unary(op, inner) => self.check_unary(*op, inner, span),
+            A::Binary(op, lhs, rhs) => self.check_binary(*op, lhs, rhs, span),
+            A::Assign(lhs, rhs) => self.check_assign(None, lhs, rhs, span),
+            A::AssignOp(op, lhs, rhs) => self.check_assign(Some(*op), lhs, rhs, span),
+            A::Cast(inner, ty) => {
+                let inner = self.check_expr(inner);
+                let target = self.gcx.lower_type(ty);
+                self.deferred.push(Deferred::Cast { span, from: inner.ty.clone(), to: target.clone() });
+                hir::Expr::new(H::Cast(Box::new(inner)), target, span)
+            }
+            A::Call { callee, args } => self.check_call(callee, args, None, span),
+            A::Pipe(lhs, rhs) => {
+                let arg = self.check_expr(lhs);
+                self.check_call(rhs, &[], Some(arg), span)
+            }
+            A::Macro(mac) => self.check_macro(mac, span),
+            A::In { expr, range } => self.check_in(expr, range, span),
+            A::If { .. }
+            | A::IfLet { .. }
+            | A::While { .. }
+            | A::WhileLet { .. }
+            | A::Loop { .. }
+            | A::For { .. }
+            | A::Break { .. }
+            | A::Continue { .. }
+            | A::Return(_)
+            | A::Block(_)
+            | A::Unchecked(_) => self.check_control(e),
+            A::Tuple(elems) if elems.is_empty() => hir::Expr::new(H::Lit(Lit::Unit), Ty::Unit, span),
+            A::Range { .. } => {
+                self.error(Diagnostic::error("range expressions are only allowed in `for` loops and `in` tests", span));
+                Self::error_expr(span)
+            }
+            A::Field(base, name) => {
+                let base = self.check_expr(base);
+                self.not_a_struct(&base.ty, &name.name, span)
+            }
+            A::TupleField(base, _, _) => {
+                let base = self.check_expr(base);
+                if base.ty != Ty::Error {
+                    let ty = self.display_ty(&base.ty);
+                    self.error(
+                        Diagnostic::error("type is not a tuple", span)
+                            .with_code("E0227")
+                            .with_note(format!("`{ty}` has no numbered fields")),
+                    );
+                }
+                Self::error_expr(span)
+            }
+            A::Index(base, index) => {
+                let base = self.check_expr(base);
+                self.check_expr(index);
+                if base.ty != Ty::Error {
+                    let ty = self.display_ty(&base.ty);
+                    self.error(
+                        Diagnostic::error("expression is not indexable", span)
+                            .with_code("E0218")
+                            .with_note(format!("`{ty}` cannot be indexed")),
+                    );
+                }
+                Self::error_expr(span)
+            }
+            A::MethodCall { method, .. } => self.unsupported_expr(
+                method.ident.span,
+                &format!("method call `.{}()` (methods are language level L1)", method.ident.name),
+            ),
+            A::Ref { .. } => self.unsupported_expr(span, "references (language level L1)"),
+            A::Try(_) => self.unsupported_expr(span, "the `?` operator (language level L2)"),
+            A::Tuple(_) => self.unsupported_expr(span, "tuples (language level L1)"),
+            A::Array(_) | A::ArrayRepeat(..) => self.unsupported_expr(span, "arrays (language level L1)"),
+            A::StructLit { .. } => self.unsupported_expr(span, "struct literals (language level L1)"),
+            A::Match { .. } => self.unsupported_expr(span, "`match` (language level L1)"),
+            A::Closure(_) => self.unsupported_expr(span, "closures (language level L2)"),
+            A::Unsupported { feature } => self.unsupported_expr(span, feature),
+            A::Error => Self::error_expr(span),
+        }
+    }
+
+    pub fn unsupported_expr(&mut self, span: Span, feature: &str) -> hir::Expr {
+        self.error(unsupported(span, feature));
+        Self::error_expr(span)
+    }
+
+    fn not_a_struct(&mut self, base: &Ty, field: &str, span: Span) -> hir::Expr {
+        if *base != Ty::Error {
+            let ty = self.display_ty(base);
+            self.error(
+                Diagnostic::error("type is not a struct", span)
+                    .with_code("E0212")
+                    .with_note(format!("`{ty}` has no field `{field}`")),
+            );
+        }
+        Self::error_expr(span)
+    }
+
+    pub fn check_lit(&mut self, lit: &ast::Lit, negative: bool, span: Span) -> hir::Expr {
+        match lit {
+            ast::Lit::Int { value, suffix } => {
+                let ty = match suffix {
+                    Some(s) => Ty::Int(int_suffix(*s)),
+                    None => self.infer.fresh(InferKind::Int),
+                };
+                self.deferred.push(Deferred::IntLit { span, ty: ty.clone(), negative, magnitude: *value });
+                hir::Expr::new(H::Lit(Lit::Int { negative, magnitude: *value }), ty, span)
+            }
+            ast::Lit::Float { value, suffix } => {
+                let ty = match suffix {
+                    Some(ast::FloatSuffix::F32) => Ty::Float(FloatTy::F32),
+                    Some(ast::FloatSuffix::F64) => Ty::Float(FloatTy::F64),
+                    None => self.infer.fresh(InferKind::Float),
+                };
+                let v = if negative { -*value } else { *value };
+                hir::Expr::new(H::Lit(Lit::Float(v)), ty, span)
+            }
+            ast::Lit::Bool(b) => hir::Expr::new(H::Lit(Lit::Bool(*b)), Ty::Bool, span),
+            ast::Lit::Char(c) => hir::Expr::new(H::Lit(Lit::Char(*c)), Ty::Char, span),
+            ast::Lit::Str(s) => hir::Expr::new(H::Lit(Lit::Str(s.clone())), Ty::Str, span),
+            ast::Lit::ByteStr(_) => self.unsupported_expr(span, "byte strings (language level L1)"),
+        }
+    }
+
+    fn check_path_expr(&mut self, path: &ast::Path, span: Span) -> hir::Expr {
+        let first = &path.segments[0];
+        if let Some(local) = self.lookup_local(&first.ident.name) {
+            let ty = self.locals[local.0 as usize].ty.clone();
+            if path.segments.len() > 1 {
+                return self.not_a_struct(&ty, &path.segments[1].ident.name, span);
+            }
+            return hir::Expr::new(H::Local(local), ty, span);
+        }
+        if path.segments.len() == 1
+            && (self.lookup_fn(&first.ident.name).is_some() || builtins::is_builtin(&first.ident.name))
+        {
+            return self.unsupported_expr(span, "functions as values (language level L2)");
+        }
+        self.undefined_name(&first.ident);
+        Self::error_expr(span)
+    }
+
+    pub fn undefined_name(&mut self, ident: &ast::Ident) {
+        let mut d = Diagnostic::error(format!("undefined name `{}`", ident.name), ident.span);
+        if let Some(s) = suggest(&ident.name, &self.visible_names()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.error(d);
+    }
+
+    fn check_unary(&mut self, op: ast::UnOp, inner: &'a ast::Expr, span: Span) -> hir::Expr {
+        match op {
+            ast::UnOp::Neg => {
+                if let A::Lit(lit @ (ast::Lit::Int { .. } | ast::Lit::Float { .. })) = &inner.kind {
+                    let h = self.check_lit(lit, true, span);
+                    self.deferred.push(Deferred::Operand { span, ty: h.ty.clone(), class: OperandClass::Neg, op: "-" });
+                    return h;
+                }
+                let inner = self.check_expr(inner);
+                self.deferred.push(Deferred::Operand { span, ty: inner.ty.clone(), class: OperandClass::Neg, op: "-" });
+                let ty = inner.ty.clone();
+                hir::Expr::new(H::Unary(hir::UnOp::Neg, Box::new(inner)), ty, span)
+            }
+            ast::UnOp::Not => {
+                let inner = self.check_expr(inner);
+                self.deferred.push(Deferred::Operand { span, ty: inner.ty.clone(), class: OperandClass::Not, op: "!" });
+                let ty = inner.ty.clone();
+                hir::Expr::new(H::Unary(hir::UnOp::Not, Box::new(inner)), ty, span)
+            }
+            ast::UnOp::Deref => self.unsupported_expr(span, "dereferencing (references are language level L1)"),
+        }
+    }
+
+    fn check_binary(&mut self, op: BinOp, lhs: &'a ast::Expr, rhs: &'a ast::Expr, span: Span) -> hir::Expr {
+        if matches!(op, BinOp::And | BinOp::Or) {
+            let l = self.check_expr_expect(lhs, &Ty::Bool);
+            let r = self.check_expr_expect(rhs, &Ty::Bool);
+            return hir::Expr::new(H::Binary(op, Box::new(l), Box::new(r)), Ty::Bool, span);
+        }
+        let l = self.check_expr(lhs);
+        let r = self.check_expr(rhs);
+        let ty = self.check_operands(op, &l.ty, &r.ty, rhs, span);
+        hir::Expr::new(H::Binary(op, Box::new(l), Box::new(r)), ty, span)
+    }
+
+    /// Type rules shared by binary operators and compound assignment; returns the result type.
+    fn check_operands(&mut self, op: BinOp, lt: &Ty, rt: &Ty, rhs: &ast::Expr, span: Span) -> Ty {
+        if matches!(op, BinOp::Div | BinOp::Rem) && is_literal_zero(rhs) {
+            let note = if op == BinOp::Div { "division by zero" } else { "remainder by zero" };
+            self.error(
+                Diagnostic::error("invalid binary operator for the given types", span)
+                    .with_code("E0216")
+                    .with_note(note),
+            );
+        }
+        if matches!(op, BinOp::Shl | BinOp::Shr) {
+            self.deferred.push(Deferred::Operand {
+                span,
+                ty: lt.clone(),
+                class: OperandClass::Integer,
+                op: op.symbol(),
+            });
+            self.deferred.push(Deferred::Operand {
+                span,
+                ty: rt.clone(),
+                class: OperandClass::Integer,
+                op: op.symbol(),
+            });
+            return lt.clone();
+        }
+        let l = self.resolve(lt);
+        let r = self.resolve(rt);
+        let result = if l == Ty::Never { r.clone() } else { l.clone() };
+        if l != Ty::Never && r != Ty::Never && !self.infer.unify(&l, &r) {
+            let (ls, rs) = (self.display_ty(&l), self.display_ty(&r));
+            if op.is_comparison() || !(l == Ty::Bool || r == Ty::Bool) {
+                self.error(
+                    Diagnostic::error("type mismatch", span)
+                        .with_code("E0201")
+                        .with_label(format!("`{ls}` {} `{rs}`", op.symbol()))
+                        .with_note(format!("both operands of `{}` must have the same type", op.symbol())),
+                );
+            } else {
+                self.error(
+                    Diagnostic::error("invalid binary operator for the given types", span)
+                        .with_code("E0216")
+                        .with_note(format!("cannot apply `{}` to `{ls}` and `{rs}`", op.symbol())),
+                );
+            }
+            return if op.is_comparison() { Ty::Bool } else { Ty::Error };
+        }
+        let class = match op {
+            BinOp::Eq | BinOp::Ne => OperandClass::Equality,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => OperandClass::Ordered,
+            BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor => OperandClass::IntegerOrBool,
+            _ => OperandClass::Numeric,
+        };
+        self.deferred.push(Deferred::Operand { span, ty: result.clone(), class, op: op.symbol() });
+        if op.is_comparison() { Ty::Bool } else { result }
+    }
+
+    fn check_assign(&mut self, op: Option<BinOp>, lhs: &'a ast::Expr, rhs: &'a ast::Expr, span: Span) -> hir::Expr {
+        let unit = |kind| hir::Expr::new(kind, Ty::Unit, span);
+        let target = match &lhs.kind {
+            A::Path(path) if path.segments.len() == 1 => match self.lookup_local(&path.segments[0].ident.name) {
+                Some(local) => Some(local),
+                None => {
+                    self.undefined_name(&path.segments[0].ident);
+                    None
+                }
+            },
+            A::Field(..) | A::TupleField(..) | A::Index(..) | A::Unary(ast::UnOp::Deref, _) => {
+                self.check_expr(lhs);
+                None
+            }
+            _ => {
+                self.error(Diagnostic::error("invalid left-hand side of assignment", lhs.span));
+                None
+            }
+        };
+        let Some(local) = target else {
+            self.check_expr(rhs);
+            return Self::error_expr(span);
+        };
+        let info = self.locals[local.0 as usize].clone();
+        if !info.mutable {
+            let name = info.name.clone();
+            self.error(
+                Diagnostic::error("cannot mutate immutable value", lhs.span)
+                    .with_label(format!("`{name}` is not declared `mut`"))
+                    .with_help(format!("declare it as `let mut {name}`")),
+            );
+        }
+        let local_ty = info.ty.clone();
+        match op {
+            None => {
+                let value = self.check_expr_expect(rhs, &local_ty);
+                unit(H::Assign { local, value: Box::new(value) })
+            }
+            Some(op) => {
+                let value = self.check_expr(rhs);
+                let result = self.check_operands(op, &local_ty, &value.ty, rhs, span);
+                if !matches!(op, BinOp::Shl | BinOp::Shr) {
+                    self.coerce(&result, &local_ty, span);
+                }
+                unit(H::AssignOp { op, local, value: Box::new(value) })
+            }
+        }
+    }
+
+    /// `x in lo..hi` → `{ let t = x; lo <= t && t < hi }` (x evaluated once).
+    fn check_in(&mut self, expr: &'a ast::Expr, range: &'a ast::Expr, span: Span) -> hir::Expr {
+        let value = self.check_expr(expr);
+        let A::Range { lo: Some(lo), hi: Some(hi), inclusive } = &range.kind else {
+            self.error(Diagnostic::error("`in` needs a range with both bounds: `x in lo..hi`", range.span));
+            return Self::error_expr(span);
+        };
+        let lo = self.check_expr_expect(lo, &value.ty);
+        let hi = self.check_expr_expect(hi, &value.ty);
+        self.deferred.push(Deferred::Operand { span, ty: value.ty.clone(), class: OperandClass::Ordered, op: "in" });
+        let ty = value.ty.clone();
+        self.scopes.push(Vec::new());
+        let tmp = self.declare_local("in$value", ty.clone(), false);
+        self.scopes.pop();
+        let t = || hir::Expr::new(H::Local(tmp), ty.clone(), span);
+        let lower = hir::Expr::new(H::Binary(BinOp::Le, Box::new(lo), Box::new(t())), Ty::Bool, span);
+        let upper_op = if *inclusive { BinOp::Le } else { BinOp::Lt };
+        let upper = hir::Expr::new(H::Binary(upper_op, Box::new(t()), Box::new(hi)), Ty::Bool, span);
+        let both = hir::Expr::new(H::Binary(BinOp::And, Box::new(lower), Box::new(upper)), Ty::Bool, span);
+        hir::Expr::new(
+            H::Block { stmts: vec![hir::Stmt::Let { local: Some(tmp), init: value }], tail: Some(Box::new(both)) },
+            Ty::Bool,
+            span,
+        )
+    }
+
+    /// Resolves the callee of a call; `None` after reporting an error.
+    fn resolve_callee(&mut self, callee: &'a ast::Expr) -> Option<Callee> {
+        let A::Path(path) = &callee.kind else {
+            self.check_expr(callee);
+            self.error(Diagnostic::error("expression is not callable", callee.span));
+            return None;
+        };
+        let first = &path.segments[0];
+        if path.segments.len() > 1 {
+            if self.lookup_local(&first.ident.name).is_some() {
+                let last = &path.segments[path.segments.len() - 1].ident;
+                self.error(unsupported(
+                    last.span,
+                    &format!("method call `.{}()` (methods are language level L1)", last.name),
+                ));
+            } else {
+                self.error(unsupported(path.span, "paths to items of types or modules (language levels L1 and L2)"));
+            }
+            return None;
+        }
+        if first.generic_args.is_some() {
+            self.error(unsupported(path.span, "generic arguments (language level L2)"));
+        }
+        let name = &first.ident.name;
+        if self.lookup_local(name).is_some() {
+            self.error(
+                Diagnostic::error("expression is not callable", callee.span)
+                    .with_note(format!("`{name}` is a local variable")),
+            );
+            return None;
+        }
+        if let Some(f) = self.lookup_fn(name) {
+            return Some(Callee::Fn(f));
+        }
+        if let Some(b) = builtins::lookup(name) {
+            return Some(Callee::Builtin(b));
+        }
+        self.undefined_name(&first.ident);
+        None
+    }
+
+    /// Checks a call `callee(args)`; `piped` is the already-checked left side of `|>`.
+    fn check_call(
+        &mut self,
+        callee: &'a ast::Expr,
+        args: &'a [ast::Arg],
+        piped: Option<hir::Expr>,
+        span: Span,
+    ) -> hir::Expr {
+        let Some(resolved) = self.resolve_callee(callee) else {
+            for a in args {
+                self.check_expr(&a.value);
+            }
+            return Self::error_expr(span);
+        };
+        let params: Vec<(String, Ty)> = match &resolved {
+            Callee::Fn(f) => {
+                self.gcx.sigs[f.0 as usize].params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
+            }
+            Callee::Builtin(b) => b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect(),
+        };
+        let Some(bound) = self.bind_args(&params, args, piped, span) else {
+            return Self::error_expr(span);
+        };
+        match resolved {
+            Callee::Fn(func) => {
+                let ret = self.gcx.sigs[func.0 as usize].ret.clone();
+                hir::Expr::new(H::Call { func, args: bound }, ret, span)
+            }
+            Callee::Builtin(b) => {
+                let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
+                for (i, e) in bound {
+                    ordered[i] = Some(e);
+                }
+                let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
+                builtins::builtin_call_expr(self, b, args, span)
+            }
+        }
+    }
+
+    /// Matches arguments to parameters (positional first, then named in any order), checks
+    /// their types, and returns them in source order with their parameter index.
+    fn bind_args(
+        &mut self,
+        params: &[(String, Ty)],
+        args: &'a [ast::Arg],
+        piped: Option<hir::Expr>,
+        span: Span,
+    ) -> Option<Vec<(usize, hir::Expr)>> {
+        let found = args.len() + usize::from(piped.is_some());
+        if found != params.len() {
+            self.error(
+                Diagnostic::error("wrong number of arguments", span)
+                    .with_code("E0211")
+                    .with_note(format!("expected {} argument(s), found {found}", params.len())),
+            );
+            for a in args {
+                self.check_expr(&a.value);
+            }
+            return None;
+        }
+        let mut bound: Vec<(usize, hir::Expr)> = Vec::new();
+        let mut used = vec![false; params.len()];
+        let mut next_positional = 0;
+        let mut ok = true;
+        if let Some(p) = piped {
+            self.coerce(&p.ty, &params[0].1, p.span);
+            bound.push((0, p));
+            used[0] = true;
+            next_positional = 1;
+        }
+        let mut seen_named = false;
+        for arg in args {
+            let index = match &arg.name {
+                None => {
+                    if seen_named {
+                        self.error(Diagnostic::error("positional argument after named arguments", arg.value.span));
+                        ok = false;
+                    }
+                    next_positional += 1;
+                    Some(next_positional - 1)
+                }
+                Some(name) => {
+                    seen_named = true;
+                    match params.iter().position(|(n, _)| *n == name.name) {
+                        Some(i) if used[i] => {
+                            self.error(Diagnostic::error(
+                                format!("parameter `{}` is given more than once", name.name),
+                                name.span,
+                            ));
+                            ok = false;
+                            None
+                        }
+                        Some(i) => Some(i),
+                        None => {
+                            self.error(Diagnostic::error(format!("unknown parameter name `{}`", name.name), name.span));
+                            ok = false;
+                            None
+                        }
+                    }
+                }
+            };
+            match index {
+                Some(i) if i < params.len() => {
+                    used[i] = true;
+                    let e = self.check_expr_expect(&arg.value, &params[i].1);
+                    bound.push((i, e));
+                }
+                _ => {
+                    self.check_expr(&arg.value);
+                }
+            }
+        }
+        ok.then_some(bound)
+    }
+}
+
+fn is_literal_zero(e: &ast::Expr) -> bool {
+    match &e.kind {
+        A::Lit(ast::Lit::Int { value: 0, .. }) => true,
+        A::Unary(ast::UnOp::Neg, inner) => is_literal_zero(inner),
+        _ => false,
+    }
+}
+
+pub(super) fn int_suffix(s: ast::IntSuffix) -> IntTy {
+    match s {
+        ast::IntSuffix::I8 => IntTy::I8,
+        ast::IntSuffix::I16 => IntTy::I16,
+        ast::IntSuffix::I32 => IntTy::I32,
+        ast::IntSuffix::I64 => IntTy::I64,
+        ast::IntSuffix::I128 => IntTy::I128,
+        ast::IntSuffix::Isize => IntTy::Isize,
+        ast::IntSuffix::U8 => IntTy::U8,
+        ast::IntSuffix::U16 => IntTy::U16,
+        ast::IntSuffix::U32 => IntTy::U32,
+        ast::IntSuffix::U64 => IntTy::U64,
+        ast::IntSuffix::U128 => IntTy::U128,
+        ast::IntSuffix::Usize => IntTy::Usize,
+    }
+}

@@ -1,0 +1,237 @@
+//! The end of checking a function: resolve types, run deferred checks, write final types.
+//!
+//! Some rules can only be checked once inference is complete: `let x = 300; let y: u8 = x;`
+//! makes the literal a `u8`, and only then is it out of range; `a + b` is valid for numbers but
+//! not for `bool`, which may only be known later. Those checks are recorded as [`Deferred`] while
+//! the body is checked and run here, after every inference variable has its final type
+//! (unconstrained literals default to `i32`/`f64`). Finally the HIR is walked once to replace
+//! inference variables by their resolution, so later stages see only concrete types.
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::{self, ExprKind as H, FormatPiece};
+use crate::source::Span;
+use crate::types::{IntTy, Ty};
+
+use super::{FnCx, FnSig};
+
+/// A check that needs final types.
+pub(crate) enum Deferred {
+    /// An integer literal (with its sign) must fit its type.
+    IntLit { span: Span, ty: Ty, negative: bool, magnitude: u128 },
+    /// An operand of `op` must be of `class`.
+    Operand { span: Span, ty: Ty, class: OperandClass, op: &'static str },
+    /// `from as to` must be a valid cast (LANGUAGE.md §3.6).
+    Cast { span: Span, from: Ty, to: Ty },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OperandClass {
+    /// `+ - * / %`: integers and floats.
+    Numeric,
+    /// `<< >>` operands, `for` bounds: integers.
+    Integer,
+    /// `& | ^`: integers and bool.
+    IntegerOrBool,
+    /// `== !=`: every L0 scalar except `&str`.
+    Equality,
+    /// `< <= > >=`, `in`: integers, floats, char.
+    Ordered,
+    /// unary `-`: signed integers and floats.
+    Neg,
+    /// unary `!`: bool and integers.
+    Not,
+    /// `{}` arguments and `dbg!`: printable scalars.
+    Printable,
+}
+
+impl FnCx<'_, '_> {
+    pub(super) fn finish(mut self, mut body: hir::Expr, sig: FnSig, span: Span, no_preempt: bool) -> hir::FnDef {
+        let deferred = std::mem::take(&mut self.deferred);
+        // Resolve literal defaults before checking anything, so every check sees final types.
+        for d in &deferred {
+            if let Deferred::IntLit { ty, .. } | Deferred::Operand { ty, .. } = d {
+                self.infer.resolve_with_defaults(ty);
+            }
+        }
+        for d in deferred {
+            self.run_deferred(d);
+        }
+        let mut locals = std::mem::take(&mut self.locals);
+        for local in &mut locals {
+            local.ty = self.final_ty(&local.ty, span);
+        }
+        self.zonk_expr(&mut body);
+        hir::FnDef {
+            name: sig.name,
+            param_count: sig.params.len() as u32,
+            locals,
+            ret: sig.ret,
+            body,
+            no_preempt,
+            span,
+        }
+    }
+
+    fn run_deferred(&mut self, d: Deferred) {
+        match d {
+            Deferred::IntLit { span, ty, negative, magnitude } => {
+                let ty = self.infer.resolve_with_defaults(&ty);
+                if let Ty::Int(int) = ty {
+                    if negative && !int.is_signed() {
+                        // Reported by the `Neg` operand check.
+                    } else if !int.fits(negative, magnitude) {
+                        self.error(
+                            Diagnostic::error(format!("literal out of range for `{}`", int.name()), span)
+                                .with_note(format!("the range of `{}` is {}", int.name(), int_range(int))),
+                        );
+                    }
+                }
+            }
+            Deferred::Operand { span, ty, class, op } => self.check_operand_class(span, &ty, class, op),
+            Deferred::Cast { span, from, to } => {
+                let from = self.infer.resolve_with_defaults(&from);
+                let to = self.infer.resolve_with_defaults(&to);
+                if !valid_cast(&from, &to) {
+                    self.error(
+                        Diagnostic::error("invalid cast", span)
+                            .with_code("E0238")
+                            .with_note(format!("cannot cast `{from}` as `{to}`")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_operand_class(&mut self, span: Span, ty: &Ty, class: OperandClass, op: &str) {
+        let ty = self.infer.resolve_with_defaults(ty);
+        if matches!(ty, Ty::Error | Ty::Never) {
+            return;
+        }
+        let ok = match class {
+            OperandClass::Numeric => ty.is_integer() || ty.is_float(),
+            OperandClass::Integer => ty.is_integer(),
+            OperandClass::IntegerOrBool | OperandClass::Not => ty.is_integer() || ty == Ty::Bool,
+            OperandClass::Equality => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit),
+            OperandClass::Ordered => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Char),
+            OperandClass::Neg => matches!(ty, Ty::Int(i) if i.is_signed()) || ty.is_float(),
+            OperandClass::Printable => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str),
+        };
+        if ok {
+            return;
+        }
+        let d = match class {
+            OperandClass::Neg if matches!(ty, Ty::Int(_)) => Diagnostic::error("cannot negate unsigned integer", span)
+                .with_note(format!("`{ty}` is unsigned; use a signed type or wrapping subtraction from 0")),
+            OperandClass::Neg | OperandClass::Not => Diagnostic::error("type mismatch", span)
+                .with_code("E0201")
+                .with_note(format!("cannot apply unary `{op}` to `{ty}`")),
+            OperandClass::Printable => Diagnostic::error(format!("`{ty}` cannot be formatted with `{{}}`"), span),
+            OperandClass::Integer if op == "for" => Diagnostic::error("type mismatch", span)
+                .with_code("E0201")
+                .with_note(format!("`for` ranges need integer bounds, found `{ty}`")),
+            _ if op == "&str" || ty == Ty::Str && class == OperandClass::Equality => {
+                Diagnostic::error("unsupported feature: comparing `&str` values (language level L1)", span)
+            }
+            _ => Diagnostic::error("invalid binary operator for the given types", span)
+                .with_code("E0216")
+                .with_note(format!("cannot apply `{op}` to `{ty}`")),
+        };
+        self.error(d);
+    }
+
+    /// The final type of a HIR node's type: inference variables resolved, defaults applied.
+    fn final_ty(&mut self, ty: &Ty, span: Span) -> Ty {
+        match self.infer.resolve_with_defaults(ty) {
+            Ty::Infer(_) => {
+                self.error(Diagnostic::error("cannot infer type", span).with_code("E0202"));
+                Ty::Error
+            }
+            t => t,
+        }
+    }
+
+    fn zonk_expr(&mut self, e: &mut hir::Expr) {
+        e.ty = match self.infer.resolve_with_defaults(&e.ty) {
+            // A value nobody constrains and nobody uses (e.g. the type of a `loop` whose only
+            // `break` is inside dead code) carries no data: treat it as `()`.
+            Ty::Infer(_) => Ty::Unit,
+            t => t,
+        };
+        match &mut e.kind {
+            H::Lit(_) | H::Local(_) | H::Continue { .. } => {}
+            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } => self.zonk_expr(a),
+            H::Binary(_, a, b) => {
+                self.zonk_expr(a);
+                self.zonk_expr(b);
+            }
+            H::Assign { value, .. } | H::AssignOp { value, .. } => self.zonk_expr(value),
+            H::Call { args, .. } => args.iter_mut().for_each(|(_, a)| self.zonk_expr(a)),
+            H::Builtin { args, .. } => args.iter_mut().for_each(|a| self.zonk_expr(a)),
+            H::Format { pieces, .. } | H::PanicFormat { pieces } => {
+                for p in pieces {
+                    if let FormatPiece::Arg(a) = p {
+                        self.zonk_expr(a);
+                    }
+                }
+            }
+            H::If { cond, then, else_ } => {
+                self.zonk_expr(cond);
+                self.zonk_expr(then);
+                if let Some(e) = else_ {
+                    self.zonk_expr(e);
+                }
+            }
+            H::Loop { body, .. } => self.zonk_expr(body),
+            H::While { cond, body, .. } => {
+                self.zonk_expr(cond);
+                self.zonk_expr(body);
+            }
+            H::ForRange { lo, hi, body, .. } => {
+                self.zonk_expr(lo);
+                self.zonk_expr(hi);
+                self.zonk_expr(body);
+            }
+            H::Break { value, .. } | H::Return(value) => {
+                if let Some(v) = value {
+                    self.zonk_expr(v);
+                }
+            }
+            H::Block { stmts, tail } => {
+                for s in stmts {
+                    match s {
+                        hir::Stmt::Let { init, .. } => self.zonk_expr(init),
+                        hir::Stmt::Expr(e) => self.zonk_expr(e),
+                    }
+                }
+                if let Some(t) = tail {
+                    self.zonk_expr(t);
+                }
+            }
+        }
+    }
+}
+
+fn int_range(int: IntTy) -> String {
+    let bits = int.bits();
+    if int.is_signed() {
+        let max = (1u128 << (bits - 1)) - 1;
+        format!("-{}..={max}", max + 1)
+    } else {
+        let max = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+        format!("0..={max}")
+    }
+}
+
+/// The cast table of LANGUAGE.md §3.6 (L0 types).
+pub(crate) fn valid_cast(from: &Ty, to: &Ty) -> bool {
+    if matches!(from, Ty::Error | Ty::Never) || matches!(to, Ty::Error) || from == to {
+        return true;
+    }
+    match (from, to) {
+        (Ty::Int(_) | Ty::Float(_), Ty::Int(_) | Ty::Float(_)) => true,
+        (Ty::Bool, Ty::Int(_)) | (Ty::Int(_), Ty::Bool) => true,
+        (Ty::Char, Ty::Int(_)) => true,
+        (Ty::Int(IntTy::U8), Ty::Char) => true,
+        _ => false,
+    }
+}

@@ -1,9 +1,11 @@
 //! Operators and postfix forms: the Pratt loop with the precedence table of LANGUAGE.md §3.4
 //! and the line-break rules of §1.5.
 //!
-//! Precedence (high to low): postfix 15, unary 14, `as` 13, `* / %` 12, `+ -` 11, `<< >>` 10,
-//! `&` 9, `^` 8, `|` 7, comparisons and `in` 6 (non-associative), `&&` 5, `||` 4, ranges 3
-//! (non-associative), `|>` 2, assignments 1 (right-associative).
+//! Precedence (high to low): postfix, unary, `as`, `* / %`, `+ -`, `<< >>`, `&`, `^`, `|`,
+//! comparisons and `in` (non-associative), `&&`, `||`, ranges (non-associative), `|>`,
+//! assignments (right-associative). Decision: within the comparison level, `< > <= >=` bind
+//! slightly tighter than `== != in` (as in C), so `a < b < c` and `a == b == c` are errors but
+//! `1 + 1 < 3 == true` is `(1 + 1 < 3) == true` (a run-pass test relies on it).
 //!
 //! §1.5 rule 1 lives in [`Parser::line_break_ends_expr`]: an infix or postfix token that starts
 //! a line continues the expression unless the previous line did not end with a continuation
@@ -22,19 +24,22 @@ use crate::source::Span;
 use crate::syntax::ast::{self, BinOp, ExprKind};
 use crate::syntax::token::{Keyword, Punct, TokenKind, is_statement_start};
 
-pub(super) const PREC_ASSIGN: u8 = 1;
-const PREC_PIPE: u8 = 2;
-pub(super) const PREC_RANGE: u8 = 3;
-const PREC_OR: u8 = 4;
-const PREC_AND: u8 = 5;
-const PREC_CMP: u8 = 6;
-const PREC_BITOR: u8 = 7;
-const PREC_BITXOR: u8 = 8;
-const PREC_BITAND: u8 = 9;
-const PREC_SHIFT: u8 = 10;
-const PREC_ADD: u8 = 11;
-const PREC_MUL: u8 = 12;
-const PREC_AS: u8 = 13;
+pub(super) const PREC_ASSIGN: u8 = 2;
+const PREC_PIPE: u8 = 4;
+pub(super) const PREC_RANGE: u8 = 6;
+const PREC_OR: u8 = 8;
+const PREC_AND: u8 = 10;
+/// `==`, `!=`, `in`.
+const PREC_EQ: u8 = 12;
+/// `<`, `>`, `<=`, `>=`: one step above equality, so `a < b == c` is `(a < b) == c`.
+const PREC_REL: u8 = 13;
+const PREC_BITOR: u8 = 14;
+const PREC_BITXOR: u8 = 16;
+const PREC_BITAND: u8 = 18;
+const PREC_SHIFT: u8 = 20;
+const PREC_ADD: u8 = 22;
+const PREC_MUL: u8 = 24;
+const PREC_AS: u8 = 26;
 
 /// What an infix token does.
 #[derive(Copy, Clone)]
@@ -67,12 +72,12 @@ fn infix_of(kind: &TokenKind) -> Option<Infix> {
         Punct::Amp => binary(BinOp::BitAnd, PREC_BITAND),
         Punct::Caret => binary(BinOp::BitXor, PREC_BITXOR),
         Punct::Pipe => binary(BinOp::BitOr, PREC_BITOR),
-        Punct::EqEq => binary(BinOp::Eq, PREC_CMP),
-        Punct::Ne => binary(BinOp::Ne, PREC_CMP),
-        Punct::Lt => binary(BinOp::Lt, PREC_CMP),
-        Punct::Le => binary(BinOp::Le, PREC_CMP),
-        Punct::Gt => binary(BinOp::Gt, PREC_CMP),
-        Punct::Ge => binary(BinOp::Ge, PREC_CMP),
+        Punct::EqEq => binary(BinOp::Eq, PREC_EQ),
+        Punct::Ne => binary(BinOp::Ne, PREC_EQ),
+        Punct::Lt => binary(BinOp::Lt, PREC_REL),
+        Punct::Le => binary(BinOp::Le, PREC_REL),
+        Punct::Gt => binary(BinOp::Gt, PREC_REL),
+        Punct::Ge => binary(BinOp::Ge, PREC_REL),
         Punct::AndAnd => binary(BinOp::And, PREC_AND),
         Punct::OrOr => binary(BinOp::Or, PREC_OR),
         Punct::DotDot => Some(Infix::Range { inclusive: false }),
@@ -99,7 +104,7 @@ fn prec_of(infix: Infix) -> u8 {
         Infix::Assign(_) => PREC_ASSIGN,
         Infix::Pipe => PREC_PIPE,
         Infix::Range { .. } => PREC_RANGE,
-        Infix::In => PREC_CMP,
+        Infix::In => PREC_EQ,
         Infix::As => PREC_AS,
     }
 }
@@ -212,7 +217,7 @@ impl<'src> Parser<'src> {
             if prec < min_prec {
                 break;
             }
-            let op_span = self.bump().span;
+            self.bump();
             let lo = lhs.span;
             lhs = match infix {
                 Infix::Assign(op) => {
@@ -241,8 +246,8 @@ impl<'src> Parser<'src> {
                     let range = self.parse_in_range()?;
                     let span = lo.to(range.span);
                     let result = expr(ExprKind::In { expr: Box::new(lhs), range: Box::new(range) }, span);
-                    if self.at_comparison() {
-                        return Ok(result);
+                    if self.at_comparison_of_level(PREC_EQ) {
+                        return Err(self.error_at("comparison operators cannot be chained", self.span()));
                     }
                     result
                 }
@@ -255,10 +260,9 @@ impl<'src> Parser<'src> {
                     let rhs = self.parse_expr_bp(prec + 1)?;
                     let span = lo.to(rhs.span);
                     let result = expr(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
-                    if op.is_comparison() && self.at_comparison() {
+                    if op.is_comparison() && self.at_comparison_of_level(prec) {
                         return Err(self.error_at("comparison operators cannot be chained", self.span()));
                     }
-                    let _ = op_span;
                     result
                 }
             };
@@ -266,12 +270,15 @@ impl<'src> Parser<'src> {
         Ok(lhs)
     }
 
-    fn at_comparison(&self) -> bool {
-        matches!(
-            self.peek(),
-            TokenKind::Punct(Punct::EqEq | Punct::Ne | Punct::Lt | Punct::Le | Punct::Gt | Punct::Ge)
-                | TokenKind::Keyword(Keyword::In)
-        ) && !self.line_break_ends_expr()
+    /// The current token is a comparison operator of precedence `level` (chaining it is an
+    /// error: comparisons are non-associative).
+    fn at_comparison_of_level(&self, level: u8) -> bool {
+        let same_level = match infix_of(self.peek()) {
+            Some(Infix::Binary(op, prec)) => op.is_comparison() && prec == level,
+            Some(Infix::In) => level == PREC_EQ,
+            _ => false,
+        };
+        same_level && !self.line_break_ends_expr()
     }
 
     /// The upper bound of a range, if one follows.

@@ -73,6 +73,10 @@ fn comparison_operators_do_not_chain() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     let (_, errors) = parse("fn main() { a == b == c }");
     assert_eq!(errors.len(), 1, "{errors:?}");
+    let (_, errors) = parse("fn main() { a >= b > c }");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(e("1 + 1 < 3 == true"), "(== (< (+ 1 1) 3) true)");
+    assert_eq!(e("a == b < c"), "(== (path a) (< (path b) (path c)))");
 }
 
 #[test]

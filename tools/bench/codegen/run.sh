@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Generated-code speed: Blood (target/release/blood build, default -O2) against C (gcc -O2).
+# Usage: tools/bench/codegen/run.sh            (from anywhere; RUNS=N overrides the 5 timed runs)
+# Prints a markdown table: benchmark | Blood median | C median | ratio (Blood / C).
+# A benchmark whose Blood side does not compile yet (e.g. the sieve needs language level L1
+# arrays) or prints a different result is reported in the table instead of timed.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+RUNS=${RUNS:-5}
+BENCHES="fib sieve nested_loops primes_trial"
+BLOOD="$ROOT/target/release/blood"
+
+if ! command -v hyperfine >/dev/null; then
+  echo "# installing hyperfine" >&2
+  apt-get install -y hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; }
+fi
+if [ ! -x "$BLOOD" ]; then
+  echo "# building target/release/blood" >&2
+  (cd "$ROOT" && cargo build --release -p bloodc >&2)
+fi
+
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+
+# median of a hyperfine JSON export, in seconds
+median() { python3 -c 'import json,sys,statistics; print(statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$1"; }
+fmt() { python3 -c 'import sys; v=float(sys.argv[1]); print(f"{v*1000:.1f} ms" if v < 10 else f"{v:.2f} s")' "$1"; }
+
+echo "# $(gcc --version | head -1); blood $("$BLOOD" --version 2>/dev/null | head -1); $(nproc) cores; hyperfine --warmup 1 --runs $RUNS"
+echo
+echo "| benchmark | Blood median | C median | ratio (Blood / C) |"
+echo "|---|---:|---:|---:|"
+for b in $BENCHES; do
+  gcc -O2 -o "$OUT/$b.c.exe" "$HERE/$b.c" -lm
+  expected="$("$OUT/$b.c.exe")"
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.c.json" "$OUT/$b.c.exe" >/dev/null
+  c_med="$(median "$OUT/$b.c.json")"
+  if ! "$BLOOD" build "$HERE/$b.blood" -o "$OUT/$b.blood.exe" 2>"$OUT/$b.err"; then
+    echo "| $b | does not compile ($(grep -m1 -o 'error[^:]*: .*' "$OUT/$b.err" | head -c 80)) | $(fmt "$c_med") | – |"
+    continue
+  fi
+  got="$("$OUT/$b.blood.exe" || true)"
+  if [ "$got" != "$expected" ]; then
+    echo "| $b | wrong output: \`$got\` (C: \`$expected\`) | $(fmt "$c_med") | – |"
+    continue
+  fi
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.blood.json" "$OUT/$b.blood.exe" >/dev/null
+  b_med="$(median "$OUT/$b.blood.json")"
+  ratio="$(python3 -c 'import sys; print(f"{float(sys.argv[1])/float(sys.argv[2]):.2f}")' "$b_med" "$c_med")"
+  echo "| $b | $(fmt "$b_med") | $(fmt "$c_med") | $ratio |"
+done

@@ -235,8 +235,6 @@ impl<'src> Parser<'src> {
     /// item (the `}` that closes its body) or to the next item keyword at brace depth 0.
     /// Always consumes at least one token unless at end of file.
     fn recover_item(&mut self, start: usize) {
-        self.depth = 0;
-        self.no_struct = false;
         let mut depth: i64 = 0;
         for token in &self.tokens[start..self.pos] {
             match token.kind {

@@ -298,3 +298,216 @@ fn strings_pass_through_functions() {
     pb.add_main(m);
     assert_output(&pb.p, "héllo, wörld\n|end\n");
 }
+
+// ------------------------------------------------------------------------------------------------
+// Integer arithmetic, checked against an emulation on two's-complement bit patterns.
+
+const INT_BINOPS: [BinOp; 10] = [
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::Div,
+    BinOp::Rem,
+    BinOp::BitAnd,
+    BinOp::BitOr,
+    BinOp::BitXor,
+    BinOp::Shl,
+    BinOp::Shr,
+];
+const COMPARISONS: [BinOp; 6] = [BinOp::Eq, BinOp::Ne, BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge];
+
+fn sext(bits: u128, n: u32) -> i128 {
+    ((bits << (128 - n)) as i128) >> (128 - n)
+}
+
+fn min_of(it: IntTy) -> i128 {
+    if it.is_signed() { sext(1u128 << (it.bits() - 1), it.bits()) } else { 0 }
+}
+
+fn max_of(it: IntTy) -> i128 {
+    if it.is_signed() { i128::MAX >> (128 - it.bits()) } else { it.truncate(u128::MAX) as i128 }
+}
+
+/// How the program prints a value of type `it` (widened to 128 bits by its own signedness).
+fn show(it: IntTy, bits: u128) -> String {
+    if it.is_signed() { sext(bits, it.bits()).to_string() } else { bits.to_string() }
+}
+
+/// The language's result of `a op b` on values of type `it` (LANGUAGE.md §3.5).
+fn emulate(op: BinOp, it: IntTy, a: u128, b: u128) -> String {
+    let (n, signed) = (it.bits(), it.is_signed());
+    let (sa, sb) = (sext(a, n), sext(b, n));
+    let t = |v: u128| it.truncate(v);
+    let shift = (b as u32) & (n - 1);
+    let bits = match op {
+        BinOp::Add => t(a.wrapping_add(b)),
+        BinOp::Sub => t(a.wrapping_sub(b)),
+        BinOp::Mul => t(a.wrapping_mul(b)),
+        BinOp::Div if signed => t(if sb == -1 { sa.wrapping_neg() } else { sa / sb } as u128),
+        BinOp::Rem if signed => t(if sb == -1 { 0 } else { sa % sb } as u128),
+        BinOp::Div => a / b,
+        BinOp::Rem => a % b,
+        BinOp::BitAnd => a & b,
+        BinOp::BitOr => a | b,
+        BinOp::BitXor => a ^ b,
+        BinOp::Shl => t(a << shift),
+        BinOp::Shr if signed => t((sa >> shift) as u128),
+        BinOp::Shr => a >> shift,
+        cmp => {
+            let ord = if signed { sa.cmp(&sb) } else { a.cmp(&b) };
+            let r = match cmp {
+                BinOp::Eq => ord.is_eq(),
+                BinOp::Ne => ord.is_ne(),
+                BinOp::Lt => ord.is_lt(),
+                BinOp::Le => ord.is_le(),
+                BinOp::Gt => ord.is_gt(),
+                _ => ord.is_ge(),
+            };
+            return r.to_string();
+        }
+    };
+    show(it, bits)
+}
+
+/// `fn ops_T(a: T, b: T)` printing every binary operator's result, then `-a` and `!a`.
+fn int_ops_fn(it: IntTy, nl: &Operand) -> Fb {
+    let t = Ty::Int(it);
+    let mut f = Fb::new(&format!("ops_{}", it.name()), &[t.clone(), t.clone()], Ty::Unit);
+    let b0 = BlockId(0);
+    for op in INT_BINOPS {
+        let r = f.tmp(b0, t.clone(), Rvalue::Binary(op, f.param(0), f.param(1)));
+        f.println_int(b0, it, r, nl);
+    }
+    for op in COMPARISONS {
+        let r = f.tmp(b0, Ty::Bool, Rvalue::Binary(op, f.param(0), f.param(1)));
+        f.println(b0, blood_abi::PRINT_BOOL, r, nl);
+    }
+    let neg = f.tmp(b0, t.clone(), Rvalue::Unary(UnOp::Neg, f.param(0)));
+    f.println_int(b0, it, neg, nl);
+    let not = f.tmp(b0, t.clone(), Rvalue::Unary(UnOp::Not, f.param(0)));
+    f.println_int(b0, it, not, nl);
+    f.ret_unit(b0);
+    f
+}
+
+fn int_pairs(it: IntTy) -> Vec<(u128, u128)> {
+    let n = i128::from(it.bits());
+    let (min, max) = (min_of(it), max_of(it));
+    let raw: [(i128, i128); 16] = [
+        (7, 3),
+        (-7, 3),
+        (7, -3),
+        (-7, -3),
+        (min, -1),
+        (max, 2),
+        (min, 1),
+        (-1, -1),
+        (5, 67),
+        (max, max),
+        (0x5a5a, 0x33),
+        (1, n - 1),
+        (1, n),
+        (-1, n + 3),
+        (123_456_789_012_345_678_901_234_567_890, 1000),
+        (min, max),
+    ];
+    raw.iter()
+        .map(|&(a, b)| (it.truncate(a as u128), it.truncate(b as u128)))
+        .filter(|&(_, b)| b != 0)
+        .collect()
+}
+
+#[test]
+fn integer_operators_on_every_type() {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for it in IntTy::ALL {
+        let f = pb.add(int_ops_fn(it, &nl));
+        for (a, b) in int_pairs(it) {
+            m.tmp(BlockId(0), Ty::Unit, call(f, vec![ci(it, a as i128), ci(it, b as i128)]));
+            for op in INT_BINOPS.iter().chain(&COMPARISONS) {
+                expected.push_str(&emulate(*op, it, a, b));
+                expected.push('\n');
+            }
+            expected.push_str(&format!("{}\n", show(it, it.truncate(a.wrapping_neg()))));
+            expected.push_str(&format!("{}\n", show(it, it.truncate(!a))));
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    assert_output(&pb.p, &expected);
+}
+
+/// Division and remainder by constants (the unguarded path), including `-1`.
+#[test]
+fn division_by_constants() {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for it in [IntTy::I8, IntTy::I32, IntTy::I64, IntTy::I128, IntTy::U16, IntTy::U64, IntTy::U128] {
+        let t = Ty::Int(it);
+        let mut f = Fb::new(&format!("divc_{}", it.name()), std::slice::from_ref(&t), Ty::Unit);
+        let divisors: &[i128] = if it.is_signed() { &[-1, 7, -7, 1, 2, 16] } else { &[7, 1, 2, 16, 255] };
+        for &d in divisors {
+            for op in [BinOp::Div, BinOp::Rem] {
+                let r = f.tmp(BlockId(0), t.clone(), Rvalue::Binary(op, f.param(0), ci(it, d)));
+                f.println_int(BlockId(0), it, r, &nl);
+            }
+        }
+        f.ret_unit(BlockId(0));
+        let id = pb.add(f);
+        for a in [min_of(it), max_of(it), -13, 13, 0] {
+            let a = it.truncate(a as u128);
+            m.tmp(BlockId(0), Ty::Unit, call(id, vec![ci(it, a as i128)]));
+            for &d in divisors {
+                for op in [BinOp::Div, BinOp::Rem] {
+                    expected.push_str(&format!("{}\n", emulate(op, it, a, it.truncate(d as u128))));
+                }
+            }
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    assert_output(&pb.p, &expected);
+}
+
+/// Shift amounts of another integer type than the shifted value, and amounts ≥ the width.
+#[test]
+fn shifts_with_mixed_types_and_large_amounts() {
+    let combos = [
+        (IntTy::I32, IntTy::U8),
+        (IntTy::I8, IntTy::I128),
+        (IntTy::U128, IntTy::U32),
+        (IntTy::I64, IntTy::I16),
+        (IntTy::U16, IntTy::U64),
+        (IntTy::I128, IntTy::I8),
+    ];
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for (vt, st) in combos {
+        let mut f = Fb::new(&format!("sh_{}_{}", vt.name(), st.name()), &[Ty::Int(vt), Ty::Int(st)], Ty::Unit);
+        for op in [BinOp::Shl, BinOp::Shr] {
+            let r = f.tmp(BlockId(0), Ty::Int(vt), Rvalue::Binary(op, f.param(0), f.param(1)));
+            f.println_int(BlockId(0), vt, r, &nl);
+        }
+        f.ret_unit(BlockId(0));
+        let id = pb.add(f);
+        for a in [-100i128, 0x1234_5678, max_of(vt)] {
+            for s in [3i128, 33, 130, -1, 255, 64, 127] {
+                let (a, s) = (vt.truncate(a as u128), st.truncate(s as u128));
+                m.tmp(BlockId(0), Ty::Unit, call(id, vec![ci(vt, a as i128), ci(st, s as i128)]));
+                for op in [BinOp::Shl, BinOp::Shr] {
+                    expected.push_str(&format!("{}\n", emulate(op, vt, a, s)));
+                }
+            }
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    assert_output(&pb.p, &expected);
+}

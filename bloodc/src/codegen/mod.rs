@@ -161,6 +161,9 @@ fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
     set(&mut flags, "opt_level", opt)?;
     // `cc` links position-independent executables by default; PIC objects link either way.
     set(&mut flags, "is_pic", "true")?;
+    // `i128` parameters and returns (ours and the runtime's `blood_print_i128`, libgcc's
+    // `__divti3`) use the System V convention of GCC/LLVM: two registers.
+    set(&mut flags, "enable_llvm_abi_extensions", "true")?;
     // Each function is verified before compilation (see `ModuleCx::define`).
     set(&mut flags, "enable_verifier", "true")?;
 

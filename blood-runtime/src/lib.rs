@@ -1,13 +1,44 @@
 //! `blood-runtime`: the runtime linked into every Blood program.
 //!
 //! It provides program output (buffered stdout, unbuffered stderr), panics, the process
-//! lifecycle, and the fiber runtime. Generated code reaches it only through the `extern "C"`
-//! functions in [`ffi_exports`], whose names and signatures are fixed by `blood-abi`.
+//! lifecycle, and the fiber runtime: stackful fibers on lazily committed, pooled stacks
+//! ([`stack`], [`arch`]), an M:N work-stealing scheduler ([`scheduler`]) with priorities,
+//! parking and preemption requests, timers ([`time`]), channels with select ([`channel`]),
+//! a cancellation token tree ([`cancellation`]) and counters ([`metrics`]). Every wait goes
+//! through one protocol ([`waiter`]).
+//!
+//! Generated code reaches the runtime only through the `extern "C"` functions in
+//! [`ffi_exports`], whose names and signatures are fixed by `blood-abi`. Rust code (tests,
+//! benchmarks, future Rust hosts) uses the Rust API re-exported here.
+//!
+//! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber` →
+//! `arch` + `stack`; `waiter`, `time`, `channel`, `cancellation` build on the scheduler;
+//! `output`, `panic`, `lifecycle`, `config`, `metrics`, `preempt` are leaves.
 
 #![allow(non_upper_case_globals)]
 
+pub mod arch;
+pub mod cancellation;
+pub mod channel;
+pub mod config;
 pub mod ffi_exports;
+pub mod fiber;
 pub mod lifecycle;
+pub mod metrics;
 pub mod output;
 pub mod panic;
 pub mod preempt;
+pub mod scheduler;
+pub mod scope;
+pub mod stack;
+pub mod time;
+pub mod waiter;
+
+pub use cancellation::{CancelToken, Cancelled, check_cancelled};
+pub use channel::{Receiver, RecvError, Selected, SendError, Sender, TryRecvError, TrySendError, bounded, select_recv, unbounded};
+pub use config::Config;
+pub use fiber::{FiberConfig, FiberState, JoinError, JoinHandle, Priority};
+pub use metrics::Snapshot;
+pub use scheduler::{Runtime, current_id, spawn, spawn_with, yield_now};
+pub use scope::{Scope, scope};
+pub use time::{sleep, sleep_until};

@@ -177,3 +177,10 @@ pub fn format_f32_prec(v: f32, decimals: i32) -> String {
 pub fn take_stdout_buffer_for_tests() -> Vec<u8> {
     std::mem::take(&mut *lock_stdout())
 }
+
+/// Flushes stdout only if nobody holds the buffer lock (used from signal handlers).
+pub fn try_flush_stdout() {
+    if let Ok(mut buf) = STDOUT_BUF.try_lock() {
+        flush_locked(&mut buf);
+    }
+}

@@ -1,0 +1,19 @@
+//! The context switch, one file per instruction set. This is the only assembly in the runtime.
+//!
+//! A context is just a saved stack pointer: everything else a suspended fiber needs (callee-saved
+//! registers and the resume address) is pushed on its own stack by [`switch`]. Caller-saved
+//! registers need no saving because `switch` is an ordinary `extern "C"` call for the compiler.
+
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
+#[cfg(target_arch = "x86_64")]
+pub use x86_64::{init_stack, switch};
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+#[cfg(target_arch = "aarch64")]
+pub use aarch64::{init_stack, switch};
+
+/// The function a new fiber starts in: `entry(arg)`, running on the fiber's stack. It must never
+/// return (a fiber leaves its stack by switching away for the last time).
+pub type FiberEntry = unsafe extern "C" fn(arg: usize) -> !;

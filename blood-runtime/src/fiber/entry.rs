@@ -1,0 +1,63 @@
+//! The root frame of every fiber: runs the body, catches its panic, waits for its children,
+//! publishes the outcome and leaves the stack for good.
+
+use super::{Fiber, Outcome};
+use crate::scheduler::worker;
+use std::sync::atomic::Ordering;
+
+/// First Rust code on a new fiber stack (called by the arch trampoline).
+///
+/// # Safety
+/// `arg` is a `*const Fiber` kept alive by the worker's `current` reference for as long as the
+/// fiber runs.
+pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
+    // Whatever the previous context left for us (e.g. re-queueing the fiber we switched from).
+    worker::after_switch();
+    // SAFETY: see the function contract.
+    let fiber: &Fiber = unsafe { &*(arg as *const Fiber) };
+    // SAFETY: the body is only touched here, by the fiber itself, once.
+    let body = unsafe { (*fiber.body.get()).take() };
+    let result = match body {
+        Some(body) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)),
+        None => Ok(Box::new(()) as Box<dyn std::any::Any + Send>),
+    };
+    wait_for_children(fiber);
+    let counters = &fiber.rt.counters;
+    let outcome = match result {
+        Err(payload) => {
+            counters.failed.fetch_add(1, Ordering::Relaxed);
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "fiber panicked".to_string());
+            Outcome::Failed(msg.into_boxed_str())
+        }
+        Ok(_) if fiber.token.is_cancelled() => {
+            counters.cancelled.fetch_add(1, Ordering::Relaxed);
+            Outcome::Cancelled
+        }
+        Ok(value) => {
+            counters.completed.fetch_add(1, Ordering::Relaxed);
+            Outcome::Completed(value)
+        }
+    };
+    fiber.complete(outcome);
+    if let Some(parent) = &fiber.parent
+        && parent.children.fetch_sub(1, Ordering::AcqRel) == 1
+    {
+        parent.wake();
+    }
+    fiber.rt.fiber_finished();
+    worker::exit_current()
+}
+
+/// Structured concurrency: a fiber is not complete before its children. Waits (not a
+/// cancellation point: cancelled children end soon and must still be waited for).
+fn wait_for_children(fiber: &Fiber) {
+    while fiber.children.load(Ordering::Acquire) > 0 {
+        // The last child wakes us after its decrement; a wake that races with this check leaves
+        // the fiber NOTIFIED, so the park returns at once.
+        worker::park_current();
+    }
+}

@@ -1,0 +1,255 @@
+//! The fiber record, its state machines, spawn configuration and join results.
+//!
+//! Two state machines live in a fiber:
+//!
+//! * The **run state** (`run`, one atomic byte) drives scheduling and is what makes wake-ups
+//!   never lost and never duplicated:
+//!
+//!   ```text
+//!              wake (enqueue)                 picked by a worker
+//!   SUSPENDED ───────────────▶ RUNNABLE ─────────────────────────▶ RUNNING ──▶ DONE
+//!       ▲                                                          │   ▲
+//!       │ park committed after the switch (CAS RUNNING→SUSPENDED)  │   │ wake while running
+//!       └──────────────────────────────────────────────────────────┘   ▼
+//!                          park finds NOTIFIED: re-enqueue          NOTIFIED
+//!   ```
+//!   A fiber that parks first switches away; the worker that resumes next commits the park with
+//!   a CAS (Go's `gopark` unlock-after-switch). A wake that arrives before the commit turns
+//!   RUNNING into NOTIFIED, the CAS fails and the fiber is re-enqueued; a wake of a SUSPENDED
+//!   fiber enqueues it exactly once (CAS). RUNNABLE and DONE absorb wakes. Every wait loops and
+//!   re-checks its condition, so a stale NOTIFIED only costs one spurious wake-up.
+//! * The **outcome** (`join`, under a mutex): pending until the body has returned *and* every
+//!   child has completed (structured concurrency); then Completed, Failed (the body panicked) or
+//!   Cancelled (the fiber's token was cancelled before it finished). Joiners register in the same
+//!   mutex, so none misses the completion.
+//!
+//! A fiber gets its stack only when it first runs (spawn is a heap allocation and a queue push),
+//! and gives it back when it exits.
+
+mod entry;
+pub mod handle;
+
+pub use handle::{JoinError, JoinHandle};
+
+use crate::cancellation::CancelToken;
+use crate::scheduler::RuntimeInner;
+use crate::stack::Stack;
+use crate::waiter::Waker;
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub(crate) use entry::fiber_entry;
+
+/// Scheduling priority (concurrency spec §3.6). Higher priorities run first.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Priority {
+    Low = 0,
+    #[default]
+    Normal = 1,
+    High = 2,
+    Critical = 3,
+}
+
+impl Priority {
+    /// From the C ABI encoding (0..=3); anything else is Normal.
+    pub fn from_abi(v: i32) -> Priority {
+        match v {
+            0 => Priority::Low,
+            2 => Priority::High,
+            3 => Priority::Critical,
+            _ => Priority::Normal,
+        }
+    }
+}
+
+/// How to spawn a fiber.
+#[derive(Clone, Debug, Default)]
+pub struct FiberConfig {
+    /// A name for diagnostics.
+    pub name: Option<String>,
+    /// Usable stack bytes; 0 = the maximum (`BLOOD_MAX_STACK_SIZE`).
+    pub stack_size: usize,
+    pub priority: Priority,
+    /// Parent cancellation token; default: the spawning fiber's token (none on a plain thread).
+    pub cancel_parent: Option<CancelToken>,
+}
+
+impl FiberConfig {
+    pub fn named(name: impl Into<String>) -> FiberConfig {
+        FiberConfig { name: Some(name.into()), ..FiberConfig::default() }
+    }
+    pub fn priority(mut self, p: Priority) -> FiberConfig {
+        self.priority = p;
+        self
+    }
+    pub fn stack_size(mut self, bytes: usize) -> FiberConfig {
+        self.stack_size = bytes;
+        self
+    }
+    pub fn cancel_parent(mut self, token: &CancelToken) -> FiberConfig {
+        self.cancel_parent = Some(token.clone());
+        self
+    }
+}
+
+pub(crate) const RUNNABLE: u8 = 0;
+pub(crate) const RUNNING: u8 = 1;
+pub(crate) const NOTIFIED: u8 = 2;
+pub(crate) const SUSPENDED: u8 = 3;
+pub(crate) const DONE: u8 = 4;
+
+/// The fiber body, type-erased. It returns the fiber's value.
+pub(crate) type Body = Box<dyn FnOnce() -> Box<dyn Any + Send> + Send>;
+
+/// How a fiber ended.
+pub(crate) enum Outcome {
+    Completed(Box<dyn Any + Send>),
+    Failed(Box<str>),
+    Cancelled,
+}
+
+/// Visible state of a fiber (for diagnostics and the C ABI).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FiberState {
+    Runnable,
+    Running,
+    Suspended,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Default)]
+pub(crate) struct JoinState {
+    pub(crate) outcome: Option<Outcome>,
+    /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
+    pub(crate) taken: bool,
+    pub(crate) waiters: Vec<Waker>,
+}
+
+/// The fiber record. Shared (`Arc`) by the scheduler, wait lists and handles.
+pub struct Fiber {
+    pub(crate) id: u64,
+    pub(crate) rt: Arc<RuntimeInner>,
+    pub(crate) run: AtomicU8,
+    pub(crate) priority: Priority,
+    /// Set once the outcome is known (fast path for joins and `is_finished`).
+    pub(crate) finished: AtomicBool,
+    /// Saved stack pointer while not running. Only the worker switching it touches it.
+    pub(crate) sp: UnsafeCell<usize>,
+    /// The stack, assigned when the fiber first runs.
+    pub(crate) stack: UnsafeCell<Option<Stack>>,
+    pub(crate) stack_size: u32,
+    pub(crate) body: UnsafeCell<Option<Body>>,
+    pub(crate) join: Mutex<JoinState>,
+    pub(crate) parent: Option<Arc<Fiber>>,
+    /// Children not yet complete.
+    pub(crate) children: AtomicUsize,
+    pub(crate) token: CancelToken,
+    pub(crate) name: Option<Box<str>>,
+}
+
+// SAFETY: the UnsafeCell fields (`sp`, `stack`, `body`) are only accessed by the worker thread
+// that currently owns the fiber (it is running there, or being switched in or out there); the
+// run-state protocol above guarantees a single owner at a time, with Acquire/Release handover
+// through the queues and the `run` CAS.
+unsafe impl Sync for Fiber {}
+// SAFETY: as above; every other field is Send + Sync.
+unsafe impl Send for Fiber {}
+
+impl std::fmt::Debug for Fiber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fiber").field("id", &self.id).field("name", &self.name).field("state", &self.state()).finish()
+    }
+}
+
+impl Fiber {
+    /// The fiber's id (unique in the process, never 0).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The fiber's name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The fiber's cancellation token.
+    pub fn token(&self) -> &CancelToken {
+        &self.token
+    }
+    /// Whether the fiber has completed (any outcome).
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+    /// Requests cancellation (cooperative; see `cancellation.rs`).
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Current state (racy snapshot).
+    pub fn state(&self) -> FiberState {
+        if self.is_finished() {
+            return match self.join.lock().unwrap_or_else(|e| e.into_inner()).outcome {
+                Some(Outcome::Failed(_)) => FiberState::Failed,
+                Some(Outcome::Cancelled) => FiberState::Cancelled,
+                _ => FiberState::Completed,
+            };
+        }
+        match self.run.load(Ordering::Acquire) {
+            RUNNABLE => FiberState::Runnable,
+            SUSPENDED => FiberState::Suspended,
+            _ => FiberState::Running,
+        }
+    }
+
+    /// Makes the fiber runnable if it is suspended; records the wake if it is running.
+    pub(crate) fn wake(self: &Arc<Fiber>) {
+        let mut s = self.run.load(Ordering::Acquire);
+        loop {
+            let target = match s {
+                SUSPENDED => RUNNABLE,
+                RUNNING => NOTIFIED,
+                _ => return,
+            };
+            match self.run.compare_exchange_weak(s, target, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    if target == RUNNABLE {
+                        crate::scheduler::schedule_woken(self.clone());
+                    }
+                    return;
+                }
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Called by the token when this fiber is cancelled.
+    pub(crate) fn note_cancelled(self: &Arc<Fiber>) {
+        self.rt.counters.cancel_requests.fetch_add(1, Ordering::Relaxed);
+        self.wake();
+    }
+
+    /// Records the outcome and wakes joiners (runs on the fiber's own stack, at its end).
+    pub(crate) fn complete(&self, outcome: Outcome) {
+        let waiters = {
+            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            j.outcome = Some(outcome);
+            self.finished.store(true, Ordering::Release);
+            std::mem::take(&mut j.waiters)
+        };
+        for w in waiters {
+            w.wake();
+        }
+    }
+}
+
+impl Drop for Fiber {
+    fn drop(&mut self) {
+        // A fiber dropped while suspended forever (nobody can wake it) still owns its stack.
+        if let Some(stack) = self.stack.get_mut().take() {
+            crate::stack::pool().release_many([stack]);
+        }
+    }
+}

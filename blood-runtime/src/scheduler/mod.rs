@@ -1,0 +1,382 @@
+//! The M:N scheduler: N worker threads running M fibers, with per-worker work-stealing queues, a
+//! global injector per priority, parking without busy-waiting, a timer thread that doubles as the
+//! preemption monitor, and a shutdown that waits for every fiber.
+//!
+//! Split like Tokio's: [`worker`] (the loop and the switching), [`queue`] (queues and search
+//! order), [`park`] (idle workers and wake-ups). A [`Runtime`] value owns one scheduler; the C
+//! ABI uses one process-wide instance ([`global`]). Fibers find their runtime through the worker
+//! thread they run on.
+//!
+//! Invariants:
+//! * A runnable fiber is in exactly one place: a queue, a `next` slot, or `current` of one
+//!   worker (the run-state CAS in `fiber/` guarantees single enqueueing).
+//! * `live` counts fibers spawned and not finished; shutdown waits for it to reach 0 under
+//!   `live_lock`, and the last finishing fiber notifies under the same lock.
+//! * Without the `multi-worker` feature (the minimal runtime) the worker count is forced to 1.
+
+pub mod park;
+pub mod queue;
+pub mod worker;
+
+use crate::cancellation::CancelToken;
+use crate::config::{Config, ConfigError};
+use crate::fiber::{Body, Fiber, FiberConfig, JoinError, JoinHandle, JoinState, RUNNABLE};
+use crate::metrics::{Counters, Snapshot, WorkerCounters};
+use crate::time::Timers;
+use crossbeam_deque::Stealer;
+use crossbeam_utils::CachePadded;
+use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+
+pub use queue::Reason;
+
+/// What other threads may see of a worker.
+pub struct WorkerShared {
+    pub(crate) stealer: Stealer<Arc<Fiber>>,
+    pub(crate) thread: OnceLock<std::thread::Thread>,
+    /// Set by `park::notify_*` before unparking.
+    pub(crate) notified: AtomicBool,
+    /// A fiber is running on this worker (read by the preemption monitor).
+    pub(crate) running: AtomicBool,
+    /// Set by the monitor: the running fiber overran its slice.
+    pub(crate) preempt: AtomicBool,
+    pub(crate) counters: CachePadded<WorkerCounters>,
+}
+
+/// State shared by a runtime's workers, fibers and handles.
+pub struct RuntimeInner {
+    pub(crate) config: Config,
+    pub(crate) global: queue::Global,
+    pub(crate) workers: Box<[WorkerShared]>,
+    pub(crate) idle: park::Idle,
+    pub(crate) timers: Timers,
+    pub(crate) counters: Counters,
+    live: CachePadded<AtomicUsize>,
+    live_lock: Mutex<()>,
+    live_cond: Condvar,
+    shutdown: AtomicBool,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl RuntimeInner {
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Work any worker could take right now (global queues or a stealable local queue).
+    pub(crate) fn has_visible_work(&self) -> bool {
+        !self.global.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
+    }
+
+    /// Called once per fiber when it has finished.
+    pub(crate) fn fiber_finished(&self) {
+        if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _g = self.live_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.live_cond.notify_all();
+            drop(_g);
+            if self.is_shutting_down() {
+                park::notify_all(self);
+            }
+        }
+    }
+
+    /// Blocks the calling thread until no fiber is live.
+    fn wait_all_finished(&self) {
+        let mut g = self.live_lock.lock().unwrap_or_else(|e| e.into_inner());
+        while self.live() > 0 {
+            g = self.live_cond.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Creates a fiber and queues it.
+    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> Arc<Fiber> {
+        let parent = worker::local_for(self).and_then(|_| worker::current_fiber());
+        let token = match (&cfg.cancel_parent, &parent) {
+            (Some(t), _) => t.child(),
+            (None, Some(p)) => p.token.child(),
+            (None, None) => CancelToken::new(),
+        };
+        if let Some(p) = &parent {
+            p.children.fetch_add(1, Ordering::AcqRel);
+        }
+        self.live.fetch_add(1, Ordering::AcqRel);
+        let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
+        let fiber = Arc::new(Fiber {
+            id: NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed),
+            rt: self.clone(),
+            run: AtomicU8::new(RUNNABLE),
+            priority: cfg.priority,
+            finished: AtomicBool::new(false),
+            sp: UnsafeCell::new(0),
+            stack: UnsafeCell::new(None),
+            stack_size,
+            body: UnsafeCell::new(Some(body)),
+            join: Mutex::new(JoinState::default()),
+            parent,
+            children: AtomicUsize::new(0),
+            token,
+            name: cfg.name.map(String::into_boxed_str),
+        });
+        fiber.token.bind_fiber(&fiber);
+        self.counters.spawned.fetch_add(1, Ordering::Relaxed);
+        worker::schedule(fiber.clone(), Reason::Spawned);
+        fiber
+    }
+
+    /// A snapshot of the counters.
+    pub fn snapshot(&self) -> Snapshot {
+        let c = &self.counters;
+        let mut s = Snapshot {
+            spawned: c.spawned.load(Ordering::Relaxed),
+            completed: c.completed.load(Ordering::Relaxed),
+            cancelled: c.cancelled.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            active: self.live() as u64,
+            preemptions: c.preemptions.load(Ordering::Relaxed),
+            global_queue_depth: self.global.len() as u64,
+            workers: self.workers.len() as u64,
+            timers: self.timers.len() as u64,
+            ..Snapshot::default()
+        };
+        for w in self.workers.iter() {
+            s.context_switches += w.counters.switches.load(Ordering::Relaxed);
+            s.steal_attempts += w.counters.steal_attempts.load(Ordering::Relaxed);
+            s.steals += w.counters.steals.load(Ordering::Relaxed);
+            s.worker_parks += w.counters.parks.load(Ordering::Relaxed);
+            s.local_queue_depth += w.stealer.len() as u64;
+        }
+        s
+    }
+}
+
+/// Wakes a fiber whose run state just became RUNNABLE.
+pub(crate) fn schedule_woken(f: Arc<Fiber>) {
+    worker::schedule(f, Reason::Woken);
+}
+
+/// A running scheduler. Dropping it shuts it down (waiting for every fiber).
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("workers", &self.inner.workers.len()).finish()
+    }
+}
+
+impl Runtime {
+    /// Starts a runtime with the configuration from the environment.
+    pub fn from_env() -> Result<Runtime, ConfigError> {
+        Runtime::new(Config::from_env()?)
+    }
+
+    /// Starts `config.workers` worker threads and the timer thread.
+    pub fn new(mut config: Config) -> Result<Runtime, ConfigError> {
+        if !cfg!(feature = "multi-worker") {
+            config.workers = 1;
+        }
+        if config.workers == 0 {
+            return Err(ConfigError("the runtime needs at least one worker".into()));
+        }
+        crate::stack::init_pool(crate::stack::StackGeometry::new(
+            config.max_stack_size,
+            config.stack_size,
+            config.stack_guards,
+        ));
+        let locals: Vec<_> = (0..config.workers).map(|_| crossbeam_deque::Worker::new_fifo()).collect();
+        let workers = locals
+            .iter()
+            .map(|q| WorkerShared {
+                stealer: q.stealer(),
+                thread: OnceLock::new(),
+                notified: AtomicBool::new(false),
+                running: AtomicBool::new(false),
+                preempt: AtomicBool::new(false),
+                counters: CachePadded::new(WorkerCounters::default()),
+            })
+            .collect();
+        let inner = Arc::new(RuntimeInner {
+            config,
+            global: queue::Global::default(),
+            workers,
+            idle: park::Idle::default(),
+            timers: Timers::new(),
+            counters: Counters::default(),
+            live: CachePadded::new(AtomicUsize::new(0)),
+            live_lock: Mutex::new(()),
+            live_cond: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+            threads: Mutex::new(Vec::new()),
+        });
+        let mut threads = Vec::new();
+        for (index, queue) in locals.into_iter().enumerate() {
+            let local = worker::WorkerLocal::new(inner.clone(), index, queue);
+            let t = std::thread::Builder::new()
+                .name(format!("blood-worker-{index}"))
+                .spawn(move || worker::run(local))
+                .map_err(|e| ConfigError(format!("cannot start worker thread: {e}")))?;
+            let _ = inner.workers[index].thread.set(t.thread().clone());
+            threads.push(t);
+        }
+        let rt = inner.clone();
+        let timer = std::thread::Builder::new()
+            .name("blood-timer".into())
+            .spawn(move || {
+                let mut mon = crate::time::monitor::Monitor::new(&rt);
+                rt.timers.run(|now| mon.poll(now));
+            })
+            .map_err(|e| ConfigError(format!("cannot start timer thread: {e}")))?;
+        threads.push(timer);
+        *inner.threads.lock().unwrap_or_else(|e| e.into_inner()) = threads;
+        Ok(Runtime { inner })
+    }
+
+    /// The shared state (for the C ABI and tests).
+    pub fn inner(&self) -> &Arc<RuntimeInner> {
+        &self.inner
+    }
+
+    /// Number of workers.
+    pub fn workers(&self) -> usize {
+        self.inner.workers.len()
+    }
+
+    /// Spawns a fiber running `f`.
+    pub fn spawn<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+        self.spawn_with(FiberConfig::default(), f)
+    }
+
+    /// Spawns a fiber with a configuration.
+    pub fn spawn_with<T: Send + 'static>(
+        &self,
+        cfg: FiberConfig,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<T> {
+        spawn_on(&self.inner, cfg, f)
+    }
+
+    /// Runs `f` as a root fiber and blocks the calling thread until it (and its children) end.
+    pub fn block_on<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, JoinError> {
+        self.spawn(f).join()
+    }
+
+    /// Counters.
+    pub fn counters(&self) -> Snapshot {
+        self.inner.snapshot()
+    }
+
+    /// Waits until every fiber has finished (the runtime keeps running).
+    pub fn wait_idle(&self) {
+        self.inner.wait_all_finished();
+    }
+
+    /// Waits for every fiber, then stops the workers and the timer thread.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn shutdown_inner(&self) {
+        if worker::local_for(&self.inner).is_some() {
+            // Joining our own worker thread would deadlock; the runtime is leaked instead.
+            return;
+        }
+        self.inner.wait_all_finished();
+        self.inner.shutdown.store(true, Ordering::Release);
+        park::notify_all(&self.inner);
+        self.inner.timers.shutdown();
+        let threads = std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown_inner();
+    }
+}
+
+fn spawn_on<T: Send + 'static>(
+    rt: &Arc<RuntimeInner>,
+    cfg: FiberConfig,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    let body: Body = Box::new(move || Box::new(f()) as Box<dyn std::any::Any + Send>);
+    JoinHandle { fiber: rt.spawn_body(cfg, body), _t: PhantomData }
+}
+
+/// The runtime of the calling fiber's worker.
+pub fn current_runtime() -> Option<Arc<RuntimeInner>> {
+    worker::current_fiber().map(|f| f.rt.clone())
+}
+
+/// Spawns a fiber on the caller's runtime, or on the process-wide runtime outside fibers.
+pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    spawn_with(FiberConfig::default(), f)
+}
+
+/// [`spawn`] with a configuration.
+pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    match current_runtime() {
+        Some(rt) => spawn_on(&rt, cfg, f),
+        None => spawn_on(global().inner(), cfg, f),
+    }
+}
+
+/// Yields the current fiber (a thread yield outside fibers).
+pub fn yield_now() {
+    if worker::on_fiber() {
+        worker::yield_current();
+    } else {
+        std::thread::yield_now();
+    }
+}
+
+/// The current fiber's id; 0 outside fibers and on the root fiber of the C ABI.
+pub fn current_id() -> u64 {
+    worker::with_current_fiber(|f| f.map(|f| f.id).unwrap_or(0))
+}
+
+static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+
+/// The process-wide runtime used by the C ABI, started on first use from the environment.
+/// An invalid configuration is reported and the process exits with EXIT_RUNTIME_INIT_FAILED.
+pub fn global() -> &'static Runtime {
+    GLOBAL.get_or_init(|| match Runtime::from_env() {
+        Ok(rt) => rt,
+        Err(e) => crate::panic::die("blood runtime: ", e.0.as_bytes(), blood_abi::EXIT_RUNTIME_INIT_FAILED),
+    })
+}
+
+/// Starts the process-wide runtime with `config` unless it is already running.
+pub fn init_global(config: Config) -> Result<&'static Runtime, ConfigError> {
+    if let Some(rt) = GLOBAL.get() {
+        return Ok(rt);
+    }
+    let rt = Runtime::new(config)?;
+    // A concurrent initialiser may win; ours is then shut down (it has no fibers).
+    Ok(GLOBAL.get_or_init(|| rt))
+}
+
+/// The process-wide runtime if it was started.
+pub fn global_if_started() -> Option<&'static Runtime> {
+    GLOBAL.get()
+}
+
+/// Waits for every fiber of the process-wide runtime and stops its threads (it cannot be
+/// restarted: later spawns would wait forever, so this is only for process exit).
+pub fn shutdown_global() {
+    if let Some(rt) = GLOBAL.get() {
+        rt.shutdown_inner();
+    }
+}

@@ -1,0 +1,105 @@
+//! Idle workers: parking without busy-waiting, and waking one when work appears.
+//!
+//! Protocol (no lost wake-ups): a producer makes work visible (queue push), then executes a
+//! SeqCst fence and reads `count`; a worker about to park pushes itself on the idle list,
+//! increments `count` (SeqCst), then re-checks every visible queue before blocking. Whichever
+//! side runs second sees the other's write, so either the producer finds the idle worker to wake
+//! or the worker finds the work. Each worker blocks in `std::thread::park`, whose token makes an
+//! `unpark` that precedes the `park` count.
+
+use super::RuntimeInner;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+
+#[derive(Default)]
+pub struct Idle {
+    count: AtomicUsize,
+    list: Mutex<Vec<usize>>,
+}
+
+impl Idle {
+    /// Number of parked workers.
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+/// Wakes one parked worker, if any (called after making work visible).
+#[inline]
+pub fn notify_one(rt: &RuntimeInner) {
+    fence(Ordering::SeqCst);
+    if rt.idle.count.load(Ordering::SeqCst) == 0 {
+        return;
+    }
+    notify_slow(rt);
+}
+
+#[cold]
+fn notify_slow(rt: &RuntimeInner) {
+    let idx = {
+        let mut list = rt.idle.list.lock().unwrap_or_else(|e| e.into_inner());
+        let idx = list.pop();
+        if idx.is_some() {
+            rt.idle.count.fetch_sub(1, Ordering::SeqCst);
+        }
+        idx
+    };
+    if let Some(i) = idx {
+        let w = &rt.workers[i];
+        w.notified.store(true, Ordering::Release);
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+}
+
+/// Wakes every parked worker (shutdown).
+pub fn notify_all(rt: &RuntimeInner) {
+    let all: Vec<usize> = {
+        let mut list = rt.idle.list.lock().unwrap_or_else(|e| e.into_inner());
+        rt.idle.count.fetch_sub(list.len(), Ordering::SeqCst);
+        std::mem::take(&mut *list)
+    };
+    for i in all {
+        rt.workers[i].notified.store(true, Ordering::Release);
+    }
+    for w in rt.workers.iter() {
+        if let Some(t) = w.thread.get() {
+            t.unpark();
+        }
+    }
+}
+
+fn remove_self(rt: &RuntimeInner, index: usize) {
+    let mut list = rt.idle.list.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(pos) = list.iter().position(|&i| i == index) {
+        list.swap_remove(pos);
+        rt.idle.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Parks worker `index` until it is notified or work becomes visible.
+pub fn park(rt: &RuntimeInner, index: usize, notified: &AtomicBool) {
+    {
+        let mut list = rt.idle.list.lock().unwrap_or_else(|e| e.into_inner());
+        list.push(index);
+        rt.idle.count.fetch_add(1, Ordering::SeqCst);
+    }
+    fence(Ordering::SeqCst);
+    if rt.has_visible_work() || rt.is_shutting_down() {
+        remove_self(rt, index);
+        notified.store(false, Ordering::Relaxed);
+        return;
+    }
+    loop {
+        std::thread::park();
+        if notified.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        if rt.has_visible_work() || rt.is_shutting_down() {
+            remove_self(rt, index);
+            notified.store(false, Ordering::Relaxed);
+            return;
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Run queues and the order in which a worker looks for work.
+//!
+//! * Per worker: a crossbeam-deque FIFO `Worker` (stealable through its `Stealer`) for Normal
+//!   fibers, plus a one-fiber `next` slot (not stealable) that receives fibers woken by a fiber
+//!   running on this worker when the runtime has several workers: the waker usually blocks right
+//!   after waking (channel ping-pong), so the woken fiber runs next on the same, cache-warm worker
+//!   instead of bouncing to another thread (Go's `runnext`, Tokio's LIFO slot). With one worker
+//!   everything is FIFO, as LANGUAGE.md §7.2 requires.
+//! * Global: one crossbeam `Injector` per priority. Fibers made runnable outside a worker go to the
+//!   injector of their priority; High and Critical fibers always go there so that every worker
+//!   sees them first; Low fibers run only when no Normal work is found (every 61st pick checks
+//!   the global queues first so nothing starves).
+//!
+//! Search order: [Critical, High] → next slot (at most [`NEXT_STREAK`] times in a row) → local
+//! queue → Normal injector (batch) → Low injector → (scheduler loop only) steal a batch from the
+//! other workers, starting at a random victim.
+
+use super::worker::WorkerLocal;
+use crate::fiber::{Fiber, Priority};
+use crate::metrics::WorkerCounters;
+use crossbeam_deque::{Injector, Steal};
+use std::sync::Arc;
+
+/// Consecutive runs from the `next` slot before it must wait its turn in the queue.
+pub const NEXT_STREAK: u32 = 16;
+
+/// The global queues, one per priority.
+#[derive(Default)]
+pub struct Global {
+    pub by_priority: [Injector<Arc<Fiber>>; 4],
+}
+
+impl Global {
+    pub fn push(&self, f: Arc<Fiber>) {
+        self.by_priority[f.priority as usize].push(f);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.by_priority.iter().all(Injector::is_empty)
+    }
+    pub fn len(&self) -> usize {
+        self.by_priority.iter().map(Injector::len).sum()
+    }
+}
+
+fn steal_one(inj: &Injector<Arc<Fiber>>) -> Option<Arc<Fiber>> {
+    loop {
+        match inj.steal() {
+            Steal::Success(f) => return Some(f),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}
+
+/// Why a fiber is being queued.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    Spawned,
+    Woken,
+    Yielded,
+}
+
+impl WorkerLocal {
+    /// Queues `f` on this worker according to its priority and `reason`.
+    pub fn push(&self, f: Arc<Fiber>, reason: Reason) {
+        let rt = &*self.rt;
+        match f.priority {
+            Priority::Normal => {
+                if reason == Reason::Woken && rt.workers.len() > 1 {
+                    // SAFETY: `next` is only touched by this worker's thread.
+                    let old = unsafe { (*self.next.get()).replace(f) };
+                    match old {
+                        Some(old) => self.queue.push(old),
+                        None => return,
+                    }
+                } else {
+                    self.queue.push(f);
+                }
+            }
+            _ => rt.global.push(f),
+        }
+        super::park::notify_one(rt);
+    }
+
+    fn global_fair(&self) -> Option<Arc<Fiber>> {
+        let g = &self.rt.global;
+        for p in [Priority::Critical, Priority::High, Priority::Normal, Priority::Low] {
+            if let Some(f) = steal_one(&g.by_priority[p as usize]) {
+                return Some(f);
+            }
+        }
+        None
+    }
+
+    /// Work available without stealing from other workers.
+    pub fn find_local(&self) -> Option<Arc<Fiber>> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        let g = &self.rt.global;
+        if tick % 61 == 0
+            && let Some(f) = self.global_fair()
+        {
+            return Some(f);
+        }
+        for p in [Priority::Critical, Priority::High] {
+            let inj = &g.by_priority[p as usize];
+            if !inj.is_empty()
+                && let Some(f) = steal_one(inj)
+            {
+                return Some(f);
+            }
+        }
+        // SAFETY: `next` is only touched by this worker's thread.
+        let next = unsafe { &mut *self.next.get() };
+        if next.is_some() {
+            if self.next_streak.get() < NEXT_STREAK {
+                self.next_streak.set(self.next_streak.get() + 1);
+                return next.take();
+            }
+            self.next_streak.set(0);
+            self.queue.push(next.take().expect("checked"));
+        } else {
+            self.next_streak.set(0);
+        }
+        if let Some(f) = self.queue.pop() {
+            return Some(f);
+        }
+        loop {
+            match g.by_priority[Priority::Normal as usize].steal_batch_and_pop(&self.queue) {
+                Steal::Success(f) => return Some(f),
+                Steal::Empty => break,
+                Steal::Retry => continue,
+            }
+        }
+        steal_one(&g.by_priority[Priority::Low as usize])
+    }
+
+    /// Whether `find_local` would find something (cheap, racy).
+    pub fn has_local(&self) -> bool {
+        // SAFETY: `next` is only touched by this worker's thread.
+        let has_next = unsafe { (*self.next.get()).is_some() };
+        has_next || !self.queue.is_empty() || !self.rt.global.is_empty()
+    }
+
+    /// `find_local`, then stealing from the other workers.
+    pub fn find_any(&self) -> Option<Arc<Fiber>> {
+        if let Some(f) = self.find_local() {
+            return Some(f);
+        }
+        let n = self.rt.workers.len();
+        if n < 2 {
+            return None;
+        }
+        let counters = &self.rt.workers[self.index].counters;
+        let start = self.random() as usize % n;
+        for k in 0..n {
+            let victim = (start + k) % n;
+            if victim == self.index {
+                continue;
+            }
+            WorkerCounters::bump(&counters.steal_attempts);
+            loop {
+                match self.rt.workers[victim].stealer.steal_batch_and_pop(&self.queue) {
+                    Steal::Success(f) => {
+                        WorkerCounters::bump(&counters.steals);
+                        return Some(f);
+                    }
+                    Steal::Empty => break,
+                    Steal::Retry => continue,
+                }
+            }
+        }
+        None
+    }
+
+    fn random(&self) -> u64 {
+        // xorshift64*
+        let mut x = self.rng.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}

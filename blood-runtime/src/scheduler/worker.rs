@@ -1,0 +1,270 @@
+//! Worker threads: the scheduler loop, switching between fibers, and the per-thread state
+//! fibers reach through thread-local storage.
+//!
+//! Switching is direct: a fiber that blocks, yields or exits picks the next runnable fiber of its
+//! worker itself and switches straight to it (one context switch per hand-off); only when the
+//! worker has nothing local does it switch to the scheduler loop, which runs on the worker
+//! thread's own stack, steals, and parks.
+//!
+//! What the departing fiber wants done with itself (re-queue, commit a park, free its stack) is
+//! left in `pending` and executed by whichever context runs next on this worker, right after the
+//! switch ([`after_switch`]): doing it before the switch would let another worker resume the
+//! fiber while its stack is still in use here.
+//!
+//! Thread-local access: fibers migrate between workers, so code running on a fiber must re-read
+//! the worker pointer after every switch. The accessor is `#[inline(never)]` so the compiler
+//! cannot reuse a thread-local address computed before a switch.
+
+use super::RuntimeInner;
+use super::queue::Reason;
+use crate::arch;
+use crate::fiber::{self, Fiber};
+use crate::metrics::WorkerCounters;
+use crate::stack::StackCache;
+use crossbeam_deque::Worker as LocalQueue;
+use std::cell::{Cell, RefCell, UnsafeCell};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// What the context that runs next must do for the fiber that just switched away.
+#[derive(Default)]
+pub enum Pending {
+    #[default]
+    Nothing,
+    Yield(Arc<Fiber>),
+    Park(Arc<Fiber>),
+    Exit(Arc<Fiber>),
+}
+
+/// A worker's thread-private state.
+pub struct WorkerLocal {
+    pub rt: Arc<RuntimeInner>,
+    pub index: usize,
+    pub queue: LocalQueue<Arc<Fiber>>,
+    pub next: UnsafeCell<Option<Arc<Fiber>>>,
+    pub next_streak: Cell<u32>,
+    pub tick: Cell<u32>,
+    pub rng: Cell<u64>,
+    current: UnsafeCell<Option<Arc<Fiber>>>,
+    sched_sp: UnsafeCell<usize>,
+    pending: Cell<Pending>,
+    stacks: RefCell<StackCache>,
+}
+
+thread_local! {
+    static WORKER: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The current thread's worker, if it is one. Never inlined (see the module header).
+#[inline(never)]
+fn worker_ptr() -> *const WorkerLocal {
+    WORKER.with(Cell::get)
+}
+
+fn worker() -> Option<&'static WorkerLocal> {
+    let p = worker_ptr();
+    // SAFETY: the pointer is set by `run` for the lifetime of the worker thread's loop and
+    // cleared before the `WorkerLocal` is dropped; only this thread reads it.
+    if p.is_null() { None } else { Some(unsafe { &*p }) }
+}
+
+/// The worker running on this thread, if it belongs to `rt`.
+pub(crate) fn local_for(rt: &RuntimeInner) -> Option<&'static WorkerLocal> {
+    worker().filter(|w| std::ptr::eq(&*w.rt, rt))
+}
+
+/// Whether the caller runs on a fiber.
+pub fn on_fiber() -> bool {
+    // SAFETY: `current` is only accessed by this worker's thread.
+    worker().is_some_and(|w| unsafe { (*w.current.get()).is_some() })
+}
+
+/// The running fiber, if any.
+pub fn current_fiber() -> Option<Arc<Fiber>> {
+    with_current_fiber(|f| f.cloned())
+}
+
+/// Runs `f` with the running fiber (without touching its reference count).
+pub fn with_current_fiber<R>(f: impl FnOnce(Option<&Arc<Fiber>>) -> R) -> R {
+    match worker() {
+        // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly.
+        Some(w) => f(unsafe { (*w.current.get()).as_ref() }),
+        None => f(None),
+    }
+}
+
+impl WorkerLocal {
+    pub fn new(rt: Arc<RuntimeInner>, index: usize, queue: LocalQueue<Arc<Fiber>>) -> WorkerLocal {
+        WorkerLocal {
+            rt,
+            index,
+            queue,
+            next: UnsafeCell::new(None),
+            next_streak: Cell::new(0),
+            tick: Cell::new(0),
+            rng: Cell::new(0x9e37_79b9_7f4a_7c15 ^ ((index as u64 + 1) << 17)),
+            current: UnsafeCell::new(None),
+            sched_sp: UnsafeCell::new(0),
+            pending: Cell::new(Pending::Nothing),
+            stacks: RefCell::new(StackCache::default()),
+        }
+    }
+
+    /// Makes `f` the current fiber and returns the stack pointer to switch to (giving it a stack
+    /// on its first run).
+    fn prepare(&self, f: Arc<Fiber>) -> usize {
+        f.run.store(fiber::RUNNING, Ordering::Release);
+        let shared = &self.rt.workers[self.index];
+        WorkerCounters::bump(&shared.counters.switches);
+        shared.running.store(true, Ordering::Relaxed);
+        // SAFETY: this worker now owns `f` (it was taken from a queue or handed over by the run
+        // state protocol), so it alone touches the UnsafeCell fields.
+        let sp = unsafe {
+            match &*f.stack.get() {
+                Some(_) => *f.sp.get(),
+                None => self.first_run(&f),
+            }
+        };
+        // SAFETY: `current` is only accessed by this worker's thread.
+        unsafe { *self.current.get() = Some(f) };
+        sp
+    }
+
+    /// # Safety
+    /// The caller owns `f` (see `prepare`).
+    unsafe fn first_run(&self, f: &Arc<Fiber>) -> usize {
+        let stack = match self.stacks.borrow_mut().alloc() {
+            Ok(s) => s,
+            Err(e) => crate::panic::die("blood runtime: ", e.0.as_bytes(), blood_abi::EXIT_RUNTIME_INIT_FAILED),
+        };
+        stack.set_limit(if f.stack_size == 0 { usize::MAX } else { f.stack_size as usize });
+        // SAFETY: the stack's top is 16-aligned with its whole page writable; the entry receives
+        // a pointer to the fiber, which `current` keeps alive while it runs.
+        let sp = unsafe { arch::init_stack(stack.top(), fiber::fiber_entry, Arc::as_ptr(f) as usize) };
+        // SAFETY: per the contract, we own the fiber's cells.
+        unsafe { *f.stack.get() = Some(stack) };
+        sp
+    }
+}
+
+/// Executes what the previous context left in `pending`. Called right after every switch.
+pub(crate) fn after_switch() {
+    let Some(w) = worker() else { return };
+    match w.pending.take() {
+        Pending::Nothing => {}
+        Pending::Yield(f) => {
+            f.run.store(fiber::RUNNABLE, Ordering::Release);
+            w.push(f, Reason::Yielded);
+        }
+        Pending::Park(f) => {
+            if f.run.compare_exchange(fiber::RUNNING, fiber::SUSPENDED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                // Woken between registering and parking: run it again.
+                f.run.store(fiber::RUNNABLE, Ordering::Release);
+                w.push(f, Reason::Yielded);
+            }
+        }
+        Pending::Exit(f) => {
+            f.run.store(fiber::DONE, Ordering::Release);
+            // SAFETY: the fiber has left its stack for good (we are on another one).
+            if let Some(stack) = unsafe { (*f.stack.get()).take() } {
+                w.stacks.borrow_mut().release(stack);
+            }
+        }
+    }
+}
+
+/// Leaves the current fiber with `action` and runs the next fiber (or the scheduler loop).
+/// Returns when the fiber is resumed (never for `Exit`).
+fn switch_away(w: &WorkerLocal, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+    // SAFETY: `current` is only accessed by this worker's thread; a fiber is running.
+    let me = unsafe { (*w.current.get()).take() }.expect("switch_away outside a fiber");
+    let save: *mut usize = me.sp.get();
+    w.pending.set(action(me));
+    let target = match w.find_local() {
+        Some(next) => w.prepare(next),
+        // SAFETY: read by the worker's own thread; the scheduler loop saved it.
+        None => unsafe { *w.sched_sp.get() },
+    };
+    // SAFETY: `save` points into the departing fiber, kept alive by `pending`; `target` is a
+    // context saved by `switch` or prepared by `init_stack` and owned by this worker.
+    unsafe { arch::switch(save, target, 0) };
+    after_switch();
+}
+
+/// Suspends the current fiber until it is woken (see `waiter.rs`).
+pub fn park_current() {
+    let w = worker().expect("park_current on a fiber");
+    switch_away(w, Pending::Park);
+}
+
+/// Lets other runnable fibers of this worker run; a no-op if there are none.
+pub fn yield_current() {
+    let Some(w) = worker() else { return };
+    if !w.has_local() {
+        return;
+    }
+    switch_away(w, Pending::Yield);
+}
+
+/// Ends the current fiber: switches away for the last time.
+pub(crate) fn exit_current() -> ! {
+    let w = worker().expect("exit_current on a fiber");
+    switch_away(w, Pending::Exit);
+    unreachable!("an exited fiber was resumed")
+}
+
+/// The cold path of a safepoint: yields if this worker was asked to preempt its fiber.
+pub fn safepoint_slow() {
+    let Some(w) = worker() else { return };
+    if !on_fiber() {
+        return;
+    }
+    let shared = &w.rt.workers[w.index];
+    if !shared.preempt.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
+        crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
+    }
+    w.rt.counters.preemptions.fetch_add(1, Ordering::Relaxed);
+    yield_current();
+}
+
+/// Queues a fiber that became runnable (from a wake or a spawn).
+pub(crate) fn schedule(f: Arc<Fiber>, reason: Reason) {
+    match local_for(&f.rt) {
+        Some(w) => w.push(f, reason),
+        None => {
+            let rt = f.rt.clone();
+            rt.global.push(f);
+            super::park::notify_one(&rt);
+        }
+    }
+}
+
+/// The worker thread's body.
+pub(crate) fn run(local: WorkerLocal) {
+    crate::stack::overflow::ensure_altstack();
+    WORKER.with(|c| c.set(&local));
+    let w = &local;
+    let rt = w.rt.clone();
+    let shared = &rt.workers[w.index];
+    loop {
+        if let Some(f) = w.find_any() {
+            let sp = w.prepare(f);
+            // SAFETY: `sched_sp` is this worker's own save slot; `sp` belongs to a fiber this
+            // worker now owns.
+            unsafe { arch::switch(w.sched_sp.get(), sp, 0) };
+            after_switch();
+            shared.running.store(false, Ordering::Relaxed);
+            continue;
+        }
+        if rt.is_shutting_down() && rt.live() == 0 {
+            break;
+        }
+        WorkerCounters::bump(&shared.counters.parks);
+        super::park::park(&rt, w.index, &shared.notified);
+    }
+    w.stacks.borrow_mut().drain();
+    WORKER.with(|c| c.set(std::ptr::null()));
+}

@@ -1,0 +1,225 @@
+//! Fiber stacks: carved from a few large virtual-memory reservations, committed lazily by the
+//! kernel as the fiber touches them, recycled through a pool, overflow reported as
+//! `fiber stack overflow` with exit status [`blood_abi::EXIT_STACK_OVERFLOW`].
+//!
+//! # Layout
+//! Every stack lives in a *slot* of `slot_size` bytes, a power of two ≥ `BLOOD_MAX_STACK_SIZE`
+//! plus one page, aligned to its size inside a *chunk* (one `mmap` of [`SLOTS_PER_CHUNK`] slots,
+//! `PROT_READ|PROT_WRITE`, `MAP_NORESERVE`, so untouched pages cost neither RAM nor commit
+//! charge):
+//!
+//! ```text
+//!  slot base                                                             slot base + slot_size
+//!  | guard page | ........ lazily committed, grows down ........ | frame | meta (64 B) |
+//!               ^ lowest usable byte                                     ^ top (16-aligned)
+//! ```
+//! The 64-byte metadata block at the end of the slot holds the stack limit word (see
+//! `blood_abi::STACK_LIMIT_*`): because slots are aligned to `slot_size`, code running on a fiber
+//! finds it as `(rsp | (slot_size - 1)) - 63` without thread-local storage.
+//!
+//! # Why not one mapping plus a guard page per stack
+//! Each `mmap`, and each `mprotect` that makes a guard page inside a mapping, adds VMAs; Linux
+//! caps a process at `vm.max_map_count` (65,530 by default), i.e. about 32,000 guarded stacks.
+//! One million fibers therefore cannot all have hardware guard pages. The policy:
+//! * The first `BLOOD_STACK_GUARDS` slots ever carved (default [`DEFAULT_GUARDED_SLOTS`], costing
+//!   2 VMAs each) get a `PROT_NONE` guard page. Slots are recycled LIFO through the pool, so in
+//!   programs with fewer live fibers than that, every stack is guarded. A fault in a guard page is
+//!   recognised by the SIGSEGV/SIGBUS handler in [`overflow`], which runs on an alternate signal
+//!   stack, prints `fiber stack overflow` and exits with status 134.
+//! * Beyond the budget, slots have no hardware guard; overflow detection relies on the stack
+//!   limit check compiled Blood code performs in function prologues against the limit word in the
+//!   slot metadata (published in blood-abi; a failed check calls `blood_stack_overflow`). Native
+//!   (Rust or C) code running on such a stack is not checked.
+//! Rust and Cranelift emit stack probes for frames larger than a page, so a large frame cannot
+//! jump over a guard page.
+//!
+//! # Pool
+//! Free stacks go to a per-worker cache first (no locking on the spawn/exit hot path), then to a
+//! global pool (`Mutex<Vec>`). Stacks keep their committed pages while pooled (like Go's stack
+//! cache); once the global pool holds more than [`TRIM_THRESHOLD`] stacks, stacks entering it are
+//! trimmed to `BLOOD_STACK_SIZE` resident bytes with `madvise(MADV_DONTNEED)`.
+//!
+//! Invariants: a slot is owned by at most one `Stack` value; chunk base addresses are published
+//! (Release) before any slot of theirs is handed out, so the signal handler (Acquire) sees every
+//! chunk that can hold a running stack.
+
+pub mod overflow;
+mod reserve;
+
+use std::sync::{Mutex, OnceLock};
+
+pub use reserve::{PAGE_SIZE, SLOTS_PER_CHUNK};
+
+/// Default number of slots that get a hardware guard page (2 VMAs each).
+pub const DEFAULT_GUARDED_SLOTS: usize = 10_000;
+/// Stacks in the global pool beyond which entering stacks are trimmed.
+pub const TRIM_THRESHOLD: usize = 1024;
+/// Bytes at the end of a slot reserved for stack metadata.
+pub const META_SIZE: usize = 64;
+/// Stacks a worker keeps for itself before returning some to the global pool.
+const WORKER_CACHE_MAX: usize = 64;
+
+/// Process-wide stack geometry, fixed by the first runtime that starts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct StackGeometry {
+    /// Slot size (a power of two).
+    pub slot_size: usize,
+    /// Usable bytes of a stack (slot size minus guard page and metadata).
+    pub max_usable: usize,
+    /// Bytes a pooled stack keeps committed after trimming.
+    pub resident: usize,
+    /// How many slots receive a hardware guard page.
+    pub guarded_slots: usize,
+}
+
+impl StackGeometry {
+    /// Geometry for a maximum stack size, resident size and guard budget.
+    pub fn new(max_stack: usize, resident: usize, guarded_slots: usize) -> StackGeometry {
+        let needed = max_stack.max(16 * 1024) + PAGE_SIZE + META_SIZE;
+        let slot_size = needed.next_power_of_two();
+        StackGeometry {
+            slot_size,
+            max_usable: slot_size - PAGE_SIZE - META_SIZE,
+            resident: resident.clamp(PAGE_SIZE, slot_size - PAGE_SIZE),
+            guarded_slots,
+        }
+    }
+}
+
+/// One fiber stack (a slot). Dropping it without [`StackPool::release`] leaks the slot.
+#[derive(Debug)]
+pub struct Stack {
+    base: usize,
+}
+
+impl Stack {
+    /// Lowest address of the slot (the guard page, if any).
+    pub fn slot_base(&self) -> usize {
+        self.base
+    }
+    /// Initial stack pointer region end: 16-byte aligned, just below the metadata block.
+    pub fn top(&self) -> usize {
+        self.base + pool().geometry.slot_size - META_SIZE
+    }
+    /// Writes the stack limit word for a fiber allowed `usable` bytes (clamped to the slot).
+    /// The word lives at `slot end - META_SIZE` (`blood_abi::STACK_LIMIT_OFFSET_FROM_SLOT_END`).
+    pub fn set_limit(&self, usable: usize) {
+        let geo = &pool().geometry;
+        let usable = usable.clamp(PAGE_SIZE, geo.max_usable);
+        let limit = self.top() - usable;
+        // SAFETY: the metadata block lies inside this slot, which we own; it is committed because
+        // the initial frame shares its page.
+        unsafe { (self.top() as *mut usize).write(limit) };
+    }
+}
+
+/// The process-wide stack pool.
+pub struct StackPool {
+    /// Geometry of every slot.
+    pub geometry: StackGeometry,
+    free: Mutex<Vec<Stack>>,
+    reserve: reserve::Reservations,
+}
+
+static POOL: OnceLock<StackPool> = OnceLock::new();
+
+/// Initialises the process-wide pool with `geometry` if it is not yet initialised; returns the
+/// geometry in force (the first caller's).
+pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
+    let pool = POOL.get_or_init(|| {
+        overflow::install_handler();
+        StackPool { geometry, free: Mutex::new(Vec::new()), reserve: reserve::Reservations::new(geometry) }
+    });
+    pool.geometry
+}
+
+/// The process-wide pool (initialised with defaults on first use).
+pub fn pool() -> &'static StackPool {
+    match POOL.get() {
+        Some(p) => p,
+        None => {
+            init_pool(StackGeometry::new(1 << 20, 8 << 10, DEFAULT_GUARDED_SLOTS));
+            POOL.get().expect("pool initialised")
+        }
+    }
+}
+
+/// Allocation failure: address space or the chunk table exhausted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackError(pub String);
+
+impl StackPool {
+    /// Takes a stack from the global pool or carves a new slot.
+    pub fn alloc(&self) -> Result<Stack, StackError> {
+        if let Some(s) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(s);
+        }
+        self.reserve.carve().map(|base| Stack { base })
+    }
+
+    /// Returns stacks to the global pool, trimming them when the pool is large.
+    pub fn release_many(&self, stacks: impl IntoIterator<Item = Stack>) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        for s in stacks {
+            if free.len() >= TRIM_THRESHOLD {
+                self.trim(&s);
+            }
+            free.push(s);
+        }
+    }
+
+    fn trim(&self, s: &Stack) {
+        let g = &self.geometry;
+        let start = s.base + PAGE_SIZE;
+        let end = s.base + g.slot_size - g.resident;
+        if end > start {
+            // SAFETY: the range lies inside a slot we own and is part of a private anonymous
+            // mapping; MADV_DONTNEED only discards its contents (it reads as zero afterwards).
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
+    }
+
+    /// Number of stacks idle in the global pool.
+    pub fn pooled(&self) -> usize {
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Slots carved so far, and how many of them are guarded.
+    pub fn carved(&self) -> (usize, usize) {
+        self.reserve.carved()
+    }
+}
+
+/// A worker's private stack cache in front of the global pool.
+#[derive(Default)]
+pub struct StackCache {
+    stacks: Vec<Stack>,
+}
+
+impl StackCache {
+    /// A stack, from the cache if possible.
+    pub fn alloc(&mut self) -> Result<Stack, StackError> {
+        match self.stacks.pop() {
+            Some(s) => Ok(s),
+            None => pool().alloc(),
+        }
+    }
+    /// Keeps `s` for reuse, spilling half the cache to the global pool when full.
+    pub fn release(&mut self, s: Stack) {
+        self.stacks.push(s);
+        if self.stacks.len() > WORKER_CACHE_MAX {
+            let spill = self.stacks.split_off(WORKER_CACHE_MAX / 2);
+            pool().release_many(spill);
+        }
+    }
+    /// Returns every cached stack to the global pool.
+    pub fn drain(&mut self) {
+        pool().release_many(std::mem::take(&mut self.stacks));
+    }
+}
+
+impl Drop for StackCache {
+    fn drop(&mut self) {
+        self.drain();
+    }
+}

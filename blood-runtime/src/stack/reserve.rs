@@ -1,0 +1,145 @@
+//! Chunk reservations: large `mmap`s cut into aligned stack slots, and the lock-free chunk table
+//! the overflow handler reads.
+
+use super::StackGeometry;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Page size assumed for guard pages and trimming (checked against `sysconf` at start-up).
+pub const PAGE_SIZE: usize = 4096;
+/// Slots per `mmap`.
+pub const SLOTS_PER_CHUNK: usize = 256;
+/// Maximum number of chunks (≥ 4M stacks of 1 MiB with 256-slot chunks).
+const MAX_CHUNKS: usize = 16 * 1024;
+
+/// Base addresses of the chunks, published for the signal handler. 0 = unused entry.
+static CHUNKS: [AtomicUsize; MAX_CHUNKS] = [const { AtomicUsize::new(0) }; MAX_CHUNKS];
+/// Number of published chunks.
+static CHUNK_COUNT: AtomicUsize = AtomicUsize::new(0);
+/// Size of each chunk in bytes (slot size × slots per chunk), published once.
+static CHUNK_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Slot size, published once.
+static SLOT_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Where a faulting address lies relative to the stack slots.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Not inside any stack chunk.
+    Outside,
+    /// Inside the guard page (or the lowest page) of a slot: a stack overflow.
+    Guard,
+    /// Elsewhere inside a slot.
+    Slot,
+}
+
+/// Classifies `addr` (async-signal-safe: only atomic loads).
+pub fn classify(addr: usize) -> FaultKind {
+    let chunk_bytes = CHUNK_BYTES.load(Ordering::Acquire);
+    let slot = SLOT_BYTES.load(Ordering::Acquire);
+    if chunk_bytes == 0 || slot == 0 {
+        return FaultKind::Outside;
+    }
+    let n = CHUNK_COUNT.load(Ordering::Acquire).min(MAX_CHUNKS);
+    for entry in &CHUNKS[..n] {
+        let base = entry.load(Ordering::Acquire);
+        if base != 0 && addr >= base && addr < base + chunk_bytes {
+            let off = (addr - base) % slot;
+            return if off < super::PAGE_SIZE { FaultKind::Guard } else { FaultKind::Slot };
+        }
+    }
+    FaultKind::Outside
+}
+
+struct State {
+    /// Next unused slot of the current chunk, and the chunk's end.
+    next: usize,
+    end: usize,
+    carved: usize,
+    guarded: usize,
+}
+
+/// The chunk allocator.
+pub struct Reservations {
+    geometry: StackGeometry,
+    state: Mutex<State>,
+}
+
+impl Reservations {
+    pub fn new(geometry: StackGeometry) -> Reservations {
+        SLOT_BYTES.store(geometry.slot_size, Ordering::Release);
+        CHUNK_BYTES.store(geometry.slot_size * SLOTS_PER_CHUNK, Ordering::Release);
+        Reservations { geometry, state: Mutex::new(State { next: 0, end: 0, carved: 0, guarded: 0 }) }
+    }
+
+    /// (slots carved, slots guarded).
+    pub fn carved(&self) -> (usize, usize) {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (s.carved, s.guarded)
+    }
+
+    /// Hands out a fresh slot base address.
+    pub fn carve(&self) -> Result<usize, super::StackError> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.next == s.end {
+            let base = self.map_chunk()?;
+            s.next = base;
+            s.end = base + self.geometry.slot_size * SLOTS_PER_CHUNK;
+        }
+        let slot = s.next;
+        s.next += self.geometry.slot_size;
+        s.carved += 1;
+        if s.guarded < self.geometry.guarded_slots {
+            // SAFETY: the first page of the slot is inside our mapping and not yet in use.
+            let rc = unsafe { libc::mprotect(slot as *mut libc::c_void, PAGE_SIZE, libc::PROT_NONE) };
+            if rc == 0 {
+                s.guarded += 1;
+            }
+        }
+        Ok(slot)
+    }
+
+    /// Maps one chunk aligned to the slot size and publishes it.
+    fn map_chunk(&self) -> Result<usize, super::StackError> {
+        let idx = CHUNK_COUNT.load(Ordering::Acquire);
+        if idx >= MAX_CHUNKS {
+            return Err(super::StackError("fiber stack address space exhausted".into()));
+        }
+        let slot = self.geometry.slot_size;
+        let bytes = slot * SLOTS_PER_CHUNK;
+        let len = bytes + slot; // extra slot so we can align
+        // SAFETY: anonymous private mapping at an address the kernel chooses; no existing memory
+        // is affected.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(super::StackError(format!(
+                "cannot reserve {} MiB for fiber stacks: {}",
+                len >> 20,
+                std::io::Error::last_os_error()
+            )));
+        }
+        let start = p as usize;
+        let aligned = (start + slot - 1) & !(slot - 1);
+        // SAFETY: both ranges are parts of the mapping just created that we do not use.
+        unsafe {
+            if aligned > start {
+                libc::munmap(start as *mut libc::c_void, aligned - start);
+            }
+            let tail = aligned + bytes;
+            if start + len > tail {
+                libc::munmap(tail as *mut libc::c_void, start + len - tail);
+            }
+        }
+        CHUNKS[idx].store(aligned, Ordering::Release);
+        CHUNK_COUNT.store(idx + 1, Ordering::Release);
+        Ok(aligned)
+    }
+}

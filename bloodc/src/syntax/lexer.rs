@@ -472,3 +472,141 @@ impl<'src> Lexer<'src> {
         TokenKind::Float(value, suffix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::lex;
+    use crate::source::FileId;
+    use crate::syntax::ast::{FloatSuffix, IntSuffix};
+    use crate::syntax::token::{Keyword, Punct, TokenKind};
+
+    fn kinds(src: &str) -> Vec<TokenKind> {
+        let (tokens, diags) = lex(FileId(0), src);
+        assert!(diags.is_empty(), "unexpected diagnostics for {src:?}: {diags:?}");
+        tokens.into_iter().map(|t| t.kind).filter(|k| *k != TokenKind::Eof).collect()
+    }
+
+    fn one(src: &str) -> TokenKind {
+        let mut all = kinds(src);
+        assert_eq!(all.len(), 1, "{src:?} gave {all:?}");
+        all.pop().expect("one token")
+    }
+
+    fn messages(src: &str) -> Vec<String> {
+        lex(FileId(0), src).1.into_iter().map(|d| d.message).collect()
+    }
+
+    fn ident(name: &str) -> TokenKind {
+        TokenKind::Ident(name.to_string())
+    }
+
+    #[test]
+    fn keyword_classes_follow_section_1_2() {
+        let strict = "as break const continue crate dyn effect else enum extern false fiber fn for forall if impl \
+                      in let linear loop macro match mod module move mut pub pure ref region return self Self \
+                      static struct super suspend trait true type use where while";
+        let reserved = "abstract become box catch defer do final gen override priv raw select spawn throw try \
+                        typeof unsafe unsized virtual yield";
+        for word in strict.split_whitespace() {
+            assert!(matches!(one(word), TokenKind::Keyword(kw) if !kw.is_reserved() && kw.as_str() == word), "{word}");
+        }
+        for word in reserved.split_whitespace() {
+            assert!(matches!(one(word), TokenKind::Keyword(kw) if kw.is_reserved() && kw.as_str() == word), "{word}");
+        }
+        let contextual = "handler perform resume shallow deep handle with default finally op extends bridge affine \
+                          union unchecked requires ensures invariant decreases";
+        for word in contextual.split_whitespace() {
+            assert_eq!(one(word), ident(word));
+        }
+        assert_eq!(one("r#type"), ident("type"));
+        assert_eq!(one("r#match"), ident("match"));
+        assert_eq!(one("_x9"), ident("_x9"));
+        assert_eq!(one("_"), ident("_"));
+    }
+
+    #[test]
+    fn comments_nest_and_lines_are_tracked() {
+        assert_eq!(kinds("/* a /* b */ c */ x // y\n/// doc\nz"), vec![ident("x"), ident("z")]);
+        let (tokens, _) = lex(FileId(0), "a b\nc /* \n */ d");
+        let starts: Vec<bool> = tokens.iter().map(|t| t.line_start).collect();
+        assert_eq!(starts, vec![true, false, true, true, false]);
+        let (tokens, diags) = lex(FileId(0), "x /* never /* closed */");
+        assert!(diags.is_empty());
+        assert_eq!(tokens[1].kind, TokenKind::Error(Some("unclosed block comment")));
+    }
+
+    #[test]
+    fn integer_literals() {
+        assert_eq!(one("1_000"), TokenKind::Int(Some(1000), None));
+        assert_eq!(one("0xFF_u8"), TokenKind::Int(Some(255), Some(IntSuffix::U8)));
+        assert_eq!(one("0o17"), TokenKind::Int(Some(15), None));
+        assert_eq!(one("0b1010i64"), TokenKind::Int(Some(10), Some(IntSuffix::I64)));
+        assert_eq!(one("7usize"), TokenKind::Int(Some(7), Some(IntSuffix::Usize)));
+        assert_eq!(one("340282366920938463463374607431768211455"), TokenKind::Int(Some(u128::MAX), None));
+        assert_eq!(messages("340282366920938463463374607431768211456"), ["integer literal is too large"]);
+        assert_eq!(kinds("1e5"), vec![TokenKind::Int(Some(1), None), ident("e5")]);
+        assert_eq!(
+            kinds("1..2"),
+            vec![TokenKind::Int(Some(1), None), TokenKind::Punct(Punct::DotDot), TokenKind::Int(Some(2), None)]
+        );
+        assert_eq!(kinds("1.max"), vec![TokenKind::Int(Some(1), None), TokenKind::Punct(Punct::Dot), ident("max")]);
+        assert_eq!(one("b'a'"), TokenKind::Int(Some(97), Some(IntSuffix::U8)));
+    }
+
+    #[test]
+    fn float_literals() {
+        assert_eq!(one("2.5"), TokenKind::Float(2.5, None));
+        assert_eq!(one("1_0.2_5e-1f32"), TokenKind::Float(1.025, Some(FloatSuffix::F32)));
+        assert_eq!(one("3.0E2"), TokenKind::Float(300.0, None));
+        assert_eq!(one("1f64"), TokenKind::Float(1.0, Some(FloatSuffix::F64)));
+        assert_eq!(kinds("2."), vec![TokenKind::Int(Some(2), None), TokenKind::Punct(Punct::Dot)]);
+        assert_eq!(messages("1.0e"), ["invalid floating-point literal: incomplete exponent"]);
+        assert_eq!(messages("x = 1.0e+;"), ["invalid floating-point literal: incomplete exponent"]);
+    }
+
+    #[test]
+    fn chars_lifetimes_and_strings() {
+        assert_eq!(one("'a'"), TokenKind::Char('a'));
+        assert_eq!(one("'\\n'"), TokenKind::Char('\n'));
+        assert_eq!(one("'\\u{1F980}'"), TokenKind::Char('🦀'));
+        assert_eq!(one("'é'"), TokenKind::Char('é'));
+        assert_eq!(one("'\\''"), TokenKind::Char('\''));
+        assert_eq!(one("'outer"), TokenKind::Lifetime("outer".into()));
+        assert_eq!(kinds("'a;"), vec![TokenKind::Lifetime("a".into()), TokenKind::Punct(Punct::Semi)]);
+        assert_eq!(messages("''"), ["empty character literal"]);
+        assert_eq!(one("\"a\\tb\\\\\\\"\\x41\\0\""), TokenKind::Str("a\tb\\\"A\0".into()));
+        assert_eq!(messages("\"bad \\q\""), ["invalid escape sequence: \\q"]);
+        assert_eq!(one("r\"no \\n escape\""), TokenKind::Str("no \\n escape".into()));
+        assert_eq!(one("r#\"has \"quotes\"\"#"), TokenKind::Str("has \"quotes\"".into()));
+        assert_eq!(one("b\"\\x00hi\""), TokenKind::ByteStr(vec![0, b'h', b'i']));
+        assert_eq!(one("\"never closed\n}"), TokenKind::Str("never closed\n}".into()));
+        assert_eq!(one("\"日本\""), TokenKind::Str("日本".into()));
+    }
+
+    #[test]
+    fn operators_take_the_longest_match() {
+        let src = "+ - * / % ! & | ^ << >> && || == != < > <= >= = += -= *= /= %= &= |= ^= <<= >>= |> .. ..= -> => . , ; : :: ( ) [ ] { } @ # ?";
+        let spelled: Vec<String> = kinds(src)
+            .into_iter()
+            .map(|k| match k {
+                TokenKind::Punct(p) => p.as_str().to_string(),
+                other => panic!("not punctuation: {other:?}"),
+            })
+            .collect();
+        assert_eq!(spelled.join(" "), src);
+        assert_eq!(kinds("a|>b"), vec![ident("a"), TokenKind::Punct(Punct::PipeGt), ident("b")]);
+        assert_eq!(kinds("~"), vec![TokenKind::Error(None)]);
+        assert_eq!(kinds("$é"), vec![TokenKind::Error(None), TokenKind::Error(None)]);
+        assert_eq!(kinds("@unsafe"), vec![TokenKind::Punct(Punct::At), TokenKind::Keyword(Keyword::Unsafe)]);
+    }
+
+    #[test]
+    fn spans_are_byte_offsets_on_char_boundaries() {
+        let src = "é 'ü' \"日\" 🦀 x";
+        let (tokens, _) = lex(FileId(0), src);
+        for token in &tokens {
+            assert!(src.is_char_boundary(token.span.lo as usize) && src.is_char_boundary(token.span.hi as usize));
+        }
+        assert_eq!(tokens.last().map(|t| t.span.lo as usize), Some(src.len()));
+    }
+}

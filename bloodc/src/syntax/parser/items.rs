@@ -15,6 +15,9 @@ impl<'src> Parser<'src> {
     /// Items up to the end of file, or up to (not including) the `}` closing a body.
     pub(super) fn parse_item_list(&mut self, inside_braces: Option<()>) -> Vec<ast::Item> {
         let mut items = Vec::new();
+        // `#![…]` attributes of the enclosing module go to the next item (the AST has no
+        // module-level attribute list); they are dropped when no item follows.
+        let mut inner_attrs = Vec::new();
         loop {
             if self.is_eof() || (inside_braces.is_some() && self.at(Punct::RBrace)) {
                 return items;
@@ -24,8 +27,18 @@ impl<'src> Parser<'src> {
             }
             let start = self.pos;
             let start_span = self.span();
+            if self.at(Punct::Hash) && matches!(self.peek_at(1), TokenKind::Punct(Punct::Bang)) {
+                match self.parse_one_attr() {
+                    Ok(attr) => inner_attrs.push(attr),
+                    Err(_) => self.recover_item(start),
+                }
+                continue;
+            }
             match self.parse_item() {
-                Ok(item) => items.push(item),
+                Ok(mut item) => {
+                    item.attrs.splice(0..0, inner_attrs.drain(..));
+                    items.push(item);
+                }
                 Err(_) => {
                     self.recover_item(start);
                     let span = start_span.to(self.prev_span());
@@ -111,33 +124,38 @@ impl<'src> Parser<'src> {
     pub(super) fn parse_attrs(&mut self) -> PResult<Vec<ast::Attr>> {
         let mut attrs = Vec::new();
         while self.at(Punct::Hash) {
-            let lo = self.bump().span;
-            let inner = self.eat(Punct::Bang);
-            if !self.at(Punct::LBracket) {
-                return Err(self.expected("`[`"));
-            }
-            let open = self.span();
-            let mut name = String::new();
-            let mut i = 1;
-            loop {
-                match self.peek_at(i) {
-                    TokenKind::Ident(word) => name.push_str(word),
-                    TokenKind::Keyword(kw) => name.push_str(kw.as_str()),
-                    _ => break,
-                }
-                if matches!(self.peek_at(i + 1), TokenKind::Punct(Punct::Dot | Punct::ColonColon)) {
-                    name.push('.');
-                    i += 2;
-                } else {
-                    break;
-                }
-            }
-            let whole = self.skip_balanced()?;
-            let close_lo = self.prev_span().lo;
-            let text = self.text.get(open.hi as usize..close_lo as usize).unwrap_or("").trim().to_string();
-            attrs.push(ast::Attr { name, text, inner, span: lo.to(whole) });
+            attrs.push(self.parse_one_attr()?);
         }
         Ok(attrs)
+    }
+
+    /// One attribute (the `#` is current).
+    fn parse_one_attr(&mut self) -> PResult<ast::Attr> {
+        let lo = self.expect(Punct::Hash)?;
+        let inner = self.eat(Punct::Bang);
+        if !self.at(Punct::LBracket) {
+            return Err(self.expected("`[`"));
+        }
+        let open = self.span();
+        let mut name = String::new();
+        let mut i = 1;
+        loop {
+            match self.peek_at(i) {
+                TokenKind::Ident(word) => name.push_str(word),
+                TokenKind::Keyword(kw) => name.push_str(kw.as_str()),
+                _ => break,
+            }
+            if matches!(self.peek_at(i + 1), TokenKind::Punct(Punct::Dot | Punct::ColonColon)) {
+                name.push('.');
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        let whole = self.skip_balanced()?;
+        let close_lo = self.prev_span().lo;
+        let text = self.text.get(open.hi as usize..close_lo as usize).unwrap_or("").trim().to_string();
+        Ok(ast::Attr { name, text, inner, span: lo.to(whole) })
     }
 
     /// `pub`, `pub(crate)`, `pub(super)`, `pub(self)` or nothing. With `item_position`, any `(`
@@ -506,7 +524,12 @@ impl<'src> Parser<'src> {
         loop {
             match self.peek() {
                 TokenKind::Punct(Punct::LBrace | Punct::LParen | Punct::LBracket) => {
+                    let was_paren = self.at(Punct::LParen);
                     self.skip_balanced()?;
+                    // `macro name(params) { body }`
+                    if was_paren && self.at(Punct::LBrace) && !self.at_line_start() {
+                        self.skip_balanced()?;
+                    }
                     break;
                 }
                 TokenKind::Punct(Punct::Slash) => {

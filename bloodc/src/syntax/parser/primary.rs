@@ -263,7 +263,7 @@ impl<'src> Parser<'src> {
             }
         }
         let ret = if self.eat(Punct::Arrow) { Some(self.parse_type()?) } else { None };
-        let effects = if self.at(Punct::Slash) && ret.is_some() {
+        let effects = if self.at(Punct::Slash) {
             self.bump();
             Some(self.parse_effect_row()?)
         } else {

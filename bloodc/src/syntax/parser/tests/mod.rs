@@ -124,6 +124,7 @@ fn control_flow_forms() {
     assert_eq!(body("return 5;"), "{(return 5);}");
     assert_eq!(e("|a, b: i32| a + b"), "(closure [a, b: i32] (+ (path a) (path b)))");
     assert_eq!(e("move || 1"), "(closure move [] 1)");
+    assert_eq!(e("|x| / {Log} x"), "(closure [x] (path x))");
     assert_eq!(e("|x| -> i32 { x }"), "(closure [x] {tail (path x)})");
     assert_eq!(e("unchecked(overflow) { 1 }"), "(unchecked {tail 1})");
     assert_eq!(e("@heap Box.new(1)"), "(call (path Box.new) 1)");
@@ -253,6 +254,7 @@ shallow handler S for E {}
 handler H for E {}
 bridge "C" Libc { fn abs(x: i32) -> i32; }
 macro_rules! m { () => {} }
+macro twice(x) { x }
 fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: (i32,), f: !, g: &mut [u8], h: dyn Show, i: (), j: _) {}
 "#;
     let (file, errors) = parse(src);
@@ -286,6 +288,7 @@ fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: 
             "unsupported effect handler",
             "unsupported bridge block",
             "unsupported user macro",
+            "unsupported user macro",
             "fn types",
         ]
     );
@@ -311,6 +314,9 @@ fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: 
     assert_eq!(worker.generics.params.len(), 1);
     assert_eq!(worker.generics.where_clauses.len(), 1);
     assert_eq!(worker.effects.as_ref().map(|r| r.effects.len()), Some(2));
+    assert_eq!(file.items[0].attrs.len(), 1);
+    assert!(file.items[0].attrs[0].inner);
+    assert_eq!(file.items[0].attrs[0].text, "allow(dead)");
     assert_eq!(file.items[5].attrs.len(), 1);
     assert_eq!(file.items[5].attrs[0].name, "inline");
 }

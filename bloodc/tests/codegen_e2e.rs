@@ -86,11 +86,8 @@ impl Fb {
 
     /// Prints an integer of type `it` widened to 128 bits (by its own signedness).
     fn println_int(&mut self, b: BlockId, it: IntTy, v: Operand, nl: &Operand) {
-        let (wide, rf) = if it.is_signed() {
-            (IntTy::I128, blood_abi::PRINT_I128)
-        } else {
-            (IntTy::U128, blood_abi::PRINT_U128)
-        };
+        let (wide, rf) =
+            if it.is_signed() { (IntTy::I128, blood_abi::PRINT_I128) } else { (IntTy::U128, blood_abi::PRINT_U128) };
         let w = self.tmp(b, Ty::Int(wide), Rvalue::Cast(v, Ty::Int(wide)));
         self.println(b, rf, w, nl);
     }
@@ -237,15 +234,20 @@ fn fib_program(n: i64) -> Program {
     pb.p
 }
 
-#[test]
-fn fib_and_a_loop() {
+fn fib_and_a_loop_program() -> (Program, String) {
     let mut expected = String::new();
     let (mut a, mut b) = (0i64, 1i64);
     for _ in 0..25 {
         expected.push_str(&format!("{a}\n"));
         (a, b) = (b, a + b);
     }
-    assert_output(&fib_program(25), &expected);
+    (fib_program(25), expected)
+}
+
+#[test]
+fn fib_and_a_loop() {
+    let (p, expected) = fib_and_a_loop_program();
+    assert_output(&p, &expected);
 }
 
 #[test]
@@ -411,14 +413,10 @@ fn int_pairs(it: IntTy) -> Vec<(u128, u128)> {
         (123_456_789_012_345_678_901_234_567_890, 1000),
         (min, max),
     ];
-    raw.iter()
-        .map(|&(a, b)| (it.truncate(a as u128), it.truncate(b as u128)))
-        .filter(|&(_, b)| b != 0)
-        .collect()
+    raw.iter().map(|&(a, b)| (it.truncate(a as u128), it.truncate(b as u128))).filter(|&(_, b)| b != 0).collect()
 }
 
-#[test]
-fn integer_operators_on_every_type() {
+fn integer_operators_on_every_type_program() -> (Program, String) {
     let mut pb = Pb::new();
     let nl = pb.str("\n");
     let mut m = Fb::new("main", &[], Ty::Unit);
@@ -437,12 +435,17 @@ fn integer_operators_on_every_type() {
     }
     m.ret_unit(BlockId(0));
     pb.add_main(m);
-    assert_output(&pb.p, &expected);
+    (pb.p, expected)
+}
+
+#[test]
+fn integer_operators_on_every_type() {
+    let (p, expected) = integer_operators_on_every_type_program();
+    assert_output(&p, &expected);
 }
 
 /// Division and remainder by constants (the unguarded path), including `-1`.
-#[test]
-fn division_by_constants() {
+fn division_by_constants_program() -> (Program, String) {
     let mut pb = Pb::new();
     let nl = pb.str("\n");
     let mut m = Fb::new("main", &[], Ty::Unit);
@@ -471,12 +474,17 @@ fn division_by_constants() {
     }
     m.ret_unit(BlockId(0));
     pb.add_main(m);
-    assert_output(&pb.p, &expected);
+    (pb.p, expected)
+}
+
+#[test]
+fn division_by_constants() {
+    let (p, expected) = division_by_constants_program();
+    assert_output(&p, &expected);
 }
 
 /// Shift amounts of another integer type than the shifted value, and amounts ≥ the width.
-#[test]
-fn shifts_with_mixed_types_and_large_amounts() {
+fn shifts_with_mixed_types_and_large_amounts_program() -> (Program, String) {
     let combos = [
         (IntTy::I32, IntTy::U8),
         (IntTy::I8, IntTy::I128),
@@ -509,5 +517,406 @@ fn shifts_with_mixed_types_and_large_amounts() {
     }
     m.ret_unit(BlockId(0));
     pb.add_main(m);
-    assert_output(&pb.p, &expected);
+    (pb.p, expected)
+}
+
+#[test]
+fn shifts_with_mixed_types_and_large_amounts() {
+    let (p, expected) = shifts_with_mixed_types_and_large_amounts_program();
+    assert_output(&p, &expected);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Casts (LANGUAGE.md §3.6), checked against Rust's `as`, which has the same rules.
+
+/// `x as it`, printed as the program prints it.
+fn rust_float_as(it: IntTy, x: f64) -> String {
+    match it {
+        IntTy::I8 => (x as i8).to_string(),
+        IntTy::I16 => (x as i16).to_string(),
+        IntTy::I32 => (x as i32).to_string(),
+        IntTy::I64 | IntTy::Isize => (x as i64).to_string(),
+        IntTy::I128 => (x as i128).to_string(),
+        IntTy::U8 => (x as u8).to_string(),
+        IntTy::U16 => (x as u16).to_string(),
+        IntTy::U32 => (x as u32).to_string(),
+        IntTy::U64 | IntTy::Usize => (x as u64).to_string(),
+        IntTy::U128 => (x as u128).to_string(),
+    }
+}
+
+fn cast_int(bits: u128, from: IntTy, to: IntTy) -> u128 {
+    to.truncate(if from.is_signed() { sext(bits, from.bits()) as u128 } else { bits })
+}
+
+fn int_value(it: IntTy, bits: u128) -> (i128, u128) {
+    (sext(bits, it.bits()), bits)
+}
+
+/// `fn cast_T(x: T)`: `x` cast to every integer type, `bool`, `f64` and `f32`.
+fn int_cast_fn(it: IntTy, nl: &Operand) -> Fb {
+    let mut f = Fb::new(&format!("cast_{}", it.name()), &[Ty::Int(it)], Ty::Unit);
+    let b0 = BlockId(0);
+    for to in IntTy::ALL {
+        let r = f.tmp(b0, Ty::Int(to), Rvalue::Cast(f.param(0), Ty::Int(to)));
+        f.println_int(b0, to, r, nl);
+    }
+    let r = f.tmp(b0, Ty::Bool, Rvalue::Cast(f.param(0), Ty::Bool));
+    f.println(b0, blood_abi::PRINT_BOOL, r, nl);
+    let r = f.tmp(b0, Ty::Float(FloatTy::F64), Rvalue::Cast(f.param(0), Ty::Float(FloatTy::F64)));
+    f.println(b0, blood_abi::PRINT_F64, r, nl);
+    let r = f.tmp(b0, Ty::Float(FloatTy::F32), Rvalue::Cast(f.param(0), Ty::Float(FloatTy::F32)));
+    f.println(b0, blood_abi::PRINT_F32, r, nl);
+    f.ret_unit(b0);
+    f
+}
+
+fn casts_from_integers_program() -> (Program, String) {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for it in IntTy::ALL {
+        let id = pb.add(int_cast_fn(it, &nl));
+        let values = [
+            0,
+            1,
+            -1,
+            min_of(it),
+            max_of(it),
+            300,
+            -129,
+            0x1234_5678_9abc_def0_1122,
+            (1 << 53) + 1,
+            (1 << 24) + 1,
+            i128::from(u64::MAX),
+            1 << 100,
+            -(1 << 70),
+        ];
+        for v in values {
+            let bits = it.truncate(v as u128);
+            m.tmp(BlockId(0), Ty::Unit, call(id, vec![ci(it, bits as i128)]));
+            for to in IntTy::ALL {
+                expected.push_str(&format!("{}\n", show(to, cast_int(bits, it, to))));
+            }
+            let (s, u) = int_value(it, bits);
+            let (f64v, f32v) = if it.is_signed() { (s as f64, s as f32) } else { (u as f64, u as f32) };
+            expected.push_str(&format!("{}\n{f64v}\n{f32v}\n", bits != 0));
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    (pb.p, expected)
+}
+
+#[test]
+fn casts_from_integers() {
+    let (p, expected) = casts_from_integers_program();
+    assert_output(&p, &expected);
+}
+
+const FLOAT_CAST_INPUTS: [f64; 35] = [
+    0.0,
+    -0.0,
+    1.5,
+    -1.5,
+    3.9,
+    -3.9,
+    255.5,
+    256.0,
+    -128.9,
+    -129.0,
+    65535.9,
+    1e10,
+    -1e10,
+    1e19,
+    18446744073709551615.0,
+    9.3e18,
+    -9.3e18,
+    1e30,
+    -1e30,
+    1.7e38,
+    3.5e38,
+    1e40,
+    -1e40,
+    f64::MAX,
+    f64::MIN_POSITIVE,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    -f64::NAN,
+    170141183460469231731687303715884105728.0,
+    -170141183460469231731687303715884105728.0,
+    340282366920938463463374607431768211456.0,
+    0.999999,
+    -0.5,
+    4611686018427387904.5,
+];
+
+fn casts_from_floats_saturate_program() -> (Program, String) {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for ft in [FloatTy::F64, FloatTy::F32] {
+        let (other, print_other) = match ft {
+            FloatTy::F64 => (FloatTy::F32, blood_abi::PRINT_F32),
+            FloatTy::F32 => (FloatTy::F64, blood_abi::PRINT_F64),
+        };
+        let mut f = Fb::new(&format!("fcast_{}", ft.name()), &[Ty::Float(ft)], Ty::Unit);
+        for to in IntTy::ALL {
+            let r = f.tmp(BlockId(0), Ty::Int(to), Rvalue::Cast(f.param(0), Ty::Int(to)));
+            f.println_int(BlockId(0), to, r, &nl);
+        }
+        let r = f.tmp(BlockId(0), Ty::Float(other), Rvalue::Cast(f.param(0), Ty::Float(other)));
+        f.println(BlockId(0), print_other, r, &nl);
+        f.ret_unit(BlockId(0));
+        let id = pb.add(f);
+        for x in FLOAT_CAST_INPUTS {
+            // An f32 constant holds its exact value widened to f64.
+            let x = if ft == FloatTy::F32 { f64::from(x as f32) } else { x };
+            m.tmp(BlockId(0), Ty::Unit, call(id, vec![cf(ft, x)]));
+            for to in IntTy::ALL {
+                expected.push_str(&format!("{}\n", rust_float_as(to, x)));
+            }
+            match ft {
+                FloatTy::F64 => expected.push_str(&format!("{}\n", x as f32)),
+                FloatTy::F32 => expected.push_str(&format!("{x}\n")),
+            }
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    (pb.p, expected)
+}
+
+#[test]
+fn casts_from_floats_saturate() {
+    let (p, expected) = casts_from_floats_saturate_program();
+    assert_output(&p, &expected);
+}
+
+fn casts_of_bool_and_char_program() -> (Program, String) {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut f = Fb::new("misc", &[Ty::Bool, Ty::Char, Ty::Int(IntTy::U8)], Ty::Unit);
+    let b0 = BlockId(0);
+    for to in [IntTy::I32, IntTy::U128, IntTy::I8] {
+        let r = f.tmp(b0, Ty::Int(to), Rvalue::Cast(f.param(0), Ty::Int(to)));
+        f.println_int(b0, to, r, &nl);
+    }
+    for to in [IntTy::U8, IntTy::U32, IntTy::I64, IntTy::I128, IntTy::I16] {
+        let r = f.tmp(b0, Ty::Int(to), Rvalue::Cast(f.param(1), Ty::Int(to)));
+        f.println_int(b0, to, r, &nl);
+    }
+    let r = f.tmp(b0, Ty::Char, Rvalue::Cast(f.param(2), Ty::Char));
+    f.println(b0, blood_abi::PRINT_CHAR, r, &nl);
+    f.ret_unit(b0);
+    let id = pb.add(f);
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for (b, c, u) in [(true, 'a', 65u8), (false, 'é', 233), (true, '😀', 0x7e), (false, '\u{10FFFF}', 255)] {
+        let args = vec![Operand::Const(Const::Bool(b)), Operand::Const(Const::Char(c)), ci(IntTy::U8, u.into())];
+        m.tmp(BlockId(0), Ty::Unit, call(id, args));
+        expected.push_str(&format!("{}\n{}\n{}\n", b as i32, b as u128, b as i8));
+        expected.push_str(&format!("{}\n{}\n{}\n{}\n{}\n", c as u8, c as u32, c as i64, c as i128, c as i16));
+        expected.push_str(&format!("{}\n", u as char));
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    (pb.p, expected)
+}
+
+#[test]
+fn casts_of_bool_and_char() {
+    let (p, expected) = casts_of_bool_and_char_program();
+    assert_output(&p, &expected);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Floats, bools, chars, unit.
+
+const FLOAT_PAIRS: [(f64, f64); 11] = [
+    (1.5, 2.25),
+    (-7.5, 2.0),
+    (0.1, 0.2),
+    (f64::NAN, 1.0),
+    (1.0, f64::NAN),
+    (f64::INFINITY, f64::NEG_INFINITY),
+    (-0.0, 0.0),
+    (1e300, 1e-300),
+    (5.0, 0.0),
+    (2.0, 3.0),
+    (-2.5, -2.5),
+];
+
+fn float_ops_program() -> (Program, String) {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for ft in [FloatTy::F64, FloatTy::F32] {
+        let t = Ty::Float(ft);
+        let print = if ft == FloatTy::F64 { blood_abi::PRINT_F64 } else { blood_abi::PRINT_F32 };
+        let mut f = Fb::new(&format!("fops_{}", ft.name()), &[t.clone(), t.clone()], Ty::Unit);
+        let b0 = BlockId(0);
+        for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Rem] {
+            let r = f.tmp(b0, t.clone(), Rvalue::Binary(op, f.param(0), f.param(1)));
+            f.println(b0, print, r, &nl);
+        }
+        for op in COMPARISONS {
+            let r = f.tmp(b0, Ty::Bool, Rvalue::Binary(op, f.param(0), f.param(1)));
+            f.println(b0, blood_abi::PRINT_BOOL, r, &nl);
+        }
+        let r = f.tmp(b0, t.clone(), Rvalue::Unary(UnOp::Neg, f.param(0)));
+        f.println(b0, print, r, &nl);
+        for i in [Intrinsic::Sqrt, Intrinsic::Floor, Intrinsic::Ceil, Intrinsic::FAbs] {
+            let r = f.tmp(b0, t.clone(), Rvalue::Intrinsic(i, vec![f.param(0)]));
+            f.println(b0, print, r, &nl);
+        }
+        if ft == FloatTy::F64 {
+            let r = f.tmp(b0, Ty::Int(IntTy::U64), Rvalue::Intrinsic(Intrinsic::F64ToBits, vec![f.param(0)]));
+            f.println(b0, blood_abi::PRINT_U64, r, &nl);
+        }
+        f.ret_unit(b0);
+        let id = pb.add(f);
+        for (a, b) in FLOAT_PAIRS {
+            m.tmp(BlockId(0), Ty::Unit, call(id, vec![cf(ft, a), cf(ft, b)]));
+            let lines: Vec<String> = if ft == FloatTy::F64 {
+                let mut v = float_lines(a, b, a % b, a.sqrt(), a.floor(), a.ceil(), a.abs());
+                v.push(a.to_bits().to_string());
+                v
+            } else {
+                let (a, b) = (a as f32, b as f32);
+                float_lines(a, b, a % b, a.sqrt(), a.floor(), a.ceil(), a.abs())
+            };
+            for l in lines {
+                expected.push_str(&l);
+                expected.push('\n');
+            }
+        }
+    }
+    m.ret_unit(BlockId(0));
+    pb.add_main(m);
+    (pb.p, expected)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn float_lines<F>(a: F, b: F, rem: F, sqrt: F, floor: F, ceil: F, abs: F) -> Vec<String>
+where
+    F: Copy + std::fmt::Display + PartialOrd + std::ops::Add<Output = F> + std::ops::Sub<Output = F>,
+    F: std::ops::Mul<Output = F> + std::ops::Div<Output = F> + std::ops::Neg<Output = F>,
+{
+    vec![
+        format!("{}", a + b),
+        format!("{}", a - b),
+        format!("{}", a * b),
+        format!("{}", a / b),
+        format!("{rem}"),
+        (a == b).to_string(),
+        (a != b).to_string(),
+        (a < b).to_string(),
+        (a <= b).to_string(),
+        (a > b).to_string(),
+        (a >= b).to_string(),
+        format!("{}", -a),
+        format!("{sqrt}"),
+        format!("{floor}"),
+        format!("{ceil}"),
+        format!("{abs}"),
+    ]
+}
+
+#[test]
+fn float_operators_and_intrinsics() {
+    let (p, expected) = float_ops_program();
+    assert_output(&p, &expected);
+}
+
+fn bool_char_unit_program() -> (Program, String) {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let b0 = BlockId(0);
+    let mut bools = Fb::new("bools", &[Ty::Bool, Ty::Bool], Ty::Unit);
+    let r = bools.tmp(b0, Ty::Bool, Rvalue::Unary(UnOp::Not, bools.param(0)));
+    bools.println(b0, blood_abi::PRINT_BOOL, r, &nl);
+    for op in [BinOp::BitAnd, BinOp::BitOr, BinOp::BitXor, BinOp::Eq, BinOp::Ne, BinOp::Lt] {
+        let r = bools.tmp(b0, Ty::Bool, Rvalue::Binary(op, bools.param(0), bools.param(1)));
+        bools.println(b0, blood_abi::PRINT_BOOL, r, &nl);
+    }
+    bools.ret_unit(b0);
+    let bools = pb.add(bools);
+    let mut chars = Fb::new("chars", &[Ty::Char, Ty::Char], Ty::Unit);
+    for op in [BinOp::Lt, BinOp::Eq, BinOp::Ge] {
+        let r = chars.tmp(b0, Ty::Bool, Rvalue::Binary(op, chars.param(0), chars.param(1)));
+        chars.println(b0, blood_abi::PRINT_BOOL, r, &nl);
+    }
+    let c = chars.param(0);
+    chars.println(b0, blood_abi::PRINT_CHAR, c, &nl);
+    chars.ret_unit(b0);
+    let chars = pb.add(chars);
+
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for (a, b) in [(false, false), (false, true), (true, false), (true, true)] {
+        m.tmp(b0, Ty::Unit, call(bools, vec![Operand::Const(Const::Bool(a)), Operand::Const(Const::Bool(b))]));
+        for v in [!a, a & b, a | b, a ^ b, a == b, a != b, !a & b] {
+            expected.push_str(&format!("{v}\n"));
+        }
+    }
+    for (a, b) in [('a', 'b'), ('é', 'a'), ('😀', 'z'), ('x', 'x')] {
+        m.tmp(b0, Ty::Unit, call(chars, vec![Operand::Const(Const::Char(a)), Operand::Const(Const::Char(b))]));
+        expected.push_str(&format!("{}\n{}\n{}\n{a}\n", a < b, a == b, a >= b));
+    }
+    // `()` compares equal to itself, through a local and a constant.
+    let unit = m.local(Ty::Unit);
+    m.assign(b0, unit, Rvalue::Use(Operand::Const(Const::Unit)));
+    for op in [BinOp::Eq, BinOp::Ne, BinOp::Lt, BinOp::Ge] {
+        let r = m.tmp(b0, Ty::Bool, Rvalue::Binary(op, Operand::Local(unit), Operand::Const(Const::Unit)));
+        m.println(b0, blood_abi::PRINT_BOOL, r, &nl);
+    }
+    expected.push_str("true\nfalse\nfalse\ntrue\n");
+    m.ret_unit(b0);
+    pb.add_main(m);
+    (pb.p, expected)
+}
+
+#[test]
+fn bool_char_and_unit_operators() {
+    let (p, expected) = bool_char_unit_program();
+    assert_output(&p, &expected);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Foreign targets: every program above must at least compile (i128 division, float → i128,
+// safepoints, string constants) for the other supported architectures.
+
+#[test]
+fn every_program_compiles_for_foreign_targets() {
+    let programs: [(&str, fn() -> (Program, String)); 9] = [
+        ("fib", fib_and_a_loop_program),
+        ("int ops", integer_operators_on_every_type_program),
+        ("div const", division_by_constants_program),
+        ("shifts", shifts_with_mixed_types_and_large_amounts_program),
+        ("int casts", casts_from_integers_program),
+        ("float casts", casts_from_floats_saturate_program),
+        ("bool/char casts", casts_of_bool_and_char_program),
+        ("float ops", float_ops_program),
+        ("bool/char/unit ops", bool_char_unit_program),
+    ];
+    for triple in ["aarch64-unknown-linux-gnu", "riscv64gc-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] {
+        for opt_level in [OptLevel::O0, OptLevel::O2] {
+            for (name, make) in programs {
+                let options = CodegenOptions {
+                    triple: triple.parse().expect("triple"),
+                    opt_level,
+                    want_clif: false,
+                    want_asm: false,
+                };
+                let out = compile_program(&make().0, &options)
+                    .unwrap_or_else(|e| panic!("{name} for {triple} at {opt_level:?}: {e}"));
+                assert!(out.object.starts_with(b"\x7fELF"), "{name} for {triple}");
+            }
+        }
+    }
 }

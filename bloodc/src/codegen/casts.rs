@@ -108,8 +108,11 @@ impl FunctionCx<'_, '_> {
                     (x, 0, (1i128 << bits) - 1)
                 };
                 let max_v = self.iconst(types::I32, max);
-                let (gt, lt) =
-                    if signed { (IntCC::SignedGreaterThan, IntCC::SignedLessThan) } else { (IntCC::UnsignedGreaterThan, IntCC::UnsignedLessThan) };
+                let (gt, lt) = if signed {
+                    (IntCC::SignedGreaterThan, IntCC::SignedLessThan)
+                } else {
+                    (IntCC::UnsignedGreaterThan, IntCC::UnsignedLessThan)
+                };
                 let above = self.bcx.ins().icmp(gt, x, max_v);
                 let x = self.bcx.ins().select(above, max_v, x);
                 let x = if signed {

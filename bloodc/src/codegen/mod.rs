@@ -255,12 +255,10 @@ impl ModuleCx {
         ctx.set_disasm(out.asm.is_some());
         if let Err(err) = self.module.define_function(id, ctx) {
             let err = match err {
-                ModuleError::Compilation(cranelift_codegen::CodegenError::Verifier(errors)) => {
-                    CodegenError::Verifier {
-                        function: name.to_string(),
-                        message: print_errors::pretty_verifier_error(&ctx.func, None, errors),
-                    }
-                }
+                ModuleError::Compilation(cranelift_codegen::CodegenError::Verifier(errors)) => CodegenError::Verifier {
+                    function: name.to_string(),
+                    message: print_errors::pretty_verifier_error(&ctx.func, None, errors),
+                },
                 other => CodegenError::Module(format!("compiling `{name}`: {other}")),
             };
             self.module.clear_context(ctx);

@@ -46,10 +46,7 @@ fn add_program() -> Program {
                     Local(1),
                     Rvalue::Call(
                         Callee::Runtime(blood_abi::PRINT_I64),
-                        vec![
-                            Operand::Const(Const::Int { bits: 1, ty: IntTy::I32 }),
-                            Operand::Local(Local(0)),
-                        ],
+                        vec![Operand::Const(Const::Int { bits: 1, ty: IntTy::I32 }), Operand::Local(Local(0))],
                     ),
                 ),
             ],

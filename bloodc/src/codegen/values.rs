@@ -42,7 +42,10 @@ impl CValue {
             (Shape::Zst, []) => Ok(CValue::Zst),
             (Shape::Scalar(_), [v]) => Ok(CValue::One(*v)),
             (Shape::Pair(..), [a, b]) => Ok(CValue::Pair(*a, *b)),
-            _ => Err(CodegenError::InvalidIr(format!("expected a value of shape {shape:?}, got {} values", values.len()))),
+            _ => Err(CodegenError::InvalidIr(format!(
+                "expected a value of shape {shape:?}, got {} values",
+                values.len()
+            ))),
         }
     }
 }

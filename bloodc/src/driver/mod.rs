@@ -123,7 +123,10 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
     }
 
     let mut program = ir::build::lower_program(&hir);
-    passes::run_passes(&mut program, PassOptions { no_preempt: options.no_preempt });
+    passes::run_passes(
+        &mut program,
+        PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 },
+    );
     ir::validate::validate(&program).map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
 
     if options.emit == Emit::Ir {

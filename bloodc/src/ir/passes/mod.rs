@@ -7,6 +7,10 @@
 //!    their bodies, and pass 1 keeps the order), so a fiber running a loop with no calls can
 //!    still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
 //!    with `--no-preempt`.
+//! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): self tail calls, and self calls
+//!    combined by integer `+`/`*` (via an accumulator), become loops.
+
+pub mod tail_recursion;
 
 use super::{BlockId, Function, Program, Stmt, Terminator};
 
@@ -15,13 +19,18 @@ use super::{BlockId, Function, Program, Stmt, Terminator};
 pub struct PassOptions {
     /// Do not insert safepoints (`--no-preempt`).
     pub no_preempt: bool,
+    /// Run the optimisation passes (`-O2`).
+    pub optimize: bool,
 }
 
 pub fn run_passes(program: &mut Program, options: PassOptions) {
-    for f in &mut program.functions {
+    for (index, f) in program.functions.iter_mut().enumerate() {
         remove_unreachable_blocks(f);
         if !options.no_preempt && !f.no_preempt {
             insert_safepoints(f);
+        }
+        if options.optimize {
+            tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
         }
     }
 }

@@ -174,7 +174,10 @@ fn type_error_reports_location_and_leaves_no_executable() {
     assert!(err.contains("error[E0201]: type mismatch"), "{err}");
     assert!(err.contains("bad.blood:3:18"), "diagnostic should give file:line:col:\n{err}");
     assert!(err.contains("let x: i32 = true;"), "diagnostic should quote the source line:\n{err}");
-    assert!(err.lines().any(|l| l.trim_start().trim_start_matches(|c: char| c.is_ascii_digit()).contains('^')), "caret:\n{err}");
+    assert!(
+        err.lines().any(|l| l.trim_start().trim_start_matches(|c: char| c.is_ascii_digit()).contains('^')),
+        "caret:\n{err}"
+    );
     assert!(out.stdout.is_empty(), "diagnostics go to stderr, stdout stays empty");
     assert!(!exe.exists(), "no executable may be left behind");
     assert!(!dir.path().join("bad").exists(), "no default-named executable either");
@@ -344,7 +347,9 @@ fn json_error_format() {
         assert!(l.starts_with('{') && l.ends_with('}'), "every stderr line is one JSON object: {l}");
     }
     let first = lines[0];
-    for needle in ["\"severity\":\"error\"", "\"code\":\"E0201\"", "\"message\":\"type mismatch\"", "\"line\":3", "\"column\":18"] {
+    for needle in
+        ["\"severity\":\"error\"", "\"code\":\"E0201\"", "\"message\":\"type mismatch\"", "\"line\":3", "\"column\":18"]
+    {
         assert!(first.contains(needle), "missing {needle} in {first}");
     }
     assert!(first.contains("bad.blood"), "{first}");

@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{Function, InstBuilder, Value, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 
-use super::function::UNREACHABLE_TRAP;
+use super::function::{UNREACHABLE_TRAP, import_func};
 use super::{CgResult, CodegenError, ModuleCx, abi, clif_name, module_error};
 use crate::ir;
 use crate::types::{IntTy, Ty};
@@ -55,9 +55,9 @@ pub(crate) fn lower_entry(
 
     ctx.func = Function::with_name_signature(clif_name(entry_fn.name), sig);
     let mut bcx = FunctionBuilder::new(&mut ctx.func, fctx);
-    let init = mcx.module.declare_func_in_func(init, bcx.func);
-    let shutdown = mcx.module.declare_func_in_func(shutdown, bcx.func);
-    let user = mcx.module.declare_func_in_func(user, bcx.func);
+    let init = import_func(mcx, bcx.func, init);
+    let shutdown = import_func(mcx, bcx.func, shutdown);
+    let user = import_func(mcx, bcx.func, user);
 
     let block = bcx.create_block();
     bcx.append_block_params_for_function_params(block);

@@ -16,7 +16,11 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::Context;
-use cranelift_codegen::ir::{Block, FuncRef, Function, GlobalValue, InstBuilder, TrapCode, Value};
+use cranelift_codegen::ir::immediates::Imm64;
+use cranelift_codegen::ir::{
+    Block, ExtFuncData, ExternalName, FuncRef, Function, GlobalValue, GlobalValueData, InstBuilder, TrapCode,
+    UserExternalName, Value,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataId, FuncId, Module};
 
@@ -192,23 +196,49 @@ impl<'m> FunctionCx<'m, '_> {
         self.bcx.switch_to_block(dead);
     }
 
-    /// Imports a module function into this function (once).
+    /// Imports a module function into this function (once). Like
+    /// `Module::declare_func_in_func`, except that runtime functions count as colocated: they are
+    /// linked statically into the same executable, so they are called directly instead of
+    /// through the GOT (see [`ModuleCx::is_colocated_func`]).
     pub(crate) fn func_ref(&mut self, id: FuncId) -> FuncRef {
         if let Some(&r) = self.func_refs.get(&id) {
             return r;
         }
-        let r = self.mcx.module.declare_func_in_func(id, self.bcx.func);
+        let r = import_func(self.mcx, self.bcx.func, id);
         self.func_refs.insert(id, r);
         r
     }
 
-    /// Imports a module data object into this function (once).
+    /// Imports a module data object into this function (once); colocated like [`Self::func_ref`].
     pub(crate) fn data_ref(&mut self, id: DataId) -> GlobalValue {
         if let Some(&gv) = self.data_refs.get(&id) {
             return gv;
         }
-        let gv = self.mcx.module.declare_data_in_func(id, self.bcx.func);
+        let gv = import_data(self.mcx, self.bcx.func, id);
         self.data_refs.insert(id, gv);
         gv
     }
+}
+
+/// Imports module function `id` into `func`; see [`FunctionCx::func_ref`].
+pub(crate) fn import_func(mcx: &ModuleCx, func: &mut Function, id: FuncId) -> FuncRef {
+    let colocated = mcx.is_colocated_func(id);
+    let decl = mcx.module.declarations().get_function_decl(id);
+    let signature = func.import_signature(decl.signature.clone());
+    // Namespace 0 is cranelift-module's namespace for functions.
+    let name = func.declare_imported_user_function(UserExternalName { namespace: 0, index: id.as_u32() });
+    func.import_function(ExtFuncData { name: ExternalName::user(name), signature, colocated, patchable: false })
+}
+
+/// Imports module data object `id` into `func`; see [`FunctionCx::func_ref`].
+pub(crate) fn import_data(mcx: &ModuleCx, func: &mut Function, id: DataId) -> GlobalValue {
+    let colocated = mcx.is_colocated_data(id);
+    // Namespace 1 is cranelift-module's namespace for data objects.
+    let name = func.declare_imported_user_function(UserExternalName { namespace: 1, index: id.as_u32() });
+    func.create_global_value(GlobalValueData::Symbol {
+        name: ExternalName::user(name),
+        offset: Imm64::new(0),
+        colocated,
+        tls: false,
+    })
 }

@@ -31,7 +31,7 @@ mod safepoint;
 mod strings;
 mod values;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use cranelift_codegen::ir::{Type, UserFuncName};
@@ -120,7 +120,7 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     let isa = make_isa(options)?;
     let builder = ObjectBuilder::new(isa, "blood", default_libcall_names())
         .map_err(|e| CodegenError::UnsupportedTarget(e.to_string()))?;
-    let mut mcx = ModuleCx::new(ObjectModule::new(builder));
+    let mut mcx = ModuleCx::new(ObjectModule::new(builder), &options.triple);
 
     mcx.declare_functions(program)?;
     mcx.strings = strings::define_strings(&mut mcx.module, program)?;
@@ -138,7 +138,11 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     }
     if let Some(main) = program.main {
         let id = entry::lower_entry(&mut mcx, program, main, &mut ctx, &mut fctx)?;
-        mcx.define(blood_abi::ENTRY_MAIN.name, id, &mut ctx, &mut out)?;
+        mcx.define("<C entry point>", id, &mut ctx, &mut out)?;
+    }
+    if let Some(id) = mcx.safepoint_trampoline {
+        safepoint::lower_trampoline(&mut mcx, &mut ctx, &mut fctx)?;
+        mcx.define("<safepoint trampoline>", id, &mut ctx, &mut out)?;
     }
 
     let product = mcx.module.finish();
@@ -187,14 +191,20 @@ pub(crate) struct ModuleCx {
     pub(crate) strings: Vec<DataId>,
     /// Imported runtime / libc / support-library functions, by symbol.
     imports: HashMap<&'static str, FuncId>,
+    /// Imported functions defined in the runtime archive (see [`ModuleCx::is_colocated_func`]).
+    runtime_imports: HashSet<FuncId>,
     /// The imported preemption flag, declared on first use.
     preempt_flag: Option<DataId>,
+    /// The local `PreserveAll` function safepoints call, declared on first use (see [`safepoint`]).
+    pub(crate) safepoint_trampoline: Option<FuncId>,
+    /// Whether Cranelift implements the `PreserveAll` convention for this target.
+    pub(crate) has_preserve_all: bool,
     pub(crate) pointer_type: Type,
     pub(crate) call_conv: CallConv,
 }
 
 impl ModuleCx {
-    fn new(module: ObjectModule) -> ModuleCx {
+    fn new(module: ObjectModule, triple: &Triple) -> ModuleCx {
         let pointer_type = module.target_config().pointer_type();
         let call_conv = module.target_config().default_call_conv;
         ModuleCx {
@@ -202,7 +212,13 @@ impl ModuleCx {
             functions: Vec::new(),
             strings: Vec::new(),
             imports: HashMap::new(),
+            runtime_imports: HashSet::new(),
             preempt_flag: None,
+            safepoint_trampoline: None,
+            has_preserve_all: matches!(
+                triple.architecture,
+                target_lexicon::Architecture::X86_64 | target_lexicon::Architecture::Aarch64(_)
+            ),
             pointer_type,
             call_conv,
         }
@@ -231,7 +247,24 @@ impl ModuleCx {
         let sig = abi::runtime_signature(rf, self.pointer_type, self.call_conv);
         let id = self.module.declare_function(rf.name, Linkage::Import, &sig).map_err(module_error)?;
         self.imports.insert(rf.name, id);
+        if rf.provider == blood_abi::Provider::Runtime {
+            self.runtime_imports.insert(id);
+        }
         Ok(id)
+    }
+
+    /// Whether calls to `id` may be PC-relative instead of going through the GOT. True for
+    /// functions of this object, and for runtime functions: the runtime is a static archive
+    /// linked into the same executable, so its symbols are never preempted, even in a PIE. Libc
+    /// and libm functions may live in a shared library and keep the GOT.
+    pub(crate) fn is_colocated_func(&self, id: FuncId) -> bool {
+        self.module.declarations().get_function_decl(id).linkage.is_final() || self.runtime_imports.contains(&id)
+    }
+
+    /// Whether data object `id` may be addressed PC-relative: our string constants, and the
+    /// runtime's preemption flag (for the reason given in [`Self::is_colocated_func`]).
+    pub(crate) fn is_colocated_data(&self, id: DataId) -> bool {
+        self.module.declarations().get_data_decl(id).linkage.is_final() || self.preempt_flag == Some(id)
     }
 
     /// Declares (once) the runtime's global preemption flag.

@@ -4,23 +4,76 @@
 //! when some worker's fiber has overrun its time slice. Thread-local storage is avoided on
 //! purpose: Cranelift's ELF TLS access is a call to `__tls_get_addr`.
 //!
-//! * In the entry block, the flag's address is computed once (a GOT load in PIC code) and kept
-//!   for the whole function (a value defined in the entry block dominates every use).
+//! * In the entry block, the flag's address is computed once and kept for the whole function (a
+//!   value defined in the entry block dominates every use). The runtime is linked statically, so
+//!   the address is PC-relative (`lea`), not a GOT load.
 //! * Each safepoint is then the fast path `atomic_load.i32 [addr]; brif flag, cold, cont` — one
 //!   load, one test-and-branch — and a cold block (placed at the end of the function by
-//!   `set_cold_block`) that calls `blood_safepoint_slow()` and jumps back.
+//!   `set_cold_block`) that calls the slow path and jumps back.
 //!
 //! The load is an `atomic_load` (a plain `mov` on x86_64) rather than a `load`: the flag is an
 //! `AtomicU32` written by another thread, and Cranelift's redundant-load elimination must not
 //! merge the check in a loop with an earlier one.
+//!
+//! **The slow-path call must not disturb the fast path.** A plain call in the cold block clobbers
+//! the caller-saved registers, so every value live across a safepoint (loop counters,
+//! accumulators) would be forced into callee-saved registers or moved around the check, and the
+//! hot loop pays for the cold call. So on targets where Cranelift implements the `PreserveAll`
+//! convention (x86_64, aarch64), each object gets one local trampoline, `PreserveAll` itself,
+//! which calls `blood_safepoint_slow` (C convention) and restores every register it touched: at
+//! the safepoint the call clobbers nothing. Other targets call `blood_safepoint_slow` directly.
 
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::{Function, InstBuilder, MemFlagsData, Signature, types};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{FuncId, Linkage, Module};
 
-use super::function::FunctionCx;
-use super::{CgResult, CodegenError};
+use super::function::{FunctionCx, import_func};
+use super::{CgResult, CodegenError, ModuleCx, clif_name, module_error};
 
 // The flag is loaded as an `i32`.
 const _: () = assert!(blood_abi::PREEMPT_FLAG_SIZE == 4);
+
+/// Symbol of the per-object `PreserveAll` trampoline (local to the object, so it cannot clash
+/// between objects; user symbols never start with `__blood`).
+const TRAMPOLINE_SYMBOL: &str = "__blood_safepoint_preserve_all";
+
+impl ModuleCx {
+    /// The function a safepoint's cold block calls: the trampoline where available, else the
+    /// runtime's slow path itself.
+    fn safepoint_slow_path(&mut self) -> CgResult<FuncId> {
+        if !self.has_preserve_all {
+            return self.import(&blood_abi::SAFEPOINT_SLOW);
+        }
+        if let Some(id) = self.safepoint_trampoline {
+            return Ok(id);
+        }
+        let sig = Signature::new(CallConv::PreserveAll);
+        let id = self.module.declare_function(TRAMPOLINE_SYMBOL, Linkage::Local, &sig).map_err(module_error)?;
+        self.safepoint_trampoline = Some(id);
+        Ok(id)
+    }
+}
+
+/// Builds the trampoline (declared by an earlier safepoint) into `ctx.func`.
+pub(crate) fn lower_trampoline(
+    mcx: &mut ModuleCx,
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+) -> CgResult<()> {
+    let slow = mcx.import(&blood_abi::SAFEPOINT_SLOW)?;
+    ctx.func = Function::with_name_signature(clif_name(TRAMPOLINE_SYMBOL), Signature::new(CallConv::PreserveAll));
+    let mut bcx = FunctionBuilder::new(&mut ctx.func, fctx);
+    let slow = import_func(mcx, bcx.func, slow);
+    let block = bcx.create_block();
+    bcx.switch_to_block(block);
+    bcx.ins().call(slow, &[]);
+    bcx.ins().return_(&[]);
+    bcx.seal_all_blocks();
+    bcx.finalize(mcx.module.target_config());
+    Ok(())
+}
 
 impl FunctionCx<'_, '_> {
     /// Computes the flag's address; called in the entry block of functions with safepoints.
@@ -43,7 +96,9 @@ impl FunctionCx<'_, '_> {
         self.bcx.ins().brif(flag, cold, &[], cont, &[]);
 
         self.bcx.switch_to_block(cold);
-        self.call_import(&blood_abi::SAFEPOINT_SLOW, &[])?;
+        let slow = self.mcx.safepoint_slow_path()?;
+        let slow = self.func_ref(slow);
+        self.bcx.ins().call(slow, &[]);
         self.bcx.ins().jump(cont, &[]);
 
         self.bcx.switch_to_block(cont);

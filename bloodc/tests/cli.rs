@@ -75,23 +75,36 @@ fn version_and_help() {
 fn usage_errors_exit_2_with_usage_on_stderr() {
     let (_dir, hello) = program("hello.blood", HELLO);
     let hello = hello.to_str().unwrap();
-    let cases: Vec<(&str, Vec<&str>)> = vec![
+    // Unknown flags, unknown subcommands and missing arguments print the usage line.
+    let usage_cases: Vec<(&str, Vec<&str>)> = vec![
         ("no arguments", vec![]),
         ("unknown flag", vec!["--bogus-flag"]),
         ("unknown subcommand", vec!["frobnicate"]),
         ("missing FILE", vec!["build"]),
         ("missing FILE for check", vec!["check"]),
+        ("missing FILE for run", vec!["run"]),
         ("unknown build flag", vec!["build", hello, "--no-such-flag"]),
-        ("bad --emit value", vec!["build", hello, "--emit=wat"]),
-        ("bad -O level", vec!["build", hello, "-O7"]),
-        ("bad --error-format", vec!["build", hello, "--error-format=xml"]),
-        ("-o without a value", vec!["build", hello, "-o"]),
     ];
-    for (what, args) in cases {
+    for (what, args) in usage_cases {
         let out = run(blood().args(&args));
         assert_status(&out, 2, what);
         let err = text(&out.stderr);
         assert!(err.to_lowercase().contains("usage"), "{what}: no usage on stderr:\n{err}");
+        assert!(out.stdout.is_empty(), "{what}: usage errors print nothing on stdout");
+    }
+    // Bad flag values name the problem and point at --help (clap's concise form).
+    let value_cases: Vec<(&str, Vec<&str>)> = vec![
+        ("bad --emit value", vec!["build", hello, "--emit=wat"]),
+        ("bad -O level", vec!["build", hello, "-O7"]),
+        ("bad --error-format", vec!["build", hello, "--error-format=xml"]),
+        ("bad --color", vec!["build", hello, "--color", "sometimes"]),
+        ("-o without a value", vec!["build", hello, "-o"]),
+    ];
+    for (what, args) in value_cases {
+        let out = run(blood().args(&args));
+        assert_status(&out, 2, what);
+        let err = text(&out.stderr);
+        assert!(err.contains("error") && err.contains("--help"), "{what}: unclear message on stderr:\n{err}");
         assert!(out.stdout.is_empty(), "{what}: usage errors print nothing on stdout");
     }
 }

@@ -304,17 +304,10 @@ fn strings_pass_through_functions() {
 // ------------------------------------------------------------------------------------------------
 // Integer arithmetic, checked against an emulation on two's-complement bit patterns.
 
+#[rustfmt::skip]
 const INT_BINOPS: [BinOp; 10] = [
-    BinOp::Add,
-    BinOp::Sub,
-    BinOp::Mul,
-    BinOp::Div,
-    BinOp::Rem,
-    BinOp::BitAnd,
-    BinOp::BitOr,
-    BinOp::BitXor,
-    BinOp::Shl,
-    BinOp::Shr,
+    BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Rem,
+    BinOp::BitAnd, BinOp::BitOr, BinOp::BitXor, BinOp::Shl, BinOp::Shr,
 ];
 const COMPARISONS: [BinOp; 6] = [BinOp::Eq, BinOp::Ne, BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge];
 
@@ -395,23 +388,12 @@ fn int_ops_fn(it: IntTy, nl: &Operand) -> Fb {
 fn int_pairs(it: IntTy) -> Vec<(u128, u128)> {
     let n = i128::from(it.bits());
     let (min, max) = (min_of(it), max_of(it));
+    #[rustfmt::skip]
     let raw: [(i128, i128); 16] = [
-        (7, 3),
-        (-7, 3),
-        (7, -3),
-        (-7, -3),
-        (min, -1),
-        (max, 2),
-        (min, 1),
-        (-1, -1),
-        (5, 67),
-        (max, max),
-        (0x5a5a, 0x33),
-        (1, n - 1),
-        (1, n),
-        (-1, n + 3),
-        (123_456_789_012_345_678_901_234_567_890, 1000),
-        (min, max),
+        (7, 3), (-7, 3), (7, -3), (-7, -3),
+        (min, -1), (max, 2), (min, 1), (-1, -1),
+        (5, 67), (max, max), (0x5a5a, 0x33), (1, n - 1),
+        (1, n), (-1, n + 3), (123_456_789_012_345_678_901_234_567_890, 1000), (min, max),
     ];
     raw.iter().map(|&(a, b)| (it.truncate(a as u128), it.truncate(b as u128))).filter(|&(_, b)| b != 0).collect()
 }
@@ -578,20 +560,11 @@ fn casts_from_integers_program() -> (Program, String) {
     let mut expected = String::new();
     for it in IntTy::ALL {
         let id = pb.add(int_cast_fn(it, &nl));
+        #[rustfmt::skip]
         let values = [
-            0,
-            1,
-            -1,
-            min_of(it),
-            max_of(it),
-            300,
-            -129,
-            0x1234_5678_9abc_def0_1122,
-            (1 << 53) + 1,
-            (1 << 24) + 1,
-            i128::from(u64::MAX),
-            1 << 100,
-            -(1 << 70),
+            0, 1, -1, min_of(it), max_of(it),
+            300, -129, 0x1234_5678_9abc_def0_1122, (1 << 53) + 1, (1 << 24) + 1,
+            i128::from(u64::MAX), 1 << 100, -(1 << 70),
         ];
         for v in values {
             let bits = it.truncate(v as u128);
@@ -615,42 +588,14 @@ fn casts_from_integers() {
     assert_output(&p, &expected);
 }
 
+#[rustfmt::skip]
 const FLOAT_CAST_INPUTS: [f64; 35] = [
-    0.0,
-    -0.0,
-    1.5,
-    -1.5,
-    3.9,
-    -3.9,
-    255.5,
-    256.0,
-    -128.9,
-    -129.0,
-    65535.9,
-    1e10,
-    -1e10,
-    1e19,
-    18446744073709551615.0,
-    9.3e18,
-    -9.3e18,
-    1e30,
-    -1e30,
-    1.7e38,
-    3.5e38,
-    1e40,
-    -1e40,
-    f64::MAX,
-    f64::MIN_POSITIVE,
-    f64::INFINITY,
-    f64::NEG_INFINITY,
-    f64::NAN,
-    -f64::NAN,
-    170141183460469231731687303715884105728.0,
-    -170141183460469231731687303715884105728.0,
-    340282366920938463463374607431768211456.0,
-    0.999999,
-    -0.5,
-    4611686018427387904.5,
+    0.0, -0.0, 1.5, -1.5, 3.9, -3.9,
+    255.5, 256.0, -128.9, -129.0, 65535.9, 1e10,
+    -1e10, 1e19, 18446744073709551615.0, 9.3e18, -9.3e18, 1e30,
+    -1e30, 1.7e38, 3.5e38, 1e40, -1e40, f64::MAX,
+    f64::MIN_POSITIVE, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 170141183460469231731687303715884105728.0,
+    -170141183460469231731687303715884105728.0, 340282366920938463463374607431768211456.0, 0.999999, -0.5, 4611686018427387904.5,
 ];
 
 fn casts_from_floats_saturate_program() -> (Program, String) {
@@ -736,18 +681,11 @@ fn casts_of_bool_and_char() {
 // ------------------------------------------------------------------------------------------------
 // Floats, bools, chars, unit.
 
+#[rustfmt::skip]
 const FLOAT_PAIRS: [(f64, f64); 11] = [
-    (1.5, 2.25),
-    (-7.5, 2.0),
-    (0.1, 0.2),
-    (f64::NAN, 1.0),
-    (1.0, f64::NAN),
-    (f64::INFINITY, f64::NEG_INFINITY),
-    (-0.0, 0.0),
-    (1e300, 1e-300),
-    (5.0, 0.0),
-    (2.0, 3.0),
-    (-2.5, -2.5),
+    (1.5, 2.25), (-7.5, 2.0), (0.1, 0.2), (f64::NAN, 1.0),
+    (1.0, f64::NAN), (f64::INFINITY, f64::NEG_INFINITY), (-0.0, 0.0), (1e300, 1e-300),
+    (5.0, 0.0), (2.0, 3.0), (-2.5, -2.5),
 ];
 
 fn float_ops_program() -> (Program, String) {
@@ -891,9 +829,12 @@ fn bool_char_and_unit_operators() {
 // Foreign targets: every program above must at least compile (i128 division, float → i128,
 // safepoints, string constants) for the other supported architectures.
 
+/// Builds a test program and its expected output.
+type Case = fn() -> (Program, String);
+
 #[test]
 fn every_program_compiles_for_foreign_targets() {
-    let programs: [(&str, fn() -> (Program, String)); 9] = [
+    let programs: [(&str, Case); 9] = [
         ("fib", fib_and_a_loop_program),
         ("int ops", integer_operators_on_every_type_program),
         ("div const", division_by_constants_program),

@@ -2,61 +2,139 @@
 //!
 //! The archive is embedded in the `blood` binary at build time (see `build.rs`), so a copied
 //! `blood` works on its own, the way Zig and Go ship their runtimes. On first use it is unpacked
-//! into a cache directory named after its hash; `BLOOD_RUNTIME_DIR` overrides the lookup.
+//! into a cache directory named after its hash, `$XDG_CACHE_HOME/blood/runtime-<hash>/` (falling
+//! back to `$HOME/.cache`, then the system temporary directory), and reused afterwards.
+//! `BLOOD_RUNTIME_DIR` overrides the lookup (for runtime developers and packagers).
+//!
+//! Unpacking is safe under concurrency (parallel tests, several `blood` processes): each writer
+//! fills its own temporary file in the cache directory and renames it over the final name, which
+//! is atomic, so a reader sees either no archive or a complete one.
 
+use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 static EMBEDDED: &[u8] = include_bytes!(env!("BLOOD_RUNTIME_ARCHIVE"));
 const HASH: &str = env!("BLOOD_RUNTIME_HASH");
 
-/// The directory holding `libblood_runtime.a`.
+/// The directory holding `libblood_runtime.a` (`blood_abi::RUNTIME_ARCHIVE_FULL`), unpacking the
+/// embedded archive if needed.
 pub fn runtime_archive_dir() -> Result<PathBuf, String> {
-    if let Some(dir) = std::env::var_os("BLOOD_RUNTIME_DIR") {
+    find_runtime(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+}
+
+/// [`runtime_archive_dir`] with the environment passed in (so tests need not mutate the real
+/// one).
+fn find_runtime(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, String> {
+    if let Some(dir) = env("BLOOD_RUNTIME_DIR") {
         let dir = PathBuf::from(dir);
         if !dir.join(blood_abi::RUNTIME_ARCHIVE_FULL).is_file() {
             return Err(format!(
-                "BLOOD_RUNTIME_DIR=`{}` does not contain {}",
+                "BLOOD_RUNTIME_DIR is `{}`, which does not contain {}",
                 dir.display(),
                 blood_abi::RUNTIME_ARCHIVE_FULL
             ));
         }
         return Ok(dir);
     }
-    let mut last_error = String::new();
-    for base in cache_bases() {
+    let mut errors = Vec::new();
+    for base in cache_bases(&env) {
         let dir = base.join("blood").join(format!("runtime-{HASH}"));
-        match unpack(&dir) {
+        match unpack(&dir, EMBEDDED) {
             Ok(()) => return Ok(dir),
-            Err(e) => last_error = format!("cannot unpack the runtime into `{}`: {e}", dir.display()),
+            Err(e) => errors.push(format!("`{}`: {e}", dir.display())),
         }
     }
-    Err(last_error)
+    Err(format!("cannot unpack the Blood runtime archive ({})", errors.join("; ")))
 }
 
-fn cache_bases() -> Vec<PathBuf> {
+/// Candidate cache directories, most preferred first.
+fn cache_bases(env: &impl Fn(&str) -> Option<OsString>) -> Vec<PathBuf> {
     let mut bases = Vec::new();
-    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+    if let Some(x) = env("XDG_CACHE_HOME") {
         bases.push(PathBuf::from(x));
     }
-    if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+    if let Some(h) = env("HOME") {
         bases.push(PathBuf::from(h).join(".cache"));
     }
     bases.push(std::env::temp_dir());
     bases
 }
 
-/// Writes the archive into `dir` unless an intact copy is there. Concurrent processes are safe:
-/// each writes its own temporary file and renames it over the final name atomically.
-fn unpack(dir: &std::path::Path) -> std::io::Result<()> {
+/// Writes `archive` into `dir` unless a copy of the right size is already there.
+fn unpack(dir: &Path, archive: &[u8]) -> std::io::Result<()> {
     let path = dir.join(blood_abi::RUNTIME_ARCHIVE_FULL);
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() == EMBEDDED.len() as u64) {
+    if std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() == archive.len() as u64) {
         return Ok(());
     }
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(EMBEDDED)?;
-    tmp.flush()?;
+    let mut tmp = tempfile::Builder::new().prefix(".runtime-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(archive)?;
+    tmp.as_file().sync_all()?;
+    // Temporary files are created private; the archive is ordinary read-only data (a cache in the
+    // shared temporary directory may be read by other users).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(&path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpacks_once_and_reuses() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("rt");
+        unpack(&target, b"archive bytes").expect("unpack");
+        let path = target.join(blood_abi::RUNTIME_ARCHIVE_FULL);
+        assert_eq!(std::fs::read(&path).expect("read"), b"archive bytes");
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+        unpack(&target, b"archive bytes").expect("unpack again");
+        assert_eq!(std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime"), modified);
+        // A truncated copy (wrong size) is replaced.
+        std::fs::write(&path, b"trunc").expect("truncate");
+        unpack(&target, b"archive bytes").expect("repair");
+        assert_eq!(std::fs::read(&path).expect("read"), b"archive bytes");
+        // No temporary files are left behind.
+        assert_eq!(std::fs::read_dir(&target).expect("list").count(), 1);
+    }
+
+    #[test]
+    fn concurrent_unpacks_are_safe() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("rt");
+        let data = vec![7u8; 1 << 20];
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| unpack(&target, &data).expect("unpack"));
+            }
+        });
+        assert_eq!(std::fs::read(target.join(blood_abi::RUNTIME_ARCHIVE_FULL)).expect("read"), data);
+        assert_eq!(std::fs::read_dir(&target).expect("list").count(), 1);
+    }
+
+    #[test]
+    fn uses_the_xdg_cache_and_the_override() {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let cache_path = cache.path().as_os_str().to_owned();
+        let found = find_runtime(|name| (name == "XDG_CACHE_HOME").then(|| cache_path.clone())).expect("unpack");
+        assert_eq!(found, cache.path().join("blood").join(format!("runtime-{HASH}")));
+        assert_eq!(
+            std::fs::metadata(found.join(blood_abi::RUNTIME_ARCHIVE_FULL)).expect("archive").len(),
+            EMBEDDED.len() as u64
+        );
+
+        let found_dir = found.as_os_str().to_owned();
+        let overridden = find_runtime(|name| (name == "BLOOD_RUNTIME_DIR").then(|| found_dir.clone()));
+        assert_eq!(overridden.expect("override"), found);
+        let empty = tempfile::tempdir().expect("temp dir");
+        let empty_path = empty.path().as_os_str().to_owned();
+        let err = find_runtime(|name| (name == "BLOOD_RUNTIME_DIR").then(|| empty_path.clone())).unwrap_err();
+        assert!(err.contains("does not contain libblood_runtime.a"), "{err}");
+    }
 }

@@ -79,6 +79,10 @@ pub struct Directives {
     pub xfail: Option<String>,
     /// `// COMPILE_FAIL: reason` on the first line.
     pub compile_fail: Option<String>,
+    /// `// OPT_LEVELS: O2` (this project's extension): the optimisation levels a run-pass program
+    /// is built at (default: both `O2` and `O0`). For programs that rely on an optimisation,
+    /// e.g. tail-recursion elimination for recursion deeper than the stack.
+    pub opt_levels: Vec<String>,
 }
 
 /// Reads the directives of a test file. `EXPECT:` text is everything after `EXPECT:` and the
@@ -90,6 +94,7 @@ pub fn parse_directives(source: &str) -> Result<Directives, String> {
         expect_stderr: Vec::new(),
         xfail: None,
         compile_fail: None,
+        opt_levels: vec!["O2".to_string(), "O0".to_string()],
     };
     for (i, raw) in source.lines().enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw).trim_start();
@@ -106,6 +111,17 @@ pub fn parse_directives(source: &str) -> Result<Directives, String> {
             } else {
                 ExpectExit::Code(text.parse().map_err(|_| format!("line {}: bad EXPECT_EXIT value `{text}`", i + 1))?)
             };
+        } else if let Some(text) = comment.strip_prefix("OPT_LEVELS:") {
+            // `O2`, `O0 O2`, `O2, O0`; anything after the list is a comment.
+            d.opt_levels = text
+                .split([' ', ','])
+                .filter(|l| !l.is_empty())
+                .take_while(|l| *l == "O0" || *l == "O2")
+                .map(str::to_string)
+                .collect();
+            if d.opt_levels.is_empty() {
+                return Err(format!("line {}: OPT_LEVELS needs O0 and/or O2", i + 1));
+            }
         } else if let Some(text) = comment.strip_prefix("XFAIL:") {
             if i != 0 {
                 return Err(format!("line {}: XFAIL must be on the first line", i + 1));
@@ -306,6 +322,10 @@ mod tests {
         assert!(parse_directives("fn main() {}\n// XFAIL: late\n").is_err());
         assert_eq!(parse_directives("// EXPECT_EXIT: nonzero").unwrap().expect_exit, ExpectExit::Nonzero);
         assert!(parse_directives("// EXPECT_EXIT: lots").is_err());
+        assert_eq!(parse_directives("").unwrap().opt_levels, vec!["O2", "O0"]);
+        assert_eq!(parse_directives("// OPT_LEVELS: O2").unwrap().opt_levels, vec!["O2"]);
+        assert_eq!(parse_directives("// OPT_LEVELS: O0, O2 (why)").unwrap().opt_levels, vec!["O0", "O2"]);
+        assert!(parse_directives("// OPT_LEVELS: O3").is_err());
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! `// EXPECT_EXIT: N|nonzero` (default 0), and each `// EXPECT_STDERR: text` (this project's
 //! extension) as a substring of stderr.
 //!
+//! Every program is built twice, at `-O2` (the default) and at `-O0`, and must behave the same
+//! way under both (`// OPT_LEVELS: O2` restricts a program that depends on an optimisation).
+//!
 //! `// XFAIL: reason` files are run too and reported on their own line; one that passes is a
 //! failure ("XPASS": remove the marker), so a fixed bug cannot hide behind a stale marker.
 
@@ -11,7 +14,7 @@ use blood_tests::{
     Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, line_diff, parse_directives,
     run_with_timeout, status_matches, tests_dir, workspace_root,
 };
-use bloodc::driver::{CompileFailure, CompileOptions, Emit, compile};
+use bloodc::driver::{CompileFailure, CompileOptions, Emit, OptLevel, compile};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -69,14 +72,20 @@ fn check(path: &Path) -> (Option<Directives>, Outcome) {
         Ok(d) => d,
         Err(e) => return (None, Outcome::Fail(format!("bad header: {e}"))),
     };
-    let outcome = match build_and_run(path, &directives) {
-        Ok(()) => Outcome::Pass,
-        Err(why) => Outcome::Fail(why),
-    };
+    let mut failures = Vec::new();
+    for (opt, name) in [(OptLevel::O2, "O2"), (OptLevel::O0, "O0")] {
+        if !directives.opt_levels.iter().any(|l| l == name) {
+            continue;
+        }
+        if let Err(why) = build_and_run(path, &directives, opt) {
+            failures.push(format!("[-{name}] {why}"));
+        }
+    }
+    let outcome = if failures.is_empty() { Outcome::Pass } else { Outcome::Fail(failures.join("\n  ")) };
     (Some(directives), outcome)
 }
 
-fn build_and_run(path: &Path, d: &Directives) -> Result<(), String> {
+fn build_and_run(path: &Path, d: &Directives, opt: OptLevel) -> Result<(), String> {
     if d.compile_fail.is_some() {
         return Err("COMPILE_FAIL file in a run-pass directory".to_string());
     }
@@ -85,6 +94,7 @@ fn build_and_run(path: &Path, d: &Directives) -> Result<(), String> {
     let mut options = CompileOptions::new(path);
     options.emit = Emit::Exe;
     options.output = Some(exe.clone());
+    options.opt_level = opt;
     match std::panic::catch_unwind(|| compile(&options)) {
         Ok(Ok(_)) => {}
         Ok(Err(CompileFailure::Diagnostics(text))) => {

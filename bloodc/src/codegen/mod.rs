@@ -9,6 +9,7 @@
 //! | `mod.rs` | the public API, target ISA selection, module-level declarations, the per-function loop |
 //! | [`abi`] | Blood types → Cranelift types, signatures of user and runtime functions |
 //! | [`function`] | `FunctionCx`: one Cranelift block per IR block, statements, terminators |
+//! | [`inline`] | inlining of small functions at `O2` (policy over Cranelift's inliner) |
 //! | [`values`] | IR locals → Cranelift `Variable`s (SSA construction by cranelift-frontend), constants |
 //! | [`ops`] | binary and unary operators, intrinsics |
 //! | [`casts`] | `as` casts (LANGUAGE.md §3.6) |
@@ -26,6 +27,7 @@ mod calls;
 mod casts;
 mod entry;
 mod function;
+mod inline;
 mod ops;
 mod safepoint;
 mod strings;
@@ -35,7 +37,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use cranelift_codegen::ir::{Type, UserFuncName};
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::{Context, print_errors};
 use cranelift_frontend::FunctionBuilderContext;
@@ -132,16 +134,44 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     };
     let mut ctx = mcx.module.make_context();
     let mut fctx = FunctionBuilderContext::new();
+    let inlining = options.opt_level == OptLevel::O2;
+
+    // Lower every function first (the inliner needs every callee's body), then compile them.
+    let mut bodies = Vec::with_capacity(program.functions.len());
     for (index, func) in program.functions.iter().enumerate() {
         function::lower_function(&mut mcx, program, index, &mut ctx, &mut fctx)?;
+        append_clif(&mut out, &func.name, &ctx.func);
+        if inlining {
+            verify(&ctx.func, mcx.module.isa(), &func.name)?;
+        }
+        bodies.push(std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new()));
+    }
+    let sizes: Vec<usize> = if inlining { bodies.iter().map(inline::inst_count).collect() } else { Vec::new() };
+    let index_of: HashMap<FuncId, usize> = mcx.functions.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for (index, func) in program.functions.iter().enumerate() {
+        if inlining {
+            ctx.func = bodies[index].clone();
+            let first_gv = ctx.func.global_values.len();
+            let mut inliner = inline::Inliner::new(&bodies, &sizes, &index_of);
+            ctx.inline(&mut inliner)
+                .map_err(|e| CodegenError::Module(format!("inlining into `{}`: {e}", func.name)))?;
+            inline::fix_inlined_symbol_names(&mut ctx.func, first_gv, &inliner.inlined, &bodies);
+            if let Some(slow) = mcx.safepoint_slow_path_id() {
+                inline::restore_cold_blocks(&mut ctx.func, slow);
+            }
+        } else {
+            ctx.func = std::mem::replace(&mut bodies[index], cranelift_codegen::ir::Function::new());
+        }
         mcx.define(&func.name, mcx.functions[index], &mut ctx, &mut out)?;
     }
     if let Some(main) = program.main {
         let id = entry::lower_entry(&mut mcx, program, main, &mut ctx, &mut fctx)?;
+        append_clif(&mut out, "<C entry point>", &ctx.func);
         mcx.define("<C entry point>", id, &mut ctx, &mut out)?;
     }
     if let Some(id) = mcx.safepoint_trampoline {
         safepoint::lower_trampoline(&mut mcx, &mut ctx, &mut fctx)?;
+        append_clif(&mut out, "<safepoint trampoline>", &ctx.func);
         mcx.define("<safepoint trampoline>", id, &mut ctx, &mut out)?;
     }
 
@@ -261,6 +291,11 @@ impl ModuleCx {
         self.module.declarations().get_function_decl(id).linkage.is_final() || self.runtime_imports.contains(&id)
     }
 
+    /// The function safepoints call on their slow path, if any safepoint was lowered.
+    pub(crate) fn safepoint_slow_path_id(&self) -> Option<FuncId> {
+        self.safepoint_trampoline.or_else(|| self.imports.get(blood_abi::SAFEPOINT_SLOW.name).copied())
+    }
+
     /// Whether data object `id` may be addressed PC-relative: our string constants, and the
     /// runtime's preemption flag (for the reason given in [`Self::is_colocated_func`]).
     pub(crate) fn is_colocated_data(&self, id: DataId) -> bool {
@@ -282,9 +317,6 @@ impl ModuleCx {
 
     /// Compiles the function in `ctx` into the module, collecting the text outputs.
     fn define(&mut self, name: &str, id: FuncId, ctx: &mut Context, out: &mut CodegenOutput) -> CgResult<()> {
-        if let Some(clif) = &mut out.clif {
-            clif.push_str(&format!("; fn {name}\n{}\n", ctx.func.display()));
-        }
         ctx.set_disasm(out.asm.is_some());
         if let Err(err) = self.module.define_function(id, ctx) {
             let err = match err {
@@ -304,6 +336,21 @@ impl ModuleCx {
         self.module.clear_context(ctx);
         Ok(())
     }
+}
+
+/// Appends a function's CLIF (as lowered, before optimisation) to the text output.
+fn append_clif(out: &mut CodegenOutput, name: &str, func: &cranelift_codegen::ir::Function) {
+    if let Some(clif) = &mut out.clif {
+        clif.push_str(&format!("; fn {name}\n{}\n", func.display()));
+    }
+}
+
+/// Runs Cranelift's verifier on a freshly lowered function (before inlining copies it around).
+fn verify(func: &cranelift_codegen::ir::Function, isa: &dyn TargetIsa, name: &str) -> CgResult<()> {
+    cranelift_codegen::verify_function(func, isa).map_err(|errors| CodegenError::Verifier {
+        function: name.to_string(),
+        message: print_errors::pretty_verifier_error(func, None, errors),
+    })
 }
 
 /// A readable name for a function in CLIF text: its linker symbol.

@@ -1,0 +1,137 @@
+//! Inlining of small Blood functions at `O2`, with Cranelift's inlining library.
+//!
+//! Blood code calls many tiny functions (helpers, accessors, recursive kernels like `fib`), and a
+//! call costs a prologue, an epilogue, argument moves and a safepoint check. Cranelift provides
+//! the mechanics (`Context::inline`); the policy is ours and deliberately simple:
+//! * only calls to functions of this program (never runtime or libc functions);
+//! * the callee's CLIF body has at most [`MAX_CALLEE_INSTS`] instructions;
+//! * a caller grows by at most [`CALLER_BUDGET`] instructions in total;
+//! * one level only (`visit_callee: false`): a recursive function is unrolled once, which
+//!   halves its calls, and inlining always terminates.
+//!
+//! All functions are lowered to CLIF first, so every callee body is available whatever the
+//! order of definitions. Cranelift's inliner does not carry the callee's cold-block marks over,
+//! so [`restore_cold_blocks`] marks the inlined safepoint slow paths cold again.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use cranelift_codegen::inline::{Inline, InlineCommand};
+use cranelift_codegen::ir::{
+    ExternalName, FuncRef, Function, GlobalValue, GlobalValueData, Inst, InstructionData, Opcode, Value,
+};
+use cranelift_module::FuncId;
+
+/// Callees larger than this (in CLIF instructions) are never inlined.
+const MAX_CALLEE_INSTS: usize = 60;
+/// The most instructions inlining may add to one caller.
+const CALLER_BUDGET: usize = 600;
+
+/// Number of instructions in a function's layout.
+pub(crate) fn inst_count(func: &Function) -> usize {
+    func.layout.blocks().map(|b| func.layout.block_insts(b).count()).sum()
+}
+
+/// The module function a `FuncRef` of `func` calls, if it is a module function.
+fn callee_id(func: &Function, callee: FuncRef) -> Option<FuncId> {
+    let ExternalName::User(name) = func.dfg.ext_funcs[callee].name else {
+        return None;
+    };
+    let name = &func.params.user_named_funcs()[name];
+    // Namespace 0 holds functions in cranelift-module's naming (see `function::import_func`).
+    (name.namespace == 0).then(|| FuncId::from_u32(name.index))
+}
+
+/// The inlining policy for one caller.
+pub(crate) struct Inliner<'a> {
+    /// Lowered (unoptimised) CLIF of every program function, by IR index.
+    pub(crate) bodies: &'a [Function],
+    /// Instruction count of each body.
+    pub(crate) sizes: &'a [usize],
+    /// IR index of each program function's module id.
+    pub(crate) index_of: &'a HashMap<FuncId, usize>,
+    /// Instructions this caller may still grow by.
+    budget: usize,
+    /// IR indices of the callees inlined so far, in order.
+    pub(crate) inlined: Vec<usize>,
+}
+
+impl<'a> Inliner<'a> {
+    pub(crate) fn new(bodies: &'a [Function], sizes: &'a [usize], index_of: &'a HashMap<FuncId, usize>) -> Self {
+        Inliner { bodies, sizes, index_of, budget: CALLER_BUDGET, inlined: Vec::new() }
+    }
+}
+
+impl Inline for Inliner<'_> {
+    fn inline(
+        &mut self,
+        caller: &Function,
+        _call_inst: Inst,
+        opcode: Opcode,
+        callee: FuncRef,
+        _call_args: &[Value],
+    ) -> InlineCommand<'_> {
+        if opcode != Opcode::Call {
+            return InlineCommand::KeepCall;
+        }
+        let Some(index) = callee_id(caller, callee).and_then(|id| self.index_of.get(&id).copied()) else {
+            return InlineCommand::KeepCall;
+        };
+        let size = self.sizes[index];
+        if size > MAX_CALLEE_INSTS || size > self.budget {
+            return InlineCommand::KeepCall;
+        }
+        self.budget -= size;
+        self.inlined.push(index);
+        InlineCommand::Inline { callee: Cow::Borrowed(&self.bodies[index]), visit_callee: false }
+    }
+}
+
+/// Repairs the symbol names of the global values the inliner copied from callees.
+///
+/// Cranelift 0.135's inliner appends each callee's global values to the caller but clones
+/// `GlobalValueData::Symbol` as is, so its `UserExternalNameRef` still indexes the *callee's* name
+/// table — in the caller it names some other symbol (a string constant would point at code).
+/// The callees' values are appended in inlining order, one block per inlined call, starting at
+/// `first_gv` (the caller's count before inlining), so each can be re-pointed at the same name in
+/// the caller's table.
+pub(crate) fn fix_inlined_symbol_names(func: &mut Function, first_gv: usize, inlined: &[usize], bodies: &[Function]) {
+    let mut gv = first_gv;
+    for &callee_index in inlined {
+        let callee = &bodies[callee_index];
+        for data in callee.global_values.values() {
+            if let GlobalValueData::Symbol { name: ExternalName::User(callee_ref), offset, colocated, tls } = data {
+                let name = callee.params.user_named_funcs()[*callee_ref].clone();
+                let caller_ref = func.declare_imported_user_function(name);
+                func.global_values[GlobalValue::from_u32(gv as u32)] = GlobalValueData::Symbol {
+                    name: ExternalName::User(caller_ref),
+                    offset: *offset,
+                    colocated: *colocated,
+                    tls: *tls,
+                };
+            }
+            gv += 1;
+        }
+    }
+}
+
+/// Marks cold every block that calls `slow_path` (the safepoint slow path) and ends with a jump:
+/// exactly the blocks `safepoint.rs` creates, including copies made by the inliner.
+pub(crate) fn restore_cold_blocks(func: &mut Function, slow_path: FuncId) {
+    let blocks: Vec<_> = func.layout.blocks().collect();
+    for block in blocks {
+        let mut insts = func.layout.block_insts(block);
+        let (Some(first), Some(last)) = (insts.next(), func.layout.last_inst(block)) else {
+            continue;
+        };
+        let calls_slow_path = match func.dfg.insts[first] {
+            InstructionData::Call { opcode: Opcode::Call, func_ref, .. } => {
+                callee_id(func, func_ref) == Some(slow_path)
+            }
+            _ => false,
+        };
+        if calls_slow_path && func.dfg.insts[last].opcode() == Opcode::Jump {
+            func.layout.set_cold(block);
+        }
+    }
+}

@@ -16,15 +16,17 @@
 use std::collections::HashMap;
 
 use cranelift_codegen::Context;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::immediates::Imm64;
 use cranelift_codegen::ir::{
     Block, ExtFuncData, ExternalName, FuncRef, Function, GlobalValue, GlobalValueData, InstBuilder, TrapCode,
-    UserExternalName, Value,
+    UserExternalName, Value, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataId, FuncId, Module};
 
 use super::abi::{self, Shape};
+use super::layout;
 use super::values::{self, CValue, LocalRepr};
 use super::{CgResult, CodegenError, ModuleCx, clif_name};
 use crate::ir::{self, BlockId, Rvalue, Stmt, Terminator};
@@ -86,12 +88,16 @@ pub(crate) fn lower_function(
         preempt_flag_addr: None,
     };
     fx.lower_entry_block(entry)?;
+    let hints = layout::analyze(func);
     for (i, block) in func.blocks.iter().enumerate() {
         fx.bcx.switch_to_block(fx.blocks[i]);
+        if hints.cold[i] {
+            fx.bcx.set_cold_block(fx.blocks[i]);
+        }
         for stmt in &block.stmts {
             fx.lower_stmt(stmt)?;
         }
-        fx.lower_terminator(&block.terminator)?;
+        fx.lower_terminator(&block.terminator, hints.swap_branch[i])?;
     }
     fx.bcx.seal_all_blocks();
     fx.bcx.finalize(frontend_config);
@@ -148,7 +154,9 @@ impl<'m> FunctionCx<'m, '_> {
         }
     }
 
-    fn lower_terminator(&mut self, term: &Terminator) -> CgResult<()> {
+    /// Lowers a terminator; `swap_branch` asks for a `Branch` to be emitted with its successors
+    /// exchanged (see [`layout`]).
+    fn lower_terminator(&mut self, term: &Terminator, swap_branch: bool) -> CgResult<()> {
         match term {
             Terminator::Goto(target) => {
                 let block = self.block(*target)?;
@@ -162,7 +170,13 @@ impl<'m> FunctionCx<'m, '_> {
                     self.bcx.ins().jump(then_block, &[]);
                 } else {
                     let c = self.scalar(cond)?;
-                    self.bcx.ins().brif(c, then_block, &[], else_block, &[]);
+                    if swap_branch {
+                        let zero = self.bcx.ins().iconst(types::I8, 0);
+                        let not_c = self.bcx.ins().icmp(IntCC::Equal, c, zero);
+                        self.bcx.ins().brif(not_c, else_block, &[], then_block, &[]);
+                    } else {
+                        self.bcx.ins().brif(c, then_block, &[], else_block, &[]);
+                    }
                 }
             }
             Terminator::Return(op) => {

@@ -9,6 +9,7 @@
 //! | `mod.rs` | the public API, target ISA selection, module-level declarations, the per-function loop |
 //! | [`abi`] | Blood types → Cranelift types, signatures of user and runtime functions |
 //! | [`function`] | `FunctionCx`: one Cranelift block per IR block, statements, terminators |
+//! | [`layout`] | block placement hints: loop bodies fall through, panic paths are cold |
 //! | [`inline`] | inlining of small functions at `O2` (policy over Cranelift's inliner) |
 //! | [`values`] | IR locals → Cranelift `Variable`s (SSA construction by cranelift-frontend), constants |
 //! | [`ops`] | binary and unary operators, intrinsics |
@@ -28,6 +29,7 @@ mod casts;
 mod entry;
 mod function;
 mod inline;
+mod layout;
 mod ops;
 mod safepoint;
 mod strings;

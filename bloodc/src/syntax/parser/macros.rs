@@ -24,6 +24,9 @@ const FEATURE_SELECT: &str = "select!";
 const FEATURE_PERFORM: &str = "perform";
 const FEATURE_RESUME: &str = "resume";
 
+/// How far the parser looks ahead to classify `unchecked(…) {` and `with … handle`.
+const LOOKAHEAD_LIMIT: usize = 4096;
+
 /// Unsupported forms that end with a block (§1.5 rule 2).
 pub(super) fn is_block_like_feature(feature: &str) -> bool {
     matches!(feature, FEATURE_UNSAFE | FEATURE_WITH | FEATURE_TRY | FEATURE_REGION | FEATURE_SELECT)
@@ -76,10 +79,11 @@ impl<'src> Parser<'src> {
         }
     }
 
-    /// Index of the delimiter closing the one at token index `open`.
+    /// Index of the delimiter closing the one at token index `open`, looking at most
+    /// [`LOOKAHEAD_LIMIT`] tokens ahead (keeps pathological inputs linear).
     fn matching_close(&self, open: usize) -> Option<usize> {
         let mut depth = 0usize;
-        for (i, token) in self.tokens.iter().enumerate().skip(open) {
+        for (i, token) in self.tokens.iter().enumerate().skip(open).take(LOOKAHEAD_LIMIT) {
             match token.kind {
                 TokenKind::Punct(Punct::LParen | Punct::LBracket | Punct::LBrace) => depth += 1,
                 TokenKind::Punct(Punct::RParen | Punct::RBracket | Punct::RBrace) => {
@@ -97,7 +101,7 @@ impl<'src> Parser<'src> {
     /// After `with`: a `handle` keyword comes before the statement ends.
     fn handle_follows(&self) -> bool {
         let mut i = self.pos + 1;
-        while let Some(token) = self.tokens.get(i) {
+        while let Some(token) = self.tokens.get(i).filter(|_| i < self.pos + LOOKAHEAD_LIMIT) {
             match &token.kind {
                 TokenKind::Ident(word) if word == "handle" => return true,
                 TokenKind::Punct(Punct::LBrace | Punct::LParen | Punct::LBracket) => match self.matching_close(i) {
@@ -123,9 +127,10 @@ impl<'src> Parser<'src> {
                 return Ok((expr(ExprKind::Unchecked(block), lo.to(self.prev_span())), true));
             }
             "perform" => {
-                while matches!(self.peek(), TokenKind::Ident(_) | TokenKind::Keyword(_))
+                while (matches!(self.peek(), TokenKind::Ident(_) | TokenKind::Keyword(_))
                     || self.at(Punct::Dot)
-                    || self.at(Punct::ColonColon)
+                    || self.at(Punct::ColonColon))
+                    && !self.at_line_start()
                 {
                     self.bump();
                     if self.at(Punct::Lt) {

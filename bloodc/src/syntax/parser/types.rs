@@ -127,6 +127,29 @@ impl<'src> Parser<'src> {
                 self.bump();
                 TypeKind::Infer
             }
+            TokenKind::Keyword(Keyword::Linear) => {
+                self.bump();
+                self.parse_type()?;
+                TypeKind::Unsupported { feature: "linear types".to_string() }
+            }
+            TokenKind::Ident(word) if word == "affine" && self.type_follows_word() => {
+                self.bump();
+                self.parse_type()?;
+                TypeKind::Unsupported { feature: "affine types".to_string() }
+            }
+            TokenKind::Punct(Punct::LBrace) => {
+                self.skip_balanced()?;
+                TypeKind::Unsupported { feature: "anonymous record types".to_string() }
+            }
+            TokenKind::Keyword(Keyword::Forall) => {
+                self.bump();
+                if self.at(Punct::Lt) {
+                    self.parse_generic_args()?;
+                }
+                self.eat(Punct::Dot);
+                self.parse_type()?;
+                TypeKind::Unsupported { feature: "forall types".to_string() }
+            }
             TokenKind::Keyword(kw @ (Keyword::Dyn | Keyword::Impl)) => {
                 self.bump();
                 self.parse_bounds()?;
@@ -140,6 +163,18 @@ impl<'src> Parser<'src> {
             _ => return Err(self.expected("type")),
         };
         Ok(ast::Type { kind, span: lo.to(self.prev_span()) })
+    }
+
+    /// After a contextual type qualifier (`affine T`): a type follows on the same line.
+    fn type_follows_word(&self) -> bool {
+        let next = self.token_at(1);
+        !next.line_start
+            && matches!(
+                next.kind,
+                TokenKind::Ident(_)
+                    | TokenKind::Keyword(Keyword::SelfType | Keyword::Fn)
+                    | TokenKind::Punct(Punct::Amp | Punct::LParen | Punct::LBracket | Punct::Star)
+            )
     }
 
     /// After `&`: `'a`? `mut`? Type.
@@ -335,6 +370,15 @@ impl<'src> Parser<'src> {
         } else if self.eat(Punct::LBrace) {
             while !self.eat(Punct::RBrace) {
                 effects.push(self.parse_effect_path()?);
+                if self.at(Punct::Pipe) {
+                    let span = self.span();
+                    self.diags
+                        .push(crate::diagnostics::Diagnostic::error("unsupported feature: effect row variables", span));
+                    while !self.at(Punct::RBrace) && !self.is_eof() {
+                        self.bump();
+                    }
+                    return Err(super::ParseError);
+                }
                 if !self.eat(Punct::Comma) {
                     self.expect(Punct::RBrace)?;
                     break;

@@ -214,6 +214,7 @@ fn declaration_errors() {
     assert_eq!(first_error("pub pub fn f() {}"), "expected declaration, found `pub`");
     assert_eq!(first_error("pub(other) fn f() {}"), "expected `)`, found identifier");
     assert_eq!(first_error("fn f() / {42} {}"), "expected type, found integer literal");
+    assert_eq!(first_error("fn f() / {E | e} {}"), "unsupported feature: effect row variables");
     assert_eq!(first_error("fn main() {}\n/* open"), "expected declaration, found error");
     let (_, diags) = parse_file(FileId(0), "/* a /* b */ c");
     assert_eq!(diags[0].notes, vec!["unclosed block comment".to_string()]);
@@ -255,6 +256,7 @@ handler H for E {}
 bridge "C" Libc { fn abs(x: i32) -> i32; }
 macro_rules! m { () => {} }
 macro twice(x) { x }
+fn more_types(a: linear Foo, b: affine Bar, c: { x: i32 }, d: forall<T>. T) {}
 fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: (i32,), f: !, g: &mut [u8], h: dyn Show, i: (), j: _) {}
 "#;
     let (file, errors) = parse(src);
@@ -289,6 +291,7 @@ fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: 
             "unsupported bridge block",
             "unsupported user macro",
             "unsupported user macro",
+            "fn more_types",
             "fn types",
         ]
     );

@@ -258,7 +258,8 @@ impl<T: Send> Chan<T> {
             Err(TrySendError::Closed(v)) => return Err(SendError::Closed(v)),
             Err(TrySendError::Full(v)) => v,
         };
-        let node = SendNode { value: UnsafeCell::new(Some(value)), state: UnsafeCell::new(WAITING), waker: waiter::current() };
+        let node =
+            SendNode { value: UnsafeCell::new(Some(value)), state: UnsafeCell::new(WAITING), waker: waiter::current() };
         st.senders.push_back(&node);
         loop {
             drop(st);
@@ -317,7 +318,12 @@ impl<T: Send> Chan<T> {
             Err(TryRecvError::Closed) => return Err(RecvError::Closed),
             Err(TryRecvError::Empty) => {}
         }
-        let node = RecvNode { slot: UnsafeCell::new(None), state: UnsafeCell::new(WAITING), waker: waiter::current(), select: None };
+        let node = RecvNode {
+            slot: UnsafeCell::new(None),
+            state: UnsafeCell::new(WAITING),
+            waker: waiter::current(),
+            select: None,
+        };
         st.receivers.push_back(&node);
         loop {
             drop(st);
@@ -337,7 +343,11 @@ impl<T: Send> Chan<T> {
             if waiter::current_cancelled() || timed_out {
                 let me: *const RecvNode<T> = &node;
                 st.receivers.retain(|&p| p != me);
-                return Err(if timed_out && !waiter::current_cancelled() { RecvError::Timeout } else { RecvError::Cancelled });
+                return Err(if timed_out && !waiter::current_cancelled() {
+                    RecvError::Timeout
+                } else {
+                    RecvError::Cancelled
+                });
             }
         }
     }

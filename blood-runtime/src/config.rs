@@ -82,20 +82,17 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut c = Config::default();
         if let Some(v) = lookup("BLOOD_NUM_WORKERS") {
-            c.workers = v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_WORKERS).contains(n))
-                .ok_or_else(|| {
-                    ConfigError(format!("BLOOD_NUM_WORKERS must be an integer from 1 to {MAX_WORKERS}, got `{v}`"))
-                })?;
+            c.workers = v.trim().parse::<usize>().ok().filter(|n| (1..=MAX_WORKERS).contains(n)).ok_or_else(|| {
+                ConfigError(format!("BLOOD_NUM_WORKERS must be an integer from 1 to {MAX_WORKERS}, got `{v}`"))
+            })?;
         }
         let size = |name: &str, min: usize, max: usize| -> Result<Option<usize>, ConfigError> {
             match lookup(name) {
                 None => Ok(None),
                 Some(v) => parse_size(&v).filter(|n| (min..=max).contains(n)).map(Some).ok_or_else(|| {
-                    ConfigError(format!("{name} must be a size from {min} to {max} bytes (K/M/G suffixes allowed), got `{v}`"))
+                    ConfigError(format!(
+                        "{name} must be a size from {min} to {max} bytes (K/M/G suffixes allowed), got `{v}`"
+                    ))
                 }),
             }
         };
@@ -112,12 +109,9 @@ impl Config {
             )));
         }
         if let Some(v) = lookup("BLOOD_STACK_GUARDS") {
-            c.stack_guards = v
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n <= 30_000)
-                .ok_or_else(|| ConfigError(format!("BLOOD_STACK_GUARDS must be an integer from 0 to 30000, got `{v}`")))?;
+            c.stack_guards = v.trim().parse::<usize>().ok().filter(|n| *n <= 30_000).ok_or_else(|| {
+                ConfigError(format!("BLOOD_STACK_GUARDS must be an integer from 0 to 30000, got `{v}`"))
+            })?;
         }
         if let Some(v) = lookup("BLOOD_PREEMPT_INTERVAL_MS") {
             let ms = v.trim().parse::<u64>().ok().filter(|n| *n <= 60_000).ok_or_else(|| {

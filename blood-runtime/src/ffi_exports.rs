@@ -158,6 +158,17 @@ pub extern "C" fn blood_panic_bounds(index: i64, len: i64) -> ! {
     ffi_guard("blood_panic_bounds", || bpanic::blood_panic(bpanic::bounds_message(index, len).as_bytes()))
 }
 
+/// `noreturn void blood_exit(int32_t status)`: flushes stdout and ends the process with
+/// `status` (generated code uses it after writing a formatted panic message itself).
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_exit(status: i32) -> ! {
+    ffi_guard("blood_exit", || {
+        output::flush_stdout();
+        // SAFETY: `_exit` ends the process; buffered output was flushed just above.
+        unsafe { libc::_exit(status) }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Preemption.
 
@@ -168,3 +179,24 @@ pub extern "C" fn blood_panic_bounds(index: i64, len: i64) -> ! {
 pub extern "C" fn blood_safepoint_slow() {
     ffi_guard("blood_safepoint_slow", crate::preempt::safepoint_slow)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stack overflow (the target of compiled stack-limit checks).
+
+/// The mask generated code applies to `rsp` to find the end of the current fiber stack's slot:
+/// the stack limit word is at `(rsp | blood_stack_slot_mask) + 1 - 64`
+/// (`blood_abi::STACK_LIMIT_OFFSET_FROM_SLOT_END`). Set when the first runtime starts.
+#[unsafe(no_mangle)]
+pub static blood_stack_slot_mask: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `noreturn void blood_stack_overflow(void)`: prints `fiber stack overflow`, exits with
+/// `EXIT_STACK_OVERFLOW` (134). Called by compiled code whose stack-limit check failed.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_stack_overflow() -> ! {
+    crate::stack::overflow::report_and_exit()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduler and fibers (concurrency spec §11.3, LANGUAGE.md §7).
+
+pub use crate::ffi_fiber::*;

@@ -22,6 +22,7 @@ pub mod cancellation;
 pub mod channel;
 pub mod config;
 pub mod ffi_exports;
+mod ffi_fiber;
 pub mod fiber;
 pub mod lifecycle;
 pub mod metrics;
@@ -35,7 +36,9 @@ pub mod time;
 pub mod waiter;
 
 pub use cancellation::{CancelToken, Cancelled, check_cancelled};
-pub use channel::{Receiver, RecvError, Selected, SendError, Sender, TryRecvError, TrySendError, bounded, select_recv, unbounded};
+pub use channel::{
+    Receiver, RecvError, Selected, SendError, Sender, TryRecvError, TrySendError, bounded, select_recv, unbounded,
+};
 pub use config::Config;
 pub use fiber::{FiberConfig, FiberState, JoinError, JoinHandle, Priority};
 pub use metrics::Snapshot;

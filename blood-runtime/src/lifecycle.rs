@@ -39,6 +39,11 @@ pub unsafe fn init(argc: i32, argv: *const *const libc::c_char) {
 /// Flushes output; returns the status the generated `main` adds to its own (always 0 for now).
 pub fn shutdown() -> i32 {
     crate::output::flush_stdout();
+    if !crate::scheduler::worker::on_fiber() {
+        crate::scheduler::shutdown_global();
+        crate::ffi_fiber::clear_registry();
+    }
+    crate::output::flush_stdout();
     0
 }
 

@@ -23,7 +23,11 @@ impl Scope {
     }
 
     /// Spawns with a configuration (its cancellation parent is the scope's token).
-    pub fn spawn_with<T: Send + 'static>(&self, cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    pub fn spawn_with<T: Send + 'static>(
+        &self,
+        cfg: FiberConfig,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<T> {
         let cfg = FiberConfig { cancel_parent: Some(self.token.clone()), ..cfg };
         let h = crate::scheduler::spawn_with(cfg, f);
         self.fibers.lock().unwrap_or_else(|e| e.into_inner()).push(h.fiber.clone());
@@ -72,13 +76,26 @@ fn wait_uncancellable(f: &Arc<crate::fiber::Fiber>) {
     }
 }
 
+impl Scope {
+    /// Opens a nursery whose token is a child of the current fiber's (for the C ABI; Rust code
+    /// uses [`scope`]).
+    pub fn open() -> Scope {
+        let token = match crate::scheduler::worker::current_fiber() {
+            Some(f) => f.token.child(),
+            None => CancelToken::new(),
+        };
+        Scope { token, fibers: Mutex::new(Vec::new()) }
+    }
+
+    /// Joins every fiber of the nursery.
+    pub fn close(self) {
+        self.join_all();
+    }
+}
+
 /// Runs `body` with a nursery and joins every fiber it spawned before returning.
 pub fn scope<R>(body: impl FnOnce(&Scope) -> R) -> R {
-    let token = match crate::scheduler::worker::current_fiber() {
-        Some(f) => f.token.child(),
-        None => CancelToken::new(),
-    };
-    let s = Scope { token, fibers: Mutex::new(Vec::new()) };
+    let s = Scope::open();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&s)));
     if r.is_err() {
         s.cancel();

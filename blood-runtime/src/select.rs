@@ -8,7 +8,7 @@
 //! itself (`ABORTED`); if that CAS fails an arm has completed and is taken instead. Before
 //! returning, every node still listed is removed under its channel's lock.
 
-use super::{ABORTED, Chan, DONE, NO_WINNER, RecvNode, Receiver, Selector, TryRecvError, WAITING};
+use super::{ABORTED, Chan, DONE, NO_WINNER, Receiver, RecvNode, Selector, TryRecvError, WAITING};
 use crate::waiter;
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};

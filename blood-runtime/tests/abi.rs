@@ -26,8 +26,55 @@ unsafe extern "C" {
     fn blood_print_char(stream: i32, c: u32);
     fn blood_panic(msg: *const u8, len: i64) -> !;
     fn blood_panic_bounds(index: i64, len: i64) -> !;
+    fn blood_exit(status: i32) -> !;
     fn blood_safepoint_slow();
     static blood_preempt_flag: std::sync::atomic::AtomicU32;
+    static blood_stack_slot_mask: std::sync::atomic::AtomicU64;
+
+    fn blood_scheduler_init(workers: u64) -> i32;
+    fn blood_scheduler_shutdown();
+    fn blood_runtime_run_main(main: extern "C" fn() -> i32) -> i32;
+    fn blood_fiber_spawn(f: extern "C" fn() -> u64) -> u64;
+    fn blood_fiber_spawn_with(f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
+    fn blood_fiber_spawn_config(
+        f: extern "C" fn(u64) -> u64,
+        arg: u64,
+        stack: u64,
+        prio: i32,
+        name: *const u8,
+        len: i64,
+    ) -> u64;
+    fn blood_fiber_await(id: u64) -> u64;
+    fn blood_fiber_join(id: u64) -> u64;
+    fn blood_fiber_try_join(id: u64, out: *mut u64) -> i32;
+    fn blood_fiber_current() -> u64;
+    fn blood_fiber_yield();
+    fn blood_fiber_sleep(ns: u64) -> i32;
+    fn blood_fiber_is_finished(id: u64) -> i8;
+    fn blood_fiber_cancel(id: u64);
+    fn blood_fiber_is_cancelled() -> i8;
+    fn blood_fiber_check_cancelled() -> i32;
+    fn blood_fiber_park();
+    fn blood_fiber_unpark(id: u64);
+    fn blood_channel_create(cap: i64) -> u64;
+    fn blood_channel_send(ch: u64, v: u64) -> i32;
+    fn blood_channel_recv(ch: u64, out: *mut u64) -> i32;
+    fn blood_channel_try_send(ch: u64, v: u64) -> i32;
+    fn blood_channel_try_recv(ch: u64, out: *mut u64) -> i32;
+    fn blood_channel_close(ch: u64);
+    fn blood_channel_release(ch: u64);
+    fn blood_channel_select(chs: *const u64, n: i64, timeout_ns: i64, out: *mut u64, status: *mut i32) -> i64;
+    fn blood_nursery_begin() -> u64;
+    fn blood_nursery_spawn(n: u64, f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
+    fn blood_nursery_cancel(n: u64);
+    fn blood_nursery_end(n: u64);
+    fn blood_thread_spawn(f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
+    fn blood_thread_join(h: u64) -> u64;
+    fn blood_safepoint_request();
+    fn blood_safepoint_clear();
+    fn blood_io_reactor_init() -> i32;
+    fn blood_runtime_stats(out: *mut u8, size: u64) -> u64;
+    fn blood_stack_overflow() -> !;
 }
 
 // Keep the rlib linked in so the declarations above resolve against it.
@@ -57,6 +104,7 @@ fn declared() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)>
         entry!(blood_print_char: fn(i32, u32), [I32, I32], None),
         entry!(blood_panic: fn(*const u8, i64) -> !, [Ptr, I64], None),
         entry!(blood_panic_bounds: fn(i64, i64) -> !, [I64, I64], None),
+        entry!(blood_exit: fn(i32) -> !, [I32], None),
         entry!(blood_safepoint_slow: fn(), [], None),
     ]
 }
@@ -76,6 +124,81 @@ fn declared_signatures_match_runtime_exports() {
     }
 }
 
+type F0 = extern "C" fn() -> u64;
+type F1 = extern "C" fn(u64) -> u64;
+type M = extern "C" fn() -> i32;
+
+/// The fiber part of the ABI (`blood_abi::FIBER_EXPORTS`), declared with its C types.
+fn declared_fiber() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)> {
+    macro_rules! entry {
+        ($name:ident : fn($($p:ty),*) $(-> $r:ty)?, [$($a:expr),*], $ret:expr) => {{
+            let f: unsafe extern "C" fn($($p),*) $(-> $r)? = $name;
+            (stringify!($name), f as usize, &[$($a),*] as &'static [AbiType], $ret)
+        }};
+    }
+    vec![
+        entry!(blood_scheduler_init: fn(u64) -> i32, [I64], Some(I32)),
+        entry!(blood_scheduler_shutdown: fn(), [], None),
+        entry!(blood_runtime_run_main: fn(M) -> i32, [Ptr], Some(I32)),
+        entry!(blood_fiber_spawn: fn(F0) -> u64, [Ptr], Some(I64)),
+        entry!(blood_fiber_spawn_with: fn(F1, u64) -> u64, [Ptr, I64], Some(I64)),
+        entry!(blood_fiber_spawn_config: fn(F1, u64, u64, i32, *const u8, i64) -> u64, [Ptr, I64, I64, I32, Ptr, I64], Some(I64)),
+        entry!(blood_fiber_await: fn(u64) -> u64, [I64], Some(I64)),
+        entry!(blood_fiber_join: fn(u64) -> u64, [I64], Some(I64)),
+        entry!(blood_fiber_try_join: fn(u64, *mut u64) -> i32, [I64, Ptr], Some(I32)),
+        entry!(blood_fiber_current: fn() -> u64, [], Some(I64)),
+        entry!(blood_fiber_yield: fn(), [], None),
+        entry!(blood_fiber_sleep: fn(u64) -> i32, [I64], Some(I32)),
+        entry!(blood_fiber_is_finished: fn(u64) -> i8, [I64], Some(I8)),
+        entry!(blood_fiber_cancel: fn(u64), [I64], None),
+        entry!(blood_fiber_is_cancelled: fn() -> i8, [], Some(I8)),
+        entry!(blood_fiber_check_cancelled: fn() -> i32, [], Some(I32)),
+        entry!(blood_fiber_park: fn(), [], None),
+        entry!(blood_fiber_unpark: fn(u64), [I64], None),
+        entry!(blood_channel_create: fn(i64) -> u64, [I64], Some(I64)),
+        entry!(blood_channel_send: fn(u64, u64) -> i32, [I64, I64], Some(I32)),
+        entry!(blood_channel_recv: fn(u64, *mut u64) -> i32, [I64, Ptr], Some(I32)),
+        entry!(blood_channel_try_send: fn(u64, u64) -> i32, [I64, I64], Some(I32)),
+        entry!(blood_channel_try_recv: fn(u64, *mut u64) -> i32, [I64, Ptr], Some(I32)),
+        entry!(blood_channel_close: fn(u64), [I64], None),
+        entry!(blood_channel_release: fn(u64), [I64], None),
+        entry!(blood_channel_select: fn(*const u64, i64, i64, *mut u64, *mut i32) -> i64, [Ptr, I64, I64, Ptr, Ptr], Some(I64)),
+        entry!(blood_nursery_begin: fn() -> u64, [], Some(I64)),
+        entry!(blood_nursery_spawn: fn(u64, F1, u64) -> u64, [I64, Ptr, I64], Some(I64)),
+        entry!(blood_nursery_cancel: fn(u64), [I64], None),
+        entry!(blood_nursery_end: fn(u64), [I64], None),
+        entry!(blood_thread_spawn: fn(F1, u64) -> u64, [Ptr, I64], Some(I64)),
+        entry!(blood_thread_join: fn(u64) -> u64, [I64], Some(I64)),
+        entry!(blood_safepoint_request: fn(), [], None),
+        entry!(blood_safepoint_clear: fn(), [], None),
+        entry!(blood_io_reactor_init: fn() -> i32, [], Some(I32)),
+        entry!(blood_runtime_stats: fn(*mut u8, u64) -> u64, [Ptr, I64], Some(I64)),
+        entry!(blood_stack_overflow: fn() -> !, [], None),
+    ]
+}
+
+#[test]
+fn fiber_signatures_match_fiber_exports() {
+    let declared = declared_fiber();
+    assert_eq!(declared.len(), blood_abi::FIBER_EXPORTS.len());
+    for export in blood_abi::FIBER_EXPORTS {
+        let (_, addr, params, ret) = declared
+            .iter()
+            .find(|(name, ..)| *name == export.name)
+            .unwrap_or_else(|| panic!("{} is in FIBER_EXPORTS but not declared by the runtime test", export.name));
+        assert_ne!(*addr, 0);
+        assert_eq!(*params, export.params, "parameters of {}", export.name);
+        assert_eq!(*ret, export.ret, "return type of {}", export.name);
+    }
+}
+
+#[test]
+fn stats_layout_matches_abi() {
+    assert_eq!(std::mem::size_of::<blood_runtime::Snapshot>(), 8 * blood_abi::RUNTIME_STATS_FIELDS.len());
+    // SAFETY: reading an atomic static.
+    let _ = unsafe { &blood_stack_slot_mask }.load(std::sync::atomic::Ordering::Relaxed);
+}
+
 #[test]
 fn preempt_flag_is_a_word_of_the_published_size() {
     // SAFETY: reading the address of an extern static is safe; the load is atomic.
@@ -84,12 +207,21 @@ fn preempt_flag_is_a_word_of_the_published_size() {
     let _ = flag.load(std::sync::atomic::Ordering::Relaxed);
 }
 
-/// The static archive next to this test's deps directory (cargo builds all crate types of the
-/// library for tests).
+/// Builds the static archive from the current sources into a target directory of its own (a
+/// nested cargo must not wait for the outer build's lock), like bloodc's build script does.
 fn archive_path() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>/deps/<test>");
-    profile_dir.join(blood_abi::RUNTIME_ARCHIVE_FULL)
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("abi-archive");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "-p", "blood-runtime", "--lib", "--target-dir"])
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .expect("run cargo build for the archive");
+    assert!(status.success(), "building the runtime archive failed");
+    target.join("debug").join(blood_abi::RUNTIME_ARCHIVE_FULL)
 }
 
 #[test]
@@ -105,8 +237,20 @@ fn static_archive_defines_every_export() {
             (parts.next()? == name).then(|| parts.next().and_then(|k| k.chars().next())).flatten()
         })
     };
-    for export in RUNTIME_EXPORTS {
+    for export in RUNTIME_EXPORTS.iter().chain(blood_abi::FIBER_EXPORTS) {
         assert_eq!(kind_of(export.name), Some('T'), "{} must be a global function in the archive", export.name);
+    }
+    assert!(matches!(kind_of(blood_abi::STACK_SLOT_MASK_SYMBOL), Some('D' | 'B')));
+    // Every exported `blood_` function is declared in blood-abi.
+    for line in table.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(name), Some("T")) = (parts.next(), parts.next()) else { continue };
+        if name.starts_with("blood_") {
+            assert!(
+                RUNTIME_EXPORTS.iter().chain(blood_abi::FIBER_EXPORTS).any(|e| e.name == name),
+                "{name} is exported but not declared in blood-abi"
+            );
+        }
     }
     let flag = kind_of(blood_abi::PREEMPT_FLAG_SYMBOL).expect("blood_preempt_flag is defined");
     assert!(matches!(flag, 'D' | 'B'), "blood_preempt_flag must be global data, got {flag}");

@@ -93,13 +93,8 @@ pub const RUNTIME_INIT: RuntimeFn = rt("blood_runtime_init", &[I32, Ptr], None);
 pub const RUNTIME_SHUTDOWN: RuntimeFn = rt("blood_runtime_shutdown", &[], Some(I32));
 
 /// The symbol of the generated C entry point, `int main(int argc, char **argv)`.
-pub const ENTRY_MAIN: RuntimeFn = RuntimeFn {
-    name: "main",
-    params: &[I32, Ptr],
-    ret: Some(I32),
-    noreturn: false,
-    provider: Provider::Runtime,
-};
+pub const ENTRY_MAIN: RuntimeFn =
+    RuntimeFn { name: "main", params: &[I32, Ptr], ret: Some(I32), noreturn: false, provider: Provider::Runtime };
 
 // ---------------------------------------------------------------------------------------------
 // Output. `stream` is STDOUT or STDERR.
@@ -193,3 +188,187 @@ pub const RUNTIME_ARCHIVE_FULL: &str = "libblood_runtime.a";
 
 /// System libraries the runtime archive needs at link time, in `cc` argument form.
 pub const RUNTIME_LINK_LIBS: &[&str] = &["-lpthread", "-ldl", "-lm"];
+
+// ---------------------------------------------------------------------------------------------
+// Fibers, scheduler, channels (added by blood-runtime; concurrency spec §11.3, LANGUAGE.md §7).
+// Fibers are named by u64 ids (never 0; `blood_fiber_current` is 0 on the root fiber and outside
+// fibers); channels by opaque u64 handles carrying u64 values. Blocking calls are cancellation
+// points and report it through the STATUS_* codes below.
+
+/// Status: success.
+pub const STATUS_OK: i32 = 0;
+/// Status: the channel is closed (and, for receives, drained).
+pub const STATUS_CLOSED: i32 = 1;
+/// Status: the calling fiber was cancelled.
+pub const STATUS_CANCELLED: i32 = 2;
+/// Status: `try_*` would have to wait (channel full / empty).
+pub const STATUS_WOULD_BLOCK: i32 = 3;
+/// Status: no fiber with that id (never spawned through the C ABI, or already joined).
+pub const STATUS_NO_SUCH_FIBER: i32 = 4;
+/// Status: the joined fiber failed.
+pub const STATUS_FAILED: i32 = 5;
+/// Status: the joined fiber was cancelled.
+pub const STATUS_JOINED_CANCELLED: i32 = 6;
+
+/// `int32_t blood_scheduler_init(uint64_t workers)`: 0 = BLOOD_NUM_WORKERS / CPU count. Returns 0
+/// or EXIT_RUNTIME_INIT_FAILED (message printed). Optional: the runtime starts on first use.
+pub const SCHEDULER_INIT: RuntimeFn = rt("blood_scheduler_init", &[I64], Some(I32));
+/// `void blood_scheduler_shutdown(void)`: waits until every fiber has finished.
+pub const SCHEDULER_SHUTDOWN: RuntimeFn = rt("blood_scheduler_shutdown", &[], None);
+/// `int32_t blood_runtime_run_main(int32_t (*main)(void))`: runs `main` as the root fiber, waits
+/// for it and its descendants, returns its status.
+pub const RUNTIME_RUN_MAIN: RuntimeFn = rt("blood_runtime_run_main", &[Ptr], Some(I32));
+/// `uint64_t blood_fiber_spawn(uint64_t (*f)(void))` → fiber id.
+pub const FIBER_SPAWN: RuntimeFn = rt("blood_fiber_spawn", &[Ptr], Some(I64));
+/// `uint64_t blood_fiber_spawn_with(uint64_t (*f)(uint64_t), uint64_t arg)` → fiber id.
+pub const FIBER_SPAWN_WITH: RuntimeFn = rt("blood_fiber_spawn_with", &[Ptr, I64], Some(I64));
+/// `uint64_t blood_fiber_spawn_config(f, arg, uint64_t stack_size, int32_t priority, const
+/// uint8_t *name, int64_t name_len)`: stack_size 0 = maximum; priority 0 Low .. 3 Critical.
+pub const FIBER_SPAWN_CONFIG: RuntimeFn = rt("blood_fiber_spawn_config", &[Ptr, I64, I64, I32, Ptr, I64], Some(I64));
+/// `uint64_t blood_fiber_await(uint64_t id)`: result; panics "joined a cancelled fiber" etc.
+pub const FIBER_AWAIT: RuntimeFn = rt("blood_fiber_await", &[I64], Some(I64));
+/// `uint64_t blood_fiber_join(uint64_t id)`: same as FIBER_AWAIT.
+pub const FIBER_JOIN: RuntimeFn = rt("blood_fiber_join", &[I64], Some(I64));
+/// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: STATUS_OK / _JOINED_CANCELLED /
+/// _FAILED / _CANCELLED / _NO_SUCH_FIBER.
+pub const FIBER_TRY_JOIN: RuntimeFn = rt("blood_fiber_try_join", &[I64, Ptr], Some(I32));
+/// `uint64_t blood_fiber_current(void)`.
+pub const FIBER_CURRENT: RuntimeFn = rt("blood_fiber_current", &[], Some(I64));
+/// `void blood_fiber_yield(void)`.
+pub const FIBER_YIELD: RuntimeFn = rt("blood_fiber_yield", &[], None);
+/// `int32_t blood_fiber_sleep(uint64_t ns)`: STATUS_OK or STATUS_CANCELLED.
+pub const FIBER_SLEEP: RuntimeFn = rt("blood_fiber_sleep", &[I64], Some(I32));
+/// `int8_t blood_fiber_is_finished(uint64_t id)`.
+pub const FIBER_IS_FINISHED: RuntimeFn = rt("blood_fiber_is_finished", &[I64], Some(I8));
+/// `void blood_fiber_cancel(uint64_t id)`.
+pub const FIBER_CANCEL: RuntimeFn = rt("blood_fiber_cancel", &[I64], None);
+/// `int8_t blood_fiber_is_cancelled(void)`: the current fiber's flag.
+pub const FIBER_IS_CANCELLED: RuntimeFn = rt("blood_fiber_is_cancelled", &[], Some(I8));
+/// `int32_t blood_fiber_check_cancelled(void)`: STATUS_OK or STATUS_CANCELLED.
+pub const FIBER_CHECK_CANCELLED: RuntimeFn = rt("blood_fiber_check_cancelled", &[], Some(I32));
+/// `void blood_fiber_park(void)`.
+pub const FIBER_PARK: RuntimeFn = rt("blood_fiber_park", &[], None);
+/// `void blood_fiber_unpark(uint64_t id)`.
+pub const FIBER_UNPARK: RuntimeFn = rt("blood_fiber_unpark", &[I64], None);
+/// `uint64_t blood_channel_create(int64_t capacity)`: < 0 unbounded, 0 rendezvous.
+pub const CHANNEL_CREATE: RuntimeFn = rt("blood_channel_create", &[I64], Some(I64));
+/// `int32_t blood_channel_send(uint64_t ch, uint64_t v)`: OK / CLOSED / CANCELLED.
+pub const CHANNEL_SEND: RuntimeFn = rt("blood_channel_send", &[I64, I64], Some(I32));
+/// `int32_t blood_channel_recv(uint64_t ch, uint64_t *out)`: OK / CLOSED / CANCELLED.
+pub const CHANNEL_RECV: RuntimeFn = rt("blood_channel_recv", &[I64, Ptr], Some(I32));
+/// `int32_t blood_channel_try_send(uint64_t ch, uint64_t v)`: OK / CLOSED / WOULD_BLOCK.
+pub const CHANNEL_TRY_SEND: RuntimeFn = rt("blood_channel_try_send", &[I64, I64], Some(I32));
+/// `int32_t blood_channel_try_recv(uint64_t ch, uint64_t *out)`: OK / CLOSED / WOULD_BLOCK.
+pub const CHANNEL_TRY_RECV: RuntimeFn = rt("blood_channel_try_recv", &[I64, Ptr], Some(I32));
+/// `void blood_channel_close(uint64_t ch)`.
+pub const CHANNEL_CLOSE: RuntimeFn = rt("blood_channel_close", &[I64], None);
+/// `void blood_channel_release(uint64_t ch)`.
+pub const CHANNEL_RELEASE: RuntimeFn = rt("blood_channel_release", &[I64], None);
+/// `int64_t blood_channel_select(const uint64_t *chs, int64_t n, int64_t timeout_ns, uint64_t
+/// *out_value, int32_t *out_status)`: arm index (status OK or CLOSED), -1 default/timeout
+/// (timeout_ns 0 = default arm, < 0 = no timeout), -2 cancelled.
+pub const CHANNEL_SELECT: RuntimeFn = rt("blood_channel_select", &[Ptr, I64, I64, Ptr, Ptr], Some(I64));
+/// `uint64_t blood_nursery_begin(void)`.
+pub const NURSERY_BEGIN: RuntimeFn = rt("blood_nursery_begin", &[], Some(I64));
+/// `uint64_t blood_nursery_spawn(uint64_t nursery, uint64_t (*f)(uint64_t), uint64_t arg)`.
+pub const NURSERY_SPAWN: RuntimeFn = rt("blood_nursery_spawn", &[I64, Ptr, I64], Some(I64));
+/// `void blood_nursery_cancel(uint64_t nursery)`.
+pub const NURSERY_CANCEL: RuntimeFn = rt("blood_nursery_cancel", &[I64], None);
+/// `void blood_nursery_end(uint64_t nursery)`: joins the nursery's fibers.
+pub const NURSERY_END: RuntimeFn = rt("blood_nursery_end", &[I64], None);
+/// `uint64_t blood_thread_spawn(uint64_t (*f)(uint64_t), uint64_t arg)`.
+pub const THREAD_SPAWN: RuntimeFn = rt("blood_thread_spawn", &[Ptr, I64], Some(I64));
+/// `uint64_t blood_thread_join(uint64_t handle)`.
+pub const THREAD_JOIN: RuntimeFn = rt("blood_thread_join", &[I64], Some(I64));
+/// `void blood_safepoint_request(void)`: the current worker yields at its next safepoint.
+pub const SAFEPOINT_REQUEST: RuntimeFn = rt("blood_safepoint_request", &[], None);
+/// `void blood_safepoint_clear(void)`.
+pub const SAFEPOINT_CLEAR: RuntimeFn = rt("blood_safepoint_clear", &[], None);
+/// `int32_t blood_io_reactor_init(void)`: -1: this runtime has no I/O reactor yet.
+pub const IO_REACTOR_INIT: RuntimeFn = rt("blood_io_reactor_init", &[], Some(I32));
+/// `uint64_t blood_runtime_stats(uint64_t *out, uint64_t size)`: copies the counters named in
+/// [`RUNTIME_STATS_FIELDS`] (u64 each, in order); returns bytes written.
+pub const RUNTIME_STATS: RuntimeFn = rt("blood_runtime_stats", &[Ptr, I64], Some(I64));
+/// `noreturn void blood_stack_overflow(void)`: target of a failed stack-limit check; prints
+/// "fiber stack overflow", exits EXIT_STACK_OVERFLOW.
+pub const STACK_OVERFLOW: RuntimeFn = rt_noreturn("blood_stack_overflow", &[]);
+
+/// The fiber/channel entry points `blood-runtime` exports besides [`RUNTIME_EXPORTS`] (checked by
+/// the runtime's ABI test).
+pub const FIBER_EXPORTS: &[RuntimeFn] = &[
+    SCHEDULER_INIT,
+    SCHEDULER_SHUTDOWN,
+    RUNTIME_RUN_MAIN,
+    FIBER_SPAWN,
+    FIBER_SPAWN_WITH,
+    FIBER_SPAWN_CONFIG,
+    FIBER_AWAIT,
+    FIBER_JOIN,
+    FIBER_TRY_JOIN,
+    FIBER_CURRENT,
+    FIBER_YIELD,
+    FIBER_SLEEP,
+    FIBER_IS_FINISHED,
+    FIBER_CANCEL,
+    FIBER_IS_CANCELLED,
+    FIBER_CHECK_CANCELLED,
+    FIBER_PARK,
+    FIBER_UNPARK,
+    CHANNEL_CREATE,
+    CHANNEL_SEND,
+    CHANNEL_RECV,
+    CHANNEL_TRY_SEND,
+    CHANNEL_TRY_RECV,
+    CHANNEL_CLOSE,
+    CHANNEL_RELEASE,
+    CHANNEL_SELECT,
+    NURSERY_BEGIN,
+    NURSERY_SPAWN,
+    NURSERY_CANCEL,
+    NURSERY_END,
+    THREAD_SPAWN,
+    THREAD_JOIN,
+    SAFEPOINT_REQUEST,
+    SAFEPOINT_CLEAR,
+    IO_REACTOR_INIT,
+    RUNTIME_STATS,
+    STACK_OVERFLOW,
+];
+
+/// Names of the u64 counters `blood_runtime_stats` writes, in order.
+pub const RUNTIME_STATS_FIELDS: &[&str] = &[
+    "spawned",
+    "completed",
+    "cancelled",
+    "failed",
+    "active",
+    "context_switches",
+    "steal_attempts",
+    "steals",
+    "worker_parks",
+    "preemptions",
+    "global_queue_depth",
+    "local_queue_depth",
+    "workers",
+    "timers",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Fiber stack limit (for compiled stack-limit checks) and preemption layout.
+
+/// A `uint64_t` global: `slot_size - 1`, where fiber stacks live in slots of `slot_size` bytes (a
+/// power of two) aligned to their size. 0 until the runtime has started. On a fiber stack, the
+/// fiber's lowest permitted stack address (its *limit*) is the `uint64_t` at
+/// `(rsp | blood_stack_slot_mask) + 1 + STACK_LIMIT_OFFSET_FROM_SLOT_END`. A prologue check is
+/// `if rsp - frame_size < limit { call blood_stack_overflow }`. Only valid on fiber stacks (code
+/// run by `blood_runtime_run_main` or spawned fibers), not on the process's main thread stack.
+pub const STACK_SLOT_MASK_SYMBOL: &str = "blood_stack_slot_mask";
+/// Offset of the limit word from the end of the stack slot.
+pub const STACK_LIMIT_OFFSET_FROM_SLOT_END: i64 = -64;
+/// Bytes below the limit kept free for runtime calls made from a frame that passed its check
+/// (the limit already includes this margin: compiled code need not add it).
+pub const STACK_RED_ZONE: u64 = 32 * 1024;
+/// The preemption word's ABI (restated for codegen): a `uint32_t` at `blood_preempt_flag`, read
+/// with a plain (relaxed) load; non-zero means "call `blood_safepoint_slow`". Never written by
+/// generated code.
+pub const PREEMPT_FLAG_ALIGN: u32 = 4;

@@ -81,15 +81,15 @@ pub unsafe fn init_stack(top: usize, entry: FiberEntry, arg: usize) -> usize {
     // Layout (growing down from `top`): a zero word (a null return address that terminates
     // backtraces), padding to keep alignment, the resume address, then six saved registers.
     let frame = [
-        0usize,                     // r15
-        0,                          // r14
-        arg,                        // r13: argument of `entry`
-        entry as *const () as usize, // r12: the entry function
-        0,                          // rbx
-        0,                          // rbp: null frame pointer ends frame-pointer walks
+        0usize,                                 // r15
+        0,                                      // r14
+        arg,                                    // r13: argument of `entry`
+        entry as *const () as usize,            // r12: the entry function
+        0,                                      // rbx
+        0,                                      // rbp: null frame pointer ends frame-pointer walks
         fiber_trampoline as *const () as usize, // resume address consumed by `pop rcx; jmp rcx`
-        0,                          // padding: rsp points here when the trampoline runs
-        0,                          // top word
+        0,                                      // padding: rsp points here when the trampoline runs
+        0,                                      // top word
     ];
     // After popping 7 words rsp = sp + 56 = top - 16, which is 16-byte aligned, so the
     // trampoline's `call` gives the entry function the ABI's rsp ≡ 8 (mod 16).

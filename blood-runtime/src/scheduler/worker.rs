@@ -230,6 +230,21 @@ pub fn safepoint_slow() {
     yield_current();
 }
 
+/// Asks the current worker to yield at its next safepoint (`__builtin_safepoint_request`).
+pub fn request_preempt_current() {
+    if let Some(w) = worker() {
+        w.rt.workers[w.index].preempt.store(true, Ordering::Release);
+        crate::preempt::blood_preempt_flag.store(1, Ordering::Release);
+    }
+}
+
+/// Withdraws the current worker's pending preemption request.
+pub fn clear_preempt_current() {
+    if let Some(w) = worker() {
+        w.rt.workers[w.index].preempt.store(false, Ordering::Release);
+    }
+}
+
 /// Queues a fiber that became runnable (from a wake or a spawn).
 pub(crate) fn schedule(f: Arc<Fiber>, reason: Reason) {
     match local_for(&f.rt) {

@@ -106,7 +106,9 @@ impl Stack {
     pub fn set_limit(&self, usable: usize) {
         let geo = &pool().geometry;
         let usable = usable.clamp(PAGE_SIZE, geo.max_usable);
-        let limit = self.top() - usable;
+        // Keep `STACK_RED_ZONE` bytes for runtime code called from a frame that passed its check.
+        let floor = self.base + PAGE_SIZE + blood_abi::STACK_RED_ZONE as usize;
+        let limit = (self.top() - usable).max(floor.min(self.top() - PAGE_SIZE));
         // SAFETY: the metadata block lies inside this slot, which we own; it is committed because
         // the initial frame shares its page.
         unsafe { (self.top() as *mut usize).write(limit) };

@@ -73,7 +73,11 @@ impl Default for Timers {
 
 impl Timers {
     pub fn new() -> Timers {
-        Timers { epoch: Instant::now(), queue: Mutex::new(Queue { map: BTreeMap::new(), shutdown: false }), cond: Condvar::new() }
+        Timers {
+            epoch: Instant::now(),
+            queue: Mutex::new(Queue { map: BTreeMap::new(), shutdown: false }),
+            cond: Condvar::new(),
+        }
     }
 
     fn tick_of(&self, t: Instant) -> u64 {

@@ -30,7 +30,7 @@ impl<'src> Parser<'src> {
             if self.at(Punct::Hash) && matches!(self.peek_at(1), TokenKind::Punct(Punct::Bang)) {
                 match self.parse_one_attr() {
                     Ok(attr) => inner_attrs.push(attr),
-                    Err(_) => self.recover_item(start),
+                    Err(_) => self.recover_item(start, inside_braces.is_none()),
                 }
                 continue;
             }
@@ -40,7 +40,7 @@ impl<'src> Parser<'src> {
                     items.push(item);
                 }
                 Err(_) => {
-                    self.recover_item(start);
+                    self.recover_item(start, inside_braces.is_none());
                     let span = start_span.to(self.prev_span());
                     items.push(ast::Item { attrs: Vec::new(), vis: Visibility::Private, kind: ItemKind::Error, span });
                 }

@@ -35,6 +35,9 @@ use crate::syntax::token::{Keyword, Punct, Token, TokenKind, describe, is_contin
 /// Deepest nesting of expressions, types, patterns and blocks the parser accepts.
 pub const MAX_NESTING: u32 = 256;
 
+/// Syntax errors reported per file before the parser goes quiet.
+pub const MAX_ERRORS: usize = 200;
+
 /// Marker for "an error was reported; unwind to the item boundary".
 #[derive(Debug)]
 pub struct ParseError;
@@ -157,13 +160,23 @@ impl<'src> Parser<'src> {
         if let TokenKind::Error(Some(note)) = tok.kind {
             diag = diag.with_note(note);
         }
-        self.diags.push(diag);
+        self.report(diag);
         ParseError
     }
 
     fn error_at(&mut self, message: impl Into<String>, span: Span) -> ParseError {
-        self.diags.push(Diagnostic::error(message, span));
+        self.report(Diagnostic::error(message, span));
         ParseError
+    }
+
+    /// Records a diagnostic; past [`MAX_ERRORS`] further ones are dropped (one note says so).
+    fn report(&mut self, diagnostic: Diagnostic) {
+        if self.diags.len() < MAX_ERRORS {
+            self.diags.push(diagnostic);
+        } else if self.diags.len() == MAX_ERRORS {
+            let note = Diagnostic::error("too many syntax errors; stopping here", diagnostic.span);
+            self.diags.push(note);
+        }
     }
 
     fn expect(&mut self, p: Punct) -> PResult<Span> {
@@ -233,8 +246,9 @@ impl<'src> Parser<'src> {
 
     /// After an error inside the item that started at token `start`: skips to the end of that
     /// item (the `}` that closes its body) or to the next item keyword at brace depth 0.
-    /// Always consumes at least one token unless at end of file.
-    fn recover_item(&mut self, start: usize) {
+    /// At the top level (`top_level`), stray `}` are skipped too, so that a run of them gives one
+    /// error. Always consumes at least one token unless at end of file.
+    fn recover_item(&mut self, start: usize, top_level: bool) {
         let mut depth: i64 = 0;
         for token in &self.tokens[start..self.pos] {
             match token.kind {
@@ -255,6 +269,10 @@ impl<'src> Parser<'src> {
                 TokenKind::Punct(Punct::LBrace) => depth += 1,
                 TokenKind::Punct(Punct::RBrace) => {
                     if depth <= 0 {
+                        if top_level {
+                            self.bump();
+                            continue;
+                        }
                         return;
                     }
                     depth -= 1;

@@ -95,7 +95,7 @@ impl<'src> Parser<'src> {
             TokenKind::Keyword(Keyword::Unsafe) => {
                 let diag = crate::diagnostics::Diagnostic::error("expected expression, found `unsafe`", lo)
                     .with_help("use `@unsafe`");
-                self.diags.push(diag);
+                self.report(diag);
                 Err(super::ParseError)
             }
             _ => Err(self.expected("expression")),

@@ -220,6 +220,10 @@ fn declaration_errors() {
     assert_eq!(diags[0].notes, vec!["unclosed block comment".to_string()]);
     assert_eq!(first_error("Foo"), "expected declaration, found type identifier");
     assert_eq!(first_error("fn f() -> i32 { 1 } }"), "expected declaration, found `}`");
+    let (_, errors) = parse("fn f() {} }}}} fn g() {}");
+    assert_eq!(errors, ["expected declaration, found `}`"]);
+    let (_, errors) = parse(&"fn 1() {}\n".repeat(1000));
+    assert_eq!(errors.len(), super::MAX_ERRORS + 1);
 }
 
 #[test]

@@ -98,8 +98,8 @@ impl<'src> Parser<'src> {
             TokenKind::Keyword(Keyword::Fn | Keyword::Fiber) => ItemKind::Fn(self.parse_fn()?),
             TokenKind::Keyword(Keyword::Struct) => ItemKind::Struct(self.parse_struct()?),
             TokenKind::Keyword(Keyword::Enum) => ItemKind::Enum(self.parse_enum()?),
-            TokenKind::Keyword(Keyword::Type) => ItemKind::TypeAlias(self.parse_type_alias()?),
-            TokenKind::Keyword(Keyword::Const) => ItemKind::Const(self.parse_const()?),
+            TokenKind::Keyword(Keyword::Type) => self.parse_type_alias()?,
+            TokenKind::Keyword(Keyword::Const) => self.parse_const()?,
             TokenKind::Keyword(Keyword::Static) => ItemKind::Static(self.parse_static()?),
             TokenKind::Keyword(Keyword::Impl) => ItemKind::Impl(self.parse_impl()?),
             TokenKind::Keyword(Keyword::Trait) => ItemKind::Trait(self.parse_trait()?),
@@ -379,25 +379,38 @@ impl<'src> Parser<'src> {
         Ok(ast::EnumDecl { name, generics, variants })
     }
 
-    fn parse_type_alias(&mut self) -> PResult<ast::TypeAlias> {
+    /// `type Name<T> = Type;`, or an associated type `type Item;` / `type Item: Bound;`
+    /// (outside the subset).
+    fn parse_type_alias(&mut self) -> PResult<ItemKind> {
         self.expect_kw(Keyword::Type)?;
         let name = self.expect_ident("identifier")?;
         let generics = self.parse_generics()?;
+        if self.at(Punct::Semi) || self.at(Punct::Colon) {
+            if self.eat(Punct::Colon) {
+                self.parse_bounds()?;
+            }
+            self.eat_item_semi();
+            return Ok(ItemKind::Unsupported { feature: "associated types".to_string() });
+        }
         self.expect(Punct::Eq)?;
         let ty = self.parse_type()?;
         self.eat_item_semi();
-        Ok(ast::TypeAlias { name, generics, ty })
+        Ok(ItemKind::TypeAlias(ast::TypeAlias { name, generics, ty }))
     }
 
-    fn parse_const(&mut self) -> PResult<ast::ConstDecl> {
+    /// `const NAME: Type = value;`, or an associated constant without value (outside the subset).
+    fn parse_const(&mut self) -> PResult<ItemKind> {
         self.expect_kw(Keyword::Const)?;
         let name = self.expect_ident("identifier")?;
         self.expect(Punct::Colon)?;
         let ty = self.parse_type()?;
+        if self.eat(Punct::Semi) {
+            return Ok(ItemKind::Unsupported { feature: "associated constants".to_string() });
+        }
         self.expect(Punct::Eq)?;
         let value = self.parse_expr()?;
         self.eat_item_semi();
-        Ok(ast::ConstDecl { name, ty, value })
+        Ok(ItemKind::Const(ast::ConstDecl { name, ty, value }))
     }
 
     fn parse_static(&mut self) -> PResult<ast::StaticDecl> {

@@ -297,6 +297,12 @@ impl<'src> Parser<'src> {
                         }
                     }
                 }
+            } else if self.at_kw(Keyword::Const) {
+                let span = self.bump().span;
+                self.report(crate::diagnostics::Diagnostic::error("unsupported feature: const generics", span));
+                self.expect_ident("identifier")?;
+                self.expect(Punct::Colon)?;
+                self.parse_type()?;
             } else {
                 let name = self.expect_ident("identifier")?;
                 let bounds = if self.eat(Punct::Colon) { self.parse_bounds()? } else { Vec::new() };

@@ -215,6 +215,7 @@ fn declaration_errors() {
     assert_eq!(first_error("pub(other) fn f() {}"), "expected `)`, found identifier");
     assert_eq!(first_error("fn f() / {42} {}"), "expected type, found integer literal");
     assert_eq!(first_error("fn f() / {E | e} {}"), "unsupported feature: effect row variables");
+    assert_eq!(first_error("struct A<const N: usize> { a: [i32; N] }"), "unsupported feature: const generics");
     assert_eq!(first_error("fn main() {}\n/* open"), "expected declaration, found error");
     let (_, diags) = parse_file(FileId(0), "/* a /* b */ c");
     assert_eq!(diags[0].notes, vec!["unclosed block comment".to_string()]);
@@ -252,7 +253,7 @@ const MAX: usize = 10;
 static mut COUNTER: i32 = 0;
 impl<T> Point<T> { fn get(&self) -> &T { &self.x } fn set(&mut self, v: T) { self.x = v } fn by(self: &Self) {} fn m(mut self) {} }
 impl Show for i32 { fn show(&self) {} }
-trait Named: Show + Debug { fn name(&self) -> &str; fn default_name(&self) { } }
+trait Named: Show + Debug { fn name(&self) -> &str; fn default_name(&self) { } type Item; const N: usize; }
 effect Ticker { op tick(by: i32) -> (); }
 deep handler Total for Ticker / {Log} { let mut sum: i32 op tick(by) { resume(()) } }
 shallow handler S for E {}
@@ -321,6 +322,12 @@ fn types(a: &&T, b: *const u8, c: *mut [i32; 4], d: fn(i32) -> bool / {Log}, e: 
     assert_eq!(worker.generics.params.len(), 1);
     assert_eq!(worker.generics.where_clauses.len(), 1);
     assert_eq!(worker.effects.as_ref().map(|r| r.effects.len()), Some(2));
+    let ItemKind::Trait(named) = &file.items[18].kind else { panic!() };
+    let members: Vec<String> = named.items.iter().map(printer::item_name).collect();
+    assert_eq!(
+        members,
+        ["fn name", "fn default_name", "unsupported associated types", "unsupported associated constants"]
+    );
     assert_eq!(file.items[0].attrs.len(), 1);
     assert!(file.items[0].attrs[0].inner);
     assert_eq!(file.items[0].attrs[0].text, "allow(dead)");

@@ -86,14 +86,19 @@ impl<'a> GlobalCx<'a> {
         self.diagnostics.extend(collected.diagnostics);
         let mut scope = ItemScope::default();
         let mut decls = Vec::new();
+        // Names first, so a signature can tell a function name used as a type ("not a type")
+        // from an unknown name whatever the declaration order.
         for (item, decl) in collected.functions {
             let id = FnId(self.sigs.len() as u32);
             let name = format!("{prefix}{}", decl.name.name);
-            let sig = self.lower_signature(decl, &name);
-            self.sigs.push(sig);
+            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit });
             self.bodies.push(None);
             scope.fns.insert(decl.name.name.clone(), id);
             decls.push((id, item, decl));
+        }
+        for (id, _, decl) in &decls {
+            let name = self.sigs[id.0 as usize].name.clone();
+            self.sigs[id.0 as usize] = self.lower_signature(decl, &name);
         }
         let mut visible: Vec<ItemScope> = outer.to_vec();
         visible.push(scope.clone());
@@ -157,6 +162,10 @@ impl<'a> GlobalCx<'a> {
                     }
                     None if matches!(name, "String" | "Vec" | "Box" | "Option" | "Result") => {
                         self.error(unsupported(ty.span, &format!("`{name}` (language level L2)")));
+                        Ty::Error
+                    }
+                    None if self.sigs.iter().any(|s| s.name.rsplit('.').next() == Some(name)) => {
+                        self.error(Diagnostic::error(format!("not a type: `{name}` is not a type"), ty.span));
                         Ty::Error
                     }
                     None => {

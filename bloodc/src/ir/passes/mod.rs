@@ -2,10 +2,9 @@
 //!
 //! 1. [`remove_unreachable_blocks`]: the builder leaves blocks nothing jumps to (after
 //!    `return`, `break`, panics); they are dropped and the rest renumbered in order.
-//! 2. [`insert_safepoints`]: a `safepoint` at each function entry and on each loop back-edge
-//!    (an edge to a block at or before its source: the builder lays out loop headers before
-//!    their bodies, and pass 1 keeps the order), so a fiber running a loop with no calls can
-//!    still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
+//! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
+//!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
+//!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
 //!    with `--no-preempt`.
 //! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): self tail calls, and self calls
 //!    combined by integer `+`/`*` (via an accumulator), become loops.
@@ -69,13 +68,51 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
 }
 
 pub fn insert_safepoints(f: &mut Function) {
+    let back_edge_sources = back_edge_sources(f);
     if let Some(entry) = f.blocks.first_mut() {
         entry.stmts.insert(0, Stmt::Safepoint);
     }
-    for (i, block) in f.blocks.iter_mut().enumerate() {
-        let back_edge = block.terminator.successors().iter().any(|s| s.0 as usize <= i);
-        if back_edge {
-            block.stmts.push(Stmt::Safepoint);
+    for b in back_edge_sources {
+        f.blocks[b].stmts.push(Stmt::Safepoint);
+    }
+}
+
+/// Blocks with an edge to a block that is on the depth-first search stack when the edge is
+/// followed: the loop back-edges of a reducible CFG (which is all the builder produces).
+fn back_edge_sources(f: &Function) -> Vec<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Unvisited,
+        OnStack,
+        Done,
+    }
+    let mut mark = vec![Mark::Unvisited; f.blocks.len()];
+    let mut sources = Vec::new();
+    // Iterative DFS: (block, index of the next successor to visit).
+    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+    mark[0] = Mark::OnStack;
+    while let Some(&mut (block, ref mut next)) = stack.last_mut() {
+        let succs = f.blocks[block].terminator.successors();
+        if let Some(s) = succs.get(*next) {
+            *next += 1;
+            let s = s.0 as usize;
+            match mark[s] {
+                Mark::OnStack => {
+                    if !sources.contains(&block) {
+                        sources.push(block);
+                    }
+                }
+                Mark::Unvisited => {
+                    mark[s] = Mark::OnStack;
+                    stack.push((s, 0));
+                }
+                Mark::Done => {}
+            }
+        } else {
+            mark[block] = Mark::Done;
+            stack.pop();
         }
     }
+    sources.sort_unstable();
+    sources
 }

@@ -42,13 +42,15 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
             Outcome::Completed(value)
         }
     };
+    // Order: the runtime's live count first (so `active` is exact once a join returns), then the
+    // outcome (wakes joiners), then the parent (which must not complete before its child has).
+    fiber.rt.fiber_finished();
     fiber.complete(outcome);
     if let Some(parent) = &fiber.parent
         && parent.children.fetch_sub(1, Ordering::AcqRel) == 1
     {
         parent.wake();
     }
-    fiber.rt.fiber_finished();
     worker::exit_current()
 }
 

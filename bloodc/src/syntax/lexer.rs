@@ -59,6 +59,15 @@ impl<'src> Lexer<'src> {
     }
 
     fn run(&mut self) {
+        // A byte-order mark and a `#!` interpreter line at the very start are not code.
+        if self.text.starts_with('\u{feff}') {
+            self.pos = '\u{feff}'.len_utf8();
+        }
+        if self.text[self.pos..].starts_with("#!") && !self.text[self.pos..].starts_with("#![") {
+            while self.byte_at(self.pos).is_some_and(|b| b != b'\n') {
+                self.pos += 1;
+            }
+        }
         let mut line_start = true;
         loop {
             if self.skip_trivia(&mut line_start) {
@@ -598,6 +607,16 @@ mod tests {
         assert_eq!(kinds("~"), vec![TokenKind::Error(None)]);
         assert_eq!(kinds("$é"), vec![TokenKind::Error(None), TokenKind::Error(None)]);
         assert_eq!(kinds("@unsafe"), vec![TokenKind::Punct(Punct::At), TokenKind::Keyword(Keyword::Unsafe)]);
+    }
+
+    #[test]
+    fn byte_order_mark_and_interpreter_line_are_skipped() {
+        assert_eq!(kinds("\u{feff}fn"), vec![TokenKind::Keyword(Keyword::Fn)]);
+        assert_eq!(kinds("#!/usr/bin/env blood\nfn"), vec![TokenKind::Keyword(Keyword::Fn)]);
+        assert_eq!(kinds("#![x]").len(), 5);
+        assert_eq!(kinds("a\r\n\tb").len(), 2);
+        let (tokens, _) = lex(FileId(0), "a\r\nb");
+        assert!(tokens[1].line_start);
     }
 
     #[test]

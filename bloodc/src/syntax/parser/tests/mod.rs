@@ -370,3 +370,17 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let errors = run(format!("fn f() {{ x = {}1 }}", "a = ".repeat(3000)));
     assert!(errors.iter().any(|m| m.contains("nested too deeply")));
 }
+
+#[test]
+fn spans_point_at_the_source() {
+    let src = "fn main() {\n    let x: i32 = ;\n}";
+    let (_, diags) = parse_file(FileId(0), src);
+    assert_eq!(&src[diags[0].span.lo as usize..diags[0].span.hi as usize], ";");
+    let src = "fn main() { foo(1, 2) + bar.baz }";
+    let (file, _) = parse_file(FileId(0), src);
+    let ItemKind::Fn(main) = &file.items[0].kind else { panic!() };
+    let tail = main.body.as_ref().and_then(|b| b.tail.as_ref()).expect("tail");
+    assert_eq!(&src[tail.span.lo as usize..tail.span.hi as usize], "foo(1, 2) + bar.baz");
+    assert_eq!(&src[file.items[0].span.lo as usize..file.items[0].span.hi as usize], src);
+    assert_eq!(&src[main.sig_span.lo as usize..main.sig_span.hi as usize], "fn main()");
+}

@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod driver;
 pub mod hir;
 pub mod ir;
+pub mod package;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

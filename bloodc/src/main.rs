@@ -3,20 +3,41 @@
 //! Parses arguments with clap (usage errors exit with status 2), runs `bloodc::driver::compile`,
 //! prints diagnostics to stderr and maps the result to the documented exit statuses: 0 success,
 //! 1 errors in the program or its environment, 2 usage, 101 internal compiler error (a Rust panic
-//! is caught here and reported as a bug, never shown raw).
+//! is caught here and reported as a bug, never shown raw), and 130 when Ctrl+C or SIGTERM
+//! cancelled a build or a fetch (see `driver::cancel`).
+//!
+//! Without a FILE, `build`, `run` and `check` work on the package around the current directory
+//! (the nearest `Blood.toml`): dependencies are resolved and fetched (`bloodc::package`), and
+//! the entry file is compiled into `target/NAME`. `new`, `fetch` and `publish` manage packages.
+//! Logging (`-v`, `BLOOD_LOG`, `--log-format`) is set up here, before anything runs.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bloodc::driver::cancel::{self, EXIT_CANCELLED, Operation};
+use bloodc::driver::logging::{self, LogFormat};
 use bloodc::driver::{self, CompileFailure, CompileOptions, Emit, ErrorFormat, OptLevel};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use bloodc::package::{self, Package, PackageError, PackageOptions};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(name = "blood", version, about = "The Blood compiler: build native executables from Blood source")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More logging on stderr (-v: phases and timings, -vv: debug); BLOOD_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Format of log lines on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Human, global = true)]
+    log_format: LogFormatArg,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
+enum LogFormatArg {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -33,12 +54,63 @@ enum Command {
     },
     /// Check a program for errors without generating code.
     Check(BuildArgs),
+    /// Create a package: NAME/Blood.toml and NAME/src/main.blood.
+    New {
+        /// The package name (lower-case letters, digits and `_`).
+        #[arg(value_parser = parse_package_name)]
+        name: String,
+    },
+    /// Resolve and download the dependencies of the current package; write Blood.lock.
+    Fetch {
+        #[command(flatten)]
+        package: PackageArgs,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Write the current package's archive and index entry into a registry directory.
+    Publish {
+        /// The registry directory (served by any static HTTP server).
+        #[arg(long, value_name = "DIR")]
+        registry_dir: PathBuf,
+    },
+}
+
+/// Options of builds inside a package.
+#[derive(Args, Clone, Default)]
+struct PackageArgs {
+    /// Fail if Blood.lock is missing or would change.
+    #[arg(long)]
+    locked: bool,
+    /// Use only the download cache (BLOOD_HOME, default ~/.blood); no network.
+    #[arg(long)]
+    offline: bool,
+    /// Registry URL (beats BLOOD_REGISTRY and [registry] in Blood.toml).
+    #[arg(long, value_name = "URL")]
+    registry: Option<String>,
+}
+
+impl PackageArgs {
+    fn to_options(&self, quiet: bool) -> Result<PackageOptions, String> {
+        Ok(PackageOptions {
+            locked: self.locked,
+            offline: self.offline,
+            registry: self.registry.clone(),
+            fetch: package::fetcher::FetchConfig::from_env()?,
+            progress: !quiet && std::io::stderr().is_terminal(),
+            cache: None,
+        })
+    }
+}
+
+fn parse_package_name(name: &str) -> Result<String, String> {
+    package::manifest::validate_name(name).map(|()| name.to_string())
 }
 
 #[derive(Args, Clone)]
 struct BuildArgs {
-    /// The `.blood` file to compile.
-    file: PathBuf,
+    /// The `.blood` file to compile (default: the package around the current directory).
+    file: Option<PathBuf>,
     /// Output path (default: FILE without `.blood`; text emits go to stdout).
     #[arg(short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
@@ -69,9 +141,8 @@ struct BuildArgs {
     /// Accepted for harness compatibility; the standard library is built into `blood`.
     #[arg(long, value_name = "DIR")]
     stdlib_path: Option<PathBuf>,
-    /// More logging (repeatable).
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    verbose: u8,
+    #[command(flatten)]
+    package: PackageArgs,
 }
 
 #[derive(Copy, Clone, ValueEnum)]
@@ -97,8 +168,9 @@ enum ColorArg {
 }
 
 impl BuildArgs {
-    fn to_options(&self, check_only: bool) -> CompileOptions {
-        let mut o = CompileOptions::new(&self.file);
+    /// Compile options for `input` (the FILE, or a package's entry).
+    fn to_options(&self, input: &Path, check_only: bool) -> CompileOptions {
+        let mut o = CompileOptions::new(input);
         o.output = self.output.clone();
         o.emit = match self.emit {
             EmitArg::Ir => Emit::Ir,
@@ -126,11 +198,31 @@ impl BuildArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let format = match cli.log_format {
+        LogFormatArg::Human => LogFormat::Human,
+        LogFormatArg::Json => LogFormat::Json,
+    };
+    logging::init(cli.verbose, format);
     // A bug in the compiler must read as a bug report, not as a Rust backtrace.
     std::panic::set_hook(Box::new(|_| {}));
     let input = match &cli.command {
-        Command::Build(a) | Command::Check(a) | Command::Run { build: a, .. } => a.file.display().to_string(),
+        Command::Build(a) | Command::Check(a) | Command::Run { build: a, .. } => match &a.file {
+            Some(file) => format!("`{}`", file.display()),
+            None => "the package".to_string(),
+        },
+        Command::New { name } => format!("`{name}`"),
+        Command::Fetch { .. } | Command::Publish { .. } => "the package".to_string(),
     };
+    if !matches!(cli.command, Command::New { .. }) {
+        cancel::set_operation(if matches!(cli.command, Command::Fetch { .. }) {
+            Operation::Fetch
+        } else {
+            Operation::Compile
+        });
+        if let Err(e) = cancel::install_signal_handler() {
+            eprintln!("warning: {e}");
+        }
+    }
     match std::panic::catch_unwind(move || run(cli)) {
         Ok(code) => code,
         Err(payload) => {
@@ -139,7 +231,7 @@ fn main() -> ExitCode {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            eprintln!("error: internal compiler error while compiling `{input}`: {what}");
+            eprintln!("error: internal compiler error while compiling {input}: {what}");
             eprintln!("note: this is a bug in blood; please report it with the input file");
             ExitCode::from(101)
         }
@@ -149,13 +241,81 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(args) => build(&args),
-        Command::Check(args) => report(&args, driver::compile(&args.to_options(true)).map(|_| ())),
+        Command::Check(args) => match target(&args, true, "check") {
+            Ok((input, _)) => report(&args, &input, driver::compile(&args.to_options(&input, true)).map(|_| ())),
+            Err(code) => code,
+        },
         Command::Run { build, args } => run_program(&build, &args),
+        Command::New { name } => new_package(&name),
+        Command::Fetch { package, quiet } => fetch(&package, quiet),
+        Command::Publish { registry_dir } => publish(&registry_dir),
     }
 }
 
+/// The input file and the default output of a build: FILE and `None`, or a package's entry and
+/// `target/NAME` (after its dependencies were prepared).
+fn target(args: &BuildArgs, check_only: bool, command: &str) -> Result<(PathBuf, Option<PathBuf>), ExitCode> {
+    if let Some(file) = &args.file {
+        return Ok((file.clone(), None));
+    }
+    let pkg = current_package(command)?;
+    let options = args.package.to_options(args.quiet).map_err(fail)?;
+    let resolved = logging::phase("resolve", &pkg.root.display().to_string(), || package::prepare(&pkg, &options))
+        .map_err(package_failure)?;
+    cancel::set_operation(Operation::Compile);
+    for (name, root) in package::dependency_roots(&resolved) {
+        // Importing these with `use name.…` needs multi-file programs (L2); recorded for now.
+        tracing::info!(dependency = %name, root = %root.display(), "dependency source root");
+    }
+    let output = pkg.output_path();
+    if !check_only && let Some(dir) = output.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {e}", dir.display())))?;
+    }
+    Ok((pkg.entry_path(), Some(output)))
+}
+
+/// The package around the current directory, or a usage error (status 2).
+fn current_package(command: &str) -> Result<Package, ExitCode> {
+    let cwd = std::env::current_dir().map_err(|e| fail(format!("cannot read the current directory: {e}")))?;
+    let Some(root) = package::manifest::find_package_root(&cwd) else {
+        let what = if matches!(command, "fetch" | "publish") { "" } else { " give a FILE, or" };
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!("`blood {command}`:{what} run it inside a package (a directory with Blood.toml)"),
+            )
+            .exit()
+    };
+    Package::load(&root).map_err(fail)
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(1)
+}
+
+fn package_failure(e: PackageError) -> ExitCode {
+    match e {
+        PackageError::Cancelled => cancelled(),
+        PackageError::Failed(message) => fail(message),
+    }
+}
+
+fn cancelled() -> ExitCode {
+    cancel::report();
+    ExitCode::from(EXIT_CANCELLED)
+}
+
 fn build(args: &BuildArgs) -> ExitCode {
-    let result = driver::compile(&args.to_options(false));
+    let (input, default_output) = match target(args, false, "build") {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let mut options = args.to_options(&input, false);
+    if options.output.is_none() && options.emit == Emit::Exe {
+        options.output = default_output;
+    }
+    let result = driver::compile(&options);
     if let Ok(out) = &result
         && out.path.is_none()
         && let Some(text) = &out.text
@@ -164,20 +324,74 @@ fn build(args: &BuildArgs) -> ExitCode {
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     }
-    report(args, result.map(|_| ()))
+    report(args, &input, result.map(|_| ()))
+}
+
+fn new_package(name: &str) -> ExitCode {
+    match package::new_package(Path::new(name), name) {
+        Ok(()) => {
+            eprintln!("created package `{name}` (build it with `cd {name} && blood build`)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot create package `{name}`: {e}")),
+    }
+}
+
+fn fetch(args: &PackageArgs, quiet: bool) -> ExitCode {
+    let pkg = match current_package("fetch") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let options = match args.to_options(quiet) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    match logging::phase("resolve", &pkg.root.display().to_string(), || package::prepare(&pkg, &options)) {
+        Ok(resolved) => {
+            if !quiet {
+                let n = resolved.packages.len();
+                let lock = if resolved.lock_written { "written" } else { "unchanged" };
+                eprintln!("{n} dependenc{} ready; Blood.lock {lock}", if n == 1 { "y" } else { "ies" });
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => package_failure(e),
+    }
+}
+
+fn publish(registry_dir: &Path) -> ExitCode {
+    let pkg = match current_package("publish") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    match package::registry::publish(&pkg.root, registry_dir) {
+        Ok(p) => {
+            eprintln!("published `{} {}` to `{}` (sha256 {})", p.name, p.version, registry_dir.display(), p.sha256);
+            ExitCode::SUCCESS
+        }
+        Err(e) if cancel::is_cancelled() => {
+            drop(e);
+            cancelled()
+        }
+        Err(e) => fail(e),
+    }
 }
 
 /// Prints the outcome of a compilation and returns the exit status.
-fn report(args: &BuildArgs, result: Result<(), CompileFailure>) -> ExitCode {
+fn report(args: &BuildArgs, input: &Path, result: Result<(), CompileFailure>) -> ExitCode {
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            cancel::finish();
+            ExitCode::SUCCESS
+        }
+        Err(_) if cancel::is_cancelled() => cancelled(),
         Err(CompileFailure::Diagnostics(text)) => {
             eprint!("{text}");
             if !args.quiet && matches!(args.error_format, ErrorFormatArg::Human) {
                 let n = text.lines().filter(|l| l.starts_with("error")).count();
                 eprintln!(
                     "error: could not compile `{}` ({n} error{})",
-                    args.file.display(),
+                    input.display(),
                     if n == 1 { "" } else { "s" }
                 );
             }
@@ -190,28 +404,32 @@ fn report(args: &BuildArgs, result: Result<(), CompileFailure>) -> ExitCode {
     }
 }
 
-/// `blood run`: build into a temporary directory, run, forward the exit status.
+/// `blood run`: build (a FILE into a temporary directory, a package into `target/`), run,
+/// forward the exit status.
 fn run_program(args: &BuildArgs, program_args: &[String]) -> ExitCode {
-    let dir = match tempfile::Builder::new().prefix("blood-run-").tempdir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot create a temporary directory: {e}");
-            return ExitCode::from(1);
-        }
+    let (input, package_output) = match target(args, false, "run") {
+        Ok(t) => t,
+        Err(code) => return code,
     };
-    let exe = dir.path().join(args.file.file_stem().unwrap_or_default());
-    let mut options = args.to_options(false);
+    let dir = match cancel::temp_dir_in(&std::env::temp_dir(), "blood-run-") {
+        Ok(d) => d,
+        Err(e) => return fail(format!("cannot create a temporary directory: {e}")),
+    };
+    let exe = package_output.unwrap_or_else(|| dir.path().join(input.file_stem().unwrap_or_default()));
+    let mut options = args.to_options(&input, false);
     options.output = Some(exe.clone());
     options.emit = Emit::Exe;
     if let Err(e) = driver::compile(&options) {
-        return report(args, Err(e));
+        return report(args, &input, Err(e));
+    }
+    // From here on, signals belong to the program (the terminal sends them to both).
+    cancel::finish();
+    if cancel::is_cancelled() {
+        return cancelled();
     }
     let status = match std::process::Command::new(&exe).args(program_args).status() {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot run `{}`: {e}", exe.display());
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(format!("cannot run `{}`: {e}", exe.display())),
     };
     let code = status.code().unwrap_or_else(|| {
         use std::os::unix::process::ExitStatusExt;

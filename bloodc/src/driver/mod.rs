@@ -7,8 +7,15 @@
 //! syntax error is not followed by a cascade of type errors. Output files are written only by
 //! the last step (object write, or the linker writing a temporary file that is renamed into
 //! place), so a failed build never leaves a broken or partial output behind.
+//!
+//! Each stage runs inside a [`logging::phase`] span (timed, logged with `-v`), and the
+//! process-wide cancellation token ([`cancel`]) is checked between stages: Ctrl+C stops a build
+//! at the next stage boundary, and the temporary directory of the link step is registered so
+//! that a cancellation removes it.
 
+pub mod cancel;
 pub mod link;
+pub mod logging;
 pub mod runtime_archive;
 
 use std::path::{Path, PathBuf};
@@ -103,15 +110,20 @@ pub enum CompileFailure {
 /// Runs one compilation: read, parse, check, lower, generate code, link (as far as `options`
 /// ask). In-process; used by `blood` and by the test harness.
 pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure> {
+    let file_name = options.input.display().to_string();
+    let file_name = file_name.as_str();
     let text = read_source(&options.input)?;
     let mut sources = SourceMap::new();
     let file = sources.add(options.input.display().to_string(), Some(&options.input), text);
 
-    let (ast, parse_diagnostics) = syntax::parse_file(file, &sources.file(file).text);
+    let (ast, parse_diagnostics) =
+        logging::phase("parse", file_name, || syntax::parse_file(file, &sources.file(file).text));
     if parse_diagnostics.iter().any(Diagnostic::is_error) {
         return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
     }
-    let (hir, diagnostics) = typeck::check_program(&sources, &ast);
+    check_cancelled()?;
+    // Name resolution happens inside the type checker (items are collected as it goes).
+    let (hir, diagnostics) = logging::phase("typecheck", file_name, || typeck::check_program(&sources, &ast));
     let mut warnings = parse_diagnostics;
     warnings.extend(diagnostics.iter().filter(|d| !d.is_error()).cloned());
     let Some(hir) = hir else {
@@ -121,13 +133,19 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
     if options.check_only {
         return Ok(CompileOutput { text: None, path: None, warnings });
     }
+    check_cancelled()?;
 
-    let mut program = ir::build::lower_program(&hir);
-    passes::run_passes(
-        &mut program,
-        PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 },
-    );
-    ir::validate::validate(&program).map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
+    let mut program = logging::phase("ir_build", file_name, || ir::build::lower_program(&hir));
+    check_cancelled()?;
+    logging::phase("passes", file_name, || {
+        passes::run_passes(
+            &mut program,
+            PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 },
+        )
+    });
+    logging::phase("validate", file_name, || ir::validate::validate(&program))
+        .map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
+    check_cancelled()?;
 
     if options.emit == Emit::Ir {
         let text = ir::print::print_program(&program);
@@ -144,7 +162,9 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         want_clif: options.emit == Emit::Clif,
         want_asm: options.emit == Emit::Asm,
     };
-    let output = codegen::compile_program(&program, &cg_options).map_err(|e| CompileFailure::Io(e.to_string()))?;
+    let output = logging::phase("codegen", file_name, || codegen::compile_program(&program, &cg_options))
+        .map_err(|e| CompileFailure::Io(e.to_string()))?;
+    check_cancelled()?;
     match options.emit {
         Emit::Clif => emit_text(options, output.clif.unwrap_or_default(), warnings),
         Emit::Asm => emit_text(options, output.asm.unwrap_or_default(), warnings),
@@ -161,19 +181,53 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
                     path.display()
                 )));
             }
-            let dir = tempfile::Builder::new()
-                .prefix("blood-build-")
-                .tempdir()
-                .map_err(|e| CompileFailure::Io(format!("cannot create a temporary directory: {e}")))?;
-            let object = dir.path().join("program.o");
-            std::fs::write(&object, &output.object)
-                .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {e}", object.display())))?;
-            let runtime_dir = runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?;
-            let linker = std::env::var("BLOOD_LINKER").ok();
-            link::link_executable(&object, &path, &runtime_dir, linker.as_deref()).map_err(CompileFailure::Io)?;
+            logging::phase("link", file_name, || link_into_place(&output.object, &path))?;
             Ok(CompileOutput { text: None, path: Some(path), warnings })
         }
     }
+}
+
+/// The message a cancelled compilation fails with (`blood` maps it to status 130 by checking
+/// [`cancel::is_cancelled`]; the failure variants stay those of a plain build).
+pub const CANCELLED_MESSAGE: &str = "compilation cancelled";
+
+fn check_cancelled() -> Result<(), CompileFailure> {
+    cancel::global().check().map_err(|_| CompileFailure::Io(CANCELLED_MESSAGE.to_string()))
+}
+
+/// Links `object` into `path`. Everything intermediate (the object file, the linker's output)
+/// lives in one temporary directory next to the output, registered with [`cancel`] so a
+/// cancellation removes it; the executable is renamed into place (same file system) only if
+/// linking succeeded and the build was not cancelled meanwhile.
+fn link_into_place(object: &[u8], path: &Path) -> Result<(), CompileFailure> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CompileFailure::Io(format!(
+            "cannot write `{}`: the directory `{}` does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    let tmp = cancel::temp_dir_in(dir, ".blood-build-")
+        .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {}", path.display(), io_reason(&e))))?;
+    let object_path = tmp.path().join("program.o");
+    std::fs::write(&object_path, object)
+        .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {e}", object_path.display())))?;
+    let runtime_dir = runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?;
+    let linker = std::env::var("BLOOD_LINKER").ok();
+    let linked = tmp.path().join("program");
+    check_cancelled()?;
+    link::link_executable(&object_path, &linked, &runtime_dir, linker.as_deref()).map_err(|e| {
+        // Messages name the requested output, not the temporary one.
+        CompileFailure::Io(e.replace(&linked.display().to_string(), &path.display().to_string()))
+    })?;
+    cancel::commit(|| std::fs::rename(&linked, path))
+        .map_err(|_| CompileFailure::Io(CANCELLED_MESSAGE.to_string()))?
+        .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {}", path.display(), io_reason(&e))))?;
+    Ok(())
 }
 
 /// `prog.blood` → `prog` (LANGUAGE.md §11); other names get `.out` so the input is never

@@ -132,6 +132,8 @@ pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
         overflow::install_handler();
         StackPool { geometry, free: Mutex::new(Vec::new()), reserve: reserve::Reservations::new(geometry) }
     });
+    crate::ffi_exports::blood_stack_slot_mask
+        .store(pool.geometry.slot_size as u64 - 1, std::sync::atomic::Ordering::Release);
     pool.geometry
 }
 

@@ -644,7 +644,7 @@ fn casts_from_floats_saturate() {
 fn casts_of_bool_and_char_program() -> (Program, String) {
     let mut pb = Pb::new();
     let nl = pb.str("\n");
-    let mut f = Fb::new("misc", &[Ty::Bool, Ty::Char, Ty::Int(IntTy::U8)], Ty::Unit);
+    let mut f = Fb::new("misc", &[Ty::Bool, Ty::Char, Ty::Int(IntTy::U8), Ty::Int(IntTy::U32)], Ty::Unit);
     let b0 = BlockId(0);
     for to in [IntTy::I32, IntTy::U128, IntTy::I8] {
         let r = f.tmp(b0, Ty::Int(to), Rvalue::Cast(f.param(0), Ty::Int(to)));
@@ -654,18 +654,24 @@ fn casts_of_bool_and_char_program() -> (Program, String) {
         let r = f.tmp(b0, Ty::Int(to), Rvalue::Cast(f.param(1), Ty::Int(to)));
         f.println_int(b0, to, r, &nl);
     }
-    let r = f.tmp(b0, Ty::Char, Rvalue::Cast(f.param(2), Ty::Char));
-    f.println(b0, blood_abi::PRINT_CHAR, r, &nl);
+    for p in [2, 3] {
+        // `u8 as char`, and `u32 as char` (what `char_from_u32` lowers to).
+        let r = f.tmp(b0, Ty::Char, Rvalue::Cast(f.param(p), Ty::Char));
+        f.println(b0, blood_abi::PRINT_CHAR, r, &nl);
+    }
     f.ret_unit(b0);
     let id = pb.add(f);
     let mut m = Fb::new("main", &[], Ty::Unit);
     let mut expected = String::new();
-    for (b, c, u) in [(true, 'a', 65u8), (false, 'é', 233), (true, '😀', 0x7e), (false, '\u{10FFFF}', 255)] {
-        let args = vec![Operand::Const(Const::Bool(b)), Operand::Const(Const::Char(c)), ci(IntTy::U8, u.into())];
+    let cases =
+        [(true, 'a', 65u8, 'z'), (false, 'é', 233, '☺'), (true, '😀', 0x7e, '😀'), (false, '\u{10FFFF}', 255, 'A')];
+    for (b, c, u, w) in cases {
+        let wide = ci(IntTy::U32, u32::from(w).into());
+        let args = vec![Operand::Const(Const::Bool(b)), Operand::Const(Const::Char(c)), ci(IntTy::U8, u.into()), wide];
         m.tmp(BlockId(0), Ty::Unit, call(id, args));
         expected.push_str(&format!("{}\n{}\n{}\n", b as i32, b as u128, b as i8));
         expected.push_str(&format!("{}\n{}\n{}\n{}\n{}\n", c as u8, c as u32, c as i64, c as i128, c as i16));
-        expected.push_str(&format!("{}\n", u as char));
+        expected.push_str(&format!("{}\n{w}\n", u as char));
     }
     m.ret_unit(BlockId(0));
     pb.add_main(m);

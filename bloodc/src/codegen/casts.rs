@@ -9,7 +9,7 @@
 //! | bool → int | zero-extension of the 0/1 byte |
 //! | int → bool | `!= 0` |
 //! | char → int | the code point as a `u32`, truncated or zero-extended |
-//! | u8 → char | zero-extension |
+//! | u8 → char | zero-extension (also `u32 → char`, from `char_from_u32`) |
 //!
 //! Cranelift cannot convert floats to `i128` directly, and libgcc's `__fixdfti` has undefined
 //! behaviour out of range, so float → 128-bit is done inline: for `a = |x|` (an integer-valued or
@@ -48,7 +48,9 @@ impl FunctionCx<'_, '_> {
                 self.bcx.ins().icmp(IntCC::NotEqual, v, zero)
             }
             (Ty::Char, Ty::Int(t)) => self.int_to_int(v, IntTy::U32, *t),
-            (Ty::Int(IntTy::U8), Ty::Char) => self.int_to_int(v, IntTy::U8, IntTy::U32),
+            // The language allows `u8 as char`; `char_from_u32` is lowered to `u32 as char`. Any
+            // other integer converts like an integer cast to `u32` (validity is the front end's).
+            (Ty::Int(f), Ty::Char) => self.int_to_int(v, *f, IntTy::U32),
             _ => return Err(CodegenError::Unsupported(format!("cast from {from} to {to}"))),
         };
         Ok(CValue::One(r))

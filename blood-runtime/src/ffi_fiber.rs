@@ -422,10 +422,11 @@ pub unsafe extern "C" fn blood_channel_select(
         // Borrowed receivers: the Arcs are re-created without owning a count.
         let receivers: Vec<std::mem::ManuallyDrop<channel::Receiver<u64>>> = handles
             .iter()
-            // SAFETY: each handle is a live `Arc<Chan<u64>>` pointer; ManuallyDrop keeps the
-            // count unchanged.
             .map(|&h| {
-                std::mem::ManuallyDrop::new(channel::Receiver(unsafe { Arc::from_raw(h as usize as *const Chan<u64>) }))
+                // SAFETY: each handle is a live `Arc<Chan<u64>>` pointer; ManuallyDrop keeps the
+                // reference count unchanged.
+                let arc = unsafe { Arc::from_raw(h as usize as *const Chan<u64>) };
+                std::mem::ManuallyDrop::new(channel::Receiver(arc))
             })
             .collect();
         let arms: Vec<&channel::Receiver<u64>> = receivers.iter().map(|r| &**r).collect();

@@ -205,7 +205,8 @@ fn scope_cancels_its_fibers_when_the_body_panics() {
                 })
             }));
             assert!(r.is_err());
-            let got = *waited.lock().unwrap();
+            let got: Option<Result<(), Cancelled>> = *waited.lock().unwrap();
+            assert!(got.is_some());
             got
         });
         assert_eq!(r.unwrap(), Some(Err(Cancelled)));

@@ -97,7 +97,7 @@ impl WorkerLocal {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         let g = &self.rt.global;
-        if tick % 61 == 0
+        if tick.is_multiple_of(61)
             && let Some(f) = self.global_fair()
         {
             return Some(f);

@@ -30,6 +30,7 @@
 //!   limit check compiled Blood code performs in function prologues against the limit word in the
 //!   slot metadata (published in blood-abi; a failed check calls `blood_stack_overflow`). Native
 //!   (Rust or C) code running on such a stack is not checked.
+//!
 //! Rust and Cranelift emit stack probes for frames larger than a page, so a large frame cannot
 //! jump over a guard page.
 //!

@@ -21,20 +21,20 @@ if [ ! -x "$BLOOD" ]; then
 fi
 
 OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+trap 'rc=$?; if [ $rc -ne 0 ] && [ -f "$OUT/hyperfine.log" ]; then cat "$OUT/hyperfine.log" >&2; fi; rm -rf "$OUT"' EXIT
 
 # median of a hyperfine JSON export, in seconds
 median() { python3 -c 'import json,sys,statistics; print(statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$1"; }
 fmt() { python3 -c 'import sys; v=float(sys.argv[1]); print(f"{v*1000:.1f} ms" if v < 10 else f"{v:.2f} s")' "$1"; }
 
-echo "# $(gcc --version | head -1); blood $("$BLOOD" --version 2>/dev/null | head -1); $(nproc) cores; hyperfine --warmup 1 --runs $RUNS"
+echo "# $(gcc --version | head -1); $("$BLOOD" --version 2>/dev/null | head -1); $(nproc) cores; hyperfine --warmup 1 --runs $RUNS"
 echo
 echo "| benchmark | Blood median | C median | ratio (Blood / C) |"
 echo "|---|---:|---:|---:|"
 for b in $BENCHES; do
   gcc -O2 -o "$OUT/$b.c.exe" "$HERE/$b.c" -lm
   expected="$("$OUT/$b.c.exe")"
-  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.c.json" "$OUT/$b.c.exe" >/dev/null
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.c.json" "$OUT/$b.c.exe" >/dev/null 2>>"$OUT/hyperfine.log"
   c_med="$(median "$OUT/$b.c.json")"
   if ! "$BLOOD" build "$HERE/$b.blood" -o "$OUT/$b.blood.exe" 2>"$OUT/$b.err"; then
     echo "| $b | does not compile ($(grep -m1 -o 'error[^:]*: .*' "$OUT/$b.err" | head -c 80)) | $(fmt "$c_med") | – |"
@@ -45,7 +45,7 @@ for b in $BENCHES; do
     echo "| $b | wrong output: \`$got\` (C: \`$expected\`) | $(fmt "$c_med") | – |"
     continue
   fi
-  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.blood.json" "$OUT/$b.blood.exe" >/dev/null
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$b.blood.json" "$OUT/$b.blood.exe" >/dev/null 2>>"$OUT/hyperfine.log"
   b_med="$(median "$OUT/$b.blood.json")"
   ratio="$(python3 -c 'import sys; print(f"{float(sys.argv[1])/float(sys.argv[2]):.2f}")' "$b_med" "$c_med")"
   echo "| $b | $(fmt "$b_med") | $(fmt "$c_med") | $ratio |"

@@ -20,7 +20,7 @@ if [ ! -x "$BLOOD" ]; then
 fi
 
 OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+trap 'rc=$?; if [ $rc -ne 0 ] && [ -f "$OUT/hyperfine.log" ]; then cat "$OUT/hyperfine.log" >&2; fi; rm -rf "$OUT"' EXIT
 python3 "$HERE/gen.py" "$LINES" > "$OUT/big.blood"
 lines=$(wc -l < "$OUT/big.blood")
 
@@ -30,14 +30,14 @@ lines=$(wc -l < "$OUT/big.blood")
 
 median() { python3 -c 'import json,sys,statistics; print(statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$1"; }
 
-echo "# blood $("$BLOOD" --version | head -1); $lines-line program; $(nproc) cores; hyperfine --warmup 1 --runs $RUNS"
+echo "# $("$BLOOD" --version | head -1); $lines-line program; $(nproc) cores; hyperfine --warmup 1 --runs $RUNS"
 echo
 echo "| command | median | lines/s |"
 echo "|---|---:|---:|"
 i=0
 for cmd in "check $OUT/big.blood" "build $OUT/big.blood -o $OUT/big" "build -O0 $OUT/big.blood -o $OUT/big"; do
   i=$((i + 1))
-  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$i.json" "$BLOOD $cmd" >/dev/null
+  hyperfine -N --style none --warmup 1 --runs "$RUNS" --export-json "$OUT/$i.json" "$BLOOD $cmd" >/dev/null 2>>"$OUT/hyperfine.log"
   m="$(median "$OUT/$i.json")"
   shown="blood ${cmd//$OUT\//}"
   python3 -c 'import sys; m=float(sys.argv[1]); print(f"| `{sys.argv[2]}` | {m*1000:.0f} ms | {int(sys.argv[3])/m:,.0f} |")' "$m" "$shown" "$lines"

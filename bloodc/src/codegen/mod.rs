@@ -200,6 +200,9 @@ fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
     // `i128` parameters and returns (ours and the runtime's `blood_print_i128`, libgcc's
     // `__divti3`) use the System V convention of GCC/LLVM: two registers.
     set(&mut flags, "enable_llvm_abi_extensions", "true")?;
+    // Blood never unwinds (a panic ends the process; runtime entry points never let a Rust panic
+    // escape), so no unwind tables are needed; frame pointers serve debuggers and profilers.
+    set(&mut flags, "unwind_info", "false")?;
     // Each function is verified before compilation (see `ModuleCx::define`).
     set(&mut flags, "enable_verifier", "true")?;
 

@@ -79,7 +79,11 @@ impl WorkerLocal {
             }
             _ => rt.global.push(f),
         }
-        super::park::notify_one(rt);
+        // A yielded fiber runs after the current one on this worker; only new work is worth
+        // waking an idle worker for. With one worker there is nobody to wake.
+        if reason != Reason::Yielded && rt.workers.len() > 1 {
+            super::park::notify_one(rt);
+        }
     }
 
     fn global_fair(&self) -> Option<Arc<Fiber>> {

@@ -1,0 +1,248 @@
+//! Fiber runtime microbenchmarks mirroring the Go peers in /work/shared/peers/go, printing
+//! `name value unit` lines. Usage: `fiberbench <spawn|pingpong|yield|chanthru|idlemem|timers>
+//! <workers>`; run by tools/bench/runtime/run.sh.
+
+use blood_runtime::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn rt(workers: usize) -> Runtime {
+    Runtime::new(Config::default().with_workers(workers)).expect("runtime")
+}
+
+/// a. spawn+join of 1M trivial fibers.
+fn bench_spawn(p: usize) {
+    const N: u64 = 1_000_000;
+    let rt = rt(p);
+    let el = rt
+        .block_on(|| {
+            let start = Instant::now();
+            let hs: Vec<_> = (0..N).map(|i| spawn(move || i * 3)).collect();
+            let sum: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+            let el = start.elapsed();
+            assert_eq!(sum, 3 * N * (N - 1) / 2);
+            el
+        })
+        .unwrap();
+    println!("blood.spawn_join.P{p}.total {:.2} ms", el.as_secs_f64() * 1e3);
+    println!("blood.spawn_join.P{p}.per_task {:.1} ns", el.as_nanos() as f64 / N as f64);
+}
+
+/// b. ping-pong over two rendezvous channels.
+fn pingpong(p: usize) {
+    const ROUNDS: u64 = 1_000_000;
+    let rt = rt(p);
+    let el = rt
+        .block_on(|| {
+            let (ping_tx, ping_rx) = bounded::<u64>(0);
+            let (pong_tx, pong_rx) = bounded::<u64>(0);
+            let echo = spawn(move || {
+                while let Ok(v) = ping_rx.recv() {
+                    pong_tx.send(v + 1).unwrap();
+                }
+            });
+            for i in 0..1000 {
+                ping_tx.send(i).unwrap();
+                pong_rx.recv().unwrap();
+            }
+            let start = Instant::now();
+            let mut v = 0;
+            for _ in 0..ROUNDS {
+                ping_tx.send(v).unwrap();
+                v = pong_rx.recv().unwrap();
+            }
+            let el = start.elapsed();
+            ping_tx.close();
+            echo.join().unwrap();
+            assert_eq!(v, ROUNDS);
+            el
+        })
+        .unwrap();
+    println!("blood.pingpong.P{p}.round_trip {:.1} ns", el.as_nanos() as f64 / ROUNDS as f64);
+}
+
+/// c. two fibers yielding, 10M yields in total.
+fn yields(p: usize) {
+    const TOTAL: usize = 10_000_000;
+    let rt = rt(p);
+    let el = rt
+        .block_on(|| {
+            let (gate_tx, gate_rx) = bounded::<()>(0);
+            let ready = Arc::new(AtomicUsize::new(0));
+            let hs: Vec<_> = (0..2)
+                .map(|_| {
+                    let gate = gate_rx.clone();
+                    let ready = ready.clone();
+                    spawn(move || {
+                        ready.fetch_add(1, Ordering::SeqCst);
+                        let _ = gate.recv();
+                        for _ in 0..TOTAL / 2 {
+                            yield_now();
+                        }
+                    })
+                })
+                .collect();
+            while ready.load(Ordering::SeqCst) < 2 {
+                yield_now();
+            }
+            sleep(Duration::from_millis(1)).unwrap();
+            let start = Instant::now();
+            gate_tx.close();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            start.elapsed()
+        })
+        .unwrap();
+    println!("blood.yield.P{p}.switch {:.1} ns", el.as_nanos() as f64 / TOTAL as f64);
+}
+
+/// d. 4 producers × 4 consumers over one channel of capacity 1024, 10M messages.
+fn chanthru(p: usize) {
+    const TOTAL: u64 = 10_000_000;
+    const PER: u64 = TOTAL / 4;
+    let rt = rt(p);
+    let el = rt
+        .block_on(|| {
+            let (tx, rx) = bounded::<u64>(1024);
+            let start = Instant::now();
+            let consumers: Vec<_> = (0..4)
+                .map(|_| {
+                    let rx = rx.clone();
+                    spawn(move || {
+                        let (mut n, mut s) = (0u64, 0u64);
+                        while let Ok(v) = rx.recv() {
+                            n += 1;
+                            s += v;
+                        }
+                        (n, s)
+                    })
+                })
+                .collect();
+            let producers: Vec<_> = (0..4)
+                .map(|_| {
+                    let tx = tx.clone();
+                    spawn(move || (0..PER).for_each(|i| tx.send(i).unwrap()))
+                })
+                .collect();
+            producers.into_iter().for_each(|h| h.join().unwrap());
+            tx.close();
+            let (n, s) = consumers.into_iter().map(|h| h.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let el = start.elapsed();
+            assert_eq!((n, s), (TOTAL, 4 * PER * (PER - 1) / 2));
+            el
+        })
+        .unwrap();
+    println!("blood.chan_mpmc_4x4.P{p}.throughput {:.2} Mmsg/s", TOTAL as f64 / el.as_secs_f64() / 1e6);
+    println!("blood.chan_mpmc_4x4.P{p}.per_msg {:.1} ns", el.as_nanos() as f64 / TOTAL as f64);
+}
+
+fn rss() -> usize {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: usize = s.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// e. 1M fibers parked on a channel receive: resident memory per parked fiber.
+fn idlemem(p: usize) {
+    const N: usize = 1_000_000;
+    let rt = rt(p);
+    let (gate_tx, gate_rx) = bounded::<()>(0);
+    let started = Arc::new(AtomicUsize::new(0));
+    let rss0 = rss();
+    let t0 = Instant::now();
+    let st = started.clone();
+    let root = rt.spawn(move || {
+        let hs: Vec<_> = (0..N)
+            .map(|_| {
+                let gate = gate_rx.clone();
+                let st = st.clone();
+                spawn(move || {
+                    st.fetch_add(1, Ordering::Relaxed);
+                    let _ = gate.recv();
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+    });
+    while started.load(Ordering::Relaxed) < N {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let el = t0.elapsed();
+    let rss1 = rss();
+    gate_tx.close();
+    root.join().unwrap();
+    println!("blood.idle_mem.P{p}.rss_per_task {:.0} bytes", (rss1 - rss0) as f64 / N as f64);
+    println!("blood.idle_mem.P{p}.rss_total {:.1} MiB", rss1 as f64 / (1 << 20) as f64);
+    println!("blood.idle_mem.P{p}.spawn_park_all {:.0} ms", el.as_secs_f64() * 1e3);
+}
+
+/// g. 100k fibers each sleeping 10 ms: total wall time.
+fn timers(p: usize) {
+    const N: usize = 100_000;
+    let rt = rt(p);
+    let el = rt
+        .block_on(|| {
+            let start = Instant::now();
+            let hs: Vec<_> = (0..N).map(|_| spawn(|| sleep(Duration::from_millis(10)).unwrap())).collect();
+            hs.into_iter().for_each(|h| h.join().unwrap());
+            start.elapsed()
+        })
+        .unwrap();
+    println!("blood.timers_100k_10ms.P{p}.wall {:.2} ms", el.as_secs_f64() * 1e3);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let which = args.first().map(String::as_str).unwrap_or("all");
+    let p: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2);
+    match which {
+        "spawn" => bench_spawn(p),
+        "pingpong" => pingpong(p),
+        "yield" => yields(p),
+        "chanthru" => chanthru(p),
+        "idlemem" => idlemem(p),
+        "timers" => timers(p),
+        "switch" => raw_switch(),
+        "all" => {
+            for w in [1, 2] {
+                bench_spawn(w);
+                pingpong(w);
+                yields(w);
+                chanthru(w);
+                timers(w);
+            }
+            idlemem(2);
+        }
+        other => {
+            eprintln!("unknown benchmark {other}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The bare context switch: two contexts switching back and forth with `arch::switch` (the floor
+/// under `yield`).
+fn raw_switch() {
+    use std::sync::atomic::AtomicUsize;
+    const N: usize = 10_000_000;
+    static MAIN_SP: AtomicUsize = AtomicUsize::new(0);
+    static CO_SP: AtomicUsize = AtomicUsize::new(0);
+    unsafe extern "C" fn co(_arg: usize) -> ! {
+        loop {
+            // SAFETY: MAIN_SP holds the benchmark loop's context, saved by its `switch`.
+            unsafe { blood_runtime::arch::switch(CO_SP.as_ptr(), MAIN_SP.load(Ordering::Relaxed), 0) };
+        }
+    }
+    let mut stack = vec![0u8; 64 * 1024];
+    let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+    // SAFETY: `top` is the aligned end of a live, writable buffer.
+    CO_SP.store(unsafe { blood_runtime::arch::init_stack(top, co, 0) }, Ordering::Relaxed);
+    let start = Instant::now();
+    for _ in 0..N {
+        // SAFETY: CO_SP is a context saved by `switch` or prepared by `init_stack`.
+        unsafe { blood_runtime::arch::switch(MAIN_SP.as_ptr(), CO_SP.load(Ordering::Relaxed), 0) };
+    }
+    let el = start.elapsed();
+    println!("blood.raw_switch.switch {:.1} ns", el.as_nanos() as f64 / (2 * N) as f64);
+}

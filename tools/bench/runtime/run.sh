@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Blood fiber runtime vs Go 1.19 (Debian golang-go): builds both sides, runs each benchmark
+# REPS times (default 3) interleaved, prints medians and Blood/Go ratios from this one run.
+#
+#   tools/bench/runtime/run.sh            # everything
+#   REPS=5 tools/bench/runtime/run.sh     # more repetitions
+#   ONLY="spawn pingpong" tools/bench/runtime/run.sh
+#
+# Needs: go (apt-get install -y golang-go), python3, cargo. Go peers: /work/shared/peers/go
+# (override with GO_PEERS=dir). Raw samples are kept in $OUT (default: a temp dir).
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+REPS=${REPS:-3}
+GO_PEERS=${GO_PEERS:-/work/shared/peers/go}
+OUT=${OUT:-$(mktemp -d /tmp/blood-runtime-bench.XXXXXX)}
+ONLY=${ONLY:-"spawn pingpong yield chanthru idlemem timers"}
+mkdir -p "$OUT/go"
+
+echo "# building Go peers from $GO_PEERS" >&2
+export GOCACHE=${GOCACHE:-$OUT/gocache} GOPATH=${GOPATH:-$OUT/gopath} GO111MODULE=off GOFLAGS=
+for p in spawn pingpong yield chanthru idlemem timers; do
+  (cd "$GO_PEERS/$p" && go build -o "$OUT/go/$p" main.go)
+done
+
+echo "# building the Blood runtime benchmark (release)" >&2
+BLOOD=$(cd "$ROOT" && cargo bench -p blood-runtime --bench fiberbench --no-run --message-format=json 2>/dev/null |
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "fiberbench":
+        print(m["executable"])' | tail -1)
+[ -x "$BLOOD" ] || { echo "could not build fiberbench" >&2; exit 1; }
+
+RAW="$OUT/raw.txt"
+: > "$RAW"
+{
+  echo "# $(go version)"
+  echo "# $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
+  echo "# blood: $(cd "$ROOT" && git rev-parse --short HEAD)"
+} >> "$RAW"
+
+# bench NAME PROCS...: runs Go and Blood alternately, REPS times each.
+bench() {
+  local name=$1; shift
+  for _ in $(seq "$REPS"); do
+    for p in "$@"; do
+      GOMAXPROCS=$p "$OUT/go/$name" >> "$RAW"
+      BLOOD_NUM_WORKERS=$p "$BLOOD" "$name" "$p" >> "$RAW"
+    done
+  done
+}
+for b in $ONLY; do
+  echo "# running $b" >&2
+  case $b in
+    spawn|pingpong|yield|chanthru|timers) bench "$b" 1 2 ;;
+    idlemem) bench idlemem 2 ;;
+  esac
+done
+"$BLOOD" switch >> "$RAW"
+
+python3 "$HERE/compare.py" "$RAW"
+echo "# raw samples: $RAW" >&2

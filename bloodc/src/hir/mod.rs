@@ -158,6 +158,41 @@ pub enum ExprKind {
         stmts: Vec<Stmt>,
         tail: Option<Box<Expr>>,
     },
+    /// `match`; also the desugaring of `if let` and `while let`. Arms are tried in order; the
+    /// type checker has proved that some arm always matches.
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct MatchArm {
+    pub pat: Pat,
+    pub guard: Option<Expr>,
+    pub body: Expr,
+}
+
+/// A checked pattern. Its type is the type of the value it matches.
+#[derive(Clone, Debug)]
+pub struct Pat {
+    pub kind: PatKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum PatKind {
+    /// `_`: matches anything.
+    Wild,
+    /// `name` or `name @ sub`: binds the matched value (a copy) to `local`.
+    Binding { local: LocalId, sub: Option<Box<Pat>> },
+    /// A literal (integer with sign, bool, char).
+    Lit(Lit),
+    /// `lo..=hi` / `lo..hi` over integers or chars.
+    Range { lo: Lit, hi: Lit, inclusive: bool },
+    /// `p | q`: alternatives bind the same locals.
+    Or(Vec<Pat>),
 }
 
 #[derive(Clone, Debug)]

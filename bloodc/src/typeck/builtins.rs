@@ -259,7 +259,17 @@ impl<'a> FnCx<'_, 'a> {
                 let ty = value.ty.clone();
                 hir::Expr::new(H::Dbg { text, expr: Box::new(value) }, ty, span)
             }
-            "format" | "vec" | "matches" => {
+            "matches" => match (mac.args.as_slice(), &mac.pattern) {
+                ([e], Some(pat)) => self.check_matches(e, pat, span),
+                _ => {
+                    for a in &mac.args {
+                        self.check_expr(a);
+                    }
+                    self.error(Diagnostic::error("`matches!` takes an expression and a pattern", span));
+                    Self::error_expr(span)
+                }
+            },
+            "format" | "vec" => {
                 for a in &mac.args {
                     self.check_expr(a);
                 }

@@ -53,9 +53,11 @@ impl<'a> FnCx<'_, 'a> {
                 hir::Expr::new(H::Return(value), Ty::Never, span)
             }
             A::Block(block) | A::Unchecked(block) => self.check_block(block),
-            A::IfLet { .. } | A::WhileLet { .. } => {
-                self.unsupported_expr(span, "`if let` / `while let` (language level L1)")
+            A::IfLet { pat, scrutinee, then, else_ } => self.check_if_let(pat, scrutinee, then, else_.as_deref(), span),
+            A::WhileLet { label, pat, scrutinee, body } => {
+                self.check_while_let(label.as_ref(), pat, scrutinee, body, span)
             }
+            A::Match { scrutinee, arms } => self.check_match(scrutinee, arms, span),
             _ => unreachable!("check_control called with a non-control expression"),
         }
     }
@@ -165,7 +167,7 @@ impl<'a> FnCx<'_, 'a> {
         hir::Expr::new(H::Break { id, value: value.map(Box::new) }, Ty::Never, span)
     }
 
-    fn push_loop(&mut self, label: Option<&ast::Ident>, is_loop: bool) -> LoopId {
+    pub(super) fn push_loop(&mut self, label: Option<&ast::Ident>, is_loop: bool) -> LoopId {
         let id = self.new_loop_id();
         self.loops.push(LoopCx { id, label: label.map(|l| label_name(&l.name)), is_loop, break_ty: None });
         id

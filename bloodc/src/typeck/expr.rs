@@ -64,7 +64,8 @@ impl<'a> FnCx<'_, 'a> {
             | A::Continue { .. }
             | A::Return(_)
             | A::Block(_)
-            | A::Unchecked(_) => self.check_control(e),
+            | A::Unchecked(_)
+            | A::Match { .. } => self.check_control(e),
             A::Tuple(elems) if elems.is_empty() => hir::Expr::new(H::Lit(Lit::Unit), Ty::Unit, span),
             A::Range { .. } => {
                 self.error(Diagnostic::error("range expressions are only allowed in `for` loops and `in` tests", span));
@@ -108,7 +109,6 @@ impl<'a> FnCx<'_, 'a> {
             A::Tuple(_) => self.unsupported_expr(span, "tuples (language level L1)"),
             A::Array(_) | A::ArrayRepeat(..) => self.unsupported_expr(span, "arrays (language level L1)"),
             A::StructLit { .. } => self.unsupported_expr(span, "struct literals (language level L1)"),
-            A::Match { .. } => self.unsupported_expr(span, "`match` (language level L1)"),
             A::Closure(_) => self.unsupported_expr(span, "closures (language level L2)"),
             A::Unsupported { feature } => self.unsupported_expr(span, feature),
             A::Error => Self::error_expr(span),

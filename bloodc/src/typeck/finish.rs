@@ -12,7 +12,7 @@ use crate::hir::{self, ExprKind as H, FormatPiece};
 use crate::source::Span;
 use crate::types::{IntTy, Ty};
 
-use super::{FnCx, FnSig};
+use super::{FnCx, FnSig, exhaustive};
 
 /// A check that needs final types.
 pub(crate) enum Deferred {
@@ -22,6 +22,11 @@ pub(crate) enum Deferred {
     Operand { span: Span, ty: Ty, class: OperandClass, op: &'static str },
     /// `from as to` must be a valid cast (LANGUAGE.md §3.6).
     Cast { span: Span, from: Ty, to: Ty },
+    /// A match must be exhaustive and every arm reachable. `has_fallback`: the last arm was
+    /// added by desugaring (`if let`, `while let`, `matches!`) and may be unreachable.
+    Match { span: Span, ty: Ty, arms: Vec<(hir::Pat, bool)>, has_fallback: bool },
+    /// A range pattern's bounds must be in order.
+    RangePattern { span: Span, ty: Ty, lo: hir::Lit, hi: hir::Lit, inclusive: bool },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -88,6 +93,34 @@ impl FnCx<'_, '_> {
                 }
             }
             Deferred::Operand { span, ty, class, op } => self.check_operand_class(span, &ty, class, op),
+            Deferred::Match { span, ty, arms, has_fallback } => {
+                let ty = self.infer.resolve_with_defaults(&ty);
+                if ty == Ty::Error {
+                    return;
+                }
+                let check = exhaustive::check_arms(&ty, &arms);
+                for i in check.unreachable {
+                    if has_fallback && i + 1 == arms.len() {
+                        continue;
+                    }
+                    self.error(Diagnostic::error("unreachable pattern", arms[i].0.span).with_code("E0237"));
+                }
+                if let Some(missing) = check.missing {
+                    self.error(
+                        Diagnostic::error(format!("non-exhaustive patterns: {missing} not covered"), span)
+                            .with_code("E0236")
+                            .with_help("add an arm for it, or a catch-all `_ =>` arm"),
+                    );
+                }
+            }
+            Deferred::RangePattern { span, ty, lo, hi, inclusive } => {
+                let ty = self.infer.resolve_with_defaults(&ty);
+                if let (Some(l), Some(h)) = (exhaustive::ordinal(&lo, &ty), exhaustive::ordinal(&hi, &ty))
+                    && (l > h || (!inclusive && l == h))
+                {
+                    self.error(Diagnostic::error("lower range bound must be less than the upper bound", span));
+                }
+            }
             Deferred::Cast { span, from, to } => {
                 let from = self.infer.resolve_with_defaults(&from);
                 let to = self.infer.resolve_with_defaults(&to);
@@ -196,6 +229,16 @@ impl FnCx<'_, '_> {
                     self.zonk_expr(v);
                 }
             }
+            H::Match { scrutinee, arms } => {
+                self.zonk_expr(scrutinee);
+                for arm in arms {
+                    self.zonk_pat(&mut arm.pat);
+                    if let Some(g) = &mut arm.guard {
+                        self.zonk_expr(g);
+                    }
+                    self.zonk_expr(&mut arm.body);
+                }
+            }
             H::Block { stmts, tail } => {
                 for s in stmts {
                     match s {
@@ -207,6 +250,20 @@ impl FnCx<'_, '_> {
                     self.zonk_expr(t);
                 }
             }
+        }
+    }
+}
+
+impl FnCx<'_, '_> {
+    fn zonk_pat(&mut self, p: &mut hir::Pat) {
+        p.ty = match self.infer.resolve_with_defaults(&p.ty) {
+            Ty::Infer(_) => Ty::Unit,
+            t => t,
+        };
+        match &mut p.kind {
+            hir::PatKind::Binding { sub: Some(sub), .. } => self.zonk_pat(sub),
+            hir::PatKind::Or(alts) => alts.iter_mut().for_each(|a| self.zonk_pat(a)),
+            _ => {}
         }
     }
 }

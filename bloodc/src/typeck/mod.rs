@@ -14,9 +14,11 @@
 
 mod builtins;
 mod control;
+mod exhaustive;
 mod expr;
 mod finish;
 mod infer;
+mod patterns;
 
 use crate::diagnostics::Diagnostic;
 use crate::hir::{self, FnId, LocalId, LocalInfo, LoopId};

@@ -123,6 +123,7 @@ impl FnBuilder<'_> {
                 };
                 self.diverge(Terminator::Return(v))
             }
+            H::Match { scrutinee, arms } => self.lower_match(scrutinee, arms, &e.ty),
             H::Block { stmts, tail } => {
                 for s in stmts {
                     match s {

@@ -15,6 +15,7 @@
 
 mod builtins;
 mod expr;
+mod matching;
 
 use std::collections::HashMap;
 

@@ -6,8 +6,10 @@
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
 //!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
 //!    with `--no-preempt`.
-//! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): self tail calls, and self calls
-//!    combined by integer `+`/`*` (via an accumulator), become loops.
+//! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
+//!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
+//!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
+//!    accumulator), become loops.
 
 pub mod tail_recursion;
 

@@ -465,6 +465,29 @@ fn division_by_constants() {
     assert_output(&p, &expected);
 }
 
+/// The IR guards `/ 0` with a branch to a panic, but codegen itself must never trap: an
+/// unguarded division by a zero parameter returns (an unspecified value) instead of `SIGFPE`.
+#[test]
+fn division_by_zero_never_traps() {
+    let mut pb = Pb::new();
+    let mut m = Fb::new("main", &[], Ty::Int(IntTy::I32));
+    for it in [IntTy::I8, IntTy::I32, IntTy::I64, IntTy::I128, IntTy::U64] {
+        let t = Ty::Int(it);
+        let mut f = Fb::new(&format!("div0_{}", it.name()), &[t.clone(), t.clone()], Ty::Unit);
+        for op in [BinOp::Div, BinOp::Rem] {
+            f.tmp(BlockId(0), t.clone(), Rvalue::Binary(op, f.param(0), f.param(1)));
+        }
+        f.ret_unit(BlockId(0));
+        let id = pb.add(f);
+        for a in [min_of(it), 5] {
+            m.tmp(BlockId(0), Ty::Unit, call(id, vec![ci(it, a), ci(it, 0)]));
+        }
+    }
+    m.term(BlockId(0), Terminator::Return(ci(IntTy::I32, 3)));
+    pb.add_main(m);
+    assert_eq!(run(&pb.p).status, Some(3));
+}
+
 /// Shift amounts of another integer type than the shifted value, and amounts ≥ the width.
 fn shifts_with_mixed_types_and_large_amounts_program() -> (Program, String) {
     let combos = [

@@ -106,3 +106,101 @@ fn blocks_out_of_range_are_reported() {
     let err = compile_program(&p, &CodegenOptions::host(OptLevel::O0)).unwrap_err();
     assert!(matches!(err, CodegenError::InvalidIr(_)), "{err}");
 }
+
+fn host_o0() -> CodegenOptions {
+    CodegenOptions { want_clif: true, ..CodegenOptions::host(OptLevel::O0) }
+}
+
+#[test]
+fn main_must_return_unit_or_i32() {
+    let mut p = add_program();
+    p.functions[1].ret = Ty::Int(IntTy::I64);
+    p.functions[1].blocks[0].terminator = Terminator::Return(Operand::Local(Local(0)));
+    let err = compile_program(&p, &host_o0()).unwrap_err();
+    assert!(matches!(err, CodegenError::Unsupported(_)), "{err}");
+}
+
+#[test]
+fn runtime_calls_are_checked_against_their_descriptor() {
+    let mut p = add_program();
+    // `blood_print_i64(stream, v)` called without the stream argument.
+    p.functions[1].blocks[0].stmts[1] =
+        Stmt::Assign(Local(1), Rvalue::Call(Callee::Runtime(blood_abi::PRINT_I64), vec![Operand::Local(Local(0))]));
+    let err = compile_program(&p, &host_o0()).unwrap_err();
+    assert!(err.to_string().contains("blood_print_i64"), "{err}");
+}
+
+#[test]
+fn a_program_without_main_has_no_entry_point() {
+    let mut p = add_program();
+    p.main = None;
+    let clif = compile_program(&p, &host_o0()).expect("codegen").clif.expect("clif");
+    assert!(!clif.contains("<C entry point>"), "{clif}");
+    assert!(clif.contains("<safepoint trampoline>"), "{clif}");
+}
+
+/// `fn count(n: i64) { let mut i = 0; while i < n { if i == 99 { panic } ; i += 1 } }`.
+fn loop_program() -> Program {
+    let i64t = Ty::Int(IntTy::I64);
+    let f = Function {
+        name: "count".into(),
+        symbol: "_B5count".into(),
+        param_count: 1,
+        ret: Ty::Unit,
+        locals: vec![local(i64t.clone()), local(i64t.clone()), local(Ty::Bool), local(Ty::Never)],
+        blocks: vec![
+            BasicBlock {
+                stmts: vec![Stmt::Assign(Local(1), Rvalue::Use(int(0)))],
+                terminator: Terminator::Goto(BlockId(1)),
+            },
+            BasicBlock {
+                stmts: vec![Stmt::Assign(
+                    Local(2),
+                    Rvalue::Binary(BinOp::Lt, Operand::Local(Local(1)), Operand::Local(Local(0))),
+                )],
+                terminator: Terminator::Branch {
+                    cond: Operand::Local(Local(2)),
+                    then_bb: BlockId(2),
+                    else_bb: BlockId(3),
+                },
+            },
+            BasicBlock {
+                stmts: vec![Stmt::Assign(Local(2), Rvalue::Binary(BinOp::Eq, Operand::Local(Local(1)), int(99)))],
+                terminator: Terminator::Branch {
+                    cond: Operand::Local(Local(2)),
+                    then_bb: BlockId(4),
+                    else_bb: BlockId(5),
+                },
+            },
+            BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Const(Const::Unit)) },
+            BasicBlock {
+                stmts: vec![Stmt::Assign(
+                    Local(3),
+                    Rvalue::Call(Callee::Runtime(blood_abi::PANIC_BOUNDS), vec![int(99), int(99)]),
+                )],
+                terminator: Terminator::Unreachable,
+            },
+            BasicBlock {
+                stmts: vec![
+                    Stmt::Assign(Local(1), Rvalue::Binary(BinOp::Add, Operand::Local(Local(1)), int(1))),
+                    Stmt::Safepoint,
+                ],
+                terminator: Terminator::Goto(BlockId(1)),
+            },
+        ],
+        no_preempt: false,
+    };
+    Program { functions: vec![f], strings: vec![], main: None }
+}
+
+#[test]
+fn loop_headers_branch_to_the_exit_first_and_panic_paths_are_cold() {
+    let clif = compile_program(&loop_program(), &host_o0()).expect("codegen").clif.expect("clif");
+    // bb1 (header) is Cranelift block2; its `then` (the body, block3) must be the second target.
+    assert!(clif.contains("brif v") && clif.contains(", block4, block3"), "{clif}");
+    // bb4 (the panic) is Cranelift block5.
+    assert!(clif.contains("block5 cold:"), "{clif}");
+    for triple in ["aarch64-unknown-linux-gnu", "riscv64gc-unknown-linux-gnu"] {
+        compile_program(&loop_program(), &options(triple, OptLevel::O2)).expect(triple);
+    }
+}

@@ -1,0 +1,188 @@
+//! Helpers of `codegen_e2e.rs`: a small builder for IR functions and programs, and building,
+//! linking and running a program at O0 and O2.
+
+use std::path::Path;
+use std::process::Command;
+
+use blood_abi::RuntimeFn;
+use bloodc::codegen::{CodegenOptions, compile_program};
+use bloodc::driver::OptLevel;
+use bloodc::driver::{link, runtime_archive};
+use bloodc::ir::{
+    BasicBlock, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Program, Rvalue, Stmt, Terminator,
+};
+use bloodc::types::{FloatTy, IntTy, Ty};
+
+// ------------------------------------------------------------------------------------------------
+// A small builder for IR functions.
+
+pub struct Fb {
+    pub f: Function,
+}
+
+impl Fb {
+    pub fn new(name: &str, params: &[Ty], ret: Ty) -> Fb {
+        let locals = params.iter().map(|t| LocalDecl { ty: t.clone(), name: None }).collect();
+        let f = Function {
+            name: name.to_string(),
+            symbol: format!("_Btest_{name}"),
+            param_count: params.len() as u32,
+            ret,
+            locals,
+            blocks: Vec::new(),
+            no_preempt: false,
+        };
+        let mut fb = Fb { f };
+        let entry = fb.block();
+        fb.f.blocks[entry.0 as usize].stmts.push(Stmt::Safepoint);
+        fb
+    }
+
+    pub fn param(&self, i: u32) -> Operand {
+        Operand::Local(Local(i))
+    }
+
+    pub fn local(&mut self, ty: Ty) -> Local {
+        self.f.locals.push(LocalDecl { ty, name: None });
+        Local(self.f.locals.len() as u32 - 1)
+    }
+
+    pub fn block(&mut self) -> BlockId {
+        self.f.blocks.push(BasicBlock { stmts: Vec::new(), terminator: Terminator::Unreachable });
+        BlockId(self.f.blocks.len() as u32 - 1)
+    }
+
+    pub fn assign(&mut self, b: BlockId, dst: Local, rv: Rvalue) {
+        self.f.blocks[b.0 as usize].stmts.push(Stmt::Assign(dst, rv));
+    }
+
+    pub fn safepoint(&mut self, b: BlockId) {
+        self.f.blocks[b.0 as usize].stmts.push(Stmt::Safepoint);
+    }
+
+    /// A fresh local of type `ty` assigned `rv`, as an operand.
+    pub fn tmp(&mut self, b: BlockId, ty: Ty, rv: Rvalue) -> Operand {
+        let l = self.local(ty);
+        self.assign(b, l, rv);
+        Operand::Local(l)
+    }
+
+    pub fn call_rt(&mut self, b: BlockId, rf: RuntimeFn, args: Vec<Operand>) {
+        let ret = if rf.noreturn { Ty::Never } else { Ty::Unit };
+        self.tmp(b, ret, Rvalue::Call(Callee::Runtime(rf), args));
+    }
+
+    /// Prints `v` with `rf` (one of the `blood_print_*`) on stdout, then a newline.
+    pub fn println(&mut self, b: BlockId, rf: RuntimeFn, v: Operand, nl: &Operand) {
+        self.call_rt(b, rf, vec![stdout(), v]);
+        self.call_rt(b, blood_abi::PRINT_STR, vec![stdout(), nl.clone()]);
+    }
+
+    /// Prints an integer of type `it` widened to 128 bits (by its own signedness).
+    pub fn println_int(&mut self, b: BlockId, it: IntTy, v: Operand, nl: &Operand) {
+        let (wide, rf) =
+            if it.is_signed() { (IntTy::I128, blood_abi::PRINT_I128) } else { (IntTy::U128, blood_abi::PRINT_U128) };
+        let w = self.tmp(b, Ty::Int(wide), Rvalue::Cast(v, Ty::Int(wide)));
+        self.println(b, rf, w, nl);
+    }
+
+    pub fn term(&mut self, b: BlockId, t: Terminator) {
+        self.f.blocks[b.0 as usize].terminator = t;
+    }
+
+    pub fn ret_unit(&mut self, b: BlockId) {
+        self.term(b, Terminator::Return(Operand::Const(Const::Unit)));
+    }
+}
+
+pub struct Pb {
+    pub p: Program,
+}
+
+impl Pb {
+    pub fn new() -> Pb {
+        Pb { p: Program::default() }
+    }
+
+    pub fn str(&mut self, s: &str) -> Operand {
+        Operand::Const(Const::Str(self.p.intern_str(s)))
+    }
+
+    pub fn next_id(&self) -> FuncId {
+        FuncId(self.p.functions.len() as u32)
+    }
+
+    pub fn add(&mut self, fb: Fb) -> FuncId {
+        self.p.functions.push(fb.f);
+        FuncId(self.p.functions.len() as u32 - 1)
+    }
+
+    pub fn add_main(&mut self, fb: Fb) {
+        let id = self.add(fb);
+        self.p.main = Some(id);
+    }
+}
+
+pub fn stdout() -> Operand {
+    Operand::Const(Const::Int { bits: blood_abi::STDOUT as u128, ty: IntTy::I32 })
+}
+
+pub fn ci(ty: IntTy, v: i128) -> Operand {
+    Operand::Const(Const::Int { bits: ty.truncate(v as u128), ty })
+}
+
+pub fn cf(ty: FloatTy, v: f64) -> Operand {
+    Operand::Const(Const::Float { value: v, ty })
+}
+
+pub fn call(f: FuncId, args: Vec<Operand>) -> Rvalue {
+    Rvalue::Call(Callee::Fn(f), args)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Compiling, linking, running.
+
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: Option<i32>,
+}
+
+pub fn build_and_run(program: &Program, opt_level: OptLevel, dir: &Path) -> Run {
+    let out = compile_program(program, &CodegenOptions::host(opt_level)).unwrap_or_else(|e| panic!("codegen: {e}"));
+    let tag = format!("{opt_level:?}");
+    let obj = dir.join(format!("prog-{tag}.o"));
+    let exe = dir.join(format!("prog-{tag}"));
+    std::fs::write(&obj, &out.object).expect("write object");
+    let runtime = runtime_archive::runtime_archive_dir().expect("runtime archive");
+    link::link_executable(&obj, &exe, &runtime, None).unwrap_or_else(|e| panic!("link: {e}"));
+    let o = Command::new(&exe).output().expect("run program");
+    Run {
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        status: o.status.code(),
+    }
+}
+
+/// Runs the program built at O0 and at O2; both must behave identically. Returns the O2 run.
+pub fn run(program: &Program) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let o0 = build_and_run(program, OptLevel::O0, dir.path());
+    let o2 = build_and_run(program, OptLevel::O2, dir.path());
+    assert_same_lines(&o0.stdout, &o2.stdout, "O0 vs O2 stdout");
+    assert_eq!(o0.status, o2.status, "O0 vs O2 exit status");
+    o2
+}
+
+pub fn assert_same_lines(actual: &str, expected: &str, what: &str) {
+    for (i, (a, e)) in actual.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(a, e, "{what}: line {} differs", i + 1);
+    }
+    assert_eq!(actual.lines().count(), expected.lines().count(), "{what}: line count\n{actual}");
+}
+
+pub fn assert_output(program: &Program, expected: &str) {
+    let r = run(program);
+    assert_eq!(r.status, Some(0), "exit status; stderr:\n{}", r.stderr);
+    assert_same_lines(&r.stdout, expected, "stdout");
+}

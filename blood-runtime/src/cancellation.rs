@@ -1,11 +1,15 @@
 //! Cancellation tokens: a tree in which cancelling a node cancels its whole subtree, never its
 //! ancestors.
 //!
-//! Every fiber owns a token whose parent is the token of the fiber that spawned it (or a token
-//! given in its spawn configuration), so cancelling a fiber cancels the fibers it spawned.
-//! Cancelling a fiber token also wakes the fiber if it is suspended; every blocking operation
-//! re-checks the current fiber's token after each wake-up (see `waiter.rs`) and returns
-//! `Cancelled`.
+//! A fiber is a node of the tree too, without an allocation of its own: it has a `cancelled`
+//! flag, and gets a token only when one is needed (it spawns a child, or someone asks for its
+//! token). A new fiber registers in the node of its parent (the spawning fiber's token, or a
+//! token given in its spawn configuration), so cancelling a fiber cancels the fibers it spawned.
+//! Cancelling a fiber also wakes it if it is suspended; every blocking operation re-checks the
+//! current fiber's flag after each wake-up (see `waiter.rs`) and returns `Cancelled`.
+//!
+//! Dead entries (children that finished) are pruned from a node's list whenever the list has
+//! doubled since the last pruning, so a long-lived parent keeps O(live children) entries.
 //!
 //! Invariants and ordering: `cancelled` only ever goes from false to true (Release on set,
 //! Acquire on read). A child registers in its parent's list under the parent's lock and then
@@ -20,13 +24,27 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 struct Node {
     cancelled: AtomicBool,
     children: Mutex<Children>,
-    /// The fiber this token belongs to, woken on cancellation.
+    /// The fiber this token belongs to, cancelled with it.
     fiber: OnceLock<Weak<Fiber>>,
+}
+
+enum Child {
+    Token(Weak<Node>),
+    Fiber(Weak<Fiber>),
+}
+
+impl Child {
+    fn alive(&self) -> bool {
+        match self {
+            Child::Token(w) => w.strong_count() > 0,
+            Child::Fiber(w) => w.upgrade().is_some_and(|f| !f.is_finished()),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Children {
-    list: Vec<Weak<Node>>,
+    list: Vec<Child>,
     /// Length after the last pruning of dead entries (amortises the clean-up).
     pruned_len: usize,
 }
@@ -57,21 +75,31 @@ impl CancelToken {
         }))
     }
 
+    fn push(&self, child: Child) {
+        let mut c = self.0.children.lock().unwrap_or_else(|e| e.into_inner());
+        if c.list.len() >= 2 * c.pruned_len.max(32) {
+            c.list.retain(Child::alive);
+            c.pruned_len = c.list.len();
+        }
+        c.list.push(child);
+    }
+
     /// A new token cancelled whenever `self` is.
     pub fn child(&self) -> CancelToken {
         let child = CancelToken::new();
-        {
-            let mut c = self.0.children.lock().unwrap_or_else(|e| e.into_inner());
-            if c.list.len() >= 2 * c.pruned_len.max(32) {
-                c.list.retain(|w| w.strong_count() > 0);
-                c.pruned_len = c.list.len();
-            }
-            c.list.push(Arc::downgrade(&child.0));
-        }
+        self.push(Child::Token(Arc::downgrade(&child.0)));
         if self.is_cancelled() {
             child.cancel();
         }
         child
+    }
+
+    /// Makes `fiber` a child of this token (at spawn).
+    pub(crate) fn register_fiber(&self, fiber: &Arc<Fiber>) {
+        self.push(Child::Fiber(Arc::downgrade(fiber)));
+        if self.is_cancelled() {
+            cancel_fiber(fiber);
+        }
     }
 
     /// Whether this token (or an ancestor) was cancelled.
@@ -82,17 +110,7 @@ impl CancelToken {
 
     /// Cancels this token and its descendants, waking their fibers. Idempotent.
     pub fn cancel(&self) {
-        let mut stack = vec![self.0.clone()];
-        while let Some(node) = stack.pop() {
-            if node.cancelled.swap(true, Ordering::AcqRel) {
-                continue;
-            }
-            if let Some(f) = node.fiber.get().and_then(Weak::upgrade) {
-                f.note_cancelled();
-            }
-            let children = std::mem::take(&mut node.children.lock().unwrap_or_else(|e| e.into_inner()).list);
-            stack.extend(children.iter().filter_map(Weak::upgrade));
-        }
+        cancel_all(vec![self.0.clone()], Vec::new());
     }
 
     /// Binds the token to the fiber it belongs to (done once, at spawn).
@@ -103,6 +121,41 @@ impl CancelToken {
     /// Whether two handles name the same token.
     pub fn same_as(&self, other: &CancelToken) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Cancels `fiber` and everything below it.
+pub(crate) fn cancel_fiber(fiber: &Arc<Fiber>) {
+    cancel_all(Vec::new(), vec![fiber.clone()]);
+}
+
+/// Iterative cascade over tokens and fibers (no recursion: trees can be deep).
+fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<Arc<Fiber>>) {
+    loop {
+        if let Some(f) = fibers.pop() {
+            if f.cancelled.swap(true, Ordering::SeqCst) {
+                continue;
+            }
+            f.note_cancelled();
+            if let Some(t) = f.node.get() {
+                nodes.push(t.0.clone());
+            }
+            continue;
+        }
+        let Some(node) = nodes.pop() else { return };
+        if node.cancelled.swap(true, Ordering::SeqCst) {
+            continue;
+        }
+        if let Some(f) = node.fiber.get().and_then(Weak::upgrade) {
+            fibers.push(f);
+        }
+        let children = std::mem::take(&mut node.children.lock().unwrap_or_else(|e| e.into_inner()).list);
+        for c in children {
+            match c {
+                Child::Token(w) => nodes.extend(w.upgrade()),
+                Child::Fiber(w) => fibers.extend(w.upgrade()),
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Runtime-wide counters.
+/// Runtime-wide counters (events outside workers; the per-worker ones are added when read).
 #[derive(Default)]
 pub struct Counters {
     pub spawned: CachePadded<AtomicU64>,
@@ -23,6 +23,10 @@ pub struct Counters {
 /// Counters kept by one worker (written only by it).
 #[derive(Default)]
 pub struct WorkerCounters {
+    pub spawned: AtomicU64,
+    pub completed: AtomicU64,
+    pub cancelled: AtomicU64,
+    pub failed: AtomicU64,
     pub switches: AtomicU64,
     pub steal_attempts: AtomicU64,
     pub steals: AtomicU64,

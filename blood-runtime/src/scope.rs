@@ -81,7 +81,7 @@ impl Scope {
     /// uses [`scope`]).
     pub fn open() -> Scope {
         let token = match crate::scheduler::worker::current_fiber() {
-            Some(f) => f.token.child(),
+            Some(f) => f.token().child(),
             None => CancelToken::new(),
         };
         Scope { token, fibers: Mutex::new(Vec::new()) }

@@ -2,6 +2,7 @@
 //! publishes the outcome and leaves the stack for good.
 
 use super::{Fiber, Outcome};
+use crate::metrics::WorkerCounters;
 use crate::scheduler::worker;
 use std::sync::atomic::Ordering;
 
@@ -19,13 +20,14 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
     let body = unsafe { (*fiber.body.get()).take() };
     let result = match body {
         Some(body) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)),
-        None => Ok(Box::new(()) as Box<dyn std::any::Any + Send>),
+        None => Ok(super::Value::U64(0)),
     };
     wait_for_children(fiber);
-    let counters = &fiber.rt.counters;
+    let w = worker::local_for(&fiber.rt).expect("fibers run on their runtime's workers");
+    let counters = w.counters();
     let outcome = match result {
         Err(payload) => {
-            counters.failed.fetch_add(1, Ordering::Relaxed);
+            WorkerCounters::bump(&counters.failed);
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -33,12 +35,12 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
                 .unwrap_or_else(|| "fiber panicked".to_string());
             Outcome::Failed(msg.into_boxed_str())
         }
-        Ok(_) if fiber.token.is_cancelled() => {
-            counters.cancelled.fetch_add(1, Ordering::Relaxed);
+        Ok(_) if fiber.is_cancelled() => {
+            WorkerCounters::bump(&counters.cancelled);
             Outcome::Cancelled
         }
         Ok(value) => {
-            counters.completed.fetch_add(1, Ordering::Relaxed);
+            WorkerCounters::bump(&counters.completed);
             Outcome::Completed(value)
         }
     };

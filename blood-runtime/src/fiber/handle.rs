@@ -80,9 +80,9 @@ impl<T: Send + 'static> JoinHandle<T> {
         }
         j.taken = true;
         match j.outcome.take() {
-            Some(Outcome::Completed(v)) => match v.downcast::<T>() {
-                Ok(v) => Ok(*v),
-                Err(_) => Err(JoinError::Failed("join: fiber result has another type".into())),
+            Some(Outcome::Completed(v)) => match v.take::<T>() {
+                Some(v) => Ok(v),
+                None => Err(JoinError::Failed("join: fiber result has another type".into())),
             },
             _ => Err(JoinError::AlreadyJoined),
         }

@@ -102,11 +102,39 @@ pub(crate) const SUSPENDED: u8 = 3;
 pub(crate) const DONE: u8 = 4;
 
 /// The fiber body, type-erased. It returns the fiber's value.
-pub(crate) type Body = Box<dyn FnOnce() -> Box<dyn Any + Send> + Send>;
+pub(crate) type Body = Box<dyn FnOnce() -> Value + Send>;
+
+/// A fiber's result, type-erased; `u64` (every C ABI fiber) is stored inline, without a box.
+pub(crate) enum Value {
+    U64(u64),
+    Any(Box<dyn Any + Send>),
+}
+
+impl Value {
+    pub(crate) fn new<T: Send + 'static>(v: T) -> Value {
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<u64>() {
+            // SAFETY: `T` is `u64` (same TypeId), so this is a plain copy of a u64.
+            Value::U64(unsafe { std::mem::transmute_copy::<T, u64>(&v) })
+        } else {
+            Value::Any(Box::new(v))
+        }
+    }
+
+    pub(crate) fn take<T: 'static>(self) -> Option<T> {
+        match self {
+            Value::U64(u) if std::any::TypeId::of::<T>() == std::any::TypeId::of::<u64>() => {
+                // SAFETY: `T` is `u64` (same TypeId).
+                Some(unsafe { std::mem::transmute_copy::<u64, T>(&u) })
+            }
+            Value::U64(_) => None,
+            Value::Any(b) => b.downcast::<T>().ok().map(|b| *b),
+        }
+    }
+}
 
 /// How a fiber ended.
 pub(crate) enum Outcome {
-    Completed(Box<dyn Any + Send>),
+    Completed(Value),
     Failed(Box<str>),
     Cancelled,
 }
@@ -148,7 +176,10 @@ pub struct Fiber {
     pub(crate) parent: Option<Arc<Fiber>>,
     /// Children not yet complete.
     pub(crate) children: AtomicUsize,
-    pub(crate) token: CancelToken,
+    /// Set once when the fiber (or an ancestor token) is cancelled.
+    pub(crate) cancelled: AtomicBool,
+    /// The fiber's own token, created on first need (see `cancellation.rs`).
+    pub(crate) node: std::sync::OnceLock<CancelToken>,
     pub(crate) name: Option<Box<str>>,
 }
 
@@ -175,17 +206,35 @@ impl Fiber {
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
-    /// The fiber's cancellation token.
-    pub fn token(&self) -> &CancelToken {
-        &self.token
+    /// The fiber's cancellation token (created on first use): cancelling it cancels the fiber
+    /// and everything it spawned.
+    pub fn token(self: &Arc<Fiber>) -> &CancelToken {
+        self.node.get_or_init(|| {
+            let t = CancelToken::new();
+            t.bind_fiber(self);
+            t
+        });
+        let t = self.node.get().expect("initialised");
+        // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
+        // flag swap and `node.get()` in `cancel_all`).
+        if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
+            t.cancel();
+        }
+        t
+    }
+
+    /// Whether the fiber was cancelled.
+    #[inline]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
         self.finished.load(Ordering::Acquire)
     }
     /// Requests cancellation (cooperative; see `cancellation.rs`).
-    pub fn cancel(&self) {
-        self.token.cancel();
+    pub fn cancel(self: &Arc<Fiber>) {
+        crate::cancellation::cancel_fiber(self);
     }
 
     /// Current state (racy snapshot).

@@ -18,7 +18,6 @@ pub mod park;
 pub mod queue;
 pub mod worker;
 
-use crate::cancellation::CancelToken;
 use crate::config::{Config, ConfigError};
 use crate::fiber::{Body, Fiber, FiberConfig, JoinError, JoinHandle, JoinState, RUNNABLE};
 use crate::metrics::{Counters, Snapshot, WorkerCounters};
@@ -60,7 +59,9 @@ pub struct RuntimeInner {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
-static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
+/// Fiber ids; workers take blocks of [`ID_BLOCK`] to avoid sharing this line.
+pub(crate) static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
+pub(crate) const ID_BLOCK: u64 = 256;
 
 impl RuntimeInner {
     pub(crate) fn is_shutting_down(&self) -> bool {
@@ -99,18 +100,23 @@ impl RuntimeInner {
     /// Creates a fiber and queues it.
     pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> Arc<Fiber> {
         let parent = worker::local_for(self).and_then(|_| worker::current_fiber());
-        let token = match (&cfg.cancel_parent, &parent) {
-            (Some(t), _) => t.child(),
-            (None, Some(p)) => p.token.child(),
-            (None, None) => CancelToken::new(),
-        };
         if let Some(p) = &parent {
             p.children.fetch_add(1, Ordering::AcqRel);
         }
         self.live.fetch_add(1, Ordering::AcqRel);
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
+        let id = match worker::local_for(self) {
+            Some(w) => {
+                WorkerCounters::bump(&self.workers[w.index].counters.spawned);
+                w.next_fiber_id()
+            }
+            None => {
+                self.counters.spawned.fetch_add(1, Ordering::Relaxed);
+                NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
+            }
+        };
         let fiber = Arc::new(Fiber {
-            id: NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             rt: self.clone(),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
@@ -122,11 +128,15 @@ impl RuntimeInner {
             join: Mutex::new(JoinState::default()),
             parent,
             children: AtomicUsize::new(0),
-            token,
+            cancelled: AtomicBool::new(false),
+            node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
         });
-        fiber.token.bind_fiber(&fiber);
-        self.counters.spawned.fetch_add(1, Ordering::Relaxed);
+        match (&cfg.cancel_parent, &fiber.parent) {
+            (Some(t), _) => t.register_fiber(&fiber),
+            (None, Some(p)) => p.token().register_fiber(&fiber),
+            (None, None) => {}
+        }
         worker::schedule(fiber.clone(), Reason::Spawned);
         fiber
     }
@@ -147,6 +157,10 @@ impl RuntimeInner {
             ..Snapshot::default()
         };
         for w in self.workers.iter() {
+            s.spawned += w.counters.spawned.load(Ordering::Relaxed);
+            s.completed += w.counters.completed.load(Ordering::Relaxed);
+            s.cancelled += w.counters.cancelled.load(Ordering::Relaxed);
+            s.failed += w.counters.failed.load(Ordering::Relaxed);
             s.context_switches += w.counters.switches.load(Ordering::Relaxed);
             s.steal_attempts += w.counters.steal_attempts.load(Ordering::Relaxed);
             s.steals += w.counters.steals.load(Ordering::Relaxed);
@@ -311,7 +325,7 @@ fn spawn_on<T: Send + 'static>(
     cfg: FiberConfig,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
-    let body: Body = Box::new(move || Box::new(f()) as Box<dyn std::any::Any + Send>);
+    let body: Body = Box::new(move || crate::fiber::Value::new(f()));
     JoinHandle { fiber: rt.spawn_body(cfg, body), _t: PhantomData }
 }
 

@@ -49,6 +49,8 @@ pub struct WorkerLocal {
     sched_sp: UnsafeCell<usize>,
     pending: Cell<Pending>,
     stacks: RefCell<StackCache>,
+    id_next: Cell<u64>,
+    id_end: Cell<u64>,
 }
 
 thread_local! {
@@ -107,7 +109,26 @@ impl WorkerLocal {
             sched_sp: UnsafeCell::new(0),
             pending: Cell::new(Pending::Nothing),
             stacks: RefCell::new(StackCache::default()),
+            id_next: Cell::new(0),
+            id_end: Cell::new(0),
         }
+    }
+
+    /// A fresh fiber id from this worker's block.
+    pub fn next_fiber_id(&self) -> u64 {
+        if self.id_next.get() == self.id_end.get() {
+            let start = super::NEXT_FIBER_ID.fetch_add(super::ID_BLOCK, Ordering::Relaxed);
+            self.id_next.set(start);
+            self.id_end.set(start + super::ID_BLOCK);
+        }
+        let id = self.id_next.get();
+        self.id_next.set(id + 1);
+        id
+    }
+
+    /// This worker's counters.
+    pub fn counters(&self) -> &WorkerCounters {
+        &self.rt.workers[self.index].counters
     }
 
     /// Makes `f` the current fiber and returns the stack pointer to switch to (giving it a stack

@@ -28,8 +28,11 @@ const SEED: u64 = 0x5EED_B10D_F422;
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
-/// One input taking longer than this counts as a hang.
-const HANG_LIMIT: Duration = Duration::from_secs(10);
+/// Name of the thread that runs the inputs (its panics are expected and collected).
+const WORKER_NAME: &str = "fuzz-worker";
+/// One input taking longer than this counts as a hang (generous: CI machines are shared and
+/// a loaded 2-core box can stall a thread for seconds; a real hang never finishes anyway).
+const HANG_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs every front-end stage that exists on `text`. Extend this when the type checker lands.
 fn front_end(text: &str) {
@@ -305,10 +308,18 @@ fn front_end_survives_mutated_programs() {
     // 8 MiB like the compiler's main thread; the parser itself needs far less (its nesting limit
     // is tested on a 2 MiB stack in the unit tests).
     let worker = std::thread::Builder::new()
+        .name(WORKER_NAME.to_string())
         .stack_size(8 * 1024 * 1024)
         .spawn(move || {
-            let previous_hook = std::panic::take_hook();
-            std::panic::set_hook(Box::new(|_| {}));
+            // Silence panic messages of this thread only (they are collected and reported).
+            let previous_hook = Arc::new(std::panic::take_hook());
+            let hook_for_others = previous_hook.clone();
+            std::panic::set_hook(Box::new(move |info| {
+                if std::thread::current().name() != Some(WORKER_NAME) {
+                    hook_for_others(info);
+                }
+            }));
+            let mut slowest = (Duration::ZERO, String::new());
             let mut rng = Rng(env_number("BLOOD_FUZZ_SEED", SEED).max(1));
             let variants = env_number("BLOOD_FUZZ_VARIANTS", VARIANTS as u64) as usize;
             let mut failures = Vec::new();
@@ -324,7 +335,12 @@ fn front_end_survives_mutated_programs() {
             for bytes in originals.chain(mutated) {
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 *worker_current.lock().unwrap_or_else(|e| e.into_inner()) = text.clone();
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| front_end(&text))) {
+                let started = Instant::now();
+                let outcome = catch_unwind(AssertUnwindSafe(|| front_end(&text)));
+                if started.elapsed() > slowest.0 {
+                    slowest = (started.elapsed(), text.clone());
+                }
+                if let Err(panic) = outcome {
                     let message = panic
                         .downcast_ref::<String>()
                         .cloned()
@@ -334,7 +350,14 @@ fn front_end_survives_mutated_programs() {
                 }
                 worker_progress.fetch_add(1, Ordering::Relaxed);
             }
-            std::panic::set_hook(previous_hook);
+            drop(std::panic::take_hook());
+            if let Ok(hook) = Arc::try_unwrap(previous_hook) {
+                std::panic::set_hook(hook);
+            }
+            println!("slowest input took {:?} ({} bytes)", slowest.0, slowest.1.len());
+            if let Ok(path) = std::env::var("BLOOD_FUZZ_SLOWEST") {
+                let _ = std::fs::write(path, &slowest.1);
+            }
             worker_done.store(true, Ordering::Relaxed);
             failures
         })

@@ -11,15 +11,23 @@ use super::{PResult, Parser};
 use crate::syntax::ast::{self, ItemKind, Visibility};
 use crate::syntax::token::{Keyword, Punct, TokenKind};
 
+/// Where a list of items stands: a whole file (ends at end of file) or a `{ … }` body of a
+/// `mod`, `impl` or `trait` (ends before its `}`).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(super) enum ItemList {
+    File,
+    Body,
+}
+
 impl<'src> Parser<'src> {
-    /// Items up to the end of file, or up to (not including) the `}` closing a body.
-    pub(super) fn parse_item_list(&mut self, inside_braces: Option<()>) -> Vec<ast::Item> {
+    /// The items of a file or of a body (up to, not including, its closing `}`).
+    pub(super) fn parse_item_list(&mut self, list: ItemList) -> Vec<ast::Item> {
         let mut items = Vec::new();
         // `#![…]` attributes of the enclosing module go to the next item (the AST has no
         // module-level attribute list); they are dropped when no item follows.
         let mut inner_attrs = Vec::new();
         loop {
-            if self.is_eof() || (inside_braces.is_some() && self.at(Punct::RBrace)) {
+            if self.is_eof() || (list == ItemList::Body && self.at(Punct::RBrace)) {
                 return items;
             }
             if self.eat(Punct::Semi) {
@@ -30,7 +38,7 @@ impl<'src> Parser<'src> {
             if self.at(Punct::Hash) && matches!(self.peek_at(1), TokenKind::Punct(Punct::Bang)) {
                 match self.parse_one_attr() {
                     Ok(attr) => inner_attrs.push(attr),
-                    Err(_) => self.recover_item(start, inside_braces.is_none()),
+                    Err(_) => self.recover_item(start, list == ItemList::File),
                 }
                 continue;
             }
@@ -40,7 +48,7 @@ impl<'src> Parser<'src> {
                     items.push(item);
                 }
                 Err(_) => {
-                    self.recover_item(start, inside_braces.is_none());
+                    self.recover_item(start, list == ItemList::File);
                     let span = start_span.to(self.prev_span());
                     items.push(ast::Item { attrs: Vec::new(), vis: Visibility::Private, kind: ItemKind::Error, span });
                 }
@@ -428,7 +436,7 @@ impl<'src> Parser<'src> {
     /// `{ items }` of an impl, trait or inline module.
     fn parse_item_body(&mut self) -> PResult<Vec<ast::Item>> {
         self.expect(Punct::LBrace)?;
-        let items = self.parse_item_list(Some(()));
+        let items = self.parse_item_list(ItemList::Body);
         self.expect(Punct::RBrace)?;
         Ok(items)
     }

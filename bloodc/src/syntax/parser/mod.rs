@@ -62,7 +62,7 @@ pub struct Parser<'src> {
 pub fn parse_tokens(file: FileId, text: &str, tokens: Vec<Token>) -> (ast::SourceFile, Vec<Diagnostic>) {
     let mut parser =
         Parser { file, text, tokens, pos: 0, diags: Vec::new(), depth: 0, no_struct: false, split_log: Vec::new() };
-    let items = parser.parse_item_list(None);
+    let items = parser.parse_item_list(items::ItemList::File);
     let span = Span::new(file, 0, text.len() as u32);
     (ast::SourceFile { items, span }, parser.diags)
 }

@@ -32,7 +32,7 @@ pub use select::{Selected, select_recv};
 use crate::waiter::{self, Waker};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -82,18 +82,20 @@ pub(crate) struct Selector {
 pub(crate) const NO_WINNER: usize = usize::MAX;
 pub(crate) const ABORTED: usize = usize::MAX - 1;
 
-/// A waiting receiver. Fields are accessed only under the channel lock.
+/// A waiting receiver. Fields are written only under the channel lock; once `state` leaves
+/// WAITING (stored with Release after the slot is filled and the node unlinked) nobody but the
+/// owner touches the node, so the owner may read it without the lock (Acquire).
 pub(crate) struct RecvNode<T> {
     pub(crate) slot: UnsafeCell<Option<T>>,
-    pub(crate) state: UnsafeCell<u8>,
+    pub(crate) state: AtomicU8,
     pub(crate) waker: Waker,
     pub(crate) select: Option<(*const Selector, usize)>,
 }
 
-/// A waiting sender. Fields are accessed only under the channel lock.
+/// A waiting sender. Same rules as [`RecvNode`].
 pub(crate) struct SendNode<T> {
     value: UnsafeCell<Option<T>>,
-    state: UnsafeCell<u8>,
+    state: AtomicU8,
     waker: Waker,
 }
 
@@ -189,12 +191,12 @@ impl<T: Send> Chan<T> {
                     continue; // that select already completed elsewhere
                 }
             }
-            // SAFETY: under the lock (see above).
-            unsafe {
-                *node.slot.get() = Some(value);
-                *node.state.get() = DONE;
-            }
-            return Ok(node.waker.clone());
+            let waker = node.waker.clone();
+            // SAFETY: under the lock (see above); the node is unlinked already.
+            unsafe { *node.slot.get() = Some(value) };
+            // After this store the owner may return and free the node: touch it no more.
+            node.state.store(DONE, Ordering::Release);
+            return Ok(waker);
         }
         Err(value)
     }
@@ -221,12 +223,12 @@ impl<T: Send> Chan<T> {
             let node = st.senders.pop_front()?;
             // SAFETY: registered nodes are alive while listed; we hold the lock.
             let node = unsafe { &*node };
-            // SAFETY: under the lock.
-            let v = unsafe {
-                *node.state.get() = DONE;
-                (*node.value.get()).take().expect("waiting sender holds a value")
-            };
-            Some((v, node.waker.clone()))
+            let waker = node.waker.clone();
+            // SAFETY: under the lock; the node is unlinked already.
+            let v = unsafe { (*node.value.get()).take().expect("waiting sender holds a value") };
+            // After this store the owner may return and free the node: touch it no more.
+            node.state.store(DONE, Ordering::Release);
+            Some((v, waker))
         };
         if let Some(v) = st.buf.pop_front() {
             let waker = from_sender(st).map(|(sv, w)| {
@@ -259,21 +261,24 @@ impl<T: Send> Chan<T> {
             Err(TrySendError::Full(v)) => v,
         };
         let node =
-            SendNode { value: UnsafeCell::new(Some(value)), state: UnsafeCell::new(WAITING), waker: waiter::current() };
+            SendNode { value: UnsafeCell::new(Some(value)), state: AtomicU8::new(WAITING), waker: waiter::current() };
         st.senders.push_back(&node);
         loop {
             drop(st);
             waiter::park();
-            st = self.lock();
-            // SAFETY: our own node, under the lock.
-            match unsafe { *node.state.get() } {
+            // Completed while we slept: the node is ours again, no lock needed.
+            match node.state.load(Ordering::Acquire) {
                 DONE => return Ok(()),
                 CLOSED => {
-                    // SAFETY: as above; close() leaves the value in the node.
+                    // SAFETY: unlinked and finished; close() leaves the value in the node.
                     let v = unsafe { (*node.value.get()).take() }.expect("value returned on close");
                     return Err(SendError::Closed(v));
                 }
                 _ => {}
+            }
+            st = self.lock();
+            if node.state.load(Ordering::Acquire) != WAITING {
+                continue; // completed just now; handled at the top of the loop
             }
             if waiter::current_cancelled() {
                 let me: *const SendNode<T> = &node;
@@ -320,7 +325,7 @@ impl<T: Send> Chan<T> {
         }
         let node = RecvNode {
             slot: UnsafeCell::new(None),
-            state: UnsafeCell::new(WAITING),
+            state: AtomicU8::new(WAITING),
             waker: waiter::current(),
             select: None,
         };
@@ -331,13 +336,15 @@ impl<T: Send> Chan<T> {
                 Some(d) => waiter::park_until(d),
                 None => waiter::park(),
             }
-            st = self.lock();
-            // SAFETY: our own node, under the lock.
-            match unsafe { *node.state.get() } {
-                // SAFETY: as above.
+            match node.state.load(Ordering::Acquire) {
+                // SAFETY: unlinked and finished: the node is ours again, no lock needed.
                 DONE => return Ok(unsafe { (*node.slot.get()).take() }.expect("hand-off value")),
                 CLOSED => return Err(RecvError::Closed),
                 _ => {}
+            }
+            st = self.lock();
+            if node.state.load(Ordering::Acquire) != WAITING {
+                continue; // completed just now; handled at the top of the loop
             }
             let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
             if waiter::current_cancelled() || timed_out {
@@ -383,16 +390,14 @@ impl<T: Send> Chan<T> {
                         continue;
                     }
                 }
-                // SAFETY: under the lock.
-                unsafe { *node.state.get() = CLOSED };
                 wakers.push(node.waker.clone());
+                node.state.store(CLOSED, Ordering::Release);
             }
             while let Some(node) = st.senders.pop_front() {
                 // SAFETY: listed nodes are alive; we hold the lock.
                 let node = unsafe { &*node };
-                // SAFETY: under the lock.
-                unsafe { *node.state.get() = CLOSED };
                 wakers.push(node.waker.clone());
+                node.state.store(CLOSED, Ordering::Release);
             }
         }
         for w in wakers {

@@ -47,7 +47,7 @@ pub fn select_recv<T: Send>(arms: &[&Receiver<T>], deadline: Option<Instant>) ->
     let nodes: Vec<RecvNode<T>> = (0..chans.len())
         .map(|i| RecvNode {
             slot: UnsafeCell::new(None),
-            state: UnsafeCell::new(WAITING),
+            state: std::sync::atomic::AtomicU8::new(WAITING),
             waker: me.clone(),
             select: Some((&sel as *const Selector, i)),
         })
@@ -119,14 +119,12 @@ fn try_arm<T: Send>(ch: &Chan<T>, i: usize) -> Option<Selected<T>> {
 fn finish<T: Send>(chans: &[&Chan<T>], nodes: &[RecvNode<T>], w: usize) -> Selected<T> {
     let result = {
         let _st = chans[w].lock();
-        // SAFETY: node `w` is ours; the completing party wrote it under this lock, which we now
-        // hold.
-        unsafe {
-            if *nodes[w].state.get() == DONE {
-                Selected::Value(w, (*nodes[w].slot.get()).take().expect("hand-off value"))
-            } else {
-                Selected::Closed(w)
-            }
+        if nodes[w].state.load(Ordering::Acquire) == DONE {
+            // SAFETY: node `w` is ours; the completing party filled it under this lock, which we
+            // now hold.
+            Selected::Value(w, unsafe { (*nodes[w].slot.get()).take() }.expect("hand-off value"))
+        } else {
+            Selected::Closed(w)
         }
     };
     deregister(chans, nodes);

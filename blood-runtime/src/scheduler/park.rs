@@ -15,7 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 pub struct Idle {
     count: AtomicUsize,
     list: Mutex<Vec<usize>>,
+    /// Workers spinning for work before they park; a producer need not wake anyone while one is.
+    pub(crate) searching: AtomicUsize,
 }
+
+/// How long a worker that ran out of work keeps looking before it parks. Short enough that an
+/// idle runtime stays idle; long enough to absorb bursts without a futex round trip per fiber.
+pub const SPIN_BEFORE_PARK: std::time::Duration = std::time::Duration::from_micros(50);
 
 impl Idle {
     /// Number of parked workers.
@@ -28,7 +34,7 @@ impl Idle {
 #[inline]
 pub fn notify_one(rt: &RuntimeInner) {
     fence(Ordering::SeqCst);
-    if rt.idle.count.load(Ordering::SeqCst) == 0 {
+    if rt.idle.count.load(Ordering::SeqCst) == 0 || rt.idle.searching.load(Ordering::SeqCst) > 0 {
         return;
     }
     notify_slow(rt);
@@ -76,6 +82,27 @@ fn remove_self(rt: &RuntimeInner, index: usize) {
         list.swap_remove(pos);
         rt.idle.count.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// Spins (with `pause`) for up to [`SPIN_BEFORE_PARK`] waiting for visible work; returns whether
+/// some appeared. While spinning the worker counts as *searching*, which spares producers a wake.
+pub fn spin_for_work(rt: &RuntimeInner) -> bool {
+    rt.idle.searching.fetch_add(1, Ordering::SeqCst);
+    let start = std::time::Instant::now();
+    let mut found = false;
+    'spin: while start.elapsed() < SPIN_BEFORE_PARK && !rt.is_shutting_down() {
+        for _ in 0..64 {
+            std::hint::spin_loop();
+        }
+        if rt.has_visible_work() {
+            found = true;
+            break 'spin;
+        }
+    }
+    // Leaving the searching state before parking: `park` re-checks the queues after registering
+    // as idle, so work pushed by a producer that saw us searching is not missed.
+    rt.idle.searching.fetch_sub(1, Ordering::SeqCst);
+    found
 }
 
 /// Parks worker `index` until it is notified or work becomes visible.

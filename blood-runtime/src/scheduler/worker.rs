@@ -298,6 +298,9 @@ pub(crate) fn run(local: WorkerLocal) {
         if rt.is_shutting_down() && rt.live() == 0 {
             break;
         }
+        if rt.workers.len() > 1 && super::park::spin_for_work(&rt) {
+            continue;
+        }
         WorkerCounters::bump(&shared.counters.parks);
         super::park::park(&rt, w.index, &shared.notified);
     }

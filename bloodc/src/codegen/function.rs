@@ -54,15 +54,14 @@ pub(crate) struct FunctionCx<'m, 'f> {
     pub(crate) preempt_flag_addr: Option<Value>,
 }
 
-/// Lowers `program.functions[index]` into `ctx.func`.
+/// Lowers `func` (`program.functions[index]`, possibly rewritten by `tailrec`) into `ctx.func`.
 pub(crate) fn lower_function(
     mcx: &mut ModuleCx,
     program: &ir::Program,
-    index: usize,
+    func: &ir::Function,
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
 ) -> CgResult<()> {
-    let func = &program.functions[index];
     if func.blocks.is_empty() {
         return Err(CodegenError::InvalidIr(format!("function `{}` has no blocks", func.name)));
     }

@@ -7,8 +7,10 @@
 //! * the callee's CLIF body has at most [`MAX_CALLEE_INSTS`] instructions;
 //! * a caller grows by at most [`CALLER_BUDGET`] instructions in total, and receives at most
 //!   [`MAX_COPIES_PER_CALLEE`] copies of one callee: calls inside inlined bodies are considered
-//!   too, so a chain of small helpers collapses and a recursive function like `fib` is unrolled
-//!   two levels (a quarter of the calls), while inlining always terminates.
+//!   too, so a chain of small helpers collapses, while inlining always terminates;
+//! * a function is never inlined into itself: self-recursion in return position is already a
+//!   loop (`tailrec`), and unrolling the remaining recursion nests that loop in itself, which
+//!   measured slower (register pressure) than the call.
 //!
 //! All functions are lowered to CLIF first, so every callee body is available whatever the
 //! order of definitions. Cranelift's inliner does not carry the callee's cold-block marks over,
@@ -28,9 +30,10 @@ const MAX_CALLEE_INSTS: usize = 48;
 /// The most instructions inlining may add to one caller.
 const CALLER_BUDGET: usize = 320;
 /// How many copies of one callee a caller may receive (calls inside inlined bodies are
-/// considered too, so this bounds recursive unrolling: 2 + 4 copies = two levels of a binary
-/// recursion like `fib`).
+/// considered too, so this also bounds unrolling of mutual recursion).
 const MAX_COPIES_PER_CALLEE: usize = 6;
+/// Copies of a function inlined into itself: one level of the recursion `tailrec` left.
+const MAX_SELF_COPIES: usize = 1;
 
 /// Number of instructions in a function's layout.
 pub(crate) fn inst_count(func: &Function) -> usize {
@@ -61,11 +64,18 @@ pub(crate) struct Inliner<'a> {
     pub(crate) inlined: Vec<usize>,
     /// Copies inlined so far, per callee.
     copies: HashMap<usize, usize>,
+    /// IR index of the caller: it is never inlined into itself.
+    caller: usize,
 }
 
 impl<'a> Inliner<'a> {
-    pub(crate) fn new(bodies: &'a [Function], sizes: &'a [usize], index_of: &'a HashMap<FuncId, usize>) -> Self {
-        Inliner { bodies, sizes, index_of, budget: CALLER_BUDGET, inlined: Vec::new(), copies: HashMap::new() }
+    pub(crate) fn new(
+        bodies: &'a [Function],
+        sizes: &'a [usize],
+        index_of: &'a HashMap<FuncId, usize>,
+        caller: usize,
+    ) -> Self {
+        Inliner { bodies, sizes, index_of, budget: CALLER_BUDGET, inlined: Vec::new(), copies: HashMap::new(), caller }
     }
 }
 
@@ -86,7 +96,8 @@ impl Inline for Inliner<'_> {
         };
         let size = self.sizes[index];
         let copies = self.copies.entry(index).or_insert(0);
-        if size > MAX_CALLEE_INSTS || size > self.budget || *copies >= MAX_COPIES_PER_CALLEE {
+        let max_copies = if index == self.caller { MAX_SELF_COPIES } else { MAX_COPIES_PER_CALLEE };
+        if size > MAX_CALLEE_INSTS || size > self.budget || *copies >= max_copies {
             return InlineCommand::KeepCall;
         }
         *copies += 1;

@@ -15,6 +15,7 @@
 //! | [`ops`] | binary and unary operators, intrinsics |
 //! | [`casts`] | `as` casts (LANGUAGE.md §3.6) |
 //! | [`calls`] | calls to user functions, runtime functions and compiler support routines |
+//! | [`tailrec`] | self-recursion in return position → loop, with an accumulator (`O2`) |
 //! | [`strings`] | string constants as read-only data objects |
 //! | [`safepoint`] | the preemption check (DESIGN.md §3) |
 //! | [`entry`] | the generated C `main` |
@@ -33,6 +34,7 @@ mod layout;
 mod ops;
 mod safepoint;
 mod strings;
+mod tailrec;
 mod values;
 
 use std::collections::{HashMap, HashSet};
@@ -141,7 +143,8 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     // Lower every function first (the inliner needs every callee's body), then compile them.
     let mut bodies = Vec::with_capacity(program.functions.len());
     for (index, func) in program.functions.iter().enumerate() {
-        function::lower_function(&mut mcx, program, index, &mut ctx, &mut fctx)?;
+        let rewritten = if inlining { tailrec::eliminate_tail_recursion(func, ir::FuncId(index as u32)) } else { None };
+        function::lower_function(&mut mcx, program, rewritten.as_ref().unwrap_or(func), &mut ctx, &mut fctx)?;
         append_clif(&mut out, &func.name, &ctx.func);
         if inlining {
             verify(&ctx.func, mcx.module.isa(), &func.name)?;
@@ -154,7 +157,7 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
         if inlining {
             ctx.func = bodies[index].clone();
             let first_gv = ctx.func.global_values.len();
-            let mut inliner = inline::Inliner::new(&bodies, &sizes, &index_of);
+            let mut inliner = inline::Inliner::new(&bodies, &sizes, &index_of, index);
             ctx.inline(&mut inliner)
                 .map_err(|e| CodegenError::Module(format!("inlining into `{}`: {e}", func.name)))?;
             inline::fix_inlined_symbol_names(&mut ctx.func, first_gv, &inliner.inlined, &bodies);

@@ -712,3 +712,64 @@ fn every_program_compiles_for_foreign_targets() {
         }
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// Recursion in return position (a loop at O2, real calls at O0: both must agree).
+
+#[test]
+fn recursion_in_return_position() {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let (u64t, i64t) = (Ty::Int(IntTy::U64), Ty::Int(IntTy::I64));
+    let b0 = BlockId(0);
+
+    // `fn fact(n: u64) -> u64 { if n < 2 { 1 } else { n * fact(n - 1) } }` (wrapping).
+    let fact_id = pb.next_id();
+    let mut fact = Fb::new("fact", std::slice::from_ref(&u64t), u64t.clone());
+    let (base, rec) = (fact.block(), fact.block());
+    let small = fact.tmp(b0, Ty::Bool, Rvalue::Binary(BinOp::Lt, fact.param(0), ci(IntTy::U64, 2)));
+    fact.term(b0, Terminator::Branch { cond: small, then_bb: base, else_bb: rec });
+    fact.term(base, Terminator::Return(ci(IntTy::U64, 1)));
+    let n1 = fact.tmp(rec, u64t.clone(), Rvalue::Binary(BinOp::Sub, fact.param(0), ci(IntTy::U64, 1)));
+    let r = fact.tmp(rec, u64t.clone(), call(fact_id, vec![n1]));
+    let p = fact.tmp(rec, u64t.clone(), Rvalue::Binary(BinOp::Mul, fact.param(0), r));
+    fact.term(rec, Terminator::Return(p));
+    pb.add(fact);
+
+    // `fn fibi(a: i64, b: i64, n: i64) -> i64 { if n == 0 { a } else { fibi(b, a + b, n - 1) } }`:
+    // a plain tail call whose arguments read the parameters they replace.
+    let fibi_id = pb.next_id();
+    let mut fibi = Fb::new("fibi", &[i64t.clone(), i64t.clone(), i64t.clone()], i64t.clone());
+    let (base, rec) = (fibi.block(), fibi.block());
+    let done = fibi.tmp(b0, Ty::Bool, Rvalue::Binary(BinOp::Eq, fibi.param(2), ci(IntTy::I64, 0)));
+    fibi.term(b0, Terminator::Branch { cond: done, then_bb: base, else_bb: rec });
+    fibi.term(base, Terminator::Return(fibi.param(0)));
+    let sum = fibi.tmp(rec, i64t.clone(), Rvalue::Binary(BinOp::Add, fibi.param(0), fibi.param(1)));
+    let n1 = fibi.tmp(rec, i64t.clone(), Rvalue::Binary(BinOp::Sub, fibi.param(2), ci(IntTy::I64, 1)));
+    let r = fibi.tmp(rec, i64t.clone(), call(fibi_id, vec![fibi.param(1), sum, n1]));
+    fibi.term(rec, Terminator::Return(r));
+    pb.add(fibi);
+
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    let mut f = 1u64;
+    for n in 0..25u64 {
+        f = f.wrapping_mul(n.max(1));
+        let v = m.tmp(b0, u64t.clone(), call(fact_id, vec![ci(IntTy::U64, n.into())]));
+        m.println(b0, blood_abi::PRINT_U64, v, &nl);
+        expected.push_str(&format!("{f}\n"));
+    }
+    for n in [0i64, 1, 2, 10, 90, 5000] {
+        let (mut a, mut b) = (0i64, 1i64);
+        for _ in 0..n {
+            (a, b) = (b, a.wrapping_add(b));
+        }
+        let args = vec![ci(IntTy::I64, 0), ci(IntTy::I64, 1), ci(IntTy::I64, n.into())];
+        let v = m.tmp(b0, i64t.clone(), call(fibi_id, args));
+        m.println(b0, blood_abi::PRINT_I64, v, &nl);
+        expected.push_str(&format!("{a}\n"));
+    }
+    m.ret_unit(b0);
+    pb.add_main(m);
+    assert_output(&pb.p, &expected);
+}

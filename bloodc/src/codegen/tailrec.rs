@@ -191,3 +191,69 @@ fn redirect(term: &mut Terminator, from: BlockId, to: BlockId) {
         Terminator::Return(_) | Terminator::Unreachable => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::IntTy;
+
+    fn int(v: u128) -> Operand {
+        Operand::Const(Const::Int { bits: v, ty: IntTy::I64 })
+    }
+
+    /// `fib` as the IR builder emits it.
+    fn fib() -> Function {
+        let l = |i: u32| Operand::Local(Local(i));
+        let i64t = Ty::Int(IntTy::I64);
+        let mut locals: Vec<LocalDecl> = (0..7).map(|_| LocalDecl { ty: i64t.clone(), name: None }).collect();
+        locals[1].ty = Ty::Bool;
+        Function {
+            name: "fib".into(),
+            symbol: "fib".into(),
+            param_count: 1,
+            ret: i64t,
+            locals,
+            blocks: vec![
+                BasicBlock {
+                    stmts: vec![Stmt::Safepoint, Stmt::Assign(Local(1), Rvalue::Binary(BinOp::Lt, l(0), int(2)))],
+                    terminator: Terminator::Branch { cond: l(1), then_bb: BlockId(1), else_bb: BlockId(2) },
+                },
+                BasicBlock { stmts: vec![], terminator: Terminator::Return(l(0)) },
+                BasicBlock {
+                    stmts: vec![
+                        Stmt::Assign(Local(2), Rvalue::Binary(BinOp::Sub, l(0), int(1))),
+                        Stmt::Assign(Local(3), Rvalue::Call(Callee::Fn(FuncId(0)), vec![l(2)])),
+                        Stmt::Assign(Local(4), Rvalue::Binary(BinOp::Sub, l(0), int(2))),
+                        Stmt::Assign(Local(5), Rvalue::Call(Callee::Fn(FuncId(0)), vec![l(4)])),
+                        Stmt::Assign(Local(6), Rvalue::Binary(BinOp::Add, l(3), l(5))),
+                    ],
+                    terminator: Terminator::Return(l(6)),
+                },
+            ],
+            no_preempt: false,
+        }
+    }
+
+    #[test]
+    fn fib_keeps_one_call_and_loops_on_the_other() {
+        let f = eliminate_tail_recursion(&fib(), FuncId(0)).expect("rewritten");
+        assert_eq!(f.blocks.len(), 4, "a new entry block");
+        assert!(matches!(f.blocks[0].terminator, Terminator::Goto(BlockId(3))));
+        assert!(matches!(f.blocks[2].terminator, Terminator::Goto(BlockId(3))), "the tail site loops");
+        let calls = f.blocks[2].stmts.iter().filter(|s| matches!(s, Stmt::Assign(_, Rvalue::Call(..)))).count();
+        assert_eq!(calls, 1);
+        assert!(matches!(f.blocks[3].terminator, Terminator::Branch { then_bb: BlockId(1), else_bb: BlockId(2), .. }));
+        // The base case returns `acc + n`.
+        assert!(matches!(f.blocks[1].stmts.last(), Some(Stmt::Assign(_, Rvalue::Binary(BinOp::Add, _, _)))));
+    }
+
+    #[test]
+    fn results_used_elsewhere_or_other_callees_are_left_alone() {
+        let mut f = fib();
+        // `_5` is read again: not a pure accumulation.
+        f.blocks[1].terminator = Terminator::Return(Operand::Local(Local(5)));
+        assert!(eliminate_tail_recursion(&f, FuncId(0)).is_none());
+        // Calls to another function are not self-recursion.
+        assert!(eliminate_tail_recursion(&fib(), FuncId(1)).is_none());
+    }
+}

@@ -28,6 +28,8 @@
 
 mod entry;
 pub mod handle;
+#[doc(hidden)]
+pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
 
@@ -95,11 +97,7 @@ impl FiberConfig {
     }
 }
 
-pub(crate) const RUNNABLE: u8 = 0;
-pub(crate) const RUNNING: u8 = 1;
-pub(crate) const NOTIFIED: u8 = 2;
-pub(crate) const SUSPENDED: u8 = 3;
-pub(crate) const DONE: u8 = 4;
+pub(crate) use state::{DONE, RUNNABLE, RUNNING, SUSPENDED};
 
 /// The fiber body, type-erased. It returns the fiber's value.
 pub(crate) type Body = Box<dyn FnOnce() -> Value + Send>;
@@ -257,14 +255,10 @@ impl Fiber {
     pub(crate) fn wake(self: &Arc<Fiber>) {
         let mut s = self.run.load(Ordering::Acquire);
         loop {
-            let target = match s {
-                SUSPENDED => RUNNABLE,
-                RUNNING => NOTIFIED,
-                _ => return,
-            };
+            let Some((target, enqueue)) = state::wake_step(s) else { return };
             match self.run.compare_exchange_weak(s, target, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
-                    if target == RUNNABLE {
+                    if enqueue {
                         crate::scheduler::schedule_woken(self.clone());
                     }
                     return;

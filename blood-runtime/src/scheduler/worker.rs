@@ -178,9 +178,10 @@ pub(crate) fn after_switch() {
             w.push(f, Reason::Yielded);
         }
         Pending::Park(f) => {
-            if f.run.compare_exchange(fiber::RUNNING, fiber::SUSPENDED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            use crate::fiber::state::{PARK_FAILED_TO, PARK_FROM, PARK_TO};
+            if f.run.compare_exchange(PARK_FROM, PARK_TO, Ordering::AcqRel, Ordering::Acquire).is_err() {
                 // Woken between registering and parking: run it again.
-                f.run.store(fiber::RUNNABLE, Ordering::Release);
+                f.run.store(PARK_FAILED_TO, Ordering::Release);
                 w.push(f, Reason::Yielded);
             }
         }

@@ -384,3 +384,35 @@ fn spans_point_at_the_source() {
     assert_eq!(&src[file.items[0].span.lo as usize..file.items[0].span.hi as usize], src);
     assert_eq!(&src[main.sig_span.lo as usize..main.sig_span.hi as usize], "fn main()");
 }
+
+#[test]
+fn specification_examples_parse_without_errors() {
+    let examples = [
+        // §6.3
+        "effect Ticker { op tick(by: i32) -> (); }\n\ndeep handler Total for Ticker {\n    let mut sum: i32\n    \
+         return(_done) { sum }\n    op tick(by) { sum = sum + by; resume(()) }\n}\n\nfn count_up(n: i32) / {Ticker} {\n    \
+         for i in 0..n { perform Ticker.tick(i) }\n}\n\nfn main() -> i32 {\n    \
+         let t: i32 = with Total { sum: 0 } handle { count_up(4) }\n    println_int(t)      // 6\n    0\n}\n",
+        // §6.8
+        "fn main() {\nlet mut seen: i32 = 0\nlet r: i32 = try { emit_three(); 7 } with {\n    \
+         Beep.ring(n) => { seen = seen + n; resume(()); }\n}\n}",
+        // §7.2
+        "fn main() / {Fiber} {\nlet (tx, rx): (Sender<i32>, Receiver<i32>) = Channel.bounded(4)\ntx.send(5)\n\
+         let v: Option<i32> = rx.recv()\nrx.try_recv()\nselect! {\n    v = inbox.recv() => { handle_a(v) },\n    \
+         w = other.recv() => { handle_b(w) },\n    default => { perform Fiber.yield() },\n}\n\
+         let h = perform Fiber.spawn(|| 1)\nwith Nursery {} handle { body() }\n}",
+        // §4.7, §4.9, §5.3, §5.5, §8
+        "fn main() {\nlet r: &i32 = match x { ref v => v };\nlet m: i8 = -128;\n\
+         fn run(f: fn() -> i32 / {Log}) -> i32 { f() }\nlet v = Vec.new(); v.push(1);\n\
+         let t = Box.new(Tree.Leaf(1))\nlet p = @unsafe { worker as u64 }\nlet q = &x as *const i32\n\
+         let e = Errno.Code.Busy\nlet g = Geo.Pt { x: 1, y: 2 }\n}\n\
+         enum Tree { Leaf(i32), Node(Box<Tree>, Box<Tree>) }\n\
+         fn f() -> i32 { if c { return 1; } return 2; }\nfn g() -> ! { panic!(\"no\"); }\n\
+         impl<T: Freeze> Wrapper<T> { fn get(&self) -> T { self.0 } }\nfn phantom<T, U>(x: T) -> U { x }\n\
+         #[repr(align(16))]\nstruct Aligned { a: u8 }\nstatic mut COUNTER: u64 = 0;\n",
+    ];
+    for example in examples {
+        let (_, errors) = parse(example);
+        assert!(errors.is_empty(), "{errors:?} in\n{example}");
+    }
+}

@@ -37,8 +37,10 @@
 //! # Pool
 //! Free stacks go to a per-worker cache first (no locking on the spawn/exit hot path), then to a
 //! global pool (`Mutex<Vec>`). Stacks keep their committed pages while pooled (like Go's stack
-//! cache); once the global pool holds more than [`TRIM_THRESHOLD`] stacks, stacks entering it are
-//! trimmed to `BLOOD_STACK_SIZE` resident bytes with `madvise(MADV_DONTNEED)`.
+//! cache); when the global pool holds more than [`TRIM_THRESHOLD`] untrimmed stacks, the timer
+//! thread trims the surplus, a batch per tick, to `BLOOD_STACK_SIZE` resident bytes with
+//! `madvise(MADV_DONTNEED)` (off the workers' path: 100,000 fibers exiting at once must not pay
+//! 100,000 system calls). Allocation prefers untrimmed (warm) stacks.
 //!
 //! Invariants: a slot is owned by at most one `Stack` value; chunk base addresses are published
 //! (Release) before any slot of theirs is handed out, so the signal handler (Acquire) sees every
@@ -121,6 +123,7 @@ pub struct StackPool {
     /// Geometry of every slot.
     pub geometry: StackGeometry,
     free: Mutex<Vec<Stack>>,
+    trimmed: Mutex<Vec<Stack>>,
     reserve: reserve::Reservations,
 }
 
@@ -131,7 +134,12 @@ static POOL: OnceLock<StackPool> = OnceLock::new();
 pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
     let pool = POOL.get_or_init(|| {
         overflow::install_handler();
-        StackPool { geometry, free: Mutex::new(Vec::new()), reserve: reserve::Reservations::new(geometry) }
+        StackPool {
+            geometry,
+            free: Mutex::new(Vec::new()),
+            trimmed: Mutex::new(Vec::new()),
+            reserve: reserve::Reservations::new(geometry),
+        }
     });
     crate::ffi_exports::blood_stack_slot_mask
         .store(pool.geometry.slot_size as u64 - 1, std::sync::atomic::Ordering::Release);
@@ -159,18 +167,31 @@ impl StackPool {
         if let Some(s) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(s);
         }
+        if let Some(s) = self.trimmed.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return Ok(s);
+        }
         self.reserve.carve().map(|base| Stack { base })
     }
 
-    /// Returns stacks to the global pool, trimming them when the pool is large.
+    /// Returns stacks to the global pool.
     pub fn release_many(&self, stacks: impl IntoIterator<Item = Stack>) {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-        for s in stacks {
-            if free.len() >= TRIM_THRESHOLD {
-                self.trim(&s);
-            }
-            free.push(s);
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).extend(stacks);
+    }
+
+    /// Trims up to `max` of the untrimmed stacks beyond [`TRIM_THRESHOLD`] (the coldest first);
+    /// returns how many it trimmed. Called by the timer thread.
+    pub fn trim_some(&self, max: usize) -> usize {
+        let batch: Vec<Stack> = {
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let surplus = free.len().saturating_sub(TRIM_THRESHOLD).min(max);
+            free.drain(..surplus).collect()
+        };
+        for s in &batch {
+            self.trim(s);
         }
+        let n = batch.len();
+        self.trimmed.lock().unwrap_or_else(|e| e.into_inner()).extend(batch);
+        n
     }
 
     fn trim(&self, s: &Stack) {
@@ -184,9 +205,12 @@ impl StackPool {
         }
     }
 
-    /// Number of stacks idle in the global pool.
-    pub fn pooled(&self) -> usize {
-        self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
+    /// Number of stacks idle in the global pool (untrimmed, trimmed).
+    pub fn pooled(&self) -> (usize, usize) {
+        (
+            self.free.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            self.trimmed.lock().unwrap_or_else(|e| e.into_inner()).len(),
+        )
     }
 
     /// Slots carved so far, and how many of them are guarded.

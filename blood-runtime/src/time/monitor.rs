@@ -32,7 +32,11 @@ impl Monitor {
 
     /// Checks every worker; returns when it wants to be polled again.
     pub fn poll(&mut self, now: Instant) -> Option<Duration> {
-        let slice = self.rt.config.preempt_interval?;
+        // Housekeeping that must stay off the workers' path: trim surplus pooled stacks.
+        let trimming = crate::stack::pool().trim_some(256) == 256;
+        let Some(slice) = self.rt.config.preempt_interval else {
+            return trimming.then_some(Duration::from_millis(1));
+        };
         let mut busy = false;
         for (w, last) in self.rt.workers.iter().zip(self.last.iter_mut()) {
             let switches = w.counters.switches.load(Ordering::Relaxed);
@@ -49,6 +53,12 @@ impl Monitor {
                 last.1 = now;
             }
         }
-        Some(if busy { slice / 2 } else { IDLE_POLL })
+        Some(if trimming {
+            Duration::from_millis(1)
+        } else if busy {
+            slice / 2
+        } else {
+            IDLE_POLL
+        })
     }
 }

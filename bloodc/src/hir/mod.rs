@@ -71,6 +71,9 @@ pub enum Lit {
     Char(char),
     Str(String),
     Unit,
+    /// `default`: the zero value of the expression's type (`0`, `0.0`, `false`, `'\0'`, `()`).
+    /// Replaced by the concrete literal when the type checker finishes.
+    Default,
 }
 
 #[derive(Clone, Debug)]

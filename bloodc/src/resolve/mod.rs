@@ -19,28 +19,39 @@ use crate::syntax::ast;
 #[derive(Clone, Debug, Default)]
 pub struct ItemScope {
     pub fns: HashMap<String, FnId>,
+    /// `const` items: index into the type checker's constant table.
+    pub consts: HashMap<String, u32>,
+    /// Type aliases: index into the type checker's alias table.
+    pub aliases: HashMap<String, u32>,
 }
 
 /// The result of [`collect_items`].
 pub struct CollectedItems<'a> {
     /// Functions in source order, each with its item (attributes, span).
     pub functions: Vec<(&'a ast::Item, &'a ast::FnDecl)>,
+    pub consts: Vec<&'a ast::ConstDecl>,
+    pub aliases: Vec<&'a ast::TypeAlias>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// Collects the functions of a scope; reports duplicates [E0214] and unsupported items.
 pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> CollectedItems<'a> {
     let mut functions = Vec::new();
+    let mut consts = Vec::new();
+    let mut aliases = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut seen: HashMap<&str, Span> = HashMap::new();
+    // Two namespaces (LANGUAGE.md §2): types, traits, effects and handlers share one; functions,
+    // consts, statics and modules the other.
+    let mut seen_types: HashMap<&str, Span> = HashMap::new();
+    let mut seen_values: HashMap<&str, Span> = HashMap::new();
     for item in items {
         check_attrs(&item.attrs, &mut diagnostics);
         let (name, feature) = match &item.kind {
             ast::ItemKind::Fn(decl) => (Some(&decl.name), None),
             ast::ItemKind::Struct(d) => (Some(&d.name), Some("structs (language level L1)")),
             ast::ItemKind::Enum(d) => (Some(&d.name), Some("enums (language level L1)")),
-            ast::ItemKind::TypeAlias(d) => (Some(&d.name), Some("type aliases (language level L1)")),
-            ast::ItemKind::Const(d) => (Some(&d.name), Some("`const` items (language level L1)")),
+            ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
+            ast::ItemKind::Const(d) => (Some(&d.name), None),
             ast::ItemKind::Static(d) => (Some(&d.name), Some("`static` items (language level L1)")),
             ast::ItemKind::Impl(_) => (None, Some("`impl` blocks (language level L1)")),
             ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
@@ -56,6 +67,11 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             let span = name.map_or(item.span, |n| n.span);
             diagnostics.push(Diagnostic::error(format!("unsupported feature: {feature}"), span));
         }
+        let is_type = matches!(
+            item.kind,
+            ast::ItemKind::Struct(_) | ast::ItemKind::Enum(_) | ast::ItemKind::TypeAlias(_) | ast::ItemKind::Trait(_)
+        );
+        let seen = if is_type { &mut seen_types } else { &mut seen_values };
         if let Some(name) = name {
             if let Some(first) = seen.get(name.name.as_str()) {
                 diagnostics.push(
@@ -68,11 +84,14 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             }
             seen.insert(name.name.as_str(), name.span);
         }
-        if let ast::ItemKind::Fn(decl) = &item.kind {
-            functions.push((item, decl));
+        match &item.kind {
+            ast::ItemKind::Fn(decl) => functions.push((item, decl)),
+            ast::ItemKind::Const(decl) => consts.push(decl),
+            ast::ItemKind::TypeAlias(decl) => aliases.push(decl),
+            _ => {}
         }
     }
-    CollectedItems { functions, diagnostics }
+    CollectedItems { functions, consts, aliases, diagnostics }
 }
 
 /// Attributes are inert (LANGUAGE.md §3.8) except `#[derive]`, which is outside the subset.

@@ -245,7 +245,7 @@ impl<'a> FnCx<'_, 'a> {
     fn check_let(&mut self, stmt: &'a ast::LetStmt) -> hir::Stmt {
         let declared = match &stmt.ty {
             Some(ast::Type { kind: ast::TypeKind::Infer, .. }) | None => None,
-            Some(t) => Some(self.gcx.lower_type(t)),
+            Some(t) => Some(self.gcx.lower_type(t, &self.item_scopes)),
         };
         let init = match (&stmt.init, &declared) {
             (Some(init), Some(ty)) => self.check_expr_expect(init, ty),

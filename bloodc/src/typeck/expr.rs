@@ -43,7 +43,7 @@ impl<'a> FnCx<'_, 'a> {
             A::AssignOp(op, lhs, rhs) => self.check_assign(Some(*op), lhs, rhs, span),
             A::Cast(inner, ty) => {
                 let inner = self.check_expr(inner);
-                let target = self.gcx.lower_type(ty);
+                let target = self.gcx.lower_type(ty, &self.item_scopes);
                 self.deferred.push(Deferred::Cast { span, from: inner.ty.clone(), to: target.clone() });
                 hir::Expr::new(H::Cast(Box::new(inner)), target, span)
             }
@@ -166,6 +166,19 @@ impl<'a> FnCx<'_, 'a> {
                 return self.not_a_struct(&ty, &path.segments[1].ident.name, span);
             }
             return hir::Expr::new(H::Local(local), ty, span);
+        }
+        if path.segments.len() == 1
+            && let Some(id) = self.lookup_const(&first.ident.name)
+        {
+            return match self.gcx.resolve_const(id, span) {
+                Some((ty, lit)) => hir::Expr::new(H::Lit(lit), ty, span),
+                None => Self::error_expr(span),
+            };
+        }
+        if path.segments.len() == 1 && first.ident.name == "default" && self.lookup_fn("default").is_none() {
+            let ty = self.infer.fresh(crate::types::InferKind::General);
+            self.deferred.push(Deferred::DefaultValue { span, ty: ty.clone() });
+            return hir::Expr::new(H::Lit(Lit::Default), ty, span);
         }
         if path.segments.len() == 1
             && (self.lookup_fn(&first.ident.name).is_some() || builtins::is_builtin(&first.ident.name))

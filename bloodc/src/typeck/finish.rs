@@ -25,6 +25,8 @@ pub(crate) enum Deferred {
     /// A match must be exhaustive and every arm reachable. `has_fallback`: the last arm was
     /// added by desugaring (`if let`, `while let`, `matches!`) and may be unreachable.
     Match { span: Span, ty: Ty, arms: Vec<(hir::Pat, bool)>, has_fallback: bool },
+    /// `default` needs a scalar type known from its context.
+    DefaultValue { span: Span, ty: Ty },
     /// A range pattern's bounds must be in order.
     RangePattern { span: Span, ty: Ty, lo: hir::Lit, hi: hir::Lit, inclusive: bool },
 }
@@ -51,6 +53,24 @@ pub(crate) enum OperandClass {
 
 impl FnCx<'_, '_> {
     pub(super) fn finish(mut self, mut body: hir::Expr, sig: FnSig, span: Span, no_preempt: bool) -> hir::FnDef {
+        self.finish_expr(&mut body);
+        let mut locals = std::mem::take(&mut self.locals);
+        for local in &mut locals {
+            local.ty = self.final_ty(&local.ty, span);
+        }
+        hir::FnDef {
+            name: sig.name,
+            param_count: sig.params.len() as u32,
+            locals,
+            ret: sig.ret,
+            body,
+            no_preempt,
+            span,
+        }
+    }
+
+    /// Runs the deferred checks and writes final types into `body`.
+    pub(super) fn finish_expr(&mut self, body: &mut hir::Expr) {
         let deferred = std::mem::take(&mut self.deferred);
         // Resolve literal defaults before checking anything, so every check sees final types.
         for d in &deferred {
@@ -61,20 +81,7 @@ impl FnCx<'_, '_> {
         for d in deferred {
             self.run_deferred(d);
         }
-        let mut locals = std::mem::take(&mut self.locals);
-        for local in &mut locals {
-            local.ty = self.final_ty(&local.ty, span);
-        }
-        self.zonk_expr(&mut body);
-        hir::FnDef {
-            name: sig.name,
-            param_count: sig.params.len() as u32,
-            locals,
-            ret: sig.ret,
-            body,
-            no_preempt,
-            span,
-        }
+        self.zonk_expr(body);
     }
 
     fn run_deferred(&mut self, d: Deferred) {
@@ -110,6 +117,18 @@ impl FnCx<'_, '_> {
                         Diagnostic::error(format!("non-exhaustive patterns: {missing} not covered"), span)
                             .with_code("E0236")
                             .with_help("add an arm for it, or a catch-all `_ =>` arm"),
+                    );
+                }
+            }
+            Deferred::DefaultValue { span, ty } => {
+                let ty = self.infer.resolve_with_defaults(&ty);
+                if !matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Error) {
+                    let shown =
+                        if matches!(ty, Ty::Infer(_)) { "an unknown type".to_string() } else { format!("`{ty}`") };
+                    self.error(
+                        Diagnostic::error("cannot infer type", span)
+                            .with_code("E0202")
+                            .with_note(format!("`default` needs a scalar type from its context, found {shown}")),
                     );
                 }
             }
@@ -190,6 +209,15 @@ impl FnCx<'_, '_> {
             Ty::Infer(_) => Ty::Unit,
             t => t,
         };
+        if let H::Lit(lit @ hir::Lit::Default) = &mut e.kind {
+            *lit = match e.ty {
+                Ty::Int(_) => hir::Lit::Int { negative: false, magnitude: 0 },
+                Ty::Float(_) => hir::Lit::Float(0.0),
+                Ty::Bool => hir::Lit::Bool(false),
+                Ty::Char => hir::Lit::Char('\0'),
+                _ => hir::Lit::Unit,
+            };
+        }
         match &mut e.kind {
             H::Lit(_) | H::Local(_) | H::Continue { .. } => {}
             H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } => self.zonk_expr(a),

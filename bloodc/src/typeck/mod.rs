@@ -13,6 +13,7 @@
 //! with everything, so one mistake produces one message.
 
 mod builtins;
+mod consts;
 mod control;
 mod exhaustive;
 mod expr;
@@ -46,12 +47,21 @@ pub(crate) struct GlobalCx<'a> {
     pub bodies: Vec<Option<hir::FnDef>>,
     /// Bodies still to check: the declaration and the item scopes visible from it.
     pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ItemScope>, Span, bool)>,
+    pub consts: Vec<consts::ConstDef<'a>>,
+    pub aliases: Vec<consts::AliasDef<'a>>,
 }
 
 /// Type-checks a program given its root file. Returns the typed HIR when there were no errors.
 pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir::Program>, Vec<Diagnostic>) {
-    let mut gcx =
-        GlobalCx { sources, diagnostics: Vec::new(), sigs: Vec::new(), bodies: Vec::new(), queue: Vec::new() };
+    let mut gcx = GlobalCx {
+        sources,
+        diagnostics: Vec::new(),
+        sigs: Vec::new(),
+        bodies: Vec::new(),
+        queue: Vec::new(),
+        consts: Vec::new(),
+        aliases: Vec::new(),
+    };
 
     let root_scope = gcx.register_scope(&root.items, &[], "");
     let main = check_main(&mut gcx, &root_scope, root.span);
@@ -98,20 +108,37 @@ impl<'a> GlobalCx<'a> {
             scope.fns.insert(decl.name.name.clone(), id);
             decls.push((id, item, decl));
         }
-        for (id, _, decl) in &decls {
-            let name = self.sigs[id.0 as usize].name.clone();
-            self.sigs[id.0 as usize] = self.lower_signature(decl, &name);
+        let first_const = self.consts.len();
+        for decl in collected.consts {
+            scope.consts.insert(decl.name.name.clone(), self.consts.len() as u32);
+            self.consts.push(consts::ConstDef { decl, scopes: Vec::new(), state: consts::ItemState::Pending });
+        }
+        let first_alias = self.aliases.len();
+        for decl in collected.aliases {
+            scope.aliases.insert(decl.name.name.clone(), self.aliases.len() as u32);
+            self.aliases.push(consts::AliasDef { decl, scopes: Vec::new(), state: consts::ItemState::Pending });
         }
         let mut visible: Vec<ItemScope> = outer.to_vec();
         visible.push(scope.clone());
+        for c in &mut self.consts[first_const..] {
+            c.scopes = visible.clone();
+        }
+        for a in &mut self.aliases[first_alias..] {
+            a.scopes = visible.clone();
+        }
+        for (id, _, decl) in &decls {
+            let name = self.sigs[id.0 as usize].name.clone();
+            self.sigs[id.0 as usize] = self.lower_signature(decl, &name, &visible);
+        }
         for (id, item, decl) in decls {
             let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
             self.queue.push((id, decl, visible.clone(), item.span, no_preempt));
         }
+        self.check_consts(&scope);
         scope
     }
 
-    fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str) -> FnSig {
+    fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ItemScope]) -> FnSig {
         if !decl.generics.params.is_empty() {
             self.error(unsupported(decl.generics.span, "generic functions (language level L2)"));
         }
@@ -123,8 +150,9 @@ impl<'a> GlobalCx<'a> {
         {
             self.error(unsupported(first.span, "effect rows (language level L3)"));
         }
-        let params = decl.params.iter().map(|p| (p.name.name.clone(), self.lower_type(&p.ty), p.mutable)).collect();
-        let ret = decl.ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t));
+        let params =
+            decl.params.iter().map(|p| (p.name.name.clone(), self.lower_type(&p.ty, scopes), p.mutable)).collect();
+        let ret = decl.ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t, scopes));
         if decl.body.is_none() {
             self.error(Diagnostic::error(
                 format!("function `{}` declared without a body", decl.name.name),
@@ -134,12 +162,15 @@ impl<'a> GlobalCx<'a> {
         FnSig { name: name.to_string(), params, ret }
     }
 
-    /// Resolves a written type (L0 types only).
-    pub fn lower_type(&mut self, ty: &ast::Type) -> Ty {
+    /// Resolves a written type (scalar types and aliases of them) in the given item scopes.
+    pub fn lower_type(&mut self, ty: &ast::Type, scopes: &[ItemScope]) -> Ty {
         match &ty.kind {
             ast::TypeKind::Path(path) if path.segments.len() == 1 => {
                 let seg = &path.segments[0];
                 let name = seg.ident.name.as_str();
+                if let Some(&alias) = scopes.iter().rev().find_map(|s| s.aliases.get(name)) {
+                    return self.resolve_alias(alias, ty.span);
+                }
                 let resolved = match name {
                     "bool" => Some(Ty::Bool),
                     "char" => Some(Ty::Char),
@@ -315,6 +346,10 @@ impl FnCx<'_, '_> {
         self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id)
     }
 
+    pub fn lookup_const(&self, name: &str) -> Option<u32> {
+        self.item_scopes.iter().rev().find_map(|s| s.consts.get(name).copied())
+    }
+
     pub fn lookup_fn(&self, name: &str) -> Option<FnId> {
         self.item_scopes.iter().rev().find_map(|s| s.fns.get(name).copied())
     }
@@ -322,7 +357,7 @@ impl FnCx<'_, '_> {
     /// Every name visible in the body, for "did you mean" suggestions.
     pub fn visible_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.scopes.iter().flat_map(|s| s.iter().map(|(n, _)| n.clone())).collect();
-        names.extend(self.item_scopes.iter().flat_map(|s| s.fns.keys().cloned()));
+        names.extend(self.item_scopes.iter().flat_map(|s| s.fns.keys().chain(s.consts.keys()).cloned()));
         names.extend(builtins::BUILTIN_NAMES.iter().map(|s| s.to_string()));
         names
     }

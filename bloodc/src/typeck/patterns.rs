@@ -155,6 +155,12 @@ impl<'a> FnCx<'_, 'a> {
                 self.error(unsupported(span, "`ref` bindings (references are language level L1)"));
                 mk(PatKind::Wild)
             }
+            // A lone upper-case name is a constant pattern, never a binding (LANGUAGE.md §4.7).
+            P::Ident { mutable: false, name, sub: None, .. }
+                if name.name.starts_with(|c: char| c.is_ascii_uppercase()) =>
+            {
+                self.const_pattern(name, expected, span)
+            }
             P::Ident { mutable, name, sub, .. } => {
                 let sub = sub.as_ref().map(|s| Box::new(self.check_pattern(s, expected, bindings)));
                 if bindings.bound.contains_key(&name.name) {
@@ -227,6 +233,7 @@ impl<'a> FnCx<'_, 'a> {
                 }
                 mk(PatKind::Or(checked))
             }
+            P::Path(path) if path.segments.len() == 1 => self.const_pattern(&path.segments[0].ident, expected, span),
             P::Path(path) => {
                 let name = path.segments.iter().map(|s| s.ident.name.as_str()).collect::<Vec<_>>().join(".");
                 self.error(unsupported(
@@ -280,6 +287,32 @@ impl<'a> FnCx<'_, 'a> {
                     _ => None,
                 }
             }
+        }
+    }
+
+    /// A constant used as a pattern: its value becomes a literal pattern.
+    fn const_pattern(&mut self, name: &ast::Ident, expected: &Ty, span: Span) -> Pat {
+        let mk = |kind| Pat { kind, ty: expected.clone(), span };
+        let Some(id) = self.lookup_const(&name.name) else {
+            self.error(unsupported(
+                span,
+                &format!("the constant pattern `{}` (enums and unit structs are language level L1)", name.name),
+            ));
+            return mk(PatKind::Wild);
+        };
+        match self.gcx.resolve_const(id, span) {
+            Some((ty, lit @ (Lit::Int { .. } | Lit::Bool(_) | Lit::Char(_)))) => {
+                self.coerce(&ty, expected, span);
+                mk(PatKind::Lit(lit))
+            }
+            Some(_) => {
+                self.error(Diagnostic::error(
+                    "only integer, `bool` and `char` constants can be used in patterns",
+                    span,
+                ));
+                mk(PatKind::Wild)
+            }
+            None => mk(PatKind::Wild),
         }
     }
 

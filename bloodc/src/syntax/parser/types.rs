@@ -137,7 +137,12 @@ impl<'src> Parser<'src> {
                 self.parse_type()?;
                 TypeKind::Unsupported { feature: "affine types".to_string() }
             }
-            TokenKind::Punct(Punct::LBrace) => {
+            TokenKind::Punct(Punct::LBrace)
+                if matches!(
+                    (self.peek_at(1), self.peek_at(2)),
+                    (TokenKind::Ident(_), TokenKind::Punct(Punct::Colon)) | (TokenKind::Punct(Punct::RBrace), _)
+                ) =>
+            {
                 self.skip_balanced()?;
                 TypeKind::Unsupported { feature: "anonymous record types".to_string() }
             }

@@ -211,6 +211,7 @@ fn declaration_errors() {
     assert_eq!(first_error("extern \"C\" { fn abs(x: i32) -> i32; }"), "expected declaration, found `extern`");
     assert!(first_error("fn 42() {}").starts_with("expected identifier for function name"));
     assert_eq!(first_error("fn f(x) {}"), "expected `:`, found `)`");
+    assert_eq!(first_error("fn f() -> { 1 }"), "expected type, found `{`");
     assert_eq!(first_error("pub pub fn f() {}"), "expected declaration, found `pub`");
     assert_eq!(first_error("pub(other) fn f() {}"), "expected `)`, found identifier");
     assert_eq!(first_error("fn f() / {42} {}"), "expected type, found integer literal");

@@ -54,7 +54,7 @@ pub(crate) struct FunctionCx<'m, 'f> {
     pub(crate) preempt_flag_addr: Option<Value>,
 }
 
-/// Lowers `func` (`program.functions[index]`, possibly rewritten by `tailrec`) into `ctx.func`.
+/// Lowers `func` (a function of `program`) into `ctx.func`.
 pub(crate) fn lower_function(
     mcx: &mut ModuleCx,
     program: &ir::Program,

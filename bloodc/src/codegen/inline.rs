@@ -8,9 +8,10 @@
 //! * a caller grows by at most [`CALLER_BUDGET`] instructions in total, and receives at most
 //!   [`MAX_COPIES_PER_CALLEE`] copies of one callee: calls inside inlined bodies are considered
 //!   too, so a chain of small helpers collapses, while inlining always terminates;
-//! * a function is never inlined into itself: self-recursion in return position is already a
-//!   loop (`tailrec`), and unrolling the remaining recursion nests that loop in itself, which
-//!   measured slower (register pressure) than the call.
+//! * a function is inlined into itself at most once: self-recursion in return position is
+//!   already a loop (`ir/passes/tail_recursion.rs`), one level of the remaining recursion halves
+//!   its calls, and more levels nest the loop in itself, which measured slower (register
+//!   pressure) than the calls.
 //!
 //! All functions are lowered to CLIF first, so every callee body is available whatever the
 //! order of definitions. Cranelift's inliner does not carry the callee's cold-block marks over,
@@ -32,7 +33,8 @@ const CALLER_BUDGET: usize = 320;
 /// How many copies of one callee a caller may receive (calls inside inlined bodies are
 /// considered too, so this also bounds unrolling of mutual recursion).
 const MAX_COPIES_PER_CALLEE: usize = 6;
-/// Copies of a function inlined into itself: one level of the recursion `tailrec` left.
+/// Copies of a function inlined into itself: one level of the recursion left after the IR's
+/// tail-recursion elimination.
 const MAX_SELF_COPIES: usize = 1;
 
 /// Number of instructions in a function's layout.

@@ -15,7 +15,6 @@
 //! | [`ops`] | binary and unary operators, intrinsics |
 //! | [`casts`] | `as` casts (LANGUAGE.md §3.6) |
 //! | [`calls`] | calls to user functions, runtime functions and compiler support routines |
-//! | [`tailrec`] | self-recursion in return position → loop, with an accumulator (`O2`) |
 //! | [`strings`] | string constants as read-only data objects |
 //! | [`safepoint`] | the preemption check (DESIGN.md §3) |
 //! | [`entry`] | the generated C `main` |
@@ -34,7 +33,6 @@ mod layout;
 mod ops;
 mod safepoint;
 mod strings;
-mod tailrec;
 mod values;
 
 use std::collections::{HashMap, HashSet};
@@ -143,8 +141,7 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     // Lower every function first (the inliner needs every callee's body), then compile them.
     let mut bodies = Vec::with_capacity(program.functions.len());
     for (index, func) in program.functions.iter().enumerate() {
-        let rewritten = if inlining { tailrec::eliminate_tail_recursion(func, ir::FuncId(index as u32)) } else { None };
-        function::lower_function(&mut mcx, program, rewritten.as_ref().unwrap_or(func), &mut ctx, &mut fctx)?;
+        function::lower_function(&mut mcx, program, func, &mut ctx, &mut fctx)?;
         append_clif(&mut out, &func.name, &ctx.func);
         if inlining {
             verify(&ctx.func, mcx.module.isa(), &func.name)?;

@@ -237,8 +237,9 @@ impl<'src> Parser<'src> {
     /// Restores tokens split after the log had `len` entries.
     fn undo_splits(&mut self, len: usize) {
         while self.split_log.len() > len {
-            let (index, token) = self.split_log.pop().expect("non-empty log");
-            self.tokens[index] = token;
+            if let Some((index, token)) = self.split_log.pop() {
+                self.tokens[index] = token;
+            }
         }
     }
 

@@ -289,7 +289,7 @@ fn new_build_and_run_a_package_with_a_path_dependency() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let out = run(world.blood(world.base.path()).args(["new", "Bad-Name"]));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let out = run(world.blood(&app.parent().unwrap()).args(["new", "app"]));
+    let out = run(world.blood(app.parent().unwrap()).args(["new", "app"]));
     assert!(fails(&out, "new over an existing directory").contains("already exists"));
 }
 

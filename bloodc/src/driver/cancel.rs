@@ -31,7 +31,7 @@ pub const EXIT_CANCELLED: u8 = 130;
 
 /// How long the main thread may take to stop on its own before the signal thread forces the
 /// exit. Below the 500 ms promise, leaving time for the cleanup itself.
-pub const GRACE: Duration = Duration::from_millis(300);
+pub const GRACE: Duration = Duration::from_millis(250);
 
 /// A cancellation flag that can be shared with every phase and download.
 #[derive(Clone, Debug, Default)]

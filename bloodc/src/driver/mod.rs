@@ -279,7 +279,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CompileFailure> {
     };
     let fail = |e: std::io::Error| CompileFailure::Io(format!("cannot write `{}`: {}", path.display(), io_reason(&e)));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    // Registered so that a forced exit on Ctrl+C removes it too.
+    let registered = cancel::TempPath::register(tmp.path());
     std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    cancel::commit(|| tmp.persist(path))
+        .map_err(|_| CompileFailure::Io(CANCELLED_MESSAGE.to_string()))?
+        .map_err(|e| fail(e.error))?;
+    registered.keep();
     Ok(())
 }

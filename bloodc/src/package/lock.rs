@@ -93,6 +93,9 @@ impl LockFile {
                 lock.version
             ));
         }
+        for p in &lock.packages {
+            super::manifest::validate_name(&p.name)?;
+        }
         Ok(LockFile::new(lock.packages))
     }
 

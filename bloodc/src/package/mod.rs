@@ -416,6 +416,11 @@ fn install_all(
                 cancel::set_operation(cancel::Operation::Fetch);
                 let entry = index.entry_or_fetch(&p.name, &p.version)?;
                 let archive_url = registry::absolute_url(&url, &entry.url);
+                if archive_url.starts_with("file://") && !url.starts_with("file://") {
+                    return Err(PackageError::Failed(format!(
+                        "the registry {url} points {what} to a local file ({archive_url}); refusing it"
+                    )));
+                }
                 let dest = cache.archive_file(&url, &p.name, &p.version);
                 crate::driver::logging::phase("fetch", &archive_url, || {
                     index.fetcher.download(&archive_url, &what, &dest, &sha)

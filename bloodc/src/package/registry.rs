@@ -75,6 +75,11 @@ pub fn parse_index(name: &str, text: &str) -> Result<Vec<IndexEntry>, String> {
         if entry.name != name {
             return Err(format!("index of `{name}`, line {}: entry is for `{}`", n + 1, entry.name));
         }
+        // Names become file names and URLs: a hostile index must not smuggle in `../`.
+        for dep in &entry.deps {
+            super::manifest::validate_name(&dep.name)
+                .map_err(|e| format!("index of `{name}`, line {}: dependency {e}", n + 1))?;
+        }
         entries.push(entry);
     }
     Ok(entries)
@@ -222,6 +227,8 @@ mod tests {
         assert_eq!(entries[0].candidate().dependencies[0].0, "b");
         assert!(parse_index("b", line).unwrap_err().contains("entry is for `a`"));
         assert!(parse_index("a", "{").unwrap_err().contains("line 1"));
+        let evil = line.replace("\"name\":\"b\"", "\"name\":\"../b\"");
+        assert!(parse_index("a", &evil).unwrap_err().contains("not a valid package name"));
     }
 
     #[test]

@@ -44,14 +44,19 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
             Outcome::Completed(value)
         }
     };
-    // Order: the runtime's live count first (so `active` is exact once a join returns), then the
-    // outcome (wakes joiners), then the parent (which must not complete before its child has).
-    fiber.rt.fiber_finished();
+    // Order: the outcome first (wakes joiners), then the parent (which must not complete before
+    // its child has), or for a root fiber the runtime's count of live roots.
     fiber.complete(outcome);
-    if let Some(parent) = &fiber.parent
-        && parent.children.fetch_sub(1, Ordering::AcqRel) == 1
-    {
-        parent.wake();
+    match &fiber.parent {
+        Some(parent) => {
+            let done = parent.children_done.fetch_add(1, Ordering::AcqRel) + 1;
+            // Equal counts: possibly the last child. If the parent is still running and spawns
+            // more, this wake is spurious (it re-checks the counts).
+            if done == parent.children_spawned.load(Ordering::Acquire) {
+                parent.wake();
+            }
+        }
+        None => fiber.rt.root_finished(),
     }
     worker::exit_current()
 }
@@ -59,7 +64,7 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
 /// Structured concurrency: a fiber is not complete before its children. Waits (not a
 /// cancellation point: cancelled children end soon and must still be waited for).
 fn wait_for_children(fiber: &Fiber) {
-    while fiber.children.load(Ordering::Acquire) > 0 {
+    while fiber.children_done.load(Ordering::Acquire) < fiber.children_spawned.load(Ordering::Relaxed) {
         // The last child wakes us after its decrement; a wake that races with this check leaves
         // the fiber NOTIFIED, so the park returns at once.
         worker::park_current();

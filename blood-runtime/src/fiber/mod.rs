@@ -172,8 +172,11 @@ pub struct Fiber {
     pub(crate) body: UnsafeCell<Option<Body>>,
     pub(crate) join: Mutex<JoinState>,
     pub(crate) parent: Option<Arc<Fiber>>,
-    /// Children not yet complete.
-    pub(crate) children: AtomicUsize,
+    /// Children spawned so far. Written only by the fiber itself (load + store, no read-modify-
+    /// write: the counter's line stays with the spawner); read by finishing children.
+    pub(crate) children_spawned: AtomicUsize,
+    /// Children that have completed (incremented by each child as it completes).
+    pub(crate) children_done: AtomicUsize,
     /// Set once when the fiber (or an ancestor token) is cancelled.
     pub(crate) cancelled: AtomicBool,
     /// The fiber's own token, created on first need (see `cancellation.rs`).

@@ -10,8 +10,10 @@
 //! Invariants:
 //! * A runnable fiber is in exactly one place: a queue, a `next` slot, or `current` of one
 //!   worker (the run-state CAS in `fiber/` guarantees single enqueueing).
-//! * `live` counts fibers spawned and not finished; shutdown waits for it to reach 0 under
-//!   `live_lock`, and the last finishing fiber notifies under the same lock.
+//! * `live` counts *root* fibers (spawned outside any fiber of this runtime) not yet finished.
+//!   By structured concurrency a root completes only after all its descendants, so `live == 0`
+//!   means no fiber is left; fibers spawned by fibers never touch this shared counter. Shutdown
+//!   waits for it to reach 0 under `live_lock`; the last finishing root notifies under the lock.
 //! * Without the `multi-worker` feature (the minimal runtime) the worker count is forced to 1.
 
 pub mod park;
@@ -77,8 +79,8 @@ impl RuntimeInner {
         !self.global.is_empty() || self.workers.iter().any(|w| !w.stealer.is_empty())
     }
 
-    /// Called once per fiber when it has finished.
-    pub(crate) fn fiber_finished(&self) {
+    /// Called once per root fiber when it has finished (after all its descendants).
+    pub(crate) fn root_finished(&self) {
         if self.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             let _g = self.live_lock.lock().unwrap_or_else(|e| e.into_inner());
             self.live_cond.notify_all();
@@ -89,7 +91,7 @@ impl RuntimeInner {
         }
     }
 
-    /// Blocks the calling thread until no fiber is live.
+    /// Blocks the calling thread until no fiber is live (no root fiber is left).
     fn wait_all_finished(&self) {
         let mut g = self.live_lock.lock().unwrap_or_else(|e| e.into_inner());
         while self.live() > 0 {
@@ -100,10 +102,13 @@ impl RuntimeInner {
     /// Creates a fiber and queues it.
     pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> Arc<Fiber> {
         let parent = worker::local_for(self).and_then(|_| worker::current_fiber());
-        if let Some(p) = &parent {
-            p.children.fetch_add(1, Ordering::AcqRel);
+        match &parent {
+            // Only the parent itself writes its spawn count (it is the running fiber).
+            Some(p) => p.children_spawned.store(p.children_spawned.load(Ordering::Relaxed) + 1, Ordering::Release),
+            None => {
+                self.live.fetch_add(1, Ordering::AcqRel);
+            }
         }
-        self.live.fetch_add(1, Ordering::AcqRel);
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
         let id = match worker::local_for(self) {
             Some(w) => {
@@ -127,7 +132,8 @@ impl RuntimeInner {
             body: UnsafeCell::new(Some(body)),
             join: Mutex::new(JoinState::default()),
             parent,
-            children: AtomicUsize::new(0),
+            children_spawned: AtomicUsize::new(0),
+            children_done: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
             node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
@@ -149,7 +155,7 @@ impl RuntimeInner {
             completed: c.completed.load(Ordering::Relaxed),
             cancelled: c.cancelled.load(Ordering::Relaxed),
             failed: c.failed.load(Ordering::Relaxed),
-            active: self.live() as u64,
+            active: 0,
             preemptions: c.preemptions.load(Ordering::Relaxed),
             global_queue_depth: self.global.len() as u64,
             workers: self.workers.len() as u64,
@@ -167,6 +173,7 @@ impl RuntimeInner {
             s.worker_parks += w.counters.parks.load(Ordering::Relaxed);
             s.local_queue_depth += w.stealer.len() as u64;
         }
+        s.active = s.spawned.saturating_sub(s.completed + s.cancelled + s.failed);
         s
     }
 }

@@ -121,6 +121,9 @@ pub enum Ty {
     Str,
     /// `!`
     Never,
+    /// A user enum whose variants carry no data (LANGUAGE.md §4.2). The IR represents its values
+    /// by their discriminants, as [`ENUM_REPR`] integers.
+    Enum(EnumRef),
     /// An inference variable. Exists only inside `typeck`; the typed HIR it returns and
     /// everything after contain none.
     Infer(InferVar),
@@ -128,6 +131,16 @@ pub enum Ty {
     /// mistake is reported once. Never reaches IR (lowering runs only on error-free programs).
     Error,
 }
+
+/// Identifies a user enum; the name is carried along for messages.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EnumRef {
+    pub id: u32,
+    pub name: std::sync::Arc<str>,
+}
+
+/// The integer type holding an enum's discriminant in IR and machine code.
+pub const ENUM_REPR: IntTy = IntTy::I64;
 
 /// An inference variable and what it may become.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -171,6 +184,7 @@ impl fmt::Display for Ty {
             Ty::Float(x) => write!(f, "{}", x.name()),
             Ty::Str => write!(f, "&str"),
             Ty::Never => write!(f, "!"),
+            Ty::Enum(e) => write!(f, "{}", e.name),
             Ty::Infer(v) => match v.kind {
                 InferKind::General => write!(f, "_"),
                 InferKind::Int => write!(f, "{{integer}}"),

@@ -34,7 +34,8 @@ const WORKER_NAME: &str = "fuzz-worker";
 /// a loaded 2-core box can stall a thread for seconds; a real hang never finishes anyway).
 const HANG_LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs every front-end stage that exists on `text`. Extend this when the type checker lands.
+/// Runs every front-end stage on `text`: parse, type check, and for error-free programs IR
+/// lowering, passes and validation.
 fn front_end(text: &str) {
     let (file, diagnostics) = bloodc::syntax::parse_file(FileId(0), text);
     // Touch the results so nothing is optimised away and spans are checked for sanity.
@@ -43,6 +44,24 @@ fn front_end(text: &str) {
         assert!(diagnostic.span.hi as usize <= text.len(), "span past the end in {diagnostic:?}");
         assert!(text.is_char_boundary(diagnostic.span.lo as usize), "span not on a char boundary");
         assert!(text.is_char_boundary(diagnostic.span.hi as usize), "span not on a char boundary");
+    }
+    // The rest of the front end must be as robust as the parser: type-check whatever parsed
+    // cleanly, and lower error-free programs to validated IR.
+    if diagnostics.iter().all(|d| !d.is_error()) {
+        let mut sources = bloodc::source::SourceMap::new();
+        sources.add("fuzz.blood", None, text);
+        let (hir, type_diagnostics) = bloodc::typeck::check_program(&sources, &file);
+        std::hint::black_box(bloodc::diagnostics::render(&sources, &type_diagnostics, false));
+        if let Some(hir) = hir {
+            let mut program = bloodc::ir::build::lower_program(&hir);
+            bloodc::ir::passes::run_passes(
+                &mut program,
+                bloodc::ir::passes::PassOptions { no_preempt: false, optimize: true },
+            );
+            if let Err(e) = bloodc::ir::validate::validate(&program) {
+                panic!("invalid IR for a program the type checker accepted: {e}");
+            }
+        }
     }
     std::hint::black_box(file);
 }

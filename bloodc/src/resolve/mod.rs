@@ -23,6 +23,8 @@ pub struct ItemScope {
     pub consts: HashMap<String, u32>,
     /// Type aliases: index into the type checker's alias table.
     pub aliases: HashMap<String, u32>,
+    /// Enums: index into the type checker's enum table.
+    pub enums: HashMap<String, u32>,
 }
 
 /// The result of [`collect_items`].
@@ -31,6 +33,7 @@ pub struct CollectedItems<'a> {
     pub functions: Vec<(&'a ast::Item, &'a ast::FnDecl)>,
     pub consts: Vec<&'a ast::ConstDecl>,
     pub aliases: Vec<&'a ast::TypeAlias>,
+    pub enums: Vec<&'a ast::EnumDecl>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -39,6 +42,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
     let mut functions = Vec::new();
     let mut consts = Vec::new();
     let mut aliases = Vec::new();
+    let mut enums = Vec::new();
     let mut diagnostics = Vec::new();
     // Two namespaces (LANGUAGE.md §2): types, traits, effects and handlers share one; functions,
     // consts, statics and modules the other.
@@ -49,7 +53,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
         let (name, feature) = match &item.kind {
             ast::ItemKind::Fn(decl) => (Some(&decl.name), None),
             ast::ItemKind::Struct(d) => (Some(&d.name), Some("structs (language level L1)")),
-            ast::ItemKind::Enum(d) => (Some(&d.name), Some("enums (language level L1)")),
+            ast::ItemKind::Enum(d) => (Some(&d.name), enum_unsupported(d)),
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
             ast::ItemKind::Static(d) => (Some(&d.name), Some("`static` items (language level L1)")),
@@ -88,10 +92,22 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Fn(decl) => functions.push((item, decl)),
             ast::ItemKind::Const(decl) => consts.push(decl),
             ast::ItemKind::TypeAlias(decl) => aliases.push(decl),
+            ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push(decl),
             _ => {}
         }
     }
-    CollectedItems { functions, consts, aliases, diagnostics }
+    CollectedItems { functions, consts, aliases, enums, diagnostics }
+}
+
+/// Enums whose variants carry data, and generic enums, are not implemented yet.
+fn enum_unsupported(decl: &ast::EnumDecl) -> Option<&'static str> {
+    if !decl.generics.params.is_empty() {
+        return Some("generic enums (language level L2)");
+    }
+    if decl.variants.iter().any(|v| !matches!(v.kind, ast::StructKind::Unit)) {
+        return Some("enum variants with data (language level L1)");
+    }
+    None
 }
 
 /// Attributes are inert (LANGUAGE.md §3.8) except `#[derive]`, which is outside the subset.

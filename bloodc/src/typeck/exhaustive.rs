@@ -72,8 +72,17 @@ impl IntervalSet {
     }
 }
 
-/// The finite domain of a scalar type, or `None` if only a catch-all covers it.
-pub(crate) fn domain(ty: &Ty) -> Option<IntervalSet> {
+/// The finite domain of a scalar type, or `None` if only a catch-all covers it. `variants` are
+/// the discriminants of an enum type.
+pub(crate) fn domain(ty: &Ty, variants: Option<&[(String, i128)]>) -> Option<IntervalSet> {
+    if let (Ty::Enum(_), Some(vs)) = (ty, variants) {
+        let mut set = IntervalSet::default();
+        for (_, d) in vs {
+            let o = enum_ordinal(*d);
+            set = set.union(&IntervalSet::single(o, o));
+        }
+        return Some(set);
+    }
     match ty {
         Ty::Bool => Some(IntervalSet::single(0, 1)),
         Ty::Unit => Some(IntervalSet::single(0, 0)),
@@ -91,12 +100,20 @@ pub(crate) fn ordinal(lit: &Lit, ty: &Ty) -> Option<u128> {
         (Lit::Bool(b), _) => Some(u128::from(*b)),
         (Lit::Char(c), _) => Some(u128::from(*c as u32)),
         (Lit::Unit, _) => Some(0),
+        (Lit::Int { negative, magnitude }, Ty::Enum(_)) => {
+            Some(enum_ordinal(if *negative { -(*magnitude as i128) } else { *magnitude as i128 }))
+        }
         (Lit::Int { negative, magnitude }, Ty::Int(int)) => {
             let bits = int.truncate(if *negative { magnitude.wrapping_neg() } else { *magnitude });
             Some(if int.is_signed() { bits ^ (1u128 << (int.bits() - 1)) } else { bits })
         }
         _ => None,
     }
+}
+
+fn enum_ordinal(discriminant: i128) -> u128 {
+    let repr = crate::types::ENUM_REPR;
+    repr.truncate(discriminant as u128) ^ (1u128 << (repr.bits() - 1))
 }
 
 /// The set of values a pattern matches, or `None` for "everything" (a catch-all).
@@ -134,8 +151,8 @@ pub(crate) struct MatchCheck {
 }
 
 /// Checks arms `(pattern, has_guard)` of a match on `ty`.
-pub(crate) fn check_arms(ty: &Ty, arms: &[(Pat, bool)]) -> MatchCheck {
-    let domain = domain(ty);
+pub(crate) fn check_arms(ty: &Ty, arms: &[(Pat, bool)], variants: Option<&[(String, i128)]>) -> MatchCheck {
+    let domain = domain(ty, variants);
     let mut covered = IntervalSet::default();
     let mut everything = false;
     let mut unreachable = Vec::new();
@@ -162,7 +179,13 @@ pub(crate) fn check_arms(ty: &Ty, arms: &[(Pat, bool)]) -> MatchCheck {
         None
     } else {
         match &domain {
-            Some(d) => d.subtract(&covered).first().map(|(lo, hi)| describe(ty, lo, hi)),
+            Some(d) => d.subtract(&covered).first().map(|(lo, hi)| match variants {
+                Some(vs) => {
+                    let name = vs.iter().find(|(_, v)| enum_ordinal(*v) == lo).map_or("_", |(n, _)| n.as_str());
+                    format!("`{name}`")
+                }
+                None => describe(ty, lo, hi),
+            }),
             None => Some("`_`".to_string()),
         }
     };

@@ -167,6 +167,12 @@ impl<'a> FnCx<'_, 'a> {
             }
             return hir::Expr::new(H::Local(local), ty, span);
         }
+        if let Some(id) = self.lookup_enum(&first.ident.name) {
+            return match self.enum_variant(id, path) {
+                Some(value) => value,
+                None => Self::error_expr(span),
+            };
+        }
         if path.segments.len() == 1
             && let Some(id) = self.lookup_const(&first.ident.name)
         {
@@ -187,6 +193,30 @@ impl<'a> FnCx<'_, 'a> {
         }
         self.undefined_name(&first.ident);
         Self::error_expr(span)
+    }
+
+    /// `Enum.Variant` (or `Enum::Variant`) as a value or pattern: the variant's discriminant,
+    /// typed as the enum.
+    pub fn enum_variant(&mut self, id: u32, path: &ast::Path) -> Option<hir::Expr> {
+        let def = self.gcx.enums[id as usize].clone();
+        let [_, variant] = path.segments.as_slice() else {
+            let msg = if path.segments.len() == 1 {
+                format!("the enum `{}` is not a value; name one of its variants: `{}.Variant`", def.name, def.name)
+            } else {
+                format!("unexpected path after the variant of `{}`", def.name)
+            };
+            self.error(Diagnostic::error(msg, path.span));
+            return None;
+        };
+        let Some(&(_, value)) = def.variants.iter().find(|(n, _)| *n == variant.ident.name) else {
+            self.error(Diagnostic::error(
+                format!("no variant `{}` in enum `{}`", variant.ident.name, def.name),
+                variant.ident.span,
+            ));
+            return None;
+        };
+        let lit = Lit::Int { negative: value < 0, magnitude: value.unsigned_abs() };
+        Some(hir::Expr::new(H::Lit(lit), self.gcx.enum_ty(id), path.span))
     }
 
     pub fn undefined_name(&mut self, ident: &ast::Ident) {

@@ -105,7 +105,11 @@ impl FnCx<'_, '_> {
                 if ty == Ty::Error {
                     return;
                 }
-                let check = exhaustive::check_arms(&ty, &arms);
+                let variants = match &ty {
+                    Ty::Enum(e) => Some(self.gcx.enums[e.id as usize].variants.clone()),
+                    _ => None,
+                };
+                let check = exhaustive::check_arms(&ty, &arms, variants.as_deref());
                 for i in check.unreachable {
                     if has_fallback && i + 1 == arms.len() {
                         continue;
@@ -169,6 +173,15 @@ impl FnCx<'_, '_> {
             OperandClass::Printable => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str),
         };
         if ok {
+            return;
+        }
+        if let Ty::Enum(e) = &ty
+            && matches!(class, OperandClass::Equality | OperandClass::Ordered)
+        {
+            let name = if class == OperandClass::Equality { "PartialEq" } else { "PartialOrd" };
+            self.error(Diagnostic::error(format!("`{}` does not implement `{name}`", e.name), span).with_note(
+                "user enums are not comparable; use `match` (or cast a fieldless enum to an integer with `as`)",
+            ));
             return;
         }
         let d = match class {
@@ -312,11 +325,13 @@ pub(crate) fn valid_cast(from: &Ty, to: &Ty) -> bool {
     if matches!(from, Ty::Error | Ty::Never) || matches!(to, Ty::Error) || from == to {
         return true;
     }
-    match (from, to) {
-        (Ty::Int(_) | Ty::Float(_), Ty::Int(_) | Ty::Float(_)) => true,
-        (Ty::Bool, Ty::Int(_)) | (Ty::Int(_), Ty::Bool) => true,
-        (Ty::Char, Ty::Int(_)) => true,
-        (Ty::Int(IntTy::U8), Ty::Char) => true,
-        _ => false,
-    }
+    matches!(
+        (from, to),
+        (Ty::Int(_) | Ty::Float(_), Ty::Int(_) | Ty::Float(_))
+            | (Ty::Bool, Ty::Int(_))
+            | (Ty::Int(_), Ty::Bool)
+            | (Ty::Char, Ty::Int(_))
+            | (Ty::Int(IntTy::U8), Ty::Char)
+            | (Ty::Enum(_), Ty::Int(_))
+    )
 }

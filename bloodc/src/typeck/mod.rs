@@ -49,6 +49,14 @@ pub(crate) struct GlobalCx<'a> {
     pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ItemScope>, Span, bool)>,
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
+    pub enums: Vec<EnumDef>,
+}
+
+/// A fieldless enum: its variants in declaration order with their discriminants.
+#[derive(Clone, Debug)]
+pub(crate) struct EnumDef {
+    pub name: String,
+    pub variants: Vec<(String, i128)>,
 }
 
 /// Type-checks a program given its root file. Returns the typed HIR when there were no errors.
@@ -61,6 +69,7 @@ pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir
         queue: Vec::new(),
         consts: Vec::new(),
         aliases: Vec::new(),
+        enums: Vec::new(),
     };
 
     let root_scope = gcx.register_scope(&root.items, &[], "");
@@ -118,6 +127,11 @@ impl<'a> GlobalCx<'a> {
             scope.aliases.insert(decl.name.name.clone(), self.aliases.len() as u32);
             self.aliases.push(consts::AliasDef { decl, scopes: Vec::new(), state: consts::ItemState::Pending });
         }
+        for decl in collected.enums {
+            scope.enums.insert(decl.name.name.clone(), self.enums.len() as u32);
+            let def = self.lower_enum(decl);
+            self.enums.push(def);
+        }
         let mut visible: Vec<ItemScope> = outer.to_vec();
         visible.push(scope.clone());
         for c in &mut self.consts[first_const..] {
@@ -136,6 +150,36 @@ impl<'a> GlobalCx<'a> {
         }
         self.check_consts(&scope);
         scope
+    }
+
+    pub fn enum_ty(&self, id: u32) -> Ty {
+        Ty::Enum(crate::types::EnumRef { id, name: self.enums[id as usize].name.as_str().into() })
+    }
+
+    /// Computes the discriminants of a fieldless enum (`= N`, else the previous one plus 1).
+    fn lower_enum(&mut self, decl: &ast::EnumDecl) -> EnumDef {
+        let mut variants: Vec<(String, i128)> = Vec::new();
+        let mut next: i128 = 0;
+        for v in &decl.variants {
+            if let Some(expr) = &v.discriminant {
+                match literal_value(expr) {
+                    Some(value) => next = value,
+                    None => self.error(Diagnostic::error("an enum discriminant must be an integer literal", expr.span)),
+                }
+            }
+            if !crate::types::ENUM_REPR.fits(next < 0, next.unsigned_abs()) {
+                self.error(Diagnostic::error(format!("discriminant of `{}` does not fit in i64", v.name.name), v.span));
+            }
+            if variants.iter().any(|(n, _)| *n == v.name.name) {
+                self.error(Diagnostic::error(format!("duplicate variant name `{}` in enum", v.name.name), v.name.span));
+            } else if variants.iter().any(|(_, d)| *d == next) {
+                self.error(Diagnostic::error(format!("discriminant value `{next}` assigned more than once"), v.span));
+            } else {
+                variants.push((v.name.name.clone(), next));
+            }
+            next = next.wrapping_add(1);
+        }
+        EnumDef { name: decl.name.name.clone(), variants }
     }
 
     fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ItemScope]) -> FnSig {
@@ -170,6 +214,9 @@ impl<'a> GlobalCx<'a> {
                 let name = seg.ident.name.as_str();
                 if let Some(&alias) = scopes.iter().rev().find_map(|s| s.aliases.get(name)) {
                     return self.resolve_alias(alias, ty.span);
+                }
+                if let Some(&id) = scopes.iter().rev().find_map(|s| s.enums.get(name)) {
+                    return self.enum_ty(id);
                 }
                 let resolved = match name {
                     "bool" => Some(Ty::Bool),
@@ -237,6 +284,15 @@ impl<'a> GlobalCx<'a> {
     fn unsupported_ty(&mut self, span: Span, feature: &str) -> Ty {
         self.error(unsupported(span, feature));
         Ty::Error
+    }
+}
+
+/// The value of an integer literal expression, possibly negated.
+fn literal_value(e: &ast::Expr) -> Option<i128> {
+    match &e.kind {
+        ast::ExprKind::Lit(ast::Lit::Int { value, .. }) => i128::try_from(*value).ok(),
+        ast::ExprKind::Unary(ast::UnOp::Neg, inner) => literal_value(inner).map(|v| -v),
+        _ => None,
     }
 }
 
@@ -348,6 +404,10 @@ impl FnCx<'_, '_> {
 
     pub fn lookup_const(&self, name: &str) -> Option<u32> {
         self.item_scopes.iter().rev().find_map(|s| s.consts.get(name).copied())
+    }
+
+    pub fn lookup_enum(&self, name: &str) -> Option<u32> {
+        self.item_scopes.iter().rev().find_map(|s| s.enums.get(name).copied())
     }
 
     pub fn lookup_fn(&self, name: &str) -> Option<FnId> {

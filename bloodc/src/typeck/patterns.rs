@@ -234,6 +234,16 @@ impl<'a> FnCx<'_, 'a> {
                 mk(PatKind::Or(checked))
             }
             P::Path(path) if path.segments.len() == 1 => self.const_pattern(&path.segments[0].ident, expected, span),
+            P::Path(path) if path.segments.len() == 2 && self.lookup_enum(&path.segments[0].ident.name).is_some() => {
+                let id = self.lookup_enum(&path.segments[0].ident.name).expect("checked by the guard");
+                match self.enum_variant(id, path) {
+                    Some(hir::Expr { kind: H::Lit(lit), ty, .. }) => {
+                        self.coerce(&ty, expected, span);
+                        mk(PatKind::Lit(lit))
+                    }
+                    _ => mk(PatKind::Wild),
+                }
+            }
             P::Path(path) => {
                 let name = path.segments.iter().map(|s| s.ident.name.as_str()).collect::<Vec<_>>().join(".");
                 self.error(unsupported(

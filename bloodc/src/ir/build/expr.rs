@@ -346,9 +346,10 @@ pub(crate) fn lower_binop(op: ast::BinOp) -> BinOp {
 
 fn lower_lit(lit: &Lit, ty: &Ty, b: &mut FnBuilder<'_>) -> Const {
     match (lit, ty) {
-        (Lit::Int { negative, magnitude }, Ty::Int(int)) => {
+        (Lit::Int { negative, magnitude }, Ty::Int(_) | Ty::Enum(_)) => {
+            let Ty::Int(int) = super::ir_ty(ty) else { unreachable!("integer-like types lower to integers") };
             let bits = if *negative { magnitude.wrapping_neg() } else { *magnitude };
-            Const::Int { bits: int.truncate(bits), ty: *int }
+            Const::Int { bits: int.truncate(bits), ty: int }
         }
         (Lit::Float(v), Ty::Float(f)) => {
             let value = if *f == FloatTy::F32 { f64::from(*v as f32) } else { *v };

@@ -96,9 +96,10 @@ impl FnBuilder<'_> {
 
     fn pattern_const(&mut self, lit: &Lit, ty: &Ty) -> Operand {
         match (lit, ty) {
-            (Lit::Int { negative, magnitude }, Ty::Int(int)) => {
+            (Lit::Int { negative, magnitude }, Ty::Int(_) | Ty::Enum(_)) => {
+                let Ty::Int(int) = super::ir_ty(ty) else { unreachable!("integer-like types lower to integers") };
                 let bits = if *negative { magnitude.wrapping_neg() } else { *magnitude };
-                Operand::Const(Const::Int { bits: int.truncate(bits), ty: *int })
+                Operand::Const(Const::Int { bits: int.truncate(bits), ty: int })
             }
             (Lit::Bool(b), _) => Operand::Const(Const::Bool(*b)),
             (Lit::Char(c), _) => Operand::Const(Const::Char(*c)),

@@ -35,6 +35,14 @@ pub fn lower_program(hir: &hir::Program) -> Program {
     program
 }
 
+/// The IR type of a HIR type: fieldless enums are their discriminant integers.
+pub(crate) fn ir_ty(ty: &Ty) -> Ty {
+    match ty {
+        Ty::Enum(_) => Ty::Int(crate::types::ENUM_REPR),
+        t => t.clone(),
+    }
+}
+
 /// Where `break` and `continue` of one loop go.
 struct LoopTargets {
     break_bb: BlockId,
@@ -95,7 +103,7 @@ impl<'p> FnBuilder<'p> {
             name: f.name.clone(),
             symbol,
             param_count: f.param_count,
-            ret: f.ret.clone(),
+            ret: ir_ty(&f.ret),
             locals: self.locals,
             blocks,
             no_preempt: f.no_preempt,
@@ -111,7 +119,7 @@ impl<'p> FnBuilder<'p> {
     }
 
     pub(crate) fn new_local(&mut self, ty: Ty, name: Option<String>) -> Local {
-        self.locals.push(LocalDecl { ty, name });
+        self.locals.push(LocalDecl { ty: ir_ty(&ty), name });
         Local(self.locals.len() as u32 - 1)
     }
 

@@ -28,8 +28,8 @@ pub fn init(verbosity: u8, format: LogFormat) {
     // Other crates (Cranelift logs every function at info level) stay at `warn` until -vvv.
     let default = match verbosity {
         0 => "warn",
-        1 => "warn,bloodc=info",
-        2 => "warn,bloodc=debug",
+        1 => "warn,bloodc=info,blood=info",
+        2 => "warn,bloodc=debug,blood=debug",
         _ => "trace",
     };
     let filter = match std::env::var("BLOOD_LOG") {

@@ -48,6 +48,7 @@ impl Cache {
         let host = url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or("registry");
         let host: String =
             host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+        let host = if host.is_empty() { "local".to_string() } else { host };
         let hash = &registry::sha256_hex(url.trim_end_matches('/').as_bytes())[..16];
         self.root.join("registry").join(format!("{host}-{hash}"))
     }

@@ -278,11 +278,15 @@ impl Fetcher {
             let secs = self.config.read_timeout.as_secs_f64();
             return Attempt::Fatal(format!("timed out: no response within {secs} s"));
         }
-        let detail = t.message().map(str::to_string).unwrap_or_else(|| t.to_string());
+        // The transport's own Display repeats the URL; keep the message and the OS error.
+        let mut detail = t.message().map(str::to_string).unwrap_or_else(|| t.kind().to_string());
+        if let Some(source) = std::error::Error::source(t) {
+            detail = format!("{detail}: {source}");
+        }
         match t.kind() {
-            ErrorKind::ConnectionFailed => Attempt::Transient(format!("connection failed: {detail}")),
-            ErrorKind::Io => Attempt::Transient(format!("connection error: {t}")),
-            _ => Attempt::Fatal(t.to_string()),
+            ErrorKind::ConnectionFailed => Attempt::Transient(format!("connection failed ({detail})")),
+            ErrorKind::Io => Attempt::Transient(format!("connection error ({detail})")),
+            _ => Attempt::Fatal(detail),
         }
     }
 

@@ -93,13 +93,8 @@ pub const RUNTIME_INIT: RuntimeFn = rt("blood_runtime_init", &[I32, Ptr], None);
 pub const RUNTIME_SHUTDOWN: RuntimeFn = rt("blood_runtime_shutdown", &[], Some(I32));
 
 /// The symbol of the generated C entry point, `int main(int argc, char **argv)`.
-pub const ENTRY_MAIN: RuntimeFn = RuntimeFn {
-    name: "main",
-    params: &[I32, Ptr],
-    ret: Some(I32),
-    noreturn: false,
-    provider: Provider::Runtime,
-};
+pub const ENTRY_MAIN: RuntimeFn =
+    RuntimeFn { name: "main", params: &[I32, Ptr], ret: Some(I32), noreturn: false, provider: Provider::Runtime };
 
 // ---------------------------------------------------------------------------------------------
 // Output. `stream` is STDOUT or STDERR.

@@ -67,7 +67,9 @@ pub enum ItemKind {
     Use(UseDecl),
     /// `effect`, `handler`, `bridge` declarations and anything else the parser recognised but
     /// skipped as a whole: `feature` names it for the "unsupported feature: …" diagnostic.
-    Unsupported { feature: String },
+    Unsupported {
+        feature: String,
+    },
     /// The parser failed inside this item and already reported it.
     Error,
 }
@@ -285,17 +287,29 @@ pub enum TypeKind {
     /// `[T]` (only behind `&`)
     Slice(Box<Type>),
     /// `&T`, `&mut T` (lifetimes dropped)
-    Ref { mutable: bool, inner: Box<Type> },
+    Ref {
+        mutable: bool,
+        inner: Box<Type>,
+    },
     /// `*const T`, `*mut T`
-    Ptr { mutable: bool, inner: Box<Type> },
+    Ptr {
+        mutable: bool,
+        inner: Box<Type>,
+    },
     /// `fn(A, B) -> R / {E}`
-    Fn { params: Vec<Type>, ret: Option<Box<Type>>, effects: Option<EffectRow> },
+    Fn {
+        params: Vec<Type>,
+        ret: Option<Box<Type>>,
+        effects: Option<EffectRow>,
+    },
     /// `!`
     Never,
     /// `_`
     Infer,
     /// `dyn Trait`, `impl Trait` and other syntax outside the subset.
-    Unsupported { feature: String },
+    Unsupported {
+        feature: String,
+    },
     Error,
 }
 
@@ -312,7 +326,10 @@ pub enum Stmt {
     Let(LetStmt),
     Item(Box<Item>),
     /// An expression statement; `has_semi` records a trailing `;`.
-    Expr { expr: Expr, has_semi: bool },
+    Expr {
+        expr: Expr,
+        has_semi: bool,
+    },
     /// A lone `;`.
     Empty(Span),
 }
@@ -339,7 +356,10 @@ pub enum ExprKind {
     Path(Path),
     Unary(UnOp, Box<Expr>),
     /// `&e`, `&mut e`
-    Ref { mutable: bool, expr: Box<Expr> },
+    Ref {
+        mutable: bool,
+        expr: Box<Expr>,
+    },
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `a = b`
     Assign(Box<Expr>, Box<Expr>),
@@ -348,9 +368,16 @@ pub enum ExprKind {
     /// `e as T`
     Cast(Box<Expr>, Type),
     /// `f(args)`; `callee` is any expression (usually a path).
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     /// `recv.name::<T>(args)`
-    MethodCall { receiver: Box<Expr>, method: PathSegment, args: Vec<Arg> },
+    MethodCall {
+        receiver: Box<Expr>,
+        method: PathSegment,
+        args: Vec<Arg>,
+    },
     /// `e.name`
     Field(Box<Expr>, Ident),
     /// `e.0`
@@ -360,23 +387,61 @@ pub enum ExprKind {
     /// `e?`
     Try(Box<Expr>),
     /// `if c { … } else …`; `else_` is a `Block` or `If`/`IfLet` expression.
-    If { cond: Box<Expr>, then: Block, else_: Option<Box<Expr>> },
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        else_: Option<Box<Expr>>,
+    },
     /// `if let p = e { … } else …`
-    IfLet { pat: Pattern, scrutinee: Box<Expr>, then: Block, else_: Option<Box<Expr>> },
-    While { label: Option<Ident>, cond: Box<Expr>, body: Block },
-    WhileLet { label: Option<Ident>, pat: Pattern, scrutinee: Box<Expr>, body: Block },
-    Loop { label: Option<Ident>, body: Block },
+    IfLet {
+        pat: Pattern,
+        scrutinee: Box<Expr>,
+        then: Block,
+        else_: Option<Box<Expr>>,
+    },
+    While {
+        label: Option<Ident>,
+        cond: Box<Expr>,
+        body: Block,
+    },
+    WhileLet {
+        label: Option<Ident>,
+        pat: Pattern,
+        scrutinee: Box<Expr>,
+        body: Block,
+    },
+    Loop {
+        label: Option<Ident>,
+        body: Block,
+    },
     /// `for p in iter { … }`; `iter` is a `Range` for the L0 form.
-    For { label: Option<Ident>, pat: Pattern, iter: Box<Expr>, body: Block },
+    For {
+        label: Option<Ident>,
+        pat: Pattern,
+        iter: Box<Expr>,
+        body: Block,
+    },
     /// `lo..hi`, `lo..=hi`, `..hi`, `lo..`
-    Range { lo: Option<Box<Expr>>, hi: Option<Box<Expr>>, inclusive: bool },
+    Range {
+        lo: Option<Box<Expr>>,
+        hi: Option<Box<Expr>>,
+        inclusive: bool,
+    },
     /// `x in lo..hi`
-    In { expr: Box<Expr>, range: Box<Expr> },
+    In {
+        expr: Box<Expr>,
+        range: Box<Expr>,
+    },
     Block(Block),
     /// `unchecked(…) { … }`: runs the block.
     Unchecked(Block),
-    Break { label: Option<Ident>, value: Option<Box<Expr>> },
-    Continue { label: Option<Ident> },
+    Break {
+        label: Option<Ident>,
+        value: Option<Box<Expr>>,
+    },
+    Continue {
+        label: Option<Ident>,
+    },
     Return(Option<Box<Expr>>),
     /// `(a, b)`, `(a,)`; `()` is `Tuple(vec![])`. A parenthesised expression is not a tuple.
     Tuple(Vec<Expr>),
@@ -385,8 +450,15 @@ pub enum ExprKind {
     /// `[x; n]`
     ArrayRepeat(Box<Expr>, Box<Expr>),
     /// `Path { a: 1, b, ..base }`
-    StructLit { path: Path, fields: Vec<FieldInit>, base: Option<Box<Expr>> },
-    Match { scrutinee: Box<Expr>, arms: Vec<MatchArm> },
+    StructLit {
+        path: Path,
+        fields: Vec<FieldInit>,
+        base: Option<Box<Expr>>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<MatchArm>,
+    },
     Closure(Closure),
     /// `a |> f`
     Pipe(Box<Expr>, Box<Expr>),
@@ -395,7 +467,9 @@ pub enum ExprKind {
     Macro(MacroCall),
     /// A construct of a level not implemented yet (`perform`, `with … handle`, `try … with`,
     /// `@unsafe`, `region`, `select!`, …), skipped whole by the parser.
-    Unsupported { feature: String },
+    Unsupported {
+        feature: String,
+    },
     /// The parser failed here and already reported it.
     Error,
 }
@@ -450,8 +524,14 @@ pub struct ClosureParam {
 pub enum Lit {
     /// Integer literal; `value` is the magnitude (a leading `-` is a separate `UnOp::Neg`).
     /// Out-of-range literals (beyond u128) are reported by the lexer and become `Error`.
-    Int { value: u128, suffix: Option<IntSuffix> },
-    Float { value: f64, suffix: Option<FloatSuffix> },
+    Int {
+        value: u128,
+        suffix: Option<IntSuffix>,
+    },
+    Float {
+        value: f64,
+        suffix: Option<FloatSuffix>,
+    },
     Bool(bool),
     Char(char),
     Str(String),
@@ -554,25 +634,44 @@ pub enum PatternKind {
     /// `_`
     Wild,
     /// `ref? mut? name (@ sub)?`; a lone lower-case identifier.
-    Ident { by_ref: bool, mutable: bool, name: Ident, sub: Option<Box<Pattern>> },
+    Ident {
+        by_ref: bool,
+        mutable: bool,
+        name: Ident,
+        sub: Option<Box<Pattern>>,
+    },
     /// A literal, possibly negative (`-1`): an `ExprKind::Lit` or `Unary(Neg, Lit)` expression.
     Lit(Box<Expr>),
     /// `a..=b`, `a..b`; bounds are literal or path expressions.
-    Range { lo: Box<Expr>, hi: Box<Expr>, inclusive: bool },
+    Range {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive: bool,
+    },
     /// `(p, q)`
     Tuple(Vec<Pattern>),
     /// A constant pattern: unit variant or unit struct or const (`Color.Red`, `None`).
     Path(Path),
     /// `Some(x)`, `Shape.Circle(r)`
-    TupleStruct { path: Path, elems: Vec<Pattern> },
+    TupleStruct {
+        path: Path,
+        elems: Vec<Pattern>,
+    },
     /// `Point { x, y: 0, .. }`
-    Struct { path: Path, fields: Vec<FieldPattern>, has_rest: bool },
+    Struct {
+        path: Path,
+        fields: Vec<FieldPattern>,
+        has_rest: bool,
+    },
     /// `[a, b, ..]`
     Slice(Vec<Pattern>),
     /// `..` inside tuple and slice patterns.
     Rest,
     /// `&p`, `&mut p`
-    Ref { mutable: bool, inner: Box<Pattern> },
+    Ref {
+        mutable: bool,
+        inner: Box<Pattern>,
+    },
     /// `p | q`
     Or(Vec<Pattern>),
     Error,

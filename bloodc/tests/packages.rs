@@ -27,6 +27,8 @@ enum Fault {
     None,
     /// Answer with this status and a short body.
     Status(u16),
+    /// Answer 503 with `Retry-After: N` seconds.
+    RetryAfter(u64),
     /// Wait before answering.
     Delay(Duration),
     /// Announce the full length, send half, close.
@@ -121,6 +123,10 @@ fn serve(stream: TcpStream, root: &Path, hits: &Mutex<HashMap<String, usize>>, f
         Fault::None | Fault::Delay(_) => {
             out.write_all(header("200 OK", body.len()).as_bytes()).and_then(|()| out.write_all(&body))
         }
+        Fault::RetryAfter(secs) => out.write_all(
+            format!("HTTP/1.1 503 Busy\r\nRetry-After: {secs}\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy")
+                .as_bytes(),
+        ),
         Fault::Status(code) => {
             out.write_all(header(&format!("{code} Injected"), 8).as_bytes()).and_then(|()| out.write_all(b"injected"))
         }
@@ -364,6 +370,18 @@ fn retries_survive_a_500_and_give_up_after_the_limit() {
     assert_eq!(server.hits("index/lib_a"), 3);
     assert!(err.contains("index of `lib_a`") && err.contains(&server.url) && err.contains("HTTP 429"), "{err}");
     assert!(err.contains("gave up after 3 attempts"), "{err}");
+
+    // `Retry-After` is honoured (the backoff alone would be 10 ms).
+    let world = World::new();
+    world.publish("lib_a", "1.0.0", &[]);
+    let server = Server::start(&world.registry(), |path, nth| {
+        if path.contains("index") && nth == 1 { Fault::RetryAfter(1) } else { Fault::None }
+    });
+    let app = make_app(&world, &["lib_a = \"1\""], &server.url);
+    let start = Instant::now();
+    ok(&run(world.blood(&app).arg("fetch")), "fetch after Retry-After");
+    assert!(start.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was not honoured");
+    assert_eq!(server.hits("index/lib_a"), 2);
 
     // A 404 on the archive is not transient: one attempt.
     let world = World::new();

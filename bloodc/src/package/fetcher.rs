@@ -8,8 +8,9 @@
 //!   `BLOOD_HTTP_RETRIES`, `BLOOD_HTTP_LOW_SPEED_LIMIT`, `BLOOD_HTTP_LOW_SPEED_TIME`,
 //!   `BLOOD_HTTP_BACKOFF_MS`);
 //! * retries only for transient failures (connection failures, HTTP 5xx and 429), 3 by default,
-//!   with exponential backoff and jitter so many clients do not retry in lockstep; a timeout, a
-//!   4xx, a truncated body or a checksum mismatch is not retried;
+//!   with exponential backoff and jitter so many clients do not retry in lockstep (a
+//!   `Retry-After` of up to 10 s is honoured); a timeout, a 4xx, a truncated body or a checksum
+//!   mismatch is not retried;
 //! * downloads stream into a temporary file next to the destination (registered with the
 //!   driver's cancellation registry), hashed on the way, and renamed into place only if the
 //!   SHA-256 matches: a failed or cancelled download leaves nothing;
@@ -117,8 +118,8 @@ impl std::fmt::Display for FetchError {
 /// The outcome of one attempt.
 enum Attempt {
     Cancelled,
-    /// Worth retrying.
-    Transient(String),
+    /// Worth retrying; the server may have said when (`Retry-After`, capped).
+    Transient(String, Option<Duration>),
     Fatal(String),
 }
 
@@ -127,6 +128,9 @@ impl From<Cancelled> for Attempt {
         Attempt::Cancelled
     }
 }
+
+/// The longest `Retry-After` honoured; a server asking for more is retried sooner.
+const MAX_RETRY_AFTER_SECS: u64 = 10;
 
 /// Performs downloads with one configuration, one connection pool and one cancellation token.
 pub struct Fetcher {
@@ -220,12 +224,12 @@ impl Fetcher {
                 Ok(v) => return Ok(v),
                 Err(Attempt::Cancelled) => return Err(FetchError::Cancelled),
                 Err(Attempt::Fatal(cause)) => return Err(fail(cause)),
-                Err(Attempt::Transient(cause)) if tries >= self.config.retries => {
+                Err(Attempt::Transient(cause, _)) if tries >= self.config.retries => {
                     let n = tries + 1;
                     return Err(fail(format!("{cause} (gave up after {n} attempt{})", if n == 1 { "" } else { "s" })));
                 }
-                Err(Attempt::Transient(cause)) => {
-                    let delay = backoff(self.config.backoff_base, tries);
+                Err(Attempt::Transient(cause, retry_after)) => {
+                    let delay = backoff(self.config.backoff_base, tries).max(retry_after.unwrap_or_default());
                     tracing::warn!(url, "{what}: {cause}; retrying in {} ms", delay.as_millis());
                     self.sleep(delay)?;
                     tries += 1;
@@ -256,7 +260,15 @@ impl Fetcher {
             Err(ureq::Error::Status(404 | 410, _)) => return Ok(false),
             Err(ureq::Error::Status(code, r)) => {
                 let cause = format!("the server answered HTTP {code} {}", r.status_text());
-                return Err(if code >= 500 || code == 429 { Attempt::Transient(cause) } else { Attempt::Fatal(cause) });
+                if code >= 500 || code == 429 {
+                    // Seconds form only; the HTTP-date form is rare for these statuses.
+                    let retry_after = r
+                        .header("Retry-After")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(MAX_RETRY_AFTER_SECS)));
+                    return Err(Attempt::Transient(cause, retry_after));
+                }
+                return Err(Attempt::Fatal(cause));
             }
             Err(ureq::Error::Transport(t)) => return Err(self.classify_transport(&t)),
         };
@@ -284,8 +296,8 @@ impl Fetcher {
             detail = format!("{detail}: {source}");
         }
         match t.kind() {
-            ErrorKind::ConnectionFailed => Attempt::Transient(format!("connection failed ({detail})")),
-            ErrorKind::Io => Attempt::Transient(format!("connection error ({detail})")),
+            ErrorKind::ConnectionFailed => Attempt::Transient(format!("connection failed ({detail})"), None),
+            ErrorKind::Io => Attempt::Transient(format!("connection error ({detail})"), None),
             _ => Attempt::Fatal(detail),
         }
     }

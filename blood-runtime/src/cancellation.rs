@@ -37,7 +37,9 @@ impl Child {
     fn alive(&self) -> bool {
         match self {
             Child::Token(w) => w.strong_count() > 0,
-            Child::Fiber(w) => w.upgrade().is_some_and(|f| !f.is_finished()),
+            // A load, not an upgrade (no write to the child's counter, which another worker may
+            // be using); finished fibers still referenced by a handle are kept until dropped.
+            Child::Fiber(w) => w.strong_count() > 0,
         }
     }
 }

@@ -17,11 +17,9 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
     // SAFETY: see the function contract.
     let fiber: &Fiber = unsafe { &*(arg as *const Fiber) };
     // SAFETY: the body is only touched here, by the fiber itself, once.
-    let body = unsafe { (*fiber.body.get()).take() };
-    let result = match body {
-        Some(body) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)),
-        None => Ok(super::Value::U64(0)),
-    };
+    let mut body = std::mem::replace(unsafe { &mut *fiber.body.get() }, super::Body::empty());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body.run().unwrap_or(super::Value::U64(0))));
+    drop(body);
     wait_for_children(fiber);
     let w = worker::local_for(&fiber.rt).expect("fibers run on their runtime's workers");
     let counters = w.counters();

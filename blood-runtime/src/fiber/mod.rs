@@ -26,6 +26,7 @@
 //! A fiber gets its stack only when it first runs (spawn is a heap allocation and a queue push),
 //! and gives it back when it exits.
 
+mod body;
 mod entry;
 pub mod handle;
 #[doc(hidden)]
@@ -99,8 +100,7 @@ impl FiberConfig {
 
 pub(crate) use state::{DONE, RUNNABLE, RUNNING, SUSPENDED};
 
-/// The fiber body, type-erased. It returns the fiber's value.
-pub(crate) type Body = Box<dyn FnOnce() -> Value + Send>;
+pub(crate) use body::Body;
 
 /// A fiber's result, type-erased; `u64` (every C ABI fiber) is stored inline, without a box.
 pub(crate) enum Value {
@@ -169,7 +169,7 @@ pub struct Fiber {
     /// The stack, assigned when the fiber first runs.
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     pub(crate) stack_size: u32,
-    pub(crate) body: UnsafeCell<Option<Body>>,
+    pub(crate) body: UnsafeCell<Body>,
     pub(crate) join: Mutex<JoinState>,
     pub(crate) parent: Option<Arc<Fiber>>,
     /// Children spawned so far. Written only by the fiber itself (load + store, no read-modify-

@@ -129,7 +129,7 @@ impl RuntimeInner {
             sp: UnsafeCell::new(0),
             stack: UnsafeCell::new(None),
             stack_size,
-            body: UnsafeCell::new(Some(body)),
+            body: UnsafeCell::new(body),
             join: Mutex::new(JoinState::default()),
             parent,
             children_spawned: AtomicUsize::new(0),
@@ -332,7 +332,7 @@ fn spawn_on<T: Send + 'static>(
     cfg: FiberConfig,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
-    let body: Body = Box::new(move || crate::fiber::Value::new(f()));
+    let body = Body::new(move || crate::fiber::Value::new(f()));
     JoinHandle { fiber: rt.spawn_body(cfg, body), _t: PhantomData }
 }
 

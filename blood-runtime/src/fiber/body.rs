@@ -1,0 +1,85 @@
+//! Fiber bodies: closures of up to four words are stored inline in the fiber record (no
+//! allocation; the common cases, a C function plus its argument or a closure capturing a few
+//! values, fit), larger ones in a box. Spawning is then one allocation, the fiber itself.
+
+use super::Value;
+use std::mem::{MaybeUninit, align_of, size_of};
+
+const INLINE_WORDS: usize = 4;
+
+/// A type-erased `FnOnce() -> Value + Send`, run at most once.
+pub(crate) struct Body {
+    /// Consumes the closure stored in `data`; `None` once taken (or for an empty body).
+    call: Option<unsafe fn(*mut u8) -> Value>,
+    /// Drops the closure stored in `data` without running it.
+    drop_fn: unsafe fn(*mut u8),
+    data: MaybeUninit<[usize; INLINE_WORDS]>,
+}
+
+// SAFETY: a `Body` only ever holds an `F: Send` (enforced by `Body::new`).
+unsafe impl Send for Body {}
+
+unsafe fn call_inline<F: FnOnce() -> Value>(p: *mut u8) -> Value {
+    // SAFETY: `p` holds an initialised `F` that is read (moved out) exactly once.
+    let f = unsafe { p.cast::<F>().read() };
+    f()
+}
+
+unsafe fn drop_inline<F>(p: *mut u8) {
+    // SAFETY: `p` holds an initialised `F` that was never moved out.
+    unsafe { std::ptr::drop_in_place(p.cast::<F>()) }
+}
+
+unsafe fn call_boxed<F: FnOnce() -> Value>(p: *mut u8) -> Value {
+    // SAFETY: `p` holds a pointer from `Box::into_raw`, consumed exactly once.
+    let f = unsafe { Box::from_raw(p.cast::<*mut F>().read()) };
+    f()
+}
+
+unsafe fn drop_boxed<F>(p: *mut u8) {
+    // SAFETY: as above, for a body that never ran.
+    drop(unsafe { Box::from_raw(p.cast::<*mut F>().read()) })
+}
+
+unsafe fn drop_nothing(_: *mut u8) {}
+
+impl Body {
+    pub(crate) fn new<F: FnOnce() -> Value + Send + 'static>(f: F) -> Body {
+        let mut b = Body { call: None, drop_fn: drop_nothing, data: MaybeUninit::uninit() };
+        let p = b.data.as_mut_ptr().cast::<u8>();
+        if size_of::<F>() <= size_of::<[usize; INLINE_WORDS]>() && align_of::<F>() <= align_of::<usize>() {
+            // SAFETY: `data` is large and aligned enough for `F` (checked above).
+            unsafe { p.cast::<F>().write(f) };
+            b.call = Some(call_inline::<F>);
+            b.drop_fn = drop_inline::<F>;
+        } else {
+            // SAFETY: `data` holds at least one pointer.
+            unsafe { p.cast::<*mut F>().write(Box::into_raw(Box::new(f))) };
+            b.call = Some(call_boxed::<F>);
+            b.drop_fn = drop_boxed::<F>;
+        }
+        b
+    }
+
+    /// A body with nothing to run.
+    pub(crate) fn empty() -> Body {
+        Body { call: None, drop_fn: drop_nothing, data: MaybeUninit::uninit() }
+    }
+
+    /// Runs the body; `None` if it was already taken.
+    pub(crate) fn run(&mut self) -> Option<Value> {
+        let call = self.call.take()?;
+        // SAFETY: `call` matches the closure stored in `data`, which is consumed exactly once
+        // (`call` is now None, so `Drop` will not touch it, even if the closure panics).
+        Some(unsafe { call(self.data.as_mut_ptr().cast()) })
+    }
+}
+
+impl Drop for Body {
+    fn drop(&mut self) {
+        if self.call.take().is_some() {
+            // SAFETY: the closure is still stored and was never run.
+            unsafe { (self.drop_fn)(self.data.as_mut_ptr().cast()) }
+        }
+    }
+}

@@ -774,3 +774,70 @@ fn recursion_in_return_position() {
     pb.add_main(m);
     assert_output(&pb.p, &expected);
 }
+
+// ------------------------------------------------------------------------------------------------
+// If-conversion (O2 lowers short conditional updates as selects; O0 keeps the branches).
+
+#[test]
+fn conditional_updates() {
+    let mut pb = Pb::new();
+    let nl = pb.str("\n");
+    let u64t = Ty::Int(IntTy::U64);
+    let u = |v: u64| ci(IntTy::U64, v.into());
+    let mut f = Fb::new("hits", std::slice::from_ref(&u64t), u64t.clone());
+    let (x, hits, misses, i, c) =
+        (f.local(u64t.clone()), f.local(u64t.clone()), f.local(u64t.clone()), f.local(u64t.clone()), f.local(Ty::Bool));
+    let [head, body, side1, join1, side2, join2, exit] = [(); 7].map(|_| f.block());
+    let l = Operand::Local;
+    let b0 = BlockId(0);
+    for (dst, v) in [(x, 1), (hits, 0), (misses, 0), (i, 0)] {
+        f.assign(b0, dst, Rvalue::Use(u(v)));
+    }
+    f.term(b0, Terminator::Goto(head));
+    f.assign(head, c, Rvalue::Binary(BinOp::Lt, l(i), f.param(0)));
+    f.term(head, Terminator::Branch { cond: l(c), then_bb: body, else_bb: exit });
+    // x = x * K + i; if x >> 61 == 3 { hits += 1 }
+    let xk = f.tmp(body, u64t.clone(), Rvalue::Binary(BinOp::Mul, l(x), u(6364136223846793005)));
+    f.assign(body, x, Rvalue::Binary(BinOp::Add, xk, l(i)));
+    let top = f.tmp(body, u64t.clone(), Rvalue::Binary(BinOp::Shr, l(x), ci(IntTy::I32, 61)));
+    f.assign(body, c, Rvalue::Binary(BinOp::Eq, top, u(3)));
+    f.term(body, Terminator::Branch { cond: l(c), then_bb: side1, else_bb: join1 });
+    f.assign(side1, hits, Rvalue::Binary(BinOp::Add, l(hits), u(1)));
+    f.term(side1, Terminator::Goto(join1));
+    // if x & 1 == 0 {} else { misses += 3; c = !c } — the side is the `else`, and it assigns the
+    // condition's own local.
+    let low = f.tmp(join1, u64t.clone(), Rvalue::Binary(BinOp::BitAnd, l(x), u(1)));
+    f.assign(join1, c, Rvalue::Binary(BinOp::Eq, low, u(0)));
+    f.term(join1, Terminator::Branch { cond: l(c), then_bb: join2, else_bb: side2 });
+    f.assign(side2, misses, Rvalue::Binary(BinOp::Add, l(misses), u(3)));
+    f.assign(side2, c, Rvalue::Unary(UnOp::Not, l(c)));
+    f.term(side2, Terminator::Goto(join2));
+    f.assign(join2, i, Rvalue::Binary(BinOp::Add, l(i), u(1)));
+    f.safepoint(join2);
+    f.term(join2, Terminator::Goto(head));
+    let scaled = f.tmp(exit, u64t.clone(), Rvalue::Binary(BinOp::Mul, l(hits), u(1_000_000)));
+    let r = f.tmp(exit, u64t.clone(), Rvalue::Binary(BinOp::Add, scaled, l(misses)));
+    f.term(exit, Terminator::Return(r));
+    let id = pb.add(f);
+
+    let mut m = Fb::new("main", &[], Ty::Unit);
+    let mut expected = String::new();
+    for n in [0u64, 1, 10, 1000, 100_000] {
+        let (mut x, mut hits, mut misses) = (1u64, 0u64, 0u64);
+        for i in 0..n {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+            hits += u64::from(x >> 61 == 3);
+            misses += if x & 1 == 0 { 0 } else { 3 };
+        }
+        expected.push_str(&format!("{}\n", hits * 1_000_000 + misses));
+        let v = m.tmp(b0, u64t.clone(), call(id, vec![u(n)]));
+        m.println(b0, blood_abi::PRINT_U64, v, &nl);
+    }
+    m.ret_unit(b0);
+    pb.add_main(m);
+    let options = CodegenOptions { want_clif: true, ..CodegenOptions::host(OptLevel::O2) };
+    let clif = compile_program(&pb.p, &options).expect("codegen").clif.expect("clif");
+    let hits_clif = clif.split("; fn main").next().unwrap_or_default();
+    assert_eq!(hits_clif.matches(" = select").count(), 3, "both triangles become selects:\n{hits_clif}");
+    assert_output(&pb.p, &expected);
+}

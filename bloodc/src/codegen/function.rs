@@ -26,6 +26,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataId, FuncId, Module};
 
 use super::abi::{self, Shape};
+use super::ifconv::{self, Triangle};
 use super::layout;
 use super::values::{self, CValue, LocalRepr};
 use super::{CgResult, CodegenError, ModuleCx, clif_name};
@@ -54,11 +55,13 @@ pub(crate) struct FunctionCx<'m, 'f> {
     pub(crate) preempt_flag_addr: Option<Value>,
 }
 
-/// Lowers `func` (a function of `program`) into `ctx.func`.
+/// Lowers `func` (a function of `program`) into `ctx.func`; `optimize` enables the IR-level
+/// rewrites done during lowering (if-conversion, see [`ifconv`]).
 pub(crate) fn lower_function(
     mcx: &mut ModuleCx,
     program: &ir::Program,
     func: &ir::Function,
+    optimize: bool,
     ctx: &mut Context,
     fctx: &mut FunctionBuilderContext,
 ) -> CgResult<()> {
@@ -88,6 +91,7 @@ pub(crate) fn lower_function(
     };
     fx.lower_entry_block(entry)?;
     let hints = layout::analyze(func);
+    let triangles = if optimize { ifconv::find_triangles(func) } else { vec![None; func.blocks.len()] };
     for (i, block) in func.blocks.iter().enumerate() {
         fx.bcx.switch_to_block(fx.blocks[i]);
         if hints.cold[i] {
@@ -96,7 +100,10 @@ pub(crate) fn lower_function(
         for stmt in &block.stmts {
             fx.lower_stmt(stmt)?;
         }
-        fx.lower_terminator(&block.terminator, hints.swap_branch[i])?;
+        match triangles[i] {
+            Some(triangle) => fx.lower_triangle(&block.terminator, triangle)?,
+            None => fx.lower_terminator(&block.terminator, hints.swap_branch[i])?,
+        }
     }
     fx.bcx.seal_all_blocks();
     fx.bcx.finalize(frontend_config);
@@ -191,6 +198,41 @@ impl<'m> FunctionCx<'m, '_> {
                 self.bcx.ins().trap(UNREACHABLE_TRAP);
             }
         }
+        Ok(())
+    }
+
+    /// Lowers the branch ending a block as the selects of an if-converted triangle: the side
+    /// block's statements run unconditionally, then each local they assign takes its new value
+    /// only if the side would have run.
+    fn lower_triangle(&mut self, term: &Terminator, triangle: Triangle) -> CgResult<()> {
+        let Terminator::Branch { cond, .. } = term else {
+            return Err(CodegenError::InvalidIr("if-conversion of a block that does not branch".to_string()));
+        };
+        // Read the condition first: the side block may assign the local it lives in.
+        let c = self.scalar(cond)?;
+        let side = &self.func.blocks[triangle.side];
+        let mut assigned: Vec<ir::Local> = Vec::new();
+        for stmt in &side.stmts {
+            if let Stmt::Assign(l, _) = stmt
+                && !assigned.contains(l)
+            {
+                assigned.push(*l);
+            }
+        }
+        let old: Vec<CValue> = assigned.iter().map(|l| self.read_local(*l)).collect::<CgResult<_>>()?;
+        for stmt in &side.stmts {
+            self.lower_stmt(stmt)?;
+        }
+        for (l, old) in assigned.into_iter().zip(old) {
+            let (CValue::One(new), CValue::One(old)) = (self.read_local(l)?, old) else {
+                return Err(CodegenError::InvalidIr(format!("if-converted assignment to non-scalar _{}", l.0)));
+            };
+            let (if_true, if_false) = if triangle.side_is_then { (new, old) } else { (old, new) };
+            let v = self.bcx.ins().select(c, if_true, if_false);
+            self.write_local(l, CValue::One(v))?;
+        }
+        let join = self.block(BlockId(triangle.join as u32))?;
+        self.bcx.ins().jump(join, &[]);
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 //! | `mod.rs` | the public API, target ISA selection, module-level declarations, the per-function loop |
 //! | [`abi`] | Blood types → Cranelift types, signatures of user and runtime functions |
 //! | [`function`] | `FunctionCx`: one Cranelift block per IR block, statements, terminators |
+//! | [`ifconv`] | short conditional updates lowered as selects (`O2`) |
 //! | [`layout`] | block placement hints: loop bodies fall through, panic paths are cold |
 //! | [`inline`] | inlining of small functions at `O2` (policy over Cranelift's inliner) |
 //! | [`values`] | IR locals → Cranelift `Variable`s (SSA construction by cranelift-frontend), constants |
@@ -28,6 +29,7 @@ mod calls;
 mod casts;
 mod entry;
 mod function;
+mod ifconv;
 mod inline;
 mod layout;
 mod ops;
@@ -136,22 +138,23 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
     };
     let mut ctx = mcx.module.make_context();
     let mut fctx = FunctionBuilderContext::new();
-    let inlining = options.opt_level == OptLevel::O2;
+    // O2: if-conversion while lowering, inlining before compiling.
+    let optimize = options.opt_level == OptLevel::O2;
 
     // Lower every function first (the inliner needs every callee's body), then compile them.
     let mut bodies = Vec::with_capacity(program.functions.len());
-    for (index, func) in program.functions.iter().enumerate() {
-        function::lower_function(&mut mcx, program, func, &mut ctx, &mut fctx)?;
+    for func in &program.functions {
+        function::lower_function(&mut mcx, program, func, optimize, &mut ctx, &mut fctx)?;
         append_clif(&mut out, &func.name, &ctx.func);
-        if inlining {
+        if optimize {
             verify(&ctx.func, mcx.module.isa(), &func.name)?;
         }
         bodies.push(std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new()));
     }
-    let sizes: Vec<usize> = if inlining { bodies.iter().map(inline::inst_count).collect() } else { Vec::new() };
+    let sizes: Vec<usize> = if optimize { bodies.iter().map(inline::inst_count).collect() } else { Vec::new() };
     let index_of: HashMap<FuncId, usize> = mcx.functions.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     for (index, func) in program.functions.iter().enumerate() {
-        if inlining {
+        if optimize {
             ctx.func = bodies[index].clone();
             let first_gv = ctx.func.global_values.len();
             let mut inliner = inline::Inliner::new(&bodies, &sizes, &index_of, index);

@@ -29,7 +29,7 @@
 mod select;
 pub use select::{Selected, select_recv};
 
-use crate::waiter::{self, Waker};
+use crate::waiter::{self, NodeWaker, Waker};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -88,7 +88,7 @@ pub(crate) const ABORTED: usize = usize::MAX - 1;
 pub(crate) struct RecvNode<T> {
     pub(crate) slot: UnsafeCell<Option<T>>,
     pub(crate) state: AtomicU8,
-    pub(crate) waker: Waker,
+    pub(crate) waker: NodeWaker,
     pub(crate) select: Option<(*const Selector, usize)>,
 }
 
@@ -96,7 +96,7 @@ pub(crate) struct RecvNode<T> {
 pub(crate) struct SendNode<T> {
     value: UnsafeCell<Option<T>>,
     state: AtomicU8,
-    waker: Waker,
+    waker: NodeWaker,
 }
 
 pub(crate) struct State<T> {
@@ -191,7 +191,8 @@ impl<T: Send> Chan<T> {
                     continue; // that select already completed elsewhere
                 }
             }
-            let waker = node.waker.clone();
+            // SAFETY: the node is still registered with us (we hold the lock and popped it).
+            let waker = unsafe { node.waker.to_waker() };
             // SAFETY: under the lock (see above); the node is unlinked already.
             unsafe { *node.slot.get() = Some(value) };
             // After this store the owner may return and free the node: touch it no more.
@@ -223,7 +224,8 @@ impl<T: Send> Chan<T> {
             let node = st.senders.pop_front()?;
             // SAFETY: registered nodes are alive while listed; we hold the lock.
             let node = unsafe { &*node };
-            let waker = node.waker.clone();
+            // SAFETY: the node is still registered with us (we hold the lock and popped it).
+            let waker = unsafe { node.waker.to_waker() };
             // SAFETY: under the lock; the node is unlinked already.
             let v = unsafe { (*node.value.get()).take().expect("waiting sender holds a value") };
             // After this store the owner may return and free the node: touch it no more.
@@ -260,8 +262,11 @@ impl<T: Send> Chan<T> {
             Err(TrySendError::Closed(v)) => return Err(SendError::Closed(v)),
             Err(TrySendError::Full(v)) => v,
         };
-        let node =
-            SendNode { value: UnsafeCell::new(Some(value)), state: AtomicU8::new(WAITING), waker: waiter::current() };
+        let node = SendNode {
+            value: UnsafeCell::new(Some(value)),
+            state: AtomicU8::new(WAITING),
+            waker: waiter::current_node(),
+        };
         st.senders.push_back(&node);
         loop {
             drop(st);
@@ -326,7 +331,7 @@ impl<T: Send> Chan<T> {
         let node = RecvNode {
             slot: UnsafeCell::new(None),
             state: AtomicU8::new(WAITING),
-            waker: waiter::current(),
+            waker: waiter::current_node(),
             select: None,
         };
         st.receivers.push_back(&node);
@@ -390,13 +395,15 @@ impl<T: Send> Chan<T> {
                         continue;
                     }
                 }
-                wakers.push(node.waker.clone());
+                // SAFETY: the node was registered until we popped it under the lock.
+                wakers.push(unsafe { node.waker.to_waker() });
                 node.state.store(CLOSED, Ordering::Release);
             }
             while let Some(node) = st.senders.pop_front() {
                 // SAFETY: listed nodes are alive; we hold the lock.
                 let node = unsafe { &*node };
-                wakers.push(node.waker.clone());
+                // SAFETY: the node was registered until we popped it under the lock.
+                wakers.push(unsafe { node.waker.to_waker() });
                 node.state.store(CLOSED, Ordering::Release);
             }
         }

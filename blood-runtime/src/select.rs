@@ -43,7 +43,7 @@ pub fn select_recv<T: Send>(arms: &[&Receiver<T>], deadline: Option<Instant>) ->
         return Selected::Timeout;
     }
     let sel = Selector { winner: AtomicUsize::new(NO_WINNER) };
-    let me = waiter::current();
+    let me = waiter::current_node();
     let nodes: Vec<RecvNode<T>> = (0..chans.len())
         .map(|i| RecvNode {
             slot: UnsafeCell::new(None),

@@ -47,6 +47,50 @@ impl Waker {
     }
 }
 
+/// A waker borrowed by a wait-list node that lives on the waiting party's own stack: for a fiber
+/// it is a plain pointer (no reference-count traffic per wait). It is valid while the node is
+/// registered, because the waiting fiber cannot finish before it has left the wait (it either
+/// unregisters under the list's lock or observes the completion); whoever completes the wait
+/// turns it into an owned [`Waker`] *under that lock*, before publishing the completion.
+#[derive(Clone, Debug)]
+pub enum NodeWaker {
+    Fiber(*const Fiber),
+    Thread(std::thread::Thread),
+}
+
+// SAFETY: the pointer is only dereferenced under the wait list's lock while the fiber is alive
+// (see above); `Fiber` is Sync.
+unsafe impl Send for NodeWaker {}
+// SAFETY: as above.
+unsafe impl Sync for NodeWaker {}
+
+impl NodeWaker {
+    /// An owned waker for the party.
+    ///
+    /// # Safety
+    /// The node holding `self` must still be registered (the waiting fiber is alive).
+    pub unsafe fn to_waker(&self) -> Waker {
+        match self {
+            NodeWaker::Fiber(p) => {
+                // SAFETY: the fiber is alive (contract) and `p` came from `Arc::as_ptr`.
+                unsafe {
+                    Arc::increment_strong_count(*p);
+                    Waker::Fiber(Arc::from_raw(*p))
+                }
+            }
+            NodeWaker::Thread(t) => Waker::Thread(t.clone()),
+        }
+    }
+}
+
+/// The node waker of the current context (see [`NodeWaker`]).
+pub fn current_node() -> NodeWaker {
+    worker::with_current_fiber(|f| match f {
+        Some(f) => NodeWaker::Fiber(Arc::as_ptr(f)),
+        None => NodeWaker::Thread(std::thread::current()),
+    })
+}
+
 /// The waker of the current context.
 pub fn current() -> Waker {
     match worker::current_fiber() {

@@ -66,7 +66,12 @@ impl WorkerLocal {
         let rt = &*self.rt;
         match f.priority {
             Priority::Normal => {
-                if reason == Reason::Woken && rt.workers.len() > 1 {
+                // With one worker the `next` slot is used only when it keeps FIFO order (nothing
+                // else is queued), saving a queue round trip for ping-pong hand-offs.
+                let use_next = reason == Reason::Woken
+                    // SAFETY: `next` is only touched by this worker's thread.
+                    && (rt.workers.len() > 1 || (unsafe { (*self.next.get()).is_none() } && self.queue.is_empty()));
+                if use_next {
                     // SAFETY: `next` is only touched by this worker's thread.
                     let old = unsafe { (*self.next.get()).replace(f) };
                     match old {

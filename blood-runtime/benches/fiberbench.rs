@@ -138,7 +138,8 @@ fn chanthru(p: usize) {
 
 fn rss() -> usize {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: usize = s.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let kb: usize =
+        s.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
     kb * 1024
 }
 

@@ -312,8 +312,13 @@ fn build(args: &BuildArgs) -> ExitCode {
         Err(code) => return code,
     };
     let mut options = args.to_options(&input, false);
-    if options.output.is_none() && options.emit == Emit::Exe {
-        options.output = default_output;
+    if options.output.is_none() {
+        // In a package, outputs go to `target/` (text emits still go to stdout).
+        match options.emit {
+            Emit::Exe => options.output = default_output,
+            Emit::Obj => options.output = default_output.map(|p| p.with_extension("o")),
+            Emit::Ir | Emit::Clif | Emit::Asm => {}
+        }
     }
     let result = driver::compile(&options);
     if let Ok(out) = &result

@@ -374,3 +374,24 @@ fn a_second_sigint_exits_at_once() {
     assert!(err.contains("fetch cancelled"), "{err}");
     check_nothing_fetched(&d, &app);
 }
+
+#[test]
+fn sigterm_to_blood_run_reaches_the_running_program() {
+    let d = dirs();
+    let source = d.work.join("spin.blood");
+    std::fs::write(
+        &source,
+        "fn main() {\n    eprintln(\"spinning\")\n    let mut i: i64 = 0\n    loop {\n        i += 1\n    }\n}\n",
+    )
+    .unwrap();
+    let (mut child, rx, transcript) = spawn(blood(&d.work, &d.tmp, &d.home).arg("run").arg(&source));
+    wait_for_line(&rx, "spinning", &transcript);
+    let sent = Instant::now();
+    signal(&child, libc::SIGTERM);
+    let (code, took) = wait_exit(&mut child, sent);
+    eprintln!("blood stopped {took:?} after the signal");
+    // The program died of the forwarded SIGTERM; `blood run` reports it as 128 + 15.
+    assert_eq!(code, Some(143), "{}", transcript.lock().unwrap());
+    assert!(took < STOP_BOUND, "took {took:?}");
+    assert!(entries(&d.tmp).is_empty(), "the run's temporary directory is removed: {:?}", entries(&d.tmp));
+}

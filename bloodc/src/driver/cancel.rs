@@ -135,8 +135,13 @@ pub fn install_signal_handler() -> Result<(), String> {
     std::thread::Builder::new()
         .name("blood-signals".into())
         .spawn(move || {
-            for _ in signals.forever() {
+            for sig in signals.forever() {
                 if operation() == Operation::Done {
+                    // A program runs under `blood run`. A terminal's Ctrl+C reaches it directly
+                    // (same process group); a SIGTERM aimed at `blood` alone is passed on.
+                    if sig == SIGTERM {
+                        signal_descendants(SIGTERM, false);
+                    }
                     continue;
                 }
                 if global().is_cancelled() {
@@ -256,25 +261,41 @@ fn remove_path(path: &Path) {
     }
 }
 
-/// Kills the direct children of this process (a linker started by the driver), so none of them
-/// writes files after we are gone. Linux: children are found through `/proc`.
+/// Kills the processes started by this one (a linker and the tools it runs), so none of them
+/// writes files after we are gone.
 fn kill_children() {
-    let me = std::process::id();
+    signal_descendants(libc::SIGKILL, true);
+}
+
+/// Sends `sig` to the children of this process, and to their descendants if `all`. Linux: the
+/// process tree is read from `/proc` (elsewhere nothing is sent).
+fn signal_descendants(sig: i32, all: bool) {
+    let me = std::process::id() as i32;
     let Ok(entries) = std::fs::read_dir("/proc") else { return };
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
     for entry in entries.flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
         // `pid (comm) state ppid ...`; comm may contain spaces and parentheses, so split after
         // the last `)`.
         let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else { continue };
-        let ppid = rest.split_whitespace().nth(1).and_then(|s| s.parse::<u32>().ok());
-        if ppid == Some(me) {
-            // SAFETY: `kill` has no memory-safety preconditions; `pid` is a child of this
-            // process (its parent is us, so the pid cannot have been reused by a stranger while
-            // the child is unreaped).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse::<i32>().ok()) {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![me];
+    let mut i = 0;
+    while i < tree.len() && (all || i == 0) {
+        let parent = tree[i];
+        tree.extend(parent_of.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        i += 1;
+    }
+    for &pid in &tree[1..] {
+        // SAFETY: `kill` has no memory-safety preconditions. `pid` descends from this process;
+        // a direct child cannot be reused while unreaped, and a grandchild that exited in the
+        // meantime is at worst a stale pid (the window is a few microseconds).
+        unsafe {
+            libc::kill(pid, sig);
         }
     }
 }

@@ -32,6 +32,10 @@ fn main() {
     files.extend(blood_files(&workspace_root().join("examples"), true));
     files.retain(|f| args.selects(f));
 
+    // LANGUAGE.md §10: a `// COMPILE_FAIL:` file without `main` only serves as a module of another
+    // test (`mod name;`); it is not a test of its own.
+    files.retain(|f| !is_module_helper(f));
+
     let results = blood_tests::parallel_map(&files, args.threads, |path| check(path));
 
     let (mut passed, mut failed) = (0, 0);
@@ -61,6 +65,11 @@ fn main() {
         println!("run-pass: {} expected failure(s) (XFAIL)", xfails.len());
     }
     finish("run-pass", passed, failed)
+}
+
+fn is_module_helper(path: &Path) -> bool {
+    let Ok(source) = std::fs::read_to_string(path) else { return false };
+    source.lines().next().is_some_and(|l| l.trim_start().starts_with("// COMPILE_FAIL:")) && !source.contains("fn main")
 }
 
 fn check(path: &Path) -> (Option<Directives>, Outcome) {

@@ -16,6 +16,7 @@
 pub mod cancel;
 pub mod link;
 pub mod logging;
+pub mod modules;
 pub mod runtime_archive;
 
 use std::path::{Path, PathBuf};
@@ -116,8 +117,10 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
     let mut sources = SourceMap::new();
     let file = sources.add(options.input.display().to_string(), Some(&options.input), text);
 
-    let (ast, parse_diagnostics) =
+    let (mut ast, mut parse_diagnostics) =
         logging::phase("parse", file_name, || syntax::parse_file(file, &sources.file(file).text));
+    let dir = options.input.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    modules::load_modules(&mut sources, &mut ast.items, &dir, &mut parse_diagnostics);
     if parse_diagnostics.iter().any(Diagnostic::is_error) {
         return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
     }

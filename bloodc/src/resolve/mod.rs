@@ -1,4 +1,4 @@
-//! Item collection and scopes.
+//! Item collection, scopes, modules and `use`.
 //!
 //! Items are order-independent within a module or block (LANGUAGE.md §2), so each scope's items
 //! are collected before any body is checked. This module finds them, reports duplicate
@@ -8,32 +8,25 @@
 //! Local variables are resolved by the type checker itself (`typeck::FnCx` keeps the lexical
 //! scopes), because their types are inferred at the same time.
 
+mod scopes;
+
+pub use scopes::{Binding, Def, ItemScope, PathError, ROOT, ScopeId, ScopeTable};
+
 use std::collections::HashMap;
 
 use crate::diagnostics::Diagnostic;
-use crate::hir::FnId;
 use crate::source::Span;
 use crate::syntax::ast;
 
-/// The items visible in one module or block, by name.
-#[derive(Clone, Debug, Default)]
-pub struct ItemScope {
-    pub fns: HashMap<String, FnId>,
-    /// `const` items: index into the type checker's constant table.
-    pub consts: HashMap<String, u32>,
-    /// Type aliases: index into the type checker's alias table.
-    pub aliases: HashMap<String, u32>,
-    /// Enums: index into the type checker's enum table.
-    pub enums: HashMap<String, u32>,
-}
-
 /// The result of [`collect_items`].
 pub struct CollectedItems<'a> {
-    /// Functions in source order, each with its item (attributes, span).
+    /// Functions in source order, each with its item (attributes, span, visibility).
     pub functions: Vec<(&'a ast::Item, &'a ast::FnDecl)>,
-    pub consts: Vec<&'a ast::ConstDecl>,
-    pub aliases: Vec<&'a ast::TypeAlias>,
-    pub enums: Vec<&'a ast::EnumDecl>,
+    pub consts: Vec<(&'a ast::Item, &'a ast::ConstDecl)>,
+    pub aliases: Vec<(&'a ast::Item, &'a ast::TypeAlias)>,
+    pub enums: Vec<(&'a ast::Item, &'a ast::EnumDecl)>,
+    pub modules: Vec<(&'a ast::Item, &'a ast::ModDecl)>,
+    pub uses: Vec<(&'a ast::Item, &'a ast::UseDecl)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -43,6 +36,8 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
     let mut consts = Vec::new();
     let mut aliases = Vec::new();
     let mut enums = Vec::new();
+    let mut modules = Vec::new();
+    let mut uses = Vec::new();
     let mut diagnostics = Vec::new();
     // Two namespaces (LANGUAGE.md §2): types, traits, effects and handlers share one; functions,
     // consts, statics and modules the other.
@@ -59,8 +54,8 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Static(d) => (Some(&d.name), Some("`static` items (language level L1)")),
             ast::ItemKind::Impl(_) => (None, Some("`impl` blocks (language level L1)")),
             ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
-            ast::ItemKind::Mod(d) => (Some(&d.name), Some("modules (language level L2)")),
-            ast::ItemKind::Use(_) => (None, Some("`use` declarations (language level L2)")),
+            ast::ItemKind::Mod(d) => (Some(&d.name), None),
+            ast::ItemKind::Use(_) => (None, None),
             ast::ItemKind::Unsupported { feature } => {
                 diagnostics.push(Diagnostic::error(format!("unsupported feature: {feature}"), item.span));
                 continue;
@@ -90,13 +85,15 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
         }
         match &item.kind {
             ast::ItemKind::Fn(decl) => functions.push((item, decl)),
-            ast::ItemKind::Const(decl) => consts.push(decl),
-            ast::ItemKind::TypeAlias(decl) => aliases.push(decl),
-            ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push(decl),
+            ast::ItemKind::Const(decl) => consts.push((item, decl)),
+            ast::ItemKind::TypeAlias(decl) => aliases.push((item, decl)),
+            ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push((item, decl)),
+            ast::ItemKind::Mod(decl) => modules.push((item, decl)),
+            ast::ItemKind::Use(decl) => uses.push((item, decl)),
             _ => {}
         }
     }
-    CollectedItems { functions, consts, aliases, enums, diagnostics }
+    CollectedItems { functions, consts, aliases, enums, modules, uses, diagnostics }
 }
 
 /// Enums whose variants carry data, and generic enums, are not implemented yet.

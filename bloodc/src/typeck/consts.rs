@@ -8,7 +8,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::hir::{self, ExprKind as H, Lit};
-use crate::resolve::ItemScope;
+use crate::resolve::ScopeId;
 use crate::syntax::ast;
 use crate::types::{FloatTy, IntTy, Ty};
 
@@ -24,7 +24,7 @@ pub(crate) enum ItemState<T> {
 /// A `const` item and the scopes visible from its definition.
 pub(crate) struct ConstDef<'a> {
     pub decl: &'a ast::ConstDecl,
-    pub scopes: Vec<ItemScope>,
+    pub scopes: Vec<ScopeId>,
     /// The type and value (`None` after an error, already reported).
     pub state: ItemState<Option<(Ty, Lit)>>,
 }
@@ -32,7 +32,7 @@ pub(crate) struct ConstDef<'a> {
 /// A type alias and the scopes visible from its definition.
 pub(crate) struct AliasDef<'a> {
     pub decl: &'a ast::TypeAlias,
-    pub scopes: Vec<ItemScope>,
+    pub scopes: Vec<ScopeId>,
     pub state: ItemState<Ty>,
 }
 
@@ -109,12 +109,10 @@ impl<'a> GlobalCx<'a> {
         result
     }
 
-    /// Evaluates every constant of a scope, so errors in unused constants are reported too.
-    pub fn check_consts(&mut self, scope: &ItemScope) {
-        let mut ids: Vec<(u32, crate::source::Span)> =
-            scope.consts.values().map(|&id| (id, self.consts[id as usize].decl.name.span)).collect();
-        ids.sort_by_key(|(_, span)| span.lo);
-        for (id, span) in ids {
+    /// Evaluates the given constants, so errors in unused constants are reported too.
+    pub fn check_consts(&mut self, ids: &[u32]) {
+        for &id in ids {
+            let span = self.consts[id as usize].decl.name.span;
             self.resolve_const(id, span);
         }
     }

@@ -208,7 +208,7 @@ impl<'a> FnCx<'_, 'a> {
         let pushed_items = !items.is_empty();
         if pushed_items {
             let prefix = format!("{}.", self.fn_name);
-            let scope = self.gcx.register_scope(items, &self.item_scopes, &prefix);
+            let scope = self.gcx.register_block(items, &self.item_scopes, prefix);
             self.item_scopes.push(scope);
         }
         self.scopes.push(Vec::new());

@@ -13,6 +13,7 @@ use crate::types::{FloatTy, InferKind, IntTy, Ty};
 use super::builtins::{self, BuiltinCallee};
 use super::finish::{Deferred, OperandClass};
 use super::{FnCx, suggest, unsupported};
+use crate::resolve::Def;
 
 /// What a callee path names.
 pub(super) enum Callee {
@@ -167,45 +168,57 @@ impl<'a> FnCx<'_, 'a> {
             }
             return hir::Expr::new(H::Local(local), ty, span);
         }
-        if let Some(id) = self.lookup_enum(&first.ident.name) {
-            return match self.enum_variant(id, path) {
-                Some(value) => value,
-                None => Self::error_expr(span),
-            };
+        let single = path.segments.len() == 1;
+        let item = self.gcx.scopes.lookup(&self.item_scopes, &first.ident.name, false);
+        if single && item.is_none() {
+            if first.ident.name == "default" {
+                let ty = self.infer.fresh(crate::types::InferKind::General);
+                self.deferred.push(Deferred::DefaultValue { span, ty: ty.clone() });
+                return hir::Expr::new(H::Lit(Lit::Default), ty, span);
+            }
+            if builtins::is_builtin(&first.ident.name) {
+                return self.unsupported_expr(span, "functions as values (language level L2)");
+            }
         }
-        if path.segments.len() == 1
-            && let Some(id) = self.lookup_const(&first.ident.name)
-        {
-            return match self.gcx.resolve_const(id, span) {
+        let Some((def, used)) = self.resolve_item_path(path) else { return Self::error_expr(span) };
+        let rest = &path.segments[used..];
+        match (def, rest) {
+            (Def::Const(id), []) => match self.gcx.resolve_const(id, span) {
                 Some((ty, lit)) => hir::Expr::new(H::Lit(lit), ty, span),
                 None => Self::error_expr(span),
-            };
+            },
+            (Def::Enum(id), rest) => match self.enum_variant(id, rest, span) {
+                Some(value) => value,
+                None => Self::error_expr(span),
+            },
+            (Def::Fn(_), []) => self.unsupported_expr(span, "functions as values (language level L2)"),
+            (Def::Module(m), []) => {
+                let name = self.gcx.scopes.module_name(m).to_string();
+                self.error(Diagnostic::error(format!("module `{name}` is not a value"), span));
+                Self::error_expr(span)
+            }
+            (Def::Alias(_), _) => {
+                self.error(Diagnostic::error("a type alias is not a value", span));
+                Self::error_expr(span)
+            }
+            (_, [next, ..]) => {
+                self.error(Diagnostic::error(format!("unexpected `.{}` after this item", next.ident.name), span));
+                Self::error_expr(span)
+            }
         }
-        if path.segments.len() == 1 && first.ident.name == "default" && self.lookup_fn("default").is_none() {
-            let ty = self.infer.fresh(crate::types::InferKind::General);
-            self.deferred.push(Deferred::DefaultValue { span, ty: ty.clone() });
-            return hir::Expr::new(H::Lit(Lit::Default), ty, span);
-        }
-        if path.segments.len() == 1
-            && (self.lookup_fn(&first.ident.name).is_some() || builtins::is_builtin(&first.ident.name))
-        {
-            return self.unsupported_expr(span, "functions as values (language level L2)");
-        }
-        self.undefined_name(&first.ident);
-        Self::error_expr(span)
     }
 
     /// `Enum.Variant` (or `Enum::Variant`) as a value or pattern: the variant's discriminant,
     /// typed as the enum.
-    pub fn enum_variant(&mut self, id: u32, path: &ast::Path) -> Option<hir::Expr> {
+    pub fn enum_variant(&mut self, id: u32, rest: &[ast::PathSegment], span: Span) -> Option<hir::Expr> {
         let def = self.gcx.enums[id as usize].clone();
-        let [_, variant] = path.segments.as_slice() else {
-            let msg = if path.segments.len() == 1 {
+        let [variant] = rest else {
+            let msg = if rest.is_empty() {
                 format!("the enum `{}` is not a value; name one of its variants: `{}.Variant`", def.name, def.name)
             } else {
                 format!("unexpected path after the variant of `{}`", def.name)
             };
-            self.error(Diagnostic::error(msg, path.span));
+            self.error(Diagnostic::error(msg, span));
             return None;
         };
         let Some(&(_, value)) = def.variants.iter().find(|(n, _)| *n == variant.ident.name) else {
@@ -216,7 +229,7 @@ impl<'a> FnCx<'_, 'a> {
             return None;
         };
         let lit = Lit::Int { negative: value < 0, magnitude: value.unsigned_abs() };
-        Some(hir::Expr::new(H::Lit(lit), self.gcx.enum_ty(id), path.span))
+        Some(hir::Expr::new(H::Lit(lit), self.gcx.enum_ty(id), span))
     }
 
     pub fn undefined_name(&mut self, ident: &ast::Ident) {
@@ -401,37 +414,43 @@ impl<'a> FnCx<'_, 'a> {
             return None;
         };
         let first = &path.segments[0];
-        if path.segments.len() > 1 {
-            if self.lookup_local(&first.ident.name).is_some() {
+        if path.segments.iter().any(|s| s.generic_args.is_some()) {
+            self.error(unsupported(path.span, "generic arguments (language level L2)"));
+        }
+        let name = &first.ident.name;
+        if self.lookup_local(name).is_some() {
+            if path.segments.len() > 1 {
                 let last = &path.segments[path.segments.len() - 1].ident;
                 self.error(unsupported(
                     last.span,
                     &format!("method call `.{}()` (methods are language level L1)", last.name),
                 ));
             } else {
-                self.error(unsupported(path.span, "paths to items of types or modules (language levels L1 and L2)"));
+                self.error(
+                    Diagnostic::error("expression is not callable", callee.span)
+                        .with_note(format!("`{name}` is a local variable")),
+                );
             }
             return None;
         }
-        if first.generic_args.is_some() {
-            self.error(unsupported(path.span, "generic arguments (language level L2)"));
-        }
-        let name = &first.ident.name;
-        if self.lookup_local(name).is_some() {
-            self.error(
-                Diagnostic::error("expression is not callable", callee.span)
-                    .with_note(format!("`{name}` is a local variable")),
-            );
-            return None;
-        }
-        if let Some(f) = self.lookup_fn(name) {
-            return Some(Callee::Fn(f));
-        }
-        if let Some(b) = builtins::lookup(name) {
+        if path.segments.len() == 1
+            && self.gcx.scopes.lookup(&self.item_scopes, name, false).is_none()
+            && let Some(b) = builtins::lookup(name)
+        {
             return Some(Callee::Builtin(b));
         }
-        self.undefined_name(&first.ident);
-        None
+        let (def, used) = self.resolve_item_path(path)?;
+        match def {
+            Def::Fn(f) if used == path.segments.len() => Some(Callee::Fn(f)),
+            Def::Enum(_) if used + 1 == path.segments.len() => {
+                self.error(unsupported(callee.span, "enum variants with data (language level L1)"));
+                None
+            }
+            _ => {
+                self.error(Diagnostic::error("expression is not callable", callee.span));
+                None
+            }
+        }
     }
 
     /// Checks a call `callee(args)`; `piped` is the already-checked left side of `|>`.

@@ -19,11 +19,12 @@ mod exhaustive;
 mod expr;
 mod finish;
 mod infer;
+mod items;
 mod patterns;
 
 use crate::diagnostics::Diagnostic;
 use crate::hir::{self, FnId, LocalId, LocalInfo, LoopId};
-use crate::resolve::{self, ItemScope};
+use crate::resolve::{Def, ScopeId, ScopeTable};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast;
 use crate::types::{FloatTy, IntTy, Ty};
@@ -46,7 +47,8 @@ pub(crate) struct GlobalCx<'a> {
     pub sigs: Vec<FnSig>,
     pub bodies: Vec<Option<hir::FnDef>>,
     /// Bodies still to check: the declaration and the item scopes visible from it.
-    pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ItemScope>, Span, bool)>,
+    pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ScopeId>, Span, bool)>,
+    pub scopes: ScopeTable,
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
     pub enums: Vec<EnumDef>,
@@ -70,10 +72,11 @@ pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir
         consts: Vec::new(),
         aliases: Vec::new(),
         enums: Vec::new(),
+        scopes: ScopeTable::default(),
     };
 
-    let root_scope = gcx.register_scope(&root.items, &[], "");
-    let main = check_main(&mut gcx, &root_scope, root.span);
+    gcx.register_program(&root.items);
+    let main = check_main(&mut gcx, root.span);
 
     while let Some((id, decl, scopes, span, no_preempt)) = gcx.queue.pop() {
         let body = check_fn_body(&mut gcx, id, decl, scopes, span, no_preempt);
@@ -93,63 +96,6 @@ pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir
 impl<'a> GlobalCx<'a> {
     pub fn error(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
-    }
-
-    /// Registers the functions of one scope (module or block) and queues their bodies.
-    /// `outer` are the item scopes visible around it; `prefix` names nested items (`outer.`).
-    pub fn register_scope(
-        &mut self,
-        items: impl IntoIterator<Item = &'a ast::Item>,
-        outer: &[ItemScope],
-        prefix: &str,
-    ) -> ItemScope {
-        let collected = resolve::collect_items(items);
-        self.diagnostics.extend(collected.diagnostics);
-        let mut scope = ItemScope::default();
-        let mut decls = Vec::new();
-        // Names first, so a signature can tell a function name used as a type ("not a type")
-        // from an unknown name whatever the declaration order.
-        for (item, decl) in collected.functions {
-            let id = FnId(self.sigs.len() as u32);
-            let name = format!("{prefix}{}", decl.name.name);
-            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit });
-            self.bodies.push(None);
-            scope.fns.insert(decl.name.name.clone(), id);
-            decls.push((id, item, decl));
-        }
-        let first_const = self.consts.len();
-        for decl in collected.consts {
-            scope.consts.insert(decl.name.name.clone(), self.consts.len() as u32);
-            self.consts.push(consts::ConstDef { decl, scopes: Vec::new(), state: consts::ItemState::Pending });
-        }
-        let first_alias = self.aliases.len();
-        for decl in collected.aliases {
-            scope.aliases.insert(decl.name.name.clone(), self.aliases.len() as u32);
-            self.aliases.push(consts::AliasDef { decl, scopes: Vec::new(), state: consts::ItemState::Pending });
-        }
-        for decl in collected.enums {
-            scope.enums.insert(decl.name.name.clone(), self.enums.len() as u32);
-            let def = self.lower_enum(decl);
-            self.enums.push(def);
-        }
-        let mut visible: Vec<ItemScope> = outer.to_vec();
-        visible.push(scope.clone());
-        for c in &mut self.consts[first_const..] {
-            c.scopes = visible.clone();
-        }
-        for a in &mut self.aliases[first_alias..] {
-            a.scopes = visible.clone();
-        }
-        for (id, _, decl) in &decls {
-            let name = self.sigs[id.0 as usize].name.clone();
-            self.sigs[id.0 as usize] = self.lower_signature(decl, &name, &visible);
-        }
-        for (id, item, decl) in decls {
-            let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
-            self.queue.push((id, decl, visible.clone(), item.span, no_preempt));
-        }
-        self.check_consts(&scope);
-        scope
     }
 
     pub fn enum_ty(&self, id: u32) -> Ty {
@@ -182,7 +128,7 @@ impl<'a> GlobalCx<'a> {
         EnumDef { name: decl.name.name.clone(), variants }
     }
 
-    fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ItemScope]) -> FnSig {
+    fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ScopeId]) -> FnSig {
         if !decl.generics.params.is_empty() {
             self.error(unsupported(decl.generics.span, "generic functions (language level L2)"));
         }
@@ -207,16 +153,15 @@ impl<'a> GlobalCx<'a> {
     }
 
     /// Resolves a written type (scalar types and aliases of them) in the given item scopes.
-    pub fn lower_type(&mut self, ty: &ast::Type, scopes: &[ItemScope]) -> Ty {
+    pub fn lower_type(&mut self, ty: &ast::Type, scopes: &[ScopeId]) -> Ty {
         match &ty.kind {
             ast::TypeKind::Path(path) if path.segments.len() == 1 => {
                 let seg = &path.segments[0];
                 let name = seg.ident.name.as_str();
-                if let Some(&alias) = scopes.iter().rev().find_map(|s| s.aliases.get(name)) {
-                    return self.resolve_alias(alias, ty.span);
-                }
-                if let Some(&id) = scopes.iter().rev().find_map(|s| s.enums.get(name)) {
-                    return self.enum_ty(id);
+                match self.scopes.lookup(scopes, name, true) {
+                    Some(Def::Alias(alias)) => return self.resolve_alias(alias, ty.span),
+                    Some(Def::Enum(id)) => return self.enum_ty(id),
+                    _ => {}
                 }
                 let resolved = match name {
                     "bool" => Some(Ty::Bool),
@@ -244,7 +189,11 @@ impl<'a> GlobalCx<'a> {
                         self.error(unsupported(ty.span, &format!("`{name}` (language level L2)")));
                         Ty::Error
                     }
-                    None if self.sigs.iter().any(|s| s.name.rsplit('.').next() == Some(name)) => {
+                    None if matches!(
+                        self.scopes.lookup(scopes, name, false),
+                        Some(Def::Fn(_) | Def::Const(_) | Def::Module(_))
+                    ) =>
+                    {
                         self.error(Diagnostic::error(format!("not a type: `{name}` is not a type"), ty.span));
                         Ty::Error
                     }
@@ -255,9 +204,21 @@ impl<'a> GlobalCx<'a> {
                 }
             }
             ast::TypeKind::Path(path) => {
-                let text = path.segments.iter().map(|s| s.ident.name.as_str()).collect::<Vec<_>>().join(".");
-                self.error(Diagnostic::error(format!("unknown type: {text}"), ty.span).with_code("E0203"));
-                Ty::Error
+                let segments: Vec<&str> = path.segments.iter().map(|s| s.ident.name.as_str()).collect();
+                let from = scopes.last().map_or(crate::resolve::ROOT, |&c| self.scopes.get(c).module);
+                match self.scopes.resolve_path(scopes, from, &segments) {
+                    Ok((Def::Alias(a), used)) if used == segments.len() => self.resolve_alias(a, ty.span),
+                    Ok((Def::Enum(e), used)) if used == segments.len() => self.enum_ty(e),
+                    Err(crate::resolve::PathError::Private(name)) => {
+                        self.error(Diagnostic::error(format!("item `{name}` is private"), ty.span));
+                        Ty::Error
+                    }
+                    _ => {
+                        let text = segments.join(".");
+                        self.error(Diagnostic::error(format!("unknown type: {text}"), ty.span).with_code("E0203"));
+                        Ty::Error
+                    }
+                }
             }
             ast::TypeKind::Tuple(elems) if elems.is_empty() => Ty::Unit,
             ast::TypeKind::Ref { mutable: false, inner } if is_str_path(inner) => Ty::Str,
@@ -306,8 +267,9 @@ pub(crate) fn unsupported(span: Span, feature: &str) -> Diagnostic {
 }
 
 /// Checks that `main` exists with a valid signature (LANGUAGE.md §2).
-fn check_main(gcx: &mut GlobalCx<'_>, root: &ItemScope, file_span: Span) -> Option<FnId> {
-    let Some(&id) = root.fns.get("main") else {
+fn check_main(gcx: &mut GlobalCx<'_>, file_span: Span) -> Option<FnId> {
+    let main = gcx.scopes.get(crate::resolve::ROOT).values.get("main").map(|b| b.def);
+    let Some(Def::Fn(id)) = main else {
         gcx.error(Diagnostic::error("main function not found", Span::new(file_span.file, 0, 0)));
         return None;
     };
@@ -344,7 +306,7 @@ pub(crate) struct FnCx<'g, 'a> {
     /// Lexical scopes of local variables, innermost last.
     pub scopes: Vec<Vec<(String, LocalId)>>,
     /// Item scopes visible in the body, innermost last.
-    pub item_scopes: Vec<ItemScope>,
+    pub item_scopes: Vec<ScopeId>,
     pub loops: Vec<LoopCx>,
     pub next_loop: u32,
     pub ret: Ty,
@@ -356,7 +318,7 @@ fn check_fn_body<'a>(
     gcx: &mut GlobalCx<'a>,
     id: FnId,
     decl: &'a ast::FnDecl,
-    item_scopes: Vec<ItemScope>,
+    item_scopes: Vec<ScopeId>,
     span: Span,
     no_preempt: bool,
 ) -> Option<hir::FnDef> {
@@ -403,21 +365,45 @@ impl FnCx<'_, '_> {
     }
 
     pub fn lookup_const(&self, name: &str) -> Option<u32> {
-        self.item_scopes.iter().rev().find_map(|s| s.consts.get(name).copied())
+        match self.gcx.scopes.lookup(&self.item_scopes, name, false) {
+            Some(Def::Const(id)) => Some(id),
+            _ => None,
+        }
     }
 
-    pub fn lookup_enum(&self, name: &str) -> Option<u32> {
-        self.item_scopes.iter().rev().find_map(|s| s.enums.get(name).copied())
+    /// The module the body being checked belongs to (for visibility).
+    pub fn current_module(&self) -> ScopeId {
+        self.item_scopes.last().map_or(crate::resolve::ROOT, |&s| self.gcx.scopes.get(s).module)
     }
 
-    pub fn lookup_fn(&self, name: &str) -> Option<FnId> {
-        self.item_scopes.iter().rev().find_map(|s| s.fns.get(name).copied())
+    /// Resolves a multi-segment item path (`geometry.area`, `shapes.Color.Red`), reporting
+    /// errors. Returns the item and the number of segments it used.
+    pub fn resolve_item_path(&mut self, path: &ast::Path) -> Option<(Def, usize)> {
+        let segments: Vec<&str> = path.segments.iter().map(|s| s.ident.name.as_str()).collect();
+        let from = self.current_module();
+        match self.gcx.scopes.resolve_path(&self.item_scopes, from, &segments) {
+            Ok(found) => Some(found),
+            Err(crate::resolve::PathError::Unresolved(_)) => {
+                self.undefined_name(&path.segments[0].ident);
+                None
+            }
+            Err(crate::resolve::PathError::NotInModule { module, name }) => {
+                let span = path.segments.iter().find(|s| s.ident.name == name).map_or(path.span, |s| s.ident.span);
+                self.error(Diagnostic::error(format!("undefined name `{name}` in module `{module}`"), span));
+                None
+            }
+            Err(crate::resolve::PathError::Private(name)) => {
+                let span = path.segments.iter().find(|s| s.ident.name == name).map_or(path.span, |s| s.ident.span);
+                self.error(Diagnostic::error(format!("item `{name}` is private"), span));
+                None
+            }
+        }
     }
 
     /// Every name visible in the body, for "did you mean" suggestions.
     pub fn visible_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.scopes.iter().flat_map(|s| s.iter().map(|(n, _)| n.clone())).collect();
-        names.extend(self.item_scopes.iter().flat_map(|s| s.fns.keys().chain(s.consts.keys()).cloned()));
+        names.extend(self.gcx.scopes.visible_names(&self.item_scopes));
         names.extend(builtins::BUILTIN_NAMES.iter().map(|s| s.to_string()));
         names
     }

@@ -234,14 +234,33 @@ impl<'a> FnCx<'_, 'a> {
                 mk(PatKind::Or(checked))
             }
             P::Path(path) if path.segments.len() == 1 => self.const_pattern(&path.segments[0].ident, expected, span),
-            P::Path(path) if path.segments.len() == 2 && self.lookup_enum(&path.segments[0].ident.name).is_some() => {
-                let id = self.lookup_enum(&path.segments[0].ident.name).expect("checked by the guard");
-                match self.enum_variant(id, path) {
-                    Some(hir::Expr { kind: H::Lit(lit), ty, .. }) => {
+            P::Path(path) if path.segments.len() > 1 => {
+                let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
+                let found = match def {
+                    crate::resolve::Def::Enum(id) => self.enum_variant(id, &path.segments[used..], span),
+                    crate::resolve::Def::Const(id) if used == path.segments.len() => {
+                        self.gcx.resolve_const(id, span).map(|(ty, lit)| hir::Expr::new(H::Lit(lit), ty, span))
+                    }
+                    _ => {
+                        self.error(Diagnostic::error("expected a constant or an enum variant in this pattern", span));
+                        None
+                    }
+                };
+                match found {
+                    Some(hir::Expr {
+                        kind: H::Lit(lit @ (Lit::Int { .. } | Lit::Bool(_) | Lit::Char(_))), ty, ..
+                    }) => {
                         self.coerce(&ty, expected, span);
                         mk(PatKind::Lit(lit))
                     }
-                    _ => mk(PatKind::Wild),
+                    Some(_) => {
+                        self.error(Diagnostic::error(
+                            "only integer, `bool` and `char` constants can be used in patterns",
+                            span,
+                        ));
+                        mk(PatKind::Wild)
+                    }
+                    None => mk(PatKind::Wild),
                 }
             }
             P::Path(path) => {

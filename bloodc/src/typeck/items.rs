@@ -1,0 +1,209 @@
+//! Registering items: the module tree, `use` imports, signatures, constants and bodies.
+//!
+//! Items may refer to each other in any order and across modules, and `use` may re-export, so
+//! registration runs in three phases over the whole program:
+//! 1. **declare**: walk the module tree (files loaded by the driver for `mod name;` are already
+//!    attached to the AST), give every function, constant, alias, enum and module an id and bind
+//!    its name in its scope;
+//! 2. **import**: resolve `use` declarations until nothing changes (an import may depend on a
+//!    re-export elsewhere); what is left is an "unresolved import";
+//! 3. **finish**: lower signatures (types may name imported items), evaluate constants, queue
+//!    function bodies with their scope chain.
+//!
+//! Items declared inside a block go through phases 1 and 3 at once (blocks have no `mod`/`use`).
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::FnId;
+use crate::resolve::{self, Def, PathError, ScopeId};
+use crate::syntax::ast;
+use crate::types::Ty;
+
+use super::consts::{AliasDef, ConstDef, ItemState};
+use super::{FnSig, GlobalCx, unsupported};
+
+/// Items declared in phase 1, waiting for phase 3.
+#[derive(Default)]
+struct Pending<'a> {
+    fns: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, ScopeId)>,
+    consts: Vec<(u32, ScopeId)>,
+    aliases: Vec<(u32, ScopeId)>,
+    uses: Vec<(ScopeId, &'a ast::Item, &'a ast::UseDecl)>,
+}
+
+fn is_public(vis: &ast::Visibility) -> bool {
+    !matches!(vis, ast::Visibility::Private)
+}
+
+impl<'a> GlobalCx<'a> {
+    /// Registers the whole program, rooted at the items of the root file.
+    pub fn register_program(&mut self, root: &'a [ast::Item]) {
+        let root_id = self.scopes.new_module(None, "crate", String::new());
+        let mut pending = Pending::default();
+        self.declare_items(root.iter(), root_id, &mut pending, true);
+        self.resolve_uses(std::mem::take(&mut pending.uses));
+        self.finish_items(pending, &|id| vec![id]);
+    }
+
+    /// Registers the items of a block nested in `chain`; returns the block's scope.
+    pub fn register_block(&mut self, items: Vec<&'a ast::Item>, chain: &[ScopeId], prefix: String) -> ScopeId {
+        let module = chain.last().map_or(resolve::ROOT, |&c| self.scopes.get(c).module);
+        let id = self.scopes.new_block(module, prefix);
+        let mut pending = Pending::default();
+        self.declare_items(items, id, &mut pending, false);
+        let mut full: Vec<ScopeId> = chain.to_vec();
+        full.push(id);
+        self.finish_items(pending, &|_| full.clone());
+        id
+    }
+
+    /// Phase 1 for one scope (and, recursively, its modules).
+    fn declare_items(
+        &mut self,
+        items: impl IntoIterator<Item = &'a ast::Item>,
+        scope: ScopeId,
+        pending: &mut Pending<'a>,
+        allow_modules: bool,
+    ) {
+        let collected = resolve::collect_items(items);
+        self.diagnostics.extend(collected.diagnostics);
+        let prefix = self.scopes.get(scope).prefix.clone();
+        for (item, decl) in collected.functions {
+            let id = FnId(self.sigs.len() as u32);
+            self.sigs.push(FnSig { name: format!("{prefix}{}", decl.name.name), params: Vec::new(), ret: Ty::Unit });
+            self.bodies.push(None);
+            self.scopes.insert(scope, &decl.name.name, Def::Fn(id), is_public(&item.vis));
+            pending.fns.push((id, item, decl, scope));
+        }
+        for (item, decl) in collected.consts {
+            let id = self.consts.len() as u32;
+            self.consts.push(ConstDef { decl, scopes: Vec::new(), state: ItemState::Pending });
+            self.scopes.insert(scope, &decl.name.name, Def::Const(id), is_public(&item.vis));
+            pending.consts.push((id, scope));
+        }
+        for (item, decl) in collected.aliases {
+            let id = self.aliases.len() as u32;
+            self.aliases.push(AliasDef { decl, scopes: Vec::new(), state: ItemState::Pending });
+            self.scopes.insert(scope, &decl.name.name, Def::Alias(id), is_public(&item.vis));
+            pending.aliases.push((id, scope));
+        }
+        for (item, decl) in collected.enums {
+            let id = self.enums.len() as u32;
+            let def = self.lower_enum(decl);
+            self.enums.push(def);
+            self.scopes.insert(scope, &decl.name.name, Def::Enum(id), is_public(&item.vis));
+        }
+        for (item, decl) in collected.modules {
+            if !allow_modules {
+                self.error(unsupported(decl.name.span, "modules declared inside a block"));
+                continue;
+            }
+            let name = &decl.name.name;
+            let child = self.scopes.new_module(Some(scope), name, format!("{prefix}{name}."));
+            self.scopes.insert(scope, name, Def::Module(child), is_public(&item.vis));
+            if let Some(items) = &decl.items {
+                self.declare_items(items.iter(), child, pending, true);
+            }
+        }
+        for (item, decl) in collected.uses {
+            if allow_modules {
+                pending.uses.push((scope, item, decl));
+            } else {
+                self.error(unsupported(item.span, "`use` inside a block"));
+            }
+        }
+    }
+
+    /// Phase 2: resolves imports until a fixed point; reports what remains.
+    fn resolve_uses(&mut self, mut uses: Vec<(ScopeId, &'a ast::Item, &'a ast::UseDecl)>) {
+        loop {
+            let before = uses.len();
+            let mut failed = Vec::new();
+            let mut errors = Vec::new();
+            for (scope, item, decl) in uses {
+                if let Err(e) = self.import(scope, is_public(&item.vis), &decl.tree) {
+                    failed.push((scope, item, decl));
+                    errors.push(e);
+                }
+            }
+            if failed.is_empty() {
+                return;
+            }
+            if failed.len() == before {
+                for ((_, item, _), e) in failed.iter().zip(errors) {
+                    let note = match e {
+                        PathError::Unresolved(n) => format!("no item `{n}` in this module or the root module"),
+                        PathError::NotInModule { module, name } => format!("no item `{name}` in module `{module}`"),
+                        PathError::Private(n) => format!("item `{n}` is private"),
+                    };
+                    self.error(Diagnostic::error("unresolved import", item.span).with_note(note));
+                }
+                return;
+            }
+            uses = failed;
+        }
+    }
+
+    /// Adds the bindings of one `use` to `scope`.
+    fn import(&mut self, scope: ScopeId, public: bool, tree: &ast::UseTree) -> Result<(), PathError> {
+        let names = |p: &ast::Path| p.segments.iter().map(|s| s.ident.name.clone()).collect::<Vec<String>>();
+        match tree {
+            ast::UseTree::Single { path, alias } => {
+                let segs = names(path);
+                let def = self.resolve_full(scope, &segs)?;
+                let name = alias.as_ref().map_or_else(|| segs[segs.len() - 1].clone(), |a| a.name.clone());
+                self.scopes.insert(scope, &name, def, public);
+            }
+            ast::UseTree::Glob { prefix } => {
+                let Def::Module(m) = self.resolve_full(scope, &names(prefix))? else {
+                    return Err(PathError::Unresolved(names(prefix).join(".")));
+                };
+                for (name, def) in self.scopes.public_bindings(m) {
+                    self.scopes.insert(scope, &name, def, public);
+                }
+            }
+            ast::UseTree::Group { prefix, items } => {
+                let Def::Module(m) = self.resolve_full(scope, &names(prefix))? else {
+                    return Err(PathError::Unresolved(names(prefix).join(".")));
+                };
+                let mut resolved = Vec::new();
+                for (name, alias) in items {
+                    let def = self.scopes.member(m, &name.name, scope)?;
+                    resolved.push((alias.as_ref().unwrap_or(name).name.clone(), def));
+                }
+                for (name, def) in resolved {
+                    self.scopes.insert(scope, &name, def, public);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A `use` path must name an item with all its segments (starting in `scope`, then root).
+    fn resolve_full(&self, scope: ScopeId, segs: &[String]) -> Result<Def, PathError> {
+        let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        match self.scopes.resolve_path(&[scope], scope, &refs)? {
+            (def, used) if used == refs.len() => Ok(def),
+            (_, used) => Err(PathError::NotInModule { module: refs[..used].join("."), name: refs[used].to_string() }),
+        }
+    }
+
+    /// Phase 3: signatures, constants, aliases and bodies, each with its scope chain.
+    fn finish_items(&mut self, pending: Pending<'a>, chain_of: &dyn Fn(ScopeId) -> Vec<ScopeId>) {
+        for &(id, scope) in &pending.consts {
+            self.consts[id as usize].scopes = chain_of(scope);
+        }
+        for &(id, scope) in &pending.aliases {
+            self.aliases[id as usize].scopes = chain_of(scope);
+        }
+        for &(id, _, decl, scope) in &pending.fns {
+            let name = self.sigs[id.0 as usize].name.clone();
+            self.sigs[id.0 as usize] = self.lower_signature(decl, &name, &chain_of(scope));
+        }
+        for (id, item, decl, scope) in pending.fns {
+            let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
+            self.queue.push((id, decl, chain_of(scope), item.span, no_preempt));
+        }
+        let ids: Vec<u32> = pending.consts.iter().map(|(id, _)| *id).collect();
+        self.check_consts(&ids);
+    }
+}

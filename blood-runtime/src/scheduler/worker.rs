@@ -138,6 +138,11 @@ impl WorkerLocal {
         let shared = &self.rt.workers[self.index];
         WorkerCounters::bump(&shared.counters.switches);
         shared.running.store(true, Ordering::Relaxed);
+        // A request aimed at the previous fiber does not apply to this one (load first: the
+        // line is only written when a request was pending).
+        if shared.preempt.load(Ordering::Relaxed) {
+            shared.preempt.store(false, Ordering::Relaxed);
+        }
         // SAFETY: this worker now owns `f` (it was taken from a queue or handed over by the run
         // state protocol), so it alone touches the UnsafeCell fields.
         let sp = unsafe {
@@ -243,6 +248,11 @@ pub fn safepoint_slow() {
     }
     let shared = &w.rt.workers[w.index];
     if !shared.preempt.swap(false, Ordering::AcqRel) {
+        // A false positive for this worker. If no worker still needs the word (its fiber yielded
+        // on its own since), clear it so other safepoints stop taking the slow path.
+        if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
+            crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
+        }
         return;
     }
     if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {

@@ -86,7 +86,7 @@ impl LockFile {
     }
 
     pub fn parse(text: &str) -> Result<LockFile, String> {
-        let lock: LockFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let lock: LockFile = toml::from_str(text).map_err(|e| super::manifest::toml_error(text, &e))?;
         if lock.version != FORMAT_VERSION {
             return Err(format!(
                 "unsupported lock format version {} (this blood writes {FORMAT_VERSION})",

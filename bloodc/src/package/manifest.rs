@@ -103,7 +103,7 @@ impl Manifest {
 
     /// Parses and validates manifest text.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        let raw: RawManifest = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let raw: RawManifest = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let _ = (&raw.package.description, &raw.package.license, &raw.package.authors);
         validate_name(&raw.package.name).map_err(|e| format!("package name: {e}"))?;
         let version = Version::parse(&raw.package.version)
@@ -141,6 +141,19 @@ impl Manifest {
     /// The manifest text `blood new` writes.
     pub fn template(name: &str) -> String {
         format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nentry = \"{DEFAULT_ENTRY}\"\n\n[dependencies]\n")
+    }
+}
+
+/// `line L, column C: message` for a TOML error (the position is where the parser stopped).
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim_end())
+        }
+        None => e.message().trim_end().to_string(),
     }
 }
 
@@ -212,6 +225,8 @@ mod tests {
             ("[package]\nname = \"a\"\nversion = \"1.0.0\"\n[dependencies]\na = \"1\"\n", "itself"),
             ("[package]\nname = \"a\"\nversion = \"1.0.0\"\nentry = \"../x.blood\"\n", "inside the package"),
         ];
+        let err = Manifest::parse("[package]\nname = \"a\"\nversion = 1.0.0\n").unwrap_err();
+        assert!(err.starts_with("line 3, column"), "{err}");
         for (text, want) in cases {
             let err = Manifest::parse(text).unwrap_err();
             assert!(err.contains(want), "{text:?}: {err}");

@@ -203,11 +203,17 @@ pub(crate) fn after_switch() {
 /// Leaves the current fiber with `action` and runs the next fiber (or the scheduler loop).
 /// Returns when the fiber is resumed (never for `Exit`).
 fn switch_away(w: &WorkerLocal, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+    let next = w.find_local();
+    switch_to(w, next, action);
+}
+
+/// Like [`switch_away`] with the next fiber already chosen (`None`: the scheduler loop).
+fn switch_to(w: &WorkerLocal, next: Option<Arc<Fiber>>, action: impl FnOnce(Arc<Fiber>) -> Pending) {
     // SAFETY: `current` is only accessed by this worker's thread; a fiber is running.
     let me = unsafe { (*w.current.get()).take() }.expect("switch_away outside a fiber");
     let save: *mut usize = me.sp.get();
     w.pending.set(action(me));
-    let target = match w.find_local() {
+    let target = match next {
         Some(next) => w.prepare(next),
         // SAFETY: read by the worker's own thread; the scheduler loop saved it.
         None => unsafe { *w.sched_sp.get() },
@@ -227,10 +233,12 @@ pub fn park_current() {
 /// Lets other runnable fibers of this worker run; a no-op if there are none.
 pub fn yield_current() {
     let Some(w) = worker() else { return };
-    if !w.has_local() {
+    if !on_fiber() {
         return;
     }
-    switch_away(w, Pending::Yield);
+    // Nothing else runnable here: a no-op (the queues were checked in the same pass).
+    let Some(next) = w.find_local() else { return };
+    switch_to(w, Some(next), Pending::Yield);
 }
 
 /// Ends the current fiber: switches away for the last time.

@@ -4,10 +4,13 @@
 //! text is pinned by an insta snapshot per file (`tests/compile-fail/snapshots/NAME.snap`), with
 //! absolute paths made workspace-relative.
 //!
-//! A file with `// COMPILE_FAIL:` and no `fn main` would be a helper module (LANGUAGE.md §10); this
-//! directory has none, so every file is a test.
+//! A file with `// COMPILE_FAIL:`, no `fn main`, that another file of the directory loads with
+//! `mod NAME;` is a helper module, not a test (LANGUAGE.md §10); other files without `main` are
+//! tests (e.g. of "main function not found").
 
-use blood_tests::{Args, blood_files, display_path, finish, parse_directives, stable_paths, tests_dir};
+use blood_tests::{
+    Args, blood_files, display_path, finish, is_module_helper, parse_directives, stable_paths, tests_dir,
+};
 use bloodc::driver::{CompileFailure, CompileOptions, Emit, compile};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -16,7 +19,7 @@ fn main() {
     let args = Args::from_env("compile_fail");
     let dir = tests_dir().join("compile-fail");
     let mut files = blood_files(&dir, false);
-    files.retain(|f| args.selects(f));
+    files.retain(|f| args.selects(f) && !is_module_helper(f));
 
     let rendered = blood_tests::parallel_map(&files, args.threads, |path| diagnostics_of(path));
 

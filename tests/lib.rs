@@ -58,6 +58,23 @@ pub fn display_path(path: &Path) -> String {
     path.strip_prefix(&root).unwrap_or(path).to_string_lossy().replace('\\', "/")
 }
 
+/// Whether `path` only serves as a module of another test (LANGUAGE.md §10): its first line is
+/// `// COMPILE_FAIL:`, it has no `fn main`, and another `.blood` file of the same directory loads
+/// it with `mod NAME;`.
+pub fn is_module_helper(path: &Path) -> bool {
+    let Ok(source) = fs::read_to_string(path) else { return false };
+    let header = source.lines().next().is_some_and(|l| l.trim_start().starts_with("// COMPILE_FAIL:"));
+    if !header || source.contains("fn main") {
+        return false;
+    }
+    let (Some(stem), Some(dir)) = (path.file_stem().and_then(|s| s.to_str()), path.parent()) else { return false };
+    let item = format!("mod {stem};");
+    blood_files(dir, false)
+        .iter()
+        .filter(|p| p.as_path() != path)
+        .any(|p| fs::read_to_string(p).is_ok_and(|s| s.contains(&item)))
+}
+
 /// Expected exit status of a run-pass program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectExit {
@@ -326,6 +343,25 @@ mod tests {
         assert_eq!(parse_directives("// OPT_LEVELS: O2").unwrap().opt_levels, vec!["O2"]);
         assert_eq!(parse_directives("// OPT_LEVELS: O0, O2 (why)").unwrap().opt_levels, vec!["O0", "O2"]);
         assert!(parse_directives("// OPT_LEVELS: O3").is_err());
+    }
+
+    #[test]
+    fn module_helpers() {
+        let dir = tempfile_dir();
+        let write = |name: &str, text: &str| fs::write(dir.join(name), text).unwrap();
+        write("geo.blood", "// COMPILE_FAIL: module of user.blood\npub fn area() -> i32 { 1 }\n");
+        write("user.blood", "mod geo;\nfn main() {}\n");
+        write("nomain.blood", "// COMPILE_FAIL: main function not found\nfn f() {}\n");
+        assert!(is_module_helper(&dir.join("geo.blood")));
+        assert!(!is_module_helper(&dir.join("user.blood")));
+        assert!(!is_module_helper(&dir.join("nomain.blood")));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("blood-tests-lib-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

@@ -11,8 +11,8 @@
 //! failure ("XPASS": remove the marker), so a fixed bug cannot hide behind a stale marker.
 
 use blood_tests::{
-    Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, line_diff, parse_directives,
-    run_with_timeout, status_matches, tests_dir, workspace_root,
+    Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, is_module_helper, line_diff,
+    parse_directives, run_with_timeout, status_matches, tests_dir, workspace_root,
 };
 use bloodc::driver::{CompileFailure, CompileOptions, Emit, OptLevel, compile};
 use std::path::{Path, PathBuf};
@@ -65,11 +65,6 @@ fn main() {
         println!("run-pass: {} expected failure(s) (XFAIL)", xfails.len());
     }
     finish("run-pass", passed, failed)
-}
-
-fn is_module_helper(path: &Path) -> bool {
-    let Ok(source) = std::fs::read_to_string(path) else { return false };
-    source.lines().next().is_some_and(|l| l.trim_start().starts_with("// COMPILE_FAIL:")) && !source.contains("fn main")
 }
 
 fn check(path: &Path) -> (Option<Directives>, Outcome) {

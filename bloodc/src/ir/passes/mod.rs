@@ -1,7 +1,9 @@
 //! IR passes, run in order by [`run_passes`]; each is small and keeps the IR valid.
 //!
 //! 1. [`remove_unreachable_blocks`]: the builder leaves blocks nothing jumps to (after
-//!    `return`, `break`, panics); they are dropped and the rest renumbered in order.
+//!    `return`, `break`, panics); they are dropped and the rest renumbered in order. Then
+//!    [`simplify_cfg::simplify_cfg`] threads jumps through empty blocks and merges straight-line
+//!    chains.
 //! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
 //!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
@@ -11,6 +13,7 @@
 //!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
 //!    accumulator), become loops.
 
+pub mod simplify_cfg;
 pub mod tail_recursion;
 
 use super::{BlockId, Function, Program, Stmt, Terminator};
@@ -27,6 +30,7 @@ pub struct PassOptions {
 pub fn run_passes(program: &mut Program, options: PassOptions) {
     for (index, f) in program.functions.iter_mut().enumerate() {
         remove_unreachable_blocks(f);
+        simplify_cfg::simplify_cfg(f);
         if !options.no_preempt && !f.no_preempt {
             insert_safepoints(f);
         }

@@ -44,7 +44,8 @@ enum LogFormatArg {
 enum Command {
     /// Compile a program to a native executable (or to IR, CLIF, assembly, an object file).
     Build(BuildArgs),
-    /// Build a program into a temporary directory and run it; arguments after `--` are passed on.
+    /// Build and run a program (a FILE in a temporary directory, a package in target/); arguments
+    /// after `--` are passed on.
     Run {
         #[command(flatten)]
         build: BuildArgs,
@@ -242,7 +243,11 @@ fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Build(args) => build(&args),
         Command::Check(args) => match target(&args, true, "check") {
-            Ok((input, _)) => report(&args, &input, driver::compile(&args.to_options(&input, true)).map(|_| ())),
+            Ok(t) => {
+                let mut options = args.to_options(&t.input, true);
+                options.dependencies = t.dependencies;
+                report(&args, &t.input, driver::compile(&options).map(|_| ()))
+            }
             Err(code) => code,
         },
         Command::Run { build, args } => run_program(&build, &args),
@@ -253,25 +258,33 @@ fn run(cli: Cli) -> ExitCode {
 }
 
 /// The input file and the default output of a build: FILE and `None`, or a package's entry and
-/// `target/NAME` (after its dependencies were prepared).
-fn target(args: &BuildArgs, check_only: bool, command: &str) -> Result<(PathBuf, Option<PathBuf>), ExitCode> {
+/// `target/NAME` (after its dependencies were prepared) with its dependency modules.
+fn target(args: &BuildArgs, check_only: bool, command: &str) -> Result<Target, ExitCode> {
     if let Some(file) = &args.file {
-        return Ok((file.clone(), None));
+        return Ok(Target { input: file.clone(), output: None, dependencies: Vec::new() });
     }
     let pkg = current_package(command)?;
     let options = args.package.to_options(args.quiet).map_err(fail)?;
     let resolved = logging::phase("resolve", &pkg.root.display().to_string(), || package::prepare(&pkg, &options))
         .map_err(package_failure)?;
     cancel::set_operation(Operation::Compile);
-    for (name, root) in package::dependency_roots(&resolved) {
-        // Importing these with `use name.…` needs multi-file programs (L2); recorded for now.
-        tracing::info!(dependency = %name, root = %root.display(), "dependency source root");
+    let dependencies = package::dependency_modules(&resolved);
+    for (name, file) in &dependencies {
+        tracing::info!(dependency = %name, file = %file.display(), "dependency module");
     }
     let output = pkg.output_path();
     if !check_only && let Some(dir) = output.parent() {
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create `{}`: {e}", dir.display())))?;
     }
-    Ok((pkg.entry_path(), Some(output)))
+    Ok(Target { input: pkg.entry_path(), output: Some(output), dependencies })
+}
+
+/// What to compile: the input file, the default output (a package's `target/NAME`) and the
+/// dependency modules.
+struct Target {
+    input: PathBuf,
+    output: Option<PathBuf>,
+    dependencies: Vec<(String, PathBuf)>,
 }
 
 /// The package around the current directory, or a usage error (status 2).
@@ -307,11 +320,12 @@ fn cancelled() -> ExitCode {
 }
 
 fn build(args: &BuildArgs) -> ExitCode {
-    let (input, default_output) = match target(args, false, "build") {
+    let Target { input, output: default_output, dependencies } = match target(args, false, "build") {
         Ok(t) => t,
         Err(code) => return code,
     };
     let mut options = args.to_options(&input, false);
+    options.dependencies = dependencies;
     if options.output.is_none() {
         // In a package, outputs go to `target/` (text emits still go to stdout).
         match options.emit {
@@ -412,7 +426,7 @@ fn report(args: &BuildArgs, input: &Path, result: Result<(), CompileFailure>) ->
 /// `blood run`: build (a FILE into a temporary directory, a package into `target/`), run,
 /// forward the exit status.
 fn run_program(args: &BuildArgs, program_args: &[String]) -> ExitCode {
-    let (input, package_output) = match target(args, false, "run") {
+    let Target { input, output: package_output, dependencies } = match target(args, false, "run") {
         Ok(t) => t,
         Err(code) => return code,
     };
@@ -422,6 +436,7 @@ fn run_program(args: &BuildArgs, program_args: &[String]) -> ExitCode {
     };
     let exe = package_output.unwrap_or_else(|| dir.path().join(input.file_stem().unwrap_or_default()));
     let mut options = args.to_options(&input, false);
+    options.dependencies = dependencies;
     options.output = Some(exe.clone());
     options.emit = Emit::Exe;
     if let Err(e) = driver::compile(&options) {

@@ -204,7 +204,15 @@ impl World {
 
     /// Creates and publishes `name version` into the registry directory.
     fn publish(&self, name: &str, version: &str, deps: &[&str]) -> PathBuf {
+        self.publish_lib(name, version, deps, None)
+    }
+
+    /// Like `publish`, with `src/lib.blood` (the package's module) when `lib` is given.
+    fn publish_lib(&self, name: &str, version: &str, deps: &[&str], lib: Option<&str>) -> PathBuf {
         let root = self.package(&format!("pub-{name}-{version}"), name, version, deps);
+        if let Some(lib) = lib {
+            std::fs::write(root.join("src/lib.blood"), lib).unwrap();
+        }
         ok(&run(self.blood(&root).arg("publish").arg("--registry-dir").arg(self.registry())), "blood publish");
         root
     }
@@ -276,19 +284,29 @@ fn new_build_and_run_a_package_with_a_path_dependency() {
     let util = world.package("work", "util", "0.2.0", &[]);
     let app = world.package("work", "app", "0.1.0", &["util = { path = \"../util\" }"]);
     assert!(util.join("src/main.blood").is_file() && app.join(".gitignore").is_file());
+    // The dependency's module: its lib.blood, with a `mod` file of its own.
+    std::fs::write(util.join("src/lib.blood"), "mod parts;\npub fn answer() -> i32 { parts.half() * 2 }\n").unwrap();
+    std::fs::write(util.join("src/parts.blood"), "pub fn half() -> i32 { 21 }\n").unwrap();
+    let main = "use util.answer\n\nfn main() {\n    println(\"Hello, world!\")\n    println!(\"{}\", answer() + util.answer())\n}\n";
+    std::fs::write(app.join("src/main.blood"), main).unwrap();
 
     let out = run(world.blood(&app).arg("build"));
     ok(&out, "blood build in a package");
     let exe = app.join("target/app");
     let ran = run(&mut Command::new(&exe));
-    assert_eq!(String::from_utf8_lossy(&ran.stdout), "Hello, world!\n");
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "Hello, world!\n84\n");
     let lock = read(&app.join("Blood.lock"));
     assert!(lock.contains("name = \"util\"") && lock.contains("path+../util"), "{lock}");
 
     // `blood run` from a subdirectory finds the package.
     let out = run(world.blood(&app.join("src")).arg("run"));
     ok(&out, "blood run in a package");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!\n84\n");
+
+    // Private items of a dependency stay private.
+    std::fs::write(app.join("src/main.blood"), "fn main() {\n    println!(\"{}\", util.parts.half())\n}\n").unwrap();
+    let err = fails(&run(world.blood(&app).arg("build")), "private item of a dependency");
+    assert!(err.contains("private"), "{err}");
 
     // Outside any package, `blood build` without FILE is a usage error.
     let out = run(world.blood(world.base.path()).arg("build"));
@@ -302,10 +320,11 @@ fn new_build_and_run_a_package_with_a_path_dependency() {
 #[test]
 fn fetch_resolves_locks_and_builds_offline() {
     let world = World::new();
-    world.publish("lib_b", "1.0.0", &[]);
+    world.publish_lib("lib_b", "1.0.0", &[], Some("pub fn base() -> i32 { 41 }\n"));
     world.publish("lib_b", "2.0.0", &[]);
     world.publish("lib_a", "1.0.0", &[]);
-    world.publish("lib_a", "1.1.0", &["lib_b = \"^1\""]);
+    // lib_a uses its own dependency lib_b.
+    world.publish_lib("lib_a", "1.1.0", &["lib_b = \"^1\""], Some("pub fn value() -> i32 { lib_b.base() + 1 }\n"));
     world.publish("lib_a", "2.0.0", &[]);
     let server = Server::start(&world.registry(), |_, _| Fault::None);
     let app = make_app(&world, &["lib_a = \"^1\""], &server.url);
@@ -320,11 +339,15 @@ fn fetch_resolves_locks_and_builds_offline() {
     let src = world.cache_files_containing("lib_a-1.1.0").into_iter().find(|p| p.is_dir()).unwrap();
     assert!(src.join("Blood.toml").is_file() && src.join("src/main.blood").is_file());
 
-    // A satisfied lock needs no network: stop the server, build offline and locked.
+    // A satisfied lock needs no network: stop the server, build offline and locked; the
+    // program uses lib_a, which uses lib_b, both from the cache.
     drop(server);
+    std::fs::write(app.join("src/main.blood"), "use lib_a.value\n\nfn main() {\n    println!(\"{}\", value())\n}\n")
+        .unwrap();
     let out = run(world.blood(&app).args(["build", "--locked"]));
     ok(&out, "locked build without network");
-    assert!(app.join("target/app").is_file());
+    let ran = run(&mut Command::new(app.join("target/app")));
+    assert_eq!(String::from_utf8_lossy(&ran.stdout), "42\n");
     let out = run(world.blood(&app).args(["fetch", "--offline", "--locked"]));
     ok(&out, "offline locked fetch");
     assert_eq!(read(&app.join("Blood.lock")), lock, "an unchanged resolution does not rewrite the lock");

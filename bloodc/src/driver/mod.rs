@@ -70,6 +70,9 @@ pub struct CompileOptions {
     pub check_only: bool,
     pub error_format: ErrorFormat,
     pub color: bool,
+    /// Dependency packages, by name, with the root file of each one's module: each becomes a
+    /// module of the program (`use name.…`). Empty for a single file.
+    pub dependencies: Vec<(String, PathBuf)>,
 }
 
 impl CompileOptions {
@@ -84,6 +87,7 @@ impl CompileOptions {
             check_only: false,
             error_format: ErrorFormat::Human,
             color: false,
+            dependencies: Vec::new(),
         }
     }
 }
@@ -121,6 +125,13 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         logging::phase("parse", file_name, || syntax::parse_file(file, &sources.file(file).text));
     let dir = options.input.parent().map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     modules::load_modules(&mut sources, &mut ast.items, &dir, &mut parse_diagnostics);
+    crate::package::imports::attach_dependencies(
+        &mut sources,
+        &mut ast.items,
+        &options.dependencies,
+        crate::source::Span { file, lo: 0, hi: 0 },
+        &mut parse_diagnostics,
+    );
     if parse_diagnostics.iter().any(Diagnostic::is_error) {
         return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
     }

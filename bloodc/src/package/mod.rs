@@ -8,13 +8,13 @@
 //! extracts them safely ([`archive`]) and writes the lock. [`dependency_roots`] gives the module
 //! loader the source directory of each dependency.
 //!
-//! Importing a dependency's modules (`use name.…`) needs multi-file programs (language level
-//! L2), which the compiler does not implement yet; until then a package's entry file is
-//! compiled on its own and the dependency roots are only resolved, fetched and logged.
+//! [`imports`] then makes each dependency a module of the program, so `use name.…` reaches
+//! its public items.
 
 pub mod archive;
 pub mod cache;
 pub mod fetcher;
+pub mod imports;
 pub mod lock;
 pub mod manifest;
 pub mod registry;
@@ -119,6 +119,8 @@ pub struct ResolvedPackage {
     pub version: Version,
     /// The package's root directory (holding its `Blood.toml`).
     pub root: PathBuf,
+    /// The file whose items form the package's module (see [`imports::library_root`]).
+    pub root_file: PathBuf,
     /// `true` for a path dependency, `false` for one from the registry.
     pub is_path: bool,
 }
@@ -132,10 +134,16 @@ pub struct Resolved {
     pub lock_written: bool,
 }
 
-/// The source directory of every dependency, by the name used in `use name.…`: what the module
-/// loader will search (each package's `src/`).
+/// The source directory of every dependency, by the name used in `use name.…` (each
+/// package's `src/`).
 pub fn dependency_roots(resolved: &Resolved) -> Vec<(String, PathBuf)> {
     resolved.packages.iter().map(|p| (p.name.clone(), p.root.join("src"))).collect()
+}
+
+/// The root file of every dependency's module, by name: what [`imports::attach_dependencies`]
+/// (through `CompileOptions::dependencies`) loads.
+pub fn dependency_modules(resolved: &Resolved) -> Vec<(String, PathBuf)> {
+    resolved.packages.iter().map(|p| (p.name.clone(), p.root_file.clone())).collect()
 }
 
 /// Resolves, fetches and installs the dependencies of `package`, and writes `Blood.lock`.
@@ -391,11 +399,12 @@ fn install_all(
     let mut out = Vec::new();
     for p in &lock.packages {
         cancel::global().check()?;
-        if let Some((dir, _)) = paths.get(&p.name) {
+        if let Some((dir, manifest)) = paths.get(&p.name) {
             out.push(ResolvedPackage {
                 name: p.name.clone(),
                 version: p.version.clone(),
                 root: dir.clone(),
+                root_file: imports::library_root(dir, &manifest.entry),
                 is_path: true,
             });
             continue;
@@ -428,9 +437,18 @@ fn install_all(
             }
             cache.install(&url, &p.name, &p.version, &sha)?;
         }
+        // The archive's own manifest must describe the package it was downloaded as.
+        let manifest = Manifest::load(&source_dir).map_err(|e| format!("{what}: {e}"))?;
+        if manifest.name != p.name || manifest.version != p.version {
+            return Err(PackageError::Failed(format!(
+                "{what}: the archive contains `{} {}` instead",
+                manifest.name, manifest.version
+            )));
+        }
         out.push(ResolvedPackage {
             name: p.name.clone(),
             version: p.version.clone(),
+            root_file: imports::library_root(&source_dir, &manifest.entry),
             root: source_dir,
             is_path: false,
         });

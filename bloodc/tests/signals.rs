@@ -4,8 +4,10 @@
 //!   code generation take seconds), signalled once its JSON log shows a phase finished;
 //! * a download from a test HTTP server on 127.0.0.1 that trickles the archive, signalled once
 //!   bytes are flowing (the fetcher notices between reads);
-//! * a download from a server that stalls (the read blocks, so the driver's forced path must
-//!   clean up), with one signal and with two.
+//! * a download from a server that stalls (the read may block, so the driver's forced path
+//!   must clean up);
+//! * a second Ctrl+C inside code generation, which must not wait for the grace period;
+//! * SIGTERM to `blood run`, passed on to the running program.
 //!
 //! Each checks exit status 130, the message, the time to stop, and that no temp file, partial
 //! download, lock or executable is left. `TMPDIR` points into the test's directory so stray
@@ -135,7 +137,9 @@ fn dirs() -> Dirs {
 /// Signals `sig` `delay` after the log shows `after_phase` finished. A signal inside a long
 /// phase (code generation of thousands of functions takes hundreds of milliseconds) exercises
 /// the forced path; one at a phase boundary the polite path.
-fn cancelled_build(sig: i32, after_phase: &str, delay: Duration) {
+/// With `twice`, a second signal follows 50 ms after the first, like a person pressing Ctrl+C
+/// again, and blood must exit at once rather than at the end of its grace period (250 ms).
+fn cancelled_build(sig: i32, after_phase: &str, delay: Duration, twice: bool) {
     let d = dirs();
     let source = d.work.join("big.blood");
     std::fs::write(&source, large_program(3000)).unwrap();
@@ -147,12 +151,20 @@ fn cancelled_build(sig: i32, after_phase: &str, delay: Duration) {
     std::thread::sleep(delay);
     let sent = Instant::now();
     signal(&child, sig);
+    if twice {
+        // Closer together, two signals may coalesce into one.
+        std::thread::sleep(Duration::from_millis(50));
+        signal(&child, sig);
+    }
     let (code, took) = wait_exit(&mut child, sent);
     eprintln!("blood stopped {took:?} after the signal");
     std::thread::sleep(Duration::from_millis(100));
     let err = transcript.lock().unwrap().clone();
     assert_eq!(code, Some(130), "exit status after signal {sig}:\n{err}");
     assert!(took < STOP_BOUND, "blood took {took:?} to stop");
+    if twice {
+        assert!(took < Duration::from_millis(200), "the second signal must not wait for the grace period: {took:?}");
+    }
     assert!(err.contains("compilation cancelled"), "{err}");
     assert!(!out.exists(), "no executable may be left");
     assert_eq!(entries(&d.work), [source.display().to_string()], "only the source remains in the work dir");
@@ -161,12 +173,17 @@ fn cancelled_build(sig: i32, after_phase: &str, delay: Duration) {
 
 #[test]
 fn sigint_during_a_slow_build() {
-    cancelled_build(libc::SIGINT, "parse", Duration::ZERO);
+    cancelled_build(libc::SIGINT, "parse", Duration::ZERO, false);
 }
 
 #[test]
 fn sigterm_during_code_generation() {
-    cancelled_build(libc::SIGTERM, "validate", Duration::from_millis(50));
+    cancelled_build(libc::SIGTERM, "validate", Duration::from_millis(50), false);
+}
+
+#[test]
+fn a_second_sigint_during_code_generation_exits_at_once() {
+    cancelled_build(libc::SIGINT, "validate", Duration::from_millis(50), true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,31 +369,6 @@ fn sigint_during_a_stalled_download_forces_the_exit() {
     assert_eq!(err.matches("cancelled").count(), 1, "reported once: {err}");
     check_nothing_fetched(&d, &app);
     assert!(!app.join("target").join("app").exists());
-}
-
-#[test]
-fn a_second_sigint_exits_at_once() {
-    let d = dirs();
-    let (registry, app) = slow_fetch_setup(&d);
-    let server = SlowRegistry::start(&registry, None);
-    let (mut child, _rx, transcript) = spawn(blood(&app, &d.tmp, &d.home).args(["fetch", "--registry", &server.url]));
-    if server.started.recv_timeout(Duration::from_secs(20)).is_err() {
-        panic!("the download never started:\n{}", transcript.lock().unwrap());
-    }
-    std::thread::sleep(Duration::from_millis(100));
-    let sent = Instant::now();
-    signal(&child, libc::SIGINT);
-    // Like a person pressing twice (signals sent closer together may coalesce into one).
-    std::thread::sleep(Duration::from_millis(50));
-    signal(&child, libc::SIGINT);
-    let (code, took) = wait_exit(&mut child, sent);
-    eprintln!("blood stopped {took:?} after the signal");
-    let err = transcript.lock().unwrap().clone();
-    assert_eq!(code, Some(130), "{err}");
-    // Without the second signal the driver would wait out its grace period (250 ms).
-    assert!(took < Duration::from_millis(290), "the second Ctrl+C must not wait for the grace period: {took:?}");
-    assert!(err.contains("fetch cancelled"), "{err}");
-    check_nothing_fetched(&d, &app);
 }
 
 #[test]

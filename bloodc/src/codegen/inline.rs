@@ -137,6 +137,38 @@ pub(crate) fn fix_inlined_symbol_names(func: &mut Function, first_gv: usize, inl
     }
 }
 
+/// Makes every `symbol_value` of one symbol use the same global value, so that Cranelift's
+/// value numbering merges the copies inlining brought in (each inlined body computes the
+/// preemption flag's address again): one register instead of several.
+pub(crate) fn merge_symbol_values(func: &mut Function) {
+    let mut canonical: HashMap<(u32, u32, i64, bool), GlobalValue> = HashMap::new();
+    let mut replacement: HashMap<GlobalValue, GlobalValue> = HashMap::new();
+    for (gv, data) in func.global_values.iter() {
+        if let GlobalValueData::Symbol { name: ExternalName::User(r), offset, colocated, tls: false } = data {
+            let name = &func.params.user_named_funcs()[*r];
+            let first = *canonical.entry((name.namespace, name.index, offset.bits(), *colocated)).or_insert(gv);
+            if first != gv {
+                replacement.insert(gv, first);
+            }
+        }
+    }
+    if replacement.is_empty() {
+        return;
+    }
+    let blocks: Vec<_> = func.layout.blocks().collect();
+    for block in blocks {
+        let insts: Vec<_> = func.layout.block_insts(block).collect();
+        for inst in insts {
+            if let InstructionData::UnaryGlobalValue { opcode: Opcode::SymbolValue, global_value } =
+                &mut func.dfg.insts[inst]
+                && let Some(first) = replacement.get(global_value)
+            {
+                *global_value = *first;
+            }
+        }
+    }
+}
+
 /// Marks cold every block that calls `slow_path` (the safepoint slow path) and ends with a jump:
 /// exactly the blocks `safepoint.rs` creates, including copies made by the inliner.
 pub(crate) fn restore_cold_blocks(func: &mut Function, slow_path: FuncId) {

@@ -161,6 +161,7 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
             ctx.inline(&mut inliner)
                 .map_err(|e| CodegenError::Module(format!("inlining into `{}`: {e}", func.name)))?;
             inline::fix_inlined_symbol_names(&mut ctx.func, first_gv, &inliner.inlined, &bodies);
+            inline::merge_symbol_values(&mut ctx.func);
             if let Some(slow) = mcx.safepoint_slow_path_id() {
                 inline::restore_cold_blocks(&mut ctx.func, slow);
             }

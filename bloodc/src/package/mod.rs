@@ -217,6 +217,12 @@ fn collect_path_packages(package: &Package) -> Result<BTreeMap<String, (PathBuf,
             let dep_root = std::fs::canonicalize(&joined).map_err(|e| {
                 format!("dependency `{name}` of `{}`: cannot open `{}`: {e}", manifest.name, joined.display())
             })?;
+            if dep_root == package.root || name == &package.manifest.name {
+                return Err(format!(
+                    "dependency `{name}` of `{}` leads back to the package `{}` itself",
+                    manifest.name, package.manifest.name
+                ));
+            }
             if let Some((existing, _)) = found.get(name) {
                 if existing != &dep_root {
                     return Err(format!(
@@ -598,5 +604,11 @@ mod tests {
         // Unchanged manifests: the lock is reused and not rewritten, also with --locked.
         let again = prepare(&pkg, &PackageOptions { locked: true, ..options.clone() }).unwrap();
         assert!(!again.lock_written);
+        // A path cycle back to the package is refused.
+        let util_manifest = base.path().join("util/Blood.toml");
+        let text = std::fs::read_to_string(&util_manifest).unwrap() + "app = { path = \"../app\" }\n";
+        std::fs::write(&util_manifest, text).unwrap();
+        let err = prepare(&pkg, &options).unwrap_err();
+        assert!(matches!(&err, PackageError::Failed(m) if m.contains("leads back")), "{err:?}");
     }
 }

@@ -279,7 +279,9 @@ impl Fetcher {
         let bar = self.progress_bar(progress, length);
         let result = self.copy_body(response.into_reader(), sink, max, length, &bar);
         bar.finish_and_clear();
-        result.map(|()| true)
+        let received = result?;
+        tracing::debug!(url, bytes = received, "received");
+        Ok(true)
     }
 
     fn classify_transport(&self, t: &ureq::Transport) -> Attempt {
@@ -309,7 +311,7 @@ impl Fetcher {
         max: u64,
         length: Option<u64>,
         bar: &indicatif::ProgressBar,
-    ) -> Result<(), Attempt> {
+    ) -> Result<u64, Attempt> {
         let mut buf = vec![0u8; 32 * 1024];
         let mut received: u64 = 0;
         let mut window_start = Instant::now();
@@ -355,7 +357,7 @@ impl Fetcher {
         if length.is_some_and(|len| received < len) {
             return Err(Attempt::Fatal(truncated(received, length)));
         }
-        Ok(())
+        Ok(received)
     }
 
     fn read_local(&self, path: &Path, sink: &mut dyn Write, max: u64) -> Result<bool, Attempt> {

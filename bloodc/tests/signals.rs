@@ -140,6 +140,9 @@ fn dirs() -> Dirs {
 /// With `twice`, a second signal follows 50 ms after the first, like a person pressing Ctrl+C
 /// again, and blood must exit at once rather than at the end of its grace period (250 ms).
 fn cancelled_build(sig: i32, after_phase: &str, delay: Duration, twice: bool) {
+    // One large build at a time: on a 2-core machine parallel builds would distort the timings.
+    static HEAVY: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let d = dirs();
     let source = d.work.join("big.blood");
     std::fs::write(&source, large_program(3000)).unwrap();

@@ -1,7 +1,7 @@
 //! The driver: options, sessions, running the stages in order, files, linking.
 //!
-//! This is the only module (with `package/`, later) that performs file and process I/O. The
-//! library API here is what the `blood` binary and the end-to-end test harness both call.
+//! This is the only module (with `package/`) that performs file and process I/O. The library
+//! API here is what the `blood` binary and the end-to-end test harness both call.
 //!
 //! [`compile`] runs the stages in order and stops at the first stage that reports errors, so a
 //! syntax error is not followed by a cascade of type errors. Output files are written only by
@@ -10,8 +10,10 @@
 //!
 //! Each stage runs inside a [`logging::phase`] span (timed, logged with `-v`), and the
 //! process-wide cancellation token ([`cancel`]) is checked between stages: Ctrl+C stops a build
-//! at the next stage boundary, and the temporary directory of the link step is registered so
-//! that a cancellation removes it.
+//! at the next stage boundary (or, inside a long stage, `cancel` forces the exit after its grace
+//! period), and the temporary directory of the link step is registered so that a cancellation
+//! removes it. In a package, `CompileOptions::dependencies` names the dependency packages,
+//! which `package::imports` attaches as modules after the `mod` files are loaded.
 
 pub mod cancel;
 pub mod link;

@@ -305,8 +305,10 @@ impl ModuleCx {
         self.safepoint_trampoline.or_else(|| self.imports.get(blood_abi::SAFEPOINT_SLOW.name).copied())
     }
 
-    /// Whether data object `id` may be addressed PC-relative: our string constants, and the
-    /// runtime's preemption flag (for the reason given in [`Self::is_colocated_func`]).
+    /// Whether data object `id` is in the same executable: our string constants, and the
+    /// runtime's preemption flag (for the reason given in [`Self::is_colocated_func`]). (In PIC
+    /// code Cranelift's x86_64 backend still loads such addresses from the GOT; the linker
+    /// relaxes the load into a PC-relative `lea`.)
     pub(crate) fn is_colocated_data(&self, id: DataId) -> bool {
         self.module.declarations().get_data_decl(id).linkage.is_final() || self.preempt_flag == Some(id)
     }

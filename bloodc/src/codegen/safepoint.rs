@@ -5,8 +5,9 @@
 //! purpose: Cranelift's ELF TLS access is a call to `__tls_get_addr`.
 //!
 //! * In the entry block, the flag's address is computed once and kept for the whole function (a
-//!   value defined in the entry block dominates every use). The runtime is linked statically, so
-//!   the address is PC-relative (`lea`), not a GOT load.
+//!   value defined in the entry block dominates every use). The symbol is marked colocated
+//!   (the runtime is linked statically); in PIC code Cranelift still emits a GOT-relative load,
+//!   which the x86_64 linker relaxes into a PC-relative `lea`.
 //! * Each safepoint is then the fast path `atomic_load.i32 [addr]; brif flag, cold, cont` — one
 //!   load, one test-and-branch — and a cold block (placed at the end of the function by
 //!   `set_cold_block`) that calls the slow path and jumps back.

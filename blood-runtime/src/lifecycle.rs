@@ -3,7 +3,9 @@
 //!
 //! `init` stores `argc`/`argv` (the C `main` arguments live until the process ends, so keeping
 //! the pointer is sound) and registers an `atexit` hook that flushes standard output, so a program
-//! that ends through `exit(3)` loses no buffered output. `shutdown` flushes and returns 0.
+//! that ends through `exit(3)` loses no buffered output. It also starts watching the main
+//! thread's stack, so deep recursion in `main` is reported as a stack overflow. `shutdown`
+//! flushes and returns 0.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 
@@ -34,6 +36,7 @@ pub unsafe fn init(argc: i32, argv: *const *const libc::c_char) {
     ARGC.store(argc.max(0), Ordering::Release);
     ARGV.store(argv.cast_mut(), Ordering::Release);
     install_exit_flush();
+    crate::stack::overflow::watch_main_thread_stack();
 }
 
 /// Flushes output; returns the status the generated `main` adds to its own (always 0 for now).

@@ -1,5 +1,12 @@
 //! Stack overflow reporting: the SIGSEGV/SIGBUS handler that recognises faults in a fiber
-//! stack's guard page, and the entry compiled stack-limit checks call.
+//! stack's guard page or just below the main thread's stack, and the entry compiled stack-limit
+//! checks call.
+//!
+//! The main thread's stack is recorded by [`watch_main_thread_stack`] (called from
+//! `blood_runtime_init`): its lowest address comes from `pthread_getattr_np`, and a fault
+//! between [`MAIN_GUARD_BELOW`] bytes under it and one page above it is the kernel's stack guard
+//! gap being hit — an overflow of the program's `main` (deep recursion), reported as "stack
+//! overflow" with the same exit status as a fiber's.
 //!
 //! The handler runs on an alternate signal stack (a fiber that overflowed has no stack left);
 //! every worker thread installs one with [`ensure_altstack`]. It only does async-signal-safe work:
@@ -8,7 +15,7 @@
 //! installed before ours (Rust's own thread-stack guard handler, or the default action).
 
 use super::reserve::{FaultKind, classify};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The message printed on overflow (followed by a newline).
@@ -21,6 +28,39 @@ struct OldActions {
 
 static OLD: OnceLock<Mutex<OldActions>> = OnceLock::new();
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// Lowest address of the main thread's stack (0 = not recorded).
+static MAIN_STACK_LOW: AtomicUsize = AtomicUsize::new(0);
+/// How far below the main stack's lowest address a fault still counts as its overflow (the
+/// kernel keeps a guard gap of 256 pages there; a large frame may jump further).
+const MAIN_GUARD_BELOW: usize = 4 << 20;
+
+/// Records the calling thread's stack (call on the main thread) and installs the handler, so a
+/// runaway recursion in `main` is reported instead of dying silently with buffered output lost.
+pub fn watch_main_thread_stack() {
+    // SAFETY: `pthread_getattr_np` fills a zeroed attribute object for the current thread; it is
+    // destroyed after use, and the out-pointers are valid locals.
+    let low = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        if !ok {
+            return;
+        }
+        addr as usize
+    };
+    MAIN_STACK_LOW.store(low, Ordering::Release);
+    install_handler();
+}
+
+fn is_main_stack_overflow(addr: usize) -> bool {
+    let low = MAIN_STACK_LOW.load(Ordering::Acquire);
+    low != 0 && addr < low + super::PAGE_SIZE && addr >= low.saturating_sub(MAIN_GUARD_BELOW)
+}
 
 /// Flushes what it can and exits with EXIT_STACK_OVERFLOW. Async-signal-safe.
 pub fn report_and_exit() -> ! {
@@ -36,6 +76,12 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let addr = unsafe { (*info).si_addr() } as usize;
     if classify(addr) == FaultKind::Guard {
         report_and_exit();
+    }
+    if is_main_stack_overflow(addr) {
+        crate::output::try_flush_stdout();
+        crate::output::write_all_fd(2, b"stack overflow\n");
+        // SAFETY: `_exit` is async-signal-safe and ends the process.
+        unsafe { libc::_exit(blood_abi::EXIT_STACK_OVERFLOW) }
     }
     // Not ours: hand over to the previous disposition.
     let Some(old) = OLD.get() else { return };

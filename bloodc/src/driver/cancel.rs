@@ -197,13 +197,23 @@ pub fn commit<T>(f: impl FnOnce() -> T) -> Result<T, Cancelled> {
     Ok(f())
 }
 
+/// Like [`commit`] for the final output of the command: once it is in place the command counts
+/// as finished (see [`finish`]), in the same critical section, so a signal arriving just after
+/// cannot turn a finished build into an exit with 130.
+pub fn commit_output<T>(f: impl FnOnce() -> T) -> Result<T, Cancelled> {
+    let _guard = temps();
+    global().check()?;
+    let value = f();
+    set_operation(Operation::Done);
+    Ok(value)
+}
+
 /// Marks the end of the cancellable part of the command (the build's output exists, or a
-/// program is about to run under `blood run`): later signals are left to the child.
+/// program is about to run under `blood run`): later signals are left to the child, and a
+/// pending forced exit stands down, so a finished build never exits with 130.
 pub fn finish() {
     let _guard = temps();
-    if !global().is_cancelled() {
-        set_operation(Operation::Done);
-    }
+    set_operation(Operation::Done);
 }
 
 /// A temporary file or directory that is removed when dropped, and by a forced exit.

@@ -240,7 +240,7 @@ fn link_into_place(object: &[u8], path: &Path) -> Result<(), CompileFailure> {
         // Messages name the requested output, not the temporary one.
         CompileFailure::Io(e.replace(&linked.display().to_string(), &path.display().to_string()))
     })?;
-    cancel::commit(|| std::fs::rename(&linked, path))
+    cancel::commit_output(|| std::fs::rename(&linked, path))
         .map_err(|_| CompileFailure::Io(CANCELLED_MESSAGE.to_string()))?
         .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {}", path.display(), io_reason(&e))))?;
     Ok(())
@@ -298,7 +298,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CompileFailure> {
     // Registered so that a forced exit on Ctrl+C removes it too.
     let registered = cancel::TempPath::register(tmp.path());
     std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
-    cancel::commit(|| tmp.persist(path))
+    cancel::commit_output(|| tmp.persist(path))
         .map_err(|_| CompileFailure::Io(CANCELLED_MESSAGE.to_string()))?
         .map_err(|e| fail(e.error))?;
     registered.keep();

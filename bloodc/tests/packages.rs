@@ -592,4 +592,15 @@ fn json_logs_have_one_object_per_phase() {
     let out = run(world.blood(&app).args(["build", "--log-format=json"]));
     ok(&out, "quiet build");
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // BLOOD_LOG selects events without -v; human lines carry the duration.
+    let out = run(world.blood(&app).arg("build").env("BLOOD_LOG", "bloodc=info"));
+    ok(&out, "BLOOD_LOG build");
+    let err = stderr(&out);
+    assert!(err.lines().any(|l| l.contains("codegen finished in") && l.contains("duration_ms=")), "{err}");
+    std::fs::write(app.join("src/main.blood"), "fn main() {\n    let x: i32 = true\n}\n").unwrap();
+    let out = run(world.blood(&app).args(["build", "-v", "--log-format=json", "--error-format=json"]));
+    let err = fails(&out, "type error with JSON logs and diagnostics");
+    let values: Vec<serde_json::Value> = err.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(values.iter().any(|v| v.get("phase").is_some()), "{err}");
+    assert!(values.iter().any(|v| v.get("phase").is_none() && v.to_string().contains("mismatch")), "{err}");
 }

@@ -151,9 +151,17 @@ pub fn prepare(package: &Package, options: &PackageOptions) -> Result<Resolved, 
     let paths = collect_path_packages(package)?;
     let root_reqs = requirements_of(&package.manifest, &paths);
     let url = registry_url(package, options);
+    let needs_registry = std::iter::once(&package.manifest)
+        .chain(paths.values().map(|(_, m)| m))
+        .any(|m| m.dependencies.values().any(|d| matches!(d, Dependency::Registry(_))));
     let cache = match &options.cache {
         Some(dir) => Cache::new(dir),
-        None => Cache::from_env()?,
+        None => match Cache::from_env() {
+            Ok(cache) => cache,
+            // Path dependencies alone never touch the cache.
+            Err(_) if !needs_registry => Cache::new(std::env::temp_dir().join("blood-home-unused")),
+            Err(e) => return Err(PackageError::Failed(e)),
+        },
     };
     let old_lock = LockFile::load(&package.root)?;
     let fetcher = Fetcher::new(options.fetch.clone(), cancel::global().clone(), options.progress);

@@ -131,6 +131,72 @@ pub extern "C" fn blood_print_char(stream: i32, c: u32) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// `&str` operations: byte-wise, no allocation.
+
+/// Views a Blood `&str` argument as bytes.
+///
+/// # Safety
+/// `ptr` must point to `len` readable bytes alive for the returned lifetime (it may dangle when
+/// `len` is 0); generated code passes string constants or slices of live strings.
+unsafe fn str_bytes<'a>(ptr: *const u8, len: i64) -> &'a [u8] {
+    if len <= 0 || ptr.is_null() {
+        return &[];
+    }
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts(ptr, len as usize) }
+}
+
+/// `int8_t blood_str_eq(a, a_len, b, b_len)`: byte equality.
+///
+/// # Safety
+/// Both strings satisfy [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_str_eq(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8 {
+    // SAFETY: forwarded caller contract.
+    let (a, b) = unsafe { (str_bytes(a, a_len), str_bytes(b, b_len)) };
+    i8::from(a == b)
+}
+
+/// `int8_t blood_str_starts_with(a, a_len, p, p_len)`.
+///
+/// # Safety
+/// Both strings satisfy [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_str_starts_with(a: *const u8, a_len: i64, p: *const u8, p_len: i64) -> i8 {
+    // SAFETY: forwarded caller contract.
+    let (a, p) = unsafe { (str_bytes(a, a_len), str_bytes(p, p_len)) };
+    i8::from(a.starts_with(p))
+}
+
+/// `int8_t blood_str_ends_with(a, a_len, s, s_len)`.
+///
+/// # Safety
+/// Both strings satisfy [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_str_ends_with(a: *const u8, a_len: i64, s: *const u8, s_len: i64) -> i8 {
+    // SAFETY: forwarded caller contract.
+    let (a, s) = unsafe { (str_bytes(a, a_len), str_bytes(s, s_len)) };
+    i8::from(a.ends_with(s))
+}
+
+/// `int8_t blood_str_contains(a, a_len, n, n_len)`: the empty needle is contained everywhere.
+///
+/// # Safety
+/// Both strings satisfy [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_str_contains(a: *const u8, a_len: i64, n: *const u8, n_len: i64) -> i8 {
+    // SAFETY: forwarded caller contract.
+    let (a, n) = unsafe { (str_bytes(a, a_len), str_bytes(n, n_len)) };
+    i8::from(n.is_empty() || a.windows(n.len()).any(|w| w == n))
+}
+
+/// `int64_t blood_str_len(a, a_len)`: the byte length.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_str_len(_a: *const u8, a_len: i64) -> i64 {
+    a_len.max(0)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Panics.
 
 /// `noreturn void blood_panic(const uint8_t *msg, int64_t len)`: flushes stdout, writes

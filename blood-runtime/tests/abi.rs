@@ -28,6 +28,11 @@ unsafe extern "C" {
     fn blood_panic_bounds(index: i64, len: i64) -> !;
     fn blood_exit(status: i32) -> !;
     fn blood_safepoint_slow();
+    fn blood_str_eq(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
+    fn blood_str_starts_with(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
+    fn blood_str_ends_with(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
+    fn blood_str_contains(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
+    fn blood_str_len(a: *const u8, a_len: i64) -> i64;
     static blood_preempt_flag: std::sync::atomic::AtomicU32;
     static blood_stack_slot_mask: std::sync::atomic::AtomicU64;
 
@@ -106,6 +111,11 @@ fn declared() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)>
         entry!(blood_panic_bounds: fn(i64, i64) -> !, [I64, I64], None),
         entry!(blood_exit: fn(i32) -> !, [I32], None),
         entry!(blood_safepoint_slow: fn(), [], None),
+        entry!(blood_str_eq: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
+        entry!(blood_str_starts_with: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
+        entry!(blood_str_ends_with: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
+        entry!(blood_str_contains: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
+        entry!(blood_str_len: fn(*const u8, i64) -> i64, [Ptr, I64], Some(I64)),
     ]
 }
 

@@ -162,6 +162,22 @@ pub const LIBM_POW: RuntimeFn = libc("pow", &[F64, F64], Some(F64));
 pub const LIBM_FMOD: RuntimeFn = libc("fmod", &[F64, F64], Some(F64));
 pub const LIBM_FMODF: RuntimeFn = libc("fmodf", &[F32, F32], Some(F32));
 
+// ---------------------------------------------------------------------------------------------
+// `&str` operations (LANGUAGE.md §4.6). Strings are (ptr, len) pairs of UTF-8 bytes; byte
+// comparisons, so no allocation.
+
+/// `int8_t blood_str_eq(const uint8_t *a, int64_t a_len, const uint8_t *b, int64_t b_len)`:
+/// byte equality.
+pub const STR_EQ: RuntimeFn = rt("blood_str_eq", &[Ptr, I64, Ptr, I64], Some(I8));
+/// `int8_t blood_str_starts_with(a, a_len, prefix, prefix_len)`.
+pub const STR_STARTS_WITH: RuntimeFn = rt("blood_str_starts_with", &[Ptr, I64, Ptr, I64], Some(I8));
+/// `int8_t blood_str_ends_with(a, a_len, suffix, suffix_len)`.
+pub const STR_ENDS_WITH: RuntimeFn = rt("blood_str_ends_with", &[Ptr, I64, Ptr, I64], Some(I8));
+/// `int8_t blood_str_contains(a, a_len, needle, needle_len)`.
+pub const STR_CONTAINS: RuntimeFn = rt("blood_str_contains", &[Ptr, I64, Ptr, I64], Some(I8));
+/// `int64_t blood_str_len(const uint8_t *a, int64_t a_len)`: the byte length (`a_len`).
+pub const STR_LEN: RuntimeFn = rt("blood_str_len", &[Ptr, I64], Some(I64));
+
 /// Every symbol `blood-runtime` must export (checked by the runtime's ABI test).
 pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     RUNTIME_INIT,
@@ -181,6 +197,11 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     PANIC_BOUNDS,
     EXIT,
     SAFEPOINT_SLOW,
+    STR_EQ,
+    STR_STARTS_WITH,
+    STR_ENDS_WITH,
+    STR_CONTAINS,
+    STR_LEN,
 ];
 
 /// File names of the runtime archives the driver links against.

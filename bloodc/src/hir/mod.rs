@@ -253,6 +253,22 @@ pub enum Builtin {
     F64ToBits,
     /// `size_of_i32()` … : an `i64` constant.
     SizeOf(u8),
+    /// An operation on `&str` values (LANGUAGE.md §4.6); the first argument is the string.
+    Str(StrOp),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StrOp {
+    /// Byte length (`len()` as `usize`, `str_len` as `i64`: the expression's type says which).
+    Len,
+    IsEmpty,
+    /// Byte equality (`str_eq`).
+    Eq,
+    /// `assert_eq_str`: panics if different.
+    AssertEq,
+    StartsWith,
+    EndsWith,
+    Contains,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -8,7 +8,7 @@
 use blood_abi::{STDERR, STDOUT};
 
 use crate::diagnostics::Diagnostic;
-use crate::hir::{self, Builtin, ExprKind as H, FormatPiece, Lit, MathFn};
+use crate::hir::{self, Builtin, ExprKind as H, FormatPiece, Lit, MathFn, StrOp};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind as A};
 use crate::types::{FloatTy, IntTy, Ty};
@@ -163,6 +163,26 @@ pub(super) fn lookup(name: &str) -> Option<BuiltinCallee> {
         "size_of_i64" => call(B::SizeOf(8), &[], I64),
         "size_of_bool" => call(B::SizeOf(1), &[], I64),
         "blood_float64_to_bits" => call(B::F64ToBits, &[F64], U64),
+        "str_len" => call(B::Str(StrOp::Len), &[Ty::Str], I64),
+        "str_eq" => call(B::Str(StrOp::Eq), &[Ty::Str, Ty::Str], Ty::Bool),
+        "assert_eq_str" => call(B::Str(StrOp::AssertEq), &[Ty::Str, Ty::Str], Ty::Unit),
+        _ => return None,
+    })
+}
+
+/// The builtin methods of `&str` (LANGUAGE.md §4.6); the receiver is the first parameter.
+pub(super) fn str_method(name: &str) -> Option<BuiltinCallee> {
+    let call = |op: StrOp, params: &[Ty], ret: Ty| BuiltinCallee {
+        kind: BuiltinKind::Call(Builtin::Str(op)),
+        params: params.to_vec(),
+        ret,
+    };
+    Some(match name {
+        "len" => call(StrOp::Len, &[Ty::Str], USIZE),
+        "is_empty" => call(StrOp::IsEmpty, &[Ty::Str], Ty::Bool),
+        "starts_with" => call(StrOp::StartsWith, &[Ty::Str, Ty::Str], Ty::Bool),
+        "ends_with" => call(StrOp::EndsWith, &[Ty::Str, Ty::Str], Ty::Bool),
+        "contains" => call(StrOp::Contains, &[Ty::Str, Ty::Str], Ty::Bool),
         _ => return None,
     })
 }

@@ -101,10 +101,10 @@ impl<'a> FnCx<'_, 'a> {
                 }
                 Self::error_expr(span)
             }
-            A::MethodCall { method, .. } => self.unsupported_expr(
-                method.ident.span,
-                &format!("method call `.{}()` (methods are language level L1)", method.ident.name),
-            ),
+            A::MethodCall { receiver, method, args } => {
+                let receiver = self.check_expr(receiver);
+                self.check_method(receiver, &method.ident, args, span)
+            }
             A::Ref { .. } => self.unsupported_expr(span, "references (language level L1)"),
             A::Try(_) => self.unsupported_expr(span, "the `?` operator (language level L2)"),
             A::Tuple(_) => self.unsupported_expr(span, "tuples (language level L1)"),
@@ -461,6 +461,16 @@ impl<'a> FnCx<'_, 'a> {
         piped: Option<hir::Expr>,
         span: Span,
     ) -> hir::Expr {
+        // `x.method(args)` on a local parses as a call of the path `x.method`.
+        if let A::Path(path) = &callee.kind
+            && piped.is_none()
+            && path.segments.len() == 2
+            && let Some(local) = self.lookup_local(&path.segments[0].ident.name)
+        {
+            let ty = self.locals[local.0 as usize].ty.clone();
+            let receiver = hir::Expr::new(H::Local(local), ty, path.segments[0].ident.span);
+            return self.check_method(receiver, &path.segments[1].ident, args, span);
+        }
         let Some(resolved) = self.resolve_callee(callee) else {
             for a in args {
                 self.check_expr(&a.value);
@@ -490,6 +500,39 @@ impl<'a> FnCx<'_, 'a> {
                 builtins::builtin_call_expr(self, b, args, span)
             }
         }
+    }
+
+    /// `receiver.name(args)`: the builtin methods of the receiver's type (LANGUAGE.md §4.10).
+    fn check_method(&mut self, receiver: hir::Expr, name: &ast::Ident, args: &'a [ast::Arg], span: Span) -> hir::Expr {
+        let ty = self.resolve(&receiver.ty);
+        let method = match ty {
+            Ty::Str => builtins::str_method(&name.name),
+            Ty::Error => return Self::error_expr(span),
+            _ => None,
+        };
+        let Some(b) = method else {
+            for a in args {
+                self.check_expr(&a.value);
+            }
+            let shown = self.display_ty(&ty);
+            self.error(
+                Diagnostic::error("method does not exist", name.span)
+                    .with_code("E0231")
+                    .with_note(format!("`{shown}` has no method `{}`", name.name)),
+            );
+            return Self::error_expr(span);
+        };
+        let params: Vec<(String, Ty)> =
+            b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect();
+        let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
+            return Self::error_expr(span);
+        };
+        let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
+        for (i, e) in bound {
+            ordered[i] = Some(e);
+        }
+        let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
+        builtins::builtin_call_expr(self, b, args, span)
     }
 
     /// Matches arguments to parameters (positional first, then named in any order), checks

@@ -39,7 +39,7 @@ pub(crate) enum OperandClass {
     Integer,
     /// `& | ^`: integers and bool.
     IntegerOrBool,
-    /// `== !=`: every L0 scalar except `&str`.
+    /// `== !=`: every scalar and `&str`.
     Equality,
     /// `< <= > >=`, `in`: integers, floats, char.
     Ordered,
@@ -167,7 +167,9 @@ impl FnCx<'_, '_> {
             OperandClass::Numeric => ty.is_integer() || ty.is_float(),
             OperandClass::Integer => ty.is_integer(),
             OperandClass::IntegerOrBool | OperandClass::Not => ty.is_integer() || ty == Ty::Bool,
-            OperandClass::Equality => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit),
+            OperandClass::Equality => {
+                matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Str)
+            }
             OperandClass::Ordered => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Char),
             OperandClass::Neg => matches!(ty, Ty::Int(i) if i.is_signed()) || ty.is_float(),
             OperandClass::Printable => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str),
@@ -194,9 +196,6 @@ impl FnCx<'_, '_> {
             OperandClass::Integer if op == "for" => Diagnostic::error("type mismatch", span)
                 .with_code("E0201")
                 .with_note(format!("`for` ranges need integer bounds, found `{ty}`")),
-            _ if op == "&str" || ty == Ty::Str && class == OperandClass::Equality => {
-                Diagnostic::error("unsupported feature: comparing `&str` values (language level L1)", span)
-            }
             _ => Diagnostic::error("invalid binary operator for the given types", span)
                 .with_code("E0216")
                 .with_note(format!("cannot apply `{op}` to `{ty}`")),

@@ -5,7 +5,7 @@
 
 use blood_abi::{RuntimeFn, STDERR, STDOUT};
 
-use crate::hir::{self, Builtin, FormatPiece, MathFn};
+use crate::hir::{self, Builtin, FormatPiece, MathFn, StrOp};
 use crate::ir::{BinOp, Callee, Const, FloatTy, IntTy, Intrinsic, Operand, Rvalue, Terminator, Ty};
 
 use super::FnBuilder;
@@ -66,7 +66,7 @@ impl FnBuilder<'_> {
             Builtin::AssertEq | Builtin::AssertNe => {
                 let eq = builtin == Builtin::AssertEq;
                 let op = if eq { BinOp::Eq } else { BinOp::Ne };
-                let holds = self.emit(Ty::Bool, Rvalue::Binary(op, values[0].clone(), values[1].clone()));
+                let holds = self.emit_equality(op, values[0].clone(), values[1].clone(), &args[0].ty);
                 let ok = self.new_block();
                 let fail = self.new_block();
                 self.terminate(Terminator::Branch { cond: holds, then_bb: ok, else_bb: fail });
@@ -113,7 +113,58 @@ impl FnBuilder<'_> {
             }
             Builtin::F64ToBits => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::F64ToBits, values)),
             Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
+            Builtin::Str(op) => self.lower_str_op(op, values, ty),
         }
+    }
+
+    /// `&str` operations: runtime calls on the (ptr, len) pairs.
+    fn lower_str_op(&mut self, op: StrOp, values: Vec<Operand>, ty: &Ty) -> Operand {
+        let (a, b) = (values[0].clone(), values.get(1).cloned());
+        let byte_len = |this: &mut Self, s: Operand| {
+            this.emit(Ty::Int(IntTy::I64), Rvalue::Call(Callee::Runtime(blood_abi::STR_LEN), vec![s]))
+        };
+        let test = |this: &mut Self, f: RuntimeFn| {
+            this.emit(Ty::Bool, Rvalue::Call(Callee::Runtime(f), vec![a.clone(), b.clone().expect("two operands")]))
+        };
+        match op {
+            StrOp::Len => {
+                let n = byte_len(self, a.clone());
+                if *ty == Ty::Int(IntTy::I64) { n } else { self.emit(ty.clone(), Rvalue::Cast(n, ty.clone())) }
+            }
+            StrOp::IsEmpty => {
+                let n = byte_len(self, a.clone());
+                let zero = Operand::Const(Const::Int { bits: 0, ty: IntTy::I64 });
+                self.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, n, zero))
+            }
+            StrOp::Eq => test(self, blood_abi::STR_EQ),
+            StrOp::StartsWith => test(self, blood_abi::STR_STARTS_WITH),
+            StrOp::EndsWith => test(self, blood_abi::STR_ENDS_WITH),
+            StrOp::Contains => test(self, blood_abi::STR_CONTAINS),
+            StrOp::AssertEq => {
+                let holds = test(self, blood_abi::STR_EQ);
+                let ok = self.new_block();
+                let fail = self.new_block();
+                self.terminate(Terminator::Branch { cond: holds, then_bb: ok, else_bb: fail });
+                self.switch_to(fail);
+                self.print_str(STDERR, "panic: assertion failed: `(left == right)`\n  left: ");
+                self.print_value(STDERR, a.clone(), &Ty::Str);
+                self.print_str(STDERR, "\n right: ");
+                self.print_value(STDERR, b.clone().expect("two operands"), &Ty::Str);
+                self.print_str(STDERR, "\n");
+                self.call_runtime(blood_abi::EXIT, vec![FnBuilder::i32_const(blood_abi::EXIT_PANIC)]);
+                self.switch_to(ok);
+                Operand::Const(Const::Unit)
+            }
+        }
+    }
+
+    /// `a == b` / `a != b` for any comparable type (`&str` compares bytes through the runtime).
+    pub(crate) fn emit_equality(&mut self, op: BinOp, a: Operand, b: Operand, ty: &Ty) -> Operand {
+        if *ty != Ty::Str {
+            return self.emit(Ty::Bool, Rvalue::Binary(op, a, b));
+        }
+        let eq = self.emit(Ty::Bool, Rvalue::Call(Callee::Runtime(blood_abi::STR_EQ), vec![a, b]));
+        if op == BinOp::Eq { eq } else { self.emit(Ty::Bool, Rvalue::Unary(crate::ir::UnOp::Not, eq)) }
     }
 
     /// Continues in a new block when `cond` holds, jumps to `fail` otherwise.

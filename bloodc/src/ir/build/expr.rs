@@ -32,6 +32,9 @@ impl FnBuilder<'_> {
                 let lhs = self.lower_operand_before(a, b);
                 let rhs = self.lower_expr(b);
                 let op = lower_binop(*op);
+                if matches!(op, BinOp::Eq | BinOp::Ne) {
+                    return self.emit_equality(op, lhs, rhs, &a.ty);
+                }
                 self.check_divisor(op, &rhs, &b.ty);
                 self.emit(e.ty.clone(), Rvalue::Binary(op, lhs, rhs))
             }

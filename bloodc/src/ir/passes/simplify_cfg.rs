@@ -54,13 +54,12 @@ fn merge_straight_lines(f: &mut Function) {
         }
     }
     for a in 0..n {
-        loop {
-            let Terminator::Goto(b) = f.blocks[a].terminator else { break };
+        while let Terminator::Goto(b) = f.blocks[a].terminator {
             let b = b.0 as usize;
             if b == a || b == 0 || preds[b] != 1 {
                 break;
             }
-            let moved = std::mem::replace(&mut f.blocks[b].stmts, Vec::new());
+            let moved = std::mem::take(&mut f.blocks[b].stmts);
             let terminator = std::mem::replace(&mut f.blocks[b].terminator, Terminator::Unreachable);
             f.blocks[a].stmts.extend(moved);
             f.blocks[a].terminator = terminator;

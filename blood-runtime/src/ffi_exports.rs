@@ -190,6 +190,132 @@ pub unsafe extern "C" fn blood_str_contains(a: *const u8, a_len: i64, n: *const 
     i8::from(n.is_empty() || a.windows(n.len()).any(|w| w == n))
 }
 
+/// A string result: returned in two registers, as C returns a two-word struct.
+#[repr(C)]
+pub struct BloodStr {
+    pub ptr: *const u8,
+    pub len: i64,
+}
+
+/// Hands a new string to generated code. Strings built by the runtime live until the process
+/// ends (LANGUAGE.md §4.6: "allocate a fresh buffer (never freed in this subset)").
+fn leak_str(s: String) -> BloodStr {
+    let bytes: &'static mut [u8] = Box::leak(s.into_bytes().into_boxed_slice());
+    BloodStr { ptr: bytes.as_ptr(), len: bytes.len() as i64 }
+}
+
+/// `str blood_str_concat(a, a_len, b, b_len)`.
+///
+/// # Safety
+/// Both strings satisfy [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_str_concat(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> BloodStr {
+    // SAFETY: forwarded caller contract.
+    let (a, b) = unsafe { (str_bytes(a, a_len), str_bytes(b, b_len)) };
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    out.extend_from_slice(a);
+    out.extend_from_slice(b);
+    let bytes: &'static mut [u8] = Box::leak(out.into_boxed_slice());
+    BloodStr { ptr: bytes.as_ptr(), len: bytes.len() as i64 }
+}
+
+/// `str blood_i64_to_string(int64_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_i64_to_string(v: i64) -> BloodStr {
+    leak_str(v.to_string())
+}
+
+/// `str blood_u64_to_string(uint64_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_u64_to_string(v: u64) -> BloodStr {
+    leak_str(v.to_string())
+}
+
+/// `str blood_i128_to_string(__int128)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_i128_to_string(v: i128) -> BloodStr {
+    leak_str(v.to_string())
+}
+
+/// `str blood_u128_to_string(unsigned __int128)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_u128_to_string(v: u128) -> BloodStr {
+    leak_str(v.to_string())
+}
+
+/// `str blood_f64_to_string(double)`: as `blood_print_f64`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_f64_to_string(v: f64) -> BloodStr {
+    leak_str(output::format_f64(v))
+}
+
+/// `str blood_f32_to_string(float)`: as `blood_print_f32`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_f32_to_string(v: f32) -> BloodStr {
+    leak_str(output::format_f32(v))
+}
+
+/// `str blood_bool_to_string(int8_t)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_bool_to_string(v: i8) -> BloodStr {
+    let s: &'static str = if v != 0 { "true" } else { "false" };
+    BloodStr { ptr: s.as_ptr(), len: s.len() as i64 }
+}
+
+/// `str blood_char_to_string(uint32_t)`: an invalid scalar value gives U+FFFD.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_char_to_string(c: u32) -> BloodStr {
+    leak_str(char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER).to_string())
+}
+
+/// `double blood_parse_f64(s, len)`: 0.0 when `s` is not a number.
+///
+/// # Safety
+/// `s` satisfies [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_parse_f64(s: *const u8, len: i64) -> f64 {
+    // SAFETY: forwarded caller contract.
+    let bytes = unsafe { str_bytes(s, len) };
+    std::str::from_utf8(bytes).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0.0)
+}
+
+/// `int64_t blood_parse_i64_radix(s, len, radix)`: 0 when invalid (or radix outside 2..=36).
+///
+/// # Safety
+/// `s` satisfies [`str_bytes`]' contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_parse_i64_radix(s: *const u8, len: i64, radix: u32) -> i64 {
+    // SAFETY: forwarded caller contract.
+    let bytes = unsafe { str_bytes(s, len) };
+    if !(2..=36).contains(&radix) {
+        return 0;
+    }
+    std::str::from_utf8(bytes).ok().and_then(|t| i64::from_str_radix(t.trim(), radix).ok()).unwrap_or(0)
+}
+
+/// `int32_t blood_args_count(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_args_count() -> i32 {
+    ffi_guard("blood_args_count", || crate::lifecycle::args().len() as i32)
+}
+
+/// `str blood_args_get(int32_t i)`: `""` when out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_args_get(i: i32) -> BloodStr {
+    ffi_guard("blood_args_get", || {
+        let arg = usize::try_from(i).ok().and_then(|i| crate::lifecycle::args().into_iter().nth(i));
+        leak_str(arg.unwrap_or_default())
+    })
+}
+
+/// `str blood_args_join(void)`: the arguments after the program path, space-separated.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_args_join() -> BloodStr {
+    ffi_guard("blood_args_join", || {
+        leak_str(crate::lifecycle::args().into_iter().skip(1).collect::<Vec<_>>().join(" "))
+    })
+}
+
 /// `int64_t blood_str_len(a, a_len)`: the byte length.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_str_len(_a: *const u8, a_len: i64) -> i64 {

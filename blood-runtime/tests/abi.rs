@@ -7,6 +7,13 @@
 //! symbol table (`nm`) defines each name as a global text symbol, and `blood_preempt_flag` as data.
 
 use blood_abi::{AbiType, AbiType::*, RUNTIME_EXPORTS};
+
+/// The C layout of a string result (`blood_abi::AbiType::Str`).
+#[repr(C)]
+struct StrResult {
+    ptr: *const u8,
+    len: i64,
+}
 use std::process::Command;
 
 #[allow(dead_code)]
@@ -33,6 +40,20 @@ unsafe extern "C" {
     fn blood_str_ends_with(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
     fn blood_str_contains(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> i8;
     fn blood_str_len(a: *const u8, a_len: i64) -> i64;
+    fn blood_str_concat(a: *const u8, a_len: i64, b: *const u8, b_len: i64) -> StrResult;
+    fn blood_i64_to_string(v: i64) -> StrResult;
+    fn blood_u64_to_string(v: u64) -> StrResult;
+    fn blood_i128_to_string(v: i128) -> StrResult;
+    fn blood_u128_to_string(v: u128) -> StrResult;
+    fn blood_f64_to_string(v: f64) -> StrResult;
+    fn blood_f32_to_string(v: f32) -> StrResult;
+    fn blood_bool_to_string(v: i8) -> StrResult;
+    fn blood_char_to_string(c: u32) -> StrResult;
+    fn blood_parse_f64(s: *const u8, len: i64) -> f64;
+    fn blood_parse_i64_radix(s: *const u8, len: i64, radix: u32) -> i64;
+    fn blood_args_count() -> i32;
+    fn blood_args_get(i: i32) -> StrResult;
+    fn blood_args_join() -> StrResult;
     static blood_preempt_flag: std::sync::atomic::AtomicU32;
     static blood_stack_slot_mask: std::sync::atomic::AtomicU64;
 
@@ -116,6 +137,20 @@ fn declared() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)>
         entry!(blood_str_ends_with: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
         entry!(blood_str_contains: fn(*const u8, i64, *const u8, i64) -> i8, [Ptr, I64, Ptr, I64], Some(I8)),
         entry!(blood_str_len: fn(*const u8, i64) -> i64, [Ptr, I64], Some(I64)),
+        entry!(blood_str_concat: fn(*const u8, i64, *const u8, i64) -> StrResult, [Ptr, I64, Ptr, I64], Some(Str)),
+        entry!(blood_i64_to_string: fn(i64) -> StrResult, [I64], Some(Str)),
+        entry!(blood_u64_to_string: fn(u64) -> StrResult, [I64], Some(Str)),
+        entry!(blood_i128_to_string: fn(i128) -> StrResult, [I128], Some(Str)),
+        entry!(blood_u128_to_string: fn(u128) -> StrResult, [I128], Some(Str)),
+        entry!(blood_f64_to_string: fn(f64) -> StrResult, [F64], Some(Str)),
+        entry!(blood_f32_to_string: fn(f32) -> StrResult, [F32], Some(Str)),
+        entry!(blood_bool_to_string: fn(i8) -> StrResult, [I8], Some(Str)),
+        entry!(blood_char_to_string: fn(u32) -> StrResult, [I32], Some(Str)),
+        entry!(blood_parse_f64: fn(*const u8, i64) -> f64, [Ptr, I64], Some(F64)),
+        entry!(blood_parse_i64_radix: fn(*const u8, i64, u32) -> i64, [Ptr, I64, I32], Some(I64)),
+        entry!(blood_args_count: fn() -> i32, [], Some(I32)),
+        entry!(blood_args_get: fn(i32) -> StrResult, [I32], Some(Str)),
+        entry!(blood_args_join: fn() -> StrResult, [], Some(Str)),
     ]
 }
 

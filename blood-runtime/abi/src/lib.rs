@@ -29,6 +29,10 @@ pub enum AbiType {
     F64,
     /// A pointer-sized address.
     Ptr,
+    /// A Blood `&str` *result*: returned as C returns `struct { const uint8_t *ptr; int64_t len; }`
+    /// (two registers on the supported targets). Only valid as a return type; `&str` arguments
+    /// are passed as [`AbiType::Ptr`] and [`AbiType::I64`].
+    Str,
 }
 
 /// Describes one symbol that generated code calls (or, for [`ENTRY_MAIN`], defines).
@@ -178,6 +182,36 @@ pub const STR_CONTAINS: RuntimeFn = rt("blood_str_contains", &[Ptr, I64, Ptr, I6
 /// `int64_t blood_str_len(const uint8_t *a, int64_t a_len)`: the byte length (`a_len`).
 pub const STR_LEN: RuntimeFn = rt("blood_str_len", &[Ptr, I64], Some(I64));
 
+/// `str blood_str_concat(a, a_len, b, b_len)`: a fresh string `a` followed by `b`. Strings built
+/// by the runtime are never freed in this language level (LANGUAGE.md §4.6).
+pub const STR_CONCAT: RuntimeFn = rt("blood_str_concat", &[Ptr, I64, Ptr, I64], Some(Str));
+/// `str blood_i64_to_string(int64_t v)`: decimal.
+pub const I64_TO_STRING: RuntimeFn = rt("blood_i64_to_string", &[I64], Some(Str));
+/// `str blood_u64_to_string(uint64_t v)`: decimal.
+pub const U64_TO_STRING: RuntimeFn = rt("blood_u64_to_string", &[I64], Some(Str));
+/// `str blood_i128_to_string(__int128 v)`: decimal.
+pub const I128_TO_STRING: RuntimeFn = rt("blood_i128_to_string", &[I128], Some(Str));
+/// `str blood_u128_to_string(unsigned __int128 v)`: decimal.
+pub const U128_TO_STRING: RuntimeFn = rt("blood_u128_to_string", &[I128], Some(Str));
+/// `str blood_f64_to_string(double v)`: the format of [`PRINT_F64`].
+pub const F64_TO_STRING: RuntimeFn = rt("blood_f64_to_string", &[F64], Some(Str));
+/// `str blood_f32_to_string(float v)`: the format of [`PRINT_F32`].
+pub const F32_TO_STRING: RuntimeFn = rt("blood_f32_to_string", &[F32], Some(Str));
+/// `str blood_bool_to_string(int8_t v)`: `true` / `false`.
+pub const BOOL_TO_STRING: RuntimeFn = rt("blood_bool_to_string", &[I8], Some(Str));
+/// `str blood_char_to_string(uint32_t c)`: the UTF-8 encoding.
+pub const CHAR_TO_STRING: RuntimeFn = rt("blood_char_to_string", &[I32], Some(Str));
+/// `double blood_parse_f64(s, len)`: the number, or 0.0 if `s` is not one.
+pub const PARSE_F64: RuntimeFn = rt("blood_parse_f64", &[Ptr, I64], Some(F64));
+/// `int64_t blood_parse_i64_radix(s, len, uint32_t radix)`: the number, or 0 if invalid.
+pub const PARSE_I64_RADIX: RuntimeFn = rt("blood_parse_i64_radix", &[Ptr, I64, I32], Some(I64));
+/// `int32_t blood_args_count(void)`: the number of command-line arguments (with the program).
+pub const ARGS_COUNT: RuntimeFn = rt("blood_args_count", &[], Some(I32));
+/// `str blood_args_get(int32_t i)`: argument `i` (0 is the program path), `""` out of range.
+pub const ARGS_GET: RuntimeFn = rt("blood_args_get", &[I32], Some(Str));
+/// `str blood_args_join(void)`: the arguments after the program path, joined by spaces.
+pub const ARGS_JOIN: RuntimeFn = rt("blood_args_join", &[], Some(Str));
+
 /// Every symbol `blood-runtime` must export (checked by the runtime's ABI test).
 pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     RUNTIME_INIT,
@@ -202,6 +236,20 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     STR_ENDS_WITH,
     STR_CONTAINS,
     STR_LEN,
+    STR_CONCAT,
+    I64_TO_STRING,
+    U64_TO_STRING,
+    I128_TO_STRING,
+    U128_TO_STRING,
+    F64_TO_STRING,
+    F32_TO_STRING,
+    BOOL_TO_STRING,
+    CHAR_TO_STRING,
+    PARSE_F64,
+    PARSE_I64_RADIX,
+    ARGS_COUNT,
+    ARGS_GET,
+    ARGS_JOIN,
 ];
 
 /// File names of the runtime archives the driver links against.

@@ -97,7 +97,8 @@ pub(crate) fn abi_type(t: AbiType, pointer: Type) -> Type {
         AbiType::I128 => types::I128,
         AbiType::F32 => types::F32,
         AbiType::F64 => types::F64,
-        AbiType::Ptr => pointer,
+        // A string result's first word; `runtime_signature` adds the length word.
+        AbiType::Ptr | AbiType::Str => pointer,
     }
 }
 
@@ -111,8 +112,14 @@ pub(crate) fn runtime_signature(rf: &RuntimeFn, pointer: Type, call_conv: CallCo
         let param = if matches!(p, AbiType::I8 | AbiType::I16) { AbiParam::new(t).sext() } else { AbiParam::new(t) };
         sig.params.push(param);
     }
-    if let Some(r) = rf.ret {
-        sig.returns.push(AbiParam::new(abi_type(r, pointer)));
+    match rf.ret {
+        // A `&str` result comes back as C returns a two-word struct: two return registers.
+        Some(AbiType::Str) => {
+            sig.returns.push(AbiParam::new(pointer));
+            sig.returns.push(AbiParam::new(types::I64));
+        }
+        Some(r) => sig.returns.push(AbiParam::new(abi_type(r, pointer))),
+        None => {}
     }
     sig
 }

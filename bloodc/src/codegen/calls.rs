@@ -111,6 +111,7 @@ impl FunctionCx<'_, '_> {
         match (shape, results.as_slice()) {
             (Shape::Zst, _) => Ok(CValue::Zst),
             (Shape::Scalar(t), [v]) if self.bcx.func.dfg.value_type(*v) == t => Ok(CValue::One(*v)),
+            (Shape::Pair(..), [ptr, len]) if rf.ret == Some(blood_abi::AbiType::Str) => Ok(CValue::Pair(*ptr, *len)),
             _ => Err(CodegenError::InvalidIr(format!(
                 "result of `{}` ({:?}) stored in a local of type {dest_ty}",
                 rf.name, rf.ret

@@ -255,6 +255,12 @@ pub enum Builtin {
     SizeOf(u8),
     /// An operation on `&str` values (LANGUAGE.md §4.6); the first argument is the string.
     Str(StrOp),
+    /// `int_to_string`, `f64_to_string`, …: the decimal/Display form of the argument as a new
+    /// `&str` (the argument's type picks the runtime routine).
+    ToString,
+    /// A runtime entry point called with the arguments as they are (`str_concat`, `parse_f64`,
+    /// `args_get`, …).
+    Direct(blood_abi::RuntimeFn),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -166,6 +166,26 @@ pub(super) fn lookup(name: &str) -> Option<BuiltinCallee> {
         "str_len" => call(B::Str(StrOp::Len), &[Ty::Str], I64),
         "str_eq" => call(B::Str(StrOp::Eq), &[Ty::Str, Ty::Str], Ty::Bool),
         "assert_eq_str" => call(B::Str(StrOp::AssertEq), &[Ty::Str, Ty::Str], Ty::Unit),
+        "str_concat" => call(B::Direct(blood_abi::STR_CONCAT), &[Ty::Str, Ty::Str], Ty::Str),
+        "int_to_string" => call(B::ToString, &[I32], Ty::Str),
+        "i8_to_string" => call(B::ToString, &[Ty::Int(IntTy::I8)], Ty::Str),
+        "i16_to_string" => call(B::ToString, &[Ty::Int(IntTy::I16)], Ty::Str),
+        "i64_to_string" => call(B::ToString, &[I64], Ty::Str),
+        "i128_to_string" => call(B::ToString, &[Ty::Int(IntTy::I128)], Ty::Str),
+        "u8_to_string" => call(B::ToString, &[Ty::Int(IntTy::U8)], Ty::Str),
+        "u16_to_string" => call(B::ToString, &[Ty::Int(IntTy::U16)], Ty::Str),
+        "u32_to_string" => call(B::ToString, &[U32], Ty::Str),
+        "u64_to_string" => call(B::ToString, &[U64], Ty::Str),
+        "u128_to_string" => call(B::ToString, &[Ty::Int(IntTy::U128)], Ty::Str),
+        "bool_to_string" => call(B::ToString, &[Ty::Bool], Ty::Str),
+        "char_to_string" => call(B::ToString, &[Ty::Char], Ty::Str),
+        "f32_to_string" => call(B::ToString, &[F32], Ty::Str),
+        "f64_to_string" => call(B::ToString, &[F64], Ty::Str),
+        "parse_f64" => call(B::Direct(blood_abi::PARSE_F64), &[Ty::Str], F64),
+        "parse_i64_radix" => call(B::Direct(blood_abi::PARSE_I64_RADIX), &[Ty::Str, U32], I64),
+        "args_count" => call(B::Direct(blood_abi::ARGS_COUNT), &[], I32),
+        "args_get" => call(B::Direct(blood_abi::ARGS_GET), &[I32], Ty::Str),
+        "args_join" => call(B::Direct(blood_abi::ARGS_JOIN), &[], Ty::Str),
         _ => return None,
     })
 }
@@ -289,7 +309,31 @@ impl<'a> FnCx<'_, 'a> {
                     Self::error_expr(span)
                 }
             },
-            "format" | "vec" => {
+            "format" => {
+                // `format!` yields a new `&str` (LANGUAGE.md §4.6): each piece as a string,
+                // concatenated left to right.
+                let Some(pieces) = self.check_format(mac, span) else { return Self::error_expr(span) };
+                let mut acc: Option<hir::Expr> = None;
+                for piece in pieces {
+                    let part = match piece {
+                        FormatPiece::Str(s) => str_lit(&s, span),
+                        FormatPiece::Arg(e) => {
+                            let s = e.span;
+                            hir::Expr::new(H::Builtin { builtin: Builtin::ToString, args: vec![e] }, Ty::Str, s)
+                        }
+                    };
+                    acc = Some(match acc {
+                        None => part,
+                        Some(prev) => hir::Expr::new(
+                            H::Builtin { builtin: Builtin::Direct(blood_abi::STR_CONCAT), args: vec![prev, part] },
+                            Ty::Str,
+                            span,
+                        ),
+                    });
+                }
+                acc.unwrap_or_else(|| str_lit("", span))
+            }
+            "vec" => {
                 for a in &mac.args {
                     self.check_expr(a);
                 }

@@ -114,7 +114,32 @@ impl FnBuilder<'_> {
             Builtin::F64ToBits => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::F64ToBits, values)),
             Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
             Builtin::Str(op) => self.lower_str_op(op, values, ty),
+            Builtin::Direct(f) => self.emit(ty.clone(), Rvalue::Call(Callee::Runtime(f), values)),
+            Builtin::ToString => self.lower_to_string(values[0].clone(), &args[0].ty),
         }
+    }
+
+    /// The string form of a printable value (a `&str` is itself).
+    pub(crate) fn lower_to_string(&mut self, v: Operand, ty: &Ty) -> Operand {
+        let (f, arg): (RuntimeFn, Operand) = match ty {
+            Ty::Str => return v,
+            Ty::Bool => (blood_abi::BOOL_TO_STRING, v),
+            Ty::Char => (blood_abi::CHAR_TO_STRING, v),
+            Ty::Float(FloatTy::F64) => (blood_abi::F64_TO_STRING, v),
+            Ty::Float(FloatTy::F32) => (blood_abi::F32_TO_STRING, v),
+            Ty::Int(IntTy::I128) => (blood_abi::I128_TO_STRING, v),
+            Ty::Int(IntTy::U128) => (blood_abi::U128_TO_STRING, v),
+            Ty::Int(IntTy::I64 | IntTy::Isize) => (blood_abi::I64_TO_STRING, v),
+            Ty::Int(IntTy::U64 | IntTy::Usize) => (blood_abi::U64_TO_STRING, v),
+            Ty::Int(i) if i.is_signed() => {
+                (blood_abi::I64_TO_STRING, self.emit(Ty::Int(IntTy::I64), Rvalue::Cast(v, Ty::Int(IntTy::I64))))
+            }
+            Ty::Int(_) => {
+                (blood_abi::U64_TO_STRING, self.emit(Ty::Int(IntTy::U64), Rvalue::Cast(v, Ty::Int(IntTy::U64))))
+            }
+            _ => return self.str_const(""),
+        };
+        self.emit(Ty::Str, Rvalue::Call(Callee::Runtime(f), vec![arg]))
     }
 
     /// `&str` operations: runtime calls on the (ptr, len) pairs.

@@ -153,12 +153,10 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
 
     let mut program = logging::phase("ir_build", file_name, || ir::build::lower_program(&hir));
     check_cancelled()?;
-    logging::phase("passes", file_name, || {
-        passes::run_passes(
-            &mut program,
-            PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 },
-        )
-    });
+    let pass_options = PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 };
+    for pass in passes::PASSES {
+        logging::phase(pass, file_name, || passes::run_pass(pass, &mut program, pass_options));
+    }
     logging::phase("validate", file_name, || ir::validate::validate(&program))
         .map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
     check_cancelled()?;

@@ -27,15 +27,27 @@ pub struct PassOptions {
     pub optimize: bool,
 }
 
+/// The passes in the order they run; `run_pass` runs one over the whole program. The driver
+/// runs them one by one so each gets its own timing span.
+pub const PASSES: &[&str] = &["remove_unreachable_blocks", "simplify_cfg", "insert_safepoints", "tail_recursion"];
+
 pub fn run_passes(program: &mut Program, options: PassOptions) {
+    for name in PASSES {
+        run_pass(name, program, options);
+    }
+}
+
+/// Runs the pass called `name` (one of [`PASSES`]) on every function; unknown names do nothing.
+pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
     for (index, f) in program.functions.iter_mut().enumerate() {
-        remove_unreachable_blocks(f);
-        simplify_cfg::simplify_cfg(f);
-        if !options.no_preempt && !f.no_preempt {
-            insert_safepoints(f);
-        }
-        if options.optimize {
-            tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
+        match name {
+            "remove_unreachable_blocks" => remove_unreachable_blocks(f),
+            "simplify_cfg" => simplify_cfg::simplify_cfg(f),
+            "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f),
+            "tail_recursion" if options.optimize => {
+                tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
+            }
+            _ => {}
         }
     }
 }

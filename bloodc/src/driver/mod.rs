@@ -138,8 +138,8 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
     }
     check_cancelled()?;
-    // Name resolution happens inside the type checker (items are collected as it goes).
-    let (hir, diagnostics) = logging::phase("typecheck", file_name, || typeck::check_program(&sources, &ast));
+    let resolved = logging::phase("resolve_names", file_name, || typeck::resolve_program(&sources, &ast));
+    let (hir, diagnostics) = logging::phase("typecheck", file_name, || resolved.check());
     let mut warnings = parse_diagnostics;
     warnings.extend(diagnostics.iter().filter(|d| !d.is_error()).cloned());
     let Some(hir) = hir else {
@@ -154,9 +154,11 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
     let mut program = logging::phase("ir_build", file_name, || ir::build::lower_program(&hir));
     check_cancelled()?;
     let pass_options = PassOptions { no_preempt: options.no_preempt, optimize: options.opt_level == OptLevel::O2 };
-    for pass in passes::PASSES {
-        logging::phase(pass, file_name, || passes::run_pass(pass, &mut program, pass_options));
-    }
+    logging::phase("passes", file_name, || {
+        for pass in passes::PASSES {
+            logging::phase(pass, file_name, || passes::run_pass(pass, &mut program, pass_options));
+        }
+    });
     logging::phase("validate", file_name, || ir::validate::validate(&program))
         .map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
     check_cancelled()?;

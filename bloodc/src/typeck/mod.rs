@@ -63,6 +63,19 @@ pub(crate) struct EnumDef {
 
 /// Type-checks a program given its root file. Returns the typed HIR when there were no errors.
 pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir::Program>, Vec<Diagnostic>) {
+    resolve_program(sources, root).check()
+}
+
+/// A program whose items are registered and names resolved (modules, `use`, signatures,
+/// constants), ready for its bodies to be checked. Split from [`check_program`] so the driver can
+/// time name resolution on its own.
+pub struct Resolved<'a> {
+    gcx: GlobalCx<'a>,
+    main: Option<FnId>,
+}
+
+/// Registers every item of the program and resolves `use` declarations.
+pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) -> Resolved<'a> {
     let mut gcx = GlobalCx {
         sources,
         diagnostics: Vec::new(),
@@ -74,23 +87,28 @@ pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir
         enums: Vec::new(),
         scopes: ScopeTable::default(),
     };
-
     gcx.register_program(&root.items);
     let main = check_main(&mut gcx, root.span);
+    Resolved { gcx, main }
+}
 
-    while let Some((id, decl, scopes, span, no_preempt)) = gcx.queue.pop() {
-        let body = check_fn_body(&mut gcx, id, decl, scopes, span, no_preempt);
-        gcx.bodies[id.0 as usize] = body;
+impl Resolved<'_> {
+    /// Checks every function body; returns the typed HIR when the program has no errors.
+    pub fn check(self) -> (Option<hir::Program>, Vec<Diagnostic>) {
+        let Resolved { mut gcx, main } = self;
+        while let Some((id, decl, scopes, span, no_preempt)) = gcx.queue.pop() {
+            let body = check_fn_body(&mut gcx, id, decl, scopes, span, no_preempt);
+            gcx.bodies[id.0 as usize] = body;
+        }
+        let has_errors = gcx.diagnostics.iter().any(Diagnostic::is_error);
+        let mut diagnostics = gcx.diagnostics;
+        diagnostics.sort_by_key(|d| (d.span.file, d.span.lo));
+        if has_errors {
+            return (None, diagnostics);
+        }
+        let functions = gcx.bodies.into_iter().map(|b| b.expect("every registered function was checked")).collect();
+        (Some(hir::Program { functions, main }), diagnostics)
     }
-
-    let has_errors = gcx.diagnostics.iter().any(Diagnostic::is_error);
-    let mut diagnostics = gcx.diagnostics;
-    diagnostics.sort_by_key(|d| (d.span.file, d.span.lo));
-    if has_errors {
-        return (None, diagnostics);
-    }
-    let functions = gcx.bodies.into_iter().map(|b| b.expect("every registered function was checked")).collect();
-    (Some(hir::Program { functions, main }), diagnostics)
 }
 
 impl<'a> GlobalCx<'a> {

@@ -75,22 +75,36 @@ impl<'a> FnCx<'_, 'a> {
             return hir::Expr::new(H::If { cond: Box::new(cond), then: Box::new(then), else_: None }, Ty::Unit, span);
         };
         let else_ = self.check_expr(else_);
-        let (t, e) = (self.resolve(&then.ty), self.resolve(&else_.ty));
-        let ty = if t == Ty::Never {
-            e
-        } else if e == Ty::Never || self.infer.unify(&t, &e) {
-            t
-        } else {
-            let (ts, es) = (self.display_ty(&t), self.display_ty(&e));
-            self.error(
-                Diagnostic::error("`if` and `else` have incompatible types", else_.span)
-                    .with_code("E0201")
-                    .with_label(format!("expected `{ts}`, found `{es}`"))
-                    .with_secondary(then.span, format!("this branch has type `{ts}`")),
-            );
-            Ty::Error
-        };
+        let message = "`if` and `else` have incompatible types";
+        let ty = self.join_branches(&then.ty, &else_.ty, else_.span, Some(then.span), message);
         hir::Expr::new(H::If { cond: Box::new(cond), then: Box::new(then), else_: Some(Box::new(else_)) }, ty, span)
+    }
+
+    /// The common type of two branches of one expression (`!` fits any type); reports
+    /// `message` [E0201] at `span` otherwise, pointing at `first_span` for the first branch.
+    pub(super) fn join_branches(
+        &mut self,
+        first: &Ty,
+        next: &Ty,
+        span: Span,
+        first_span: Option<Span>,
+        message: &str,
+    ) -> Ty {
+        let (t, e) = (self.resolve(first), self.resolve(next));
+        if t == Ty::Never {
+            return e;
+        }
+        if e == Ty::Never || self.infer.unify(&t, &e) {
+            return t;
+        }
+        let (ts, es) = (self.display_ty(&t), self.display_ty(&e));
+        let mut d =
+            Diagnostic::error(message, span).with_code("E0201").with_label(format!("expected `{ts}`, found `{es}`"));
+        if let Some(first_span) = first_span {
+            d = d.with_secondary(first_span, format!("this branch has type `{ts}`"));
+        }
+        self.error(d);
+        Ty::Error
     }
 
     fn check_for(

@@ -36,36 +36,17 @@ impl<'a> FnCx<'_, 'a> {
             let guard = arm.guard.as_ref().map(|g| self.check_expr_expect(g, &Ty::Bool));
             let body = self.check_expr(&arm.body);
             self.scopes.pop();
-            ty = Some(self.join_arm_types(ty, &body, arm.body.span));
+            ty = Some(match ty {
+                None => body.ty.clone(),
+                Some(t) => {
+                    self.join_branches(&t, &body.ty, arm.body.span, None, "`match` arms have incompatible types")
+                }
+            });
             checked.push(MatchArm { pat, guard, body });
         }
         let ty = ty.unwrap_or(Ty::Never);
         self.defer_match(&scrutinee, &checked, span, false);
         hir::Expr::new(H::Match { scrutinee: Box::new(scrutinee), arms: checked }, ty, span)
-    }
-
-    /// The common type of the arms seen so far and `body` (`!` arms fit any type).
-    fn join_arm_types(&mut self, acc: Option<Ty>, body: &hir::Expr, span: Span) -> Ty {
-        let body_ty = self.resolve(&body.ty);
-        match acc {
-            None => body_ty,
-            Some(acc) => {
-                let acc = self.resolve(&acc);
-                if acc == Ty::Never {
-                    body_ty
-                } else if body_ty == Ty::Never || self.infer.unify(&acc, &body_ty) {
-                    acc
-                } else {
-                    let (a, b) = (self.display_ty(&acc), self.display_ty(&body_ty));
-                    self.error(
-                        Diagnostic::error("`match` arms have incompatible types", span)
-                            .with_code("E0201")
-                            .with_label(format!("expected `{a}`, found `{b}`")),
-                    );
-                    Ty::Error
-                }
-            }
-        }
     }
 
     /// `if let p = e { then } else { … }` → `match e { p => then, _ => else }`.
@@ -85,7 +66,13 @@ impl<'a> FnCx<'_, 'a> {
         let (else_body, ty) = match else_ {
             Some(e) => {
                 let e = self.check_expr(e);
-                let ty = self.join_arm_types(Some(then.ty.clone()), &e, e.span);
+                let ty = self.join_branches(
+                    &then.ty,
+                    &e.ty,
+                    e.span,
+                    Some(then.span),
+                    "`if` and `else` have incompatible types",
+                );
                 (e, ty)
             }
             None => (hir::Expr::unit(span), Ty::Unit),
@@ -234,42 +221,22 @@ impl<'a> FnCx<'_, 'a> {
                 mk(PatKind::Or(checked))
             }
             P::Path(path) if path.segments.len() == 1 => self.const_pattern(&path.segments[0].ident, expected, span),
-            P::Path(path) if path.segments.len() > 1 => {
+            P::Path(path) => {
                 let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
-                let found = match def {
-                    crate::resolve::Def::Enum(id) => self.enum_variant(id, &path.segments[used..], span),
-                    crate::resolve::Def::Const(id) if used == path.segments.len() => {
-                        self.gcx.resolve_const(id, span).map(|(ty, lit)| hir::Expr::new(H::Lit(lit), ty, span))
+                let value = match def {
+                    crate::resolve::Def::Enum(id) => {
+                        self.enum_variant(id, &path.segments[used..], span).and_then(|e| match e.kind {
+                            H::Lit(lit) => Some((e.ty, lit)),
+                            _ => None,
+                        })
                     }
+                    crate::resolve::Def::Const(id) if used == path.segments.len() => self.gcx.resolve_const(id, span),
                     _ => {
                         self.error(Diagnostic::error("expected a constant or an enum variant in this pattern", span));
                         None
                     }
                 };
-                match found {
-                    Some(hir::Expr {
-                        kind: H::Lit(lit @ (Lit::Int { .. } | Lit::Bool(_) | Lit::Char(_))), ty, ..
-                    }) => {
-                        self.coerce(&ty, expected, span);
-                        mk(PatKind::Lit(lit))
-                    }
-                    Some(_) => {
-                        self.error(Diagnostic::error(
-                            "only integer, `bool` and `char` constants can be used in patterns",
-                            span,
-                        ));
-                        mk(PatKind::Wild)
-                    }
-                    None => mk(PatKind::Wild),
-                }
-            }
-            P::Path(path) => {
-                let name = path.segments.iter().map(|s| s.ident.name.as_str()).collect::<Vec<_>>().join(".");
-                self.error(unsupported(
-                    span,
-                    &format!("the constant pattern `{name}` (enums and consts are language level L1)"),
-                ));
-                mk(PatKind::Wild)
+                self.value_pattern(value, expected, span)
             }
             P::Tuple(_) | P::TupleStruct { .. } | P::Struct { .. } | P::Slice(_) | P::Ref { .. } | P::Rest => {
                 self.error(unsupported(
@@ -329,7 +296,14 @@ impl<'a> FnCx<'_, 'a> {
             ));
             return mk(PatKind::Wild);
         };
-        match self.gcx.resolve_const(id, span) {
+        let value = self.gcx.resolve_const(id, span);
+        self.value_pattern(value, expected, span)
+    }
+
+    /// A constant value (a `const` or an enum variant) used as a pattern.
+    fn value_pattern(&mut self, value: Option<(Ty, Lit)>, expected: &Ty, span: Span) -> Pat {
+        let mk = |kind| Pat { kind, ty: expected.clone(), span };
+        match value {
             Some((ty, lit @ (Lit::Int { .. } | Lit::Bool(_) | Lit::Char(_)))) => {
                 self.coerce(&ty, expected, span);
                 mk(PatKind::Lit(lit))

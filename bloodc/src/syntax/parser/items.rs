@@ -59,24 +59,7 @@ impl<'src> Parser<'src> {
     /// Whether the current token begins a declaration (used by recovery and by blocks).
     pub(super) fn at_item_start(&self) -> bool {
         match self.peek() {
-            TokenKind::Keyword(kw) => matches!(
-                kw,
-                Keyword::Fn
-                    | Keyword::Fiber
-                    | Keyword::Struct
-                    | Keyword::Enum
-                    | Keyword::Type
-                    | Keyword::Const
-                    | Keyword::Static
-                    | Keyword::Impl
-                    | Keyword::Trait
-                    | Keyword::Mod
-                    | Keyword::Use
-                    | Keyword::Pub
-                    | Keyword::Effect
-                    | Keyword::Macro
-                    | Keyword::Extern
-            ),
+            TokenKind::Keyword(kw) => is_item_keyword(kw) || matches!(kw, Keyword::Extern),
             TokenKind::Punct(Punct::Hash) => true,
             TokenKind::Ident(_) => self.at_contextual_item_start(),
             _ => false,
@@ -569,4 +552,25 @@ impl<'src> Parser<'src> {
         self.eat_item_semi();
         Ok(ItemKind::Unsupported { feature: feature.to_string() })
     }
+}
+
+/// Keywords that start an item (`extern` is rejected as an item but still ends recovery).
+pub(super) fn is_item_keyword(kw: &Keyword) -> bool {
+    matches!(
+        kw,
+        Keyword::Fn
+            | Keyword::Fiber
+            | Keyword::Struct
+            | Keyword::Enum
+            | Keyword::Type
+            | Keyword::Const
+            | Keyword::Static
+            | Keyword::Impl
+            | Keyword::Trait
+            | Keyword::Mod
+            | Keyword::Use
+            | Keyword::Pub
+            | Keyword::Effect
+            | Keyword::Macro
+    )
 }

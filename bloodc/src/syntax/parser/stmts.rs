@@ -105,23 +105,7 @@ impl<'src> Parser<'src> {
     /// Whether the token at index `i` begins an item (after attributes).
     fn is_item_keyword_at(&self, i: usize) -> bool {
         match self.tokens.get(i).map(|t| &t.kind) {
-            Some(TokenKind::Keyword(kw)) => matches!(
-                kw,
-                Keyword::Fn
-                    | Keyword::Fiber
-                    | Keyword::Struct
-                    | Keyword::Enum
-                    | Keyword::Type
-                    | Keyword::Const
-                    | Keyword::Static
-                    | Keyword::Impl
-                    | Keyword::Trait
-                    | Keyword::Mod
-                    | Keyword::Use
-                    | Keyword::Pub
-                    | Keyword::Effect
-                    | Keyword::Macro
-            ),
+            Some(TokenKind::Keyword(kw)) => super::items::is_item_keyword(kw),
             Some(TokenKind::Ident(word)) => matches!(word.as_str(), "handler" | "deep" | "shallow" | "bridge"),
             _ => false,
         }

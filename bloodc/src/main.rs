@@ -121,6 +121,13 @@ struct BuildArgs {
     /// Target triple (default: the host), e.g. aarch64-unknown-linux-gnu.
     #[arg(long, value_name = "TRIPLE")]
     target: Option<String>,
+    /// Linker command (default: BLOOD_LINKER, else `cc`); required to link for a foreign target.
+    #[arg(long, value_name = "CMD")]
+    linker: Option<String>,
+    /// Directory holding the runtime archive to link (default: BLOOD_RUNTIME_DIR, else the one
+    /// built into `blood`); required to link for a foreign target.
+    #[arg(long, value_name = "DIR")]
+    runtime_dir: Option<PathBuf>,
     /// Optimisation level: -O0 (fast compile) or -O2 (default).
     #[arg(short = 'O', value_name = "LEVEL", value_parser = ["0", "1", "2", "3"], default_value = "2")]
     opt: String,
@@ -181,6 +188,8 @@ impl BuildArgs {
             EmitArg::Exe => Emit::Exe,
         };
         o.target = self.target.clone();
+        o.linker = self.linker.clone();
+        o.runtime_dir = self.runtime_dir.clone();
         o.opt_level = if self.opt == "0" { OptLevel::O0 } else { OptLevel::O2 };
         o.no_preempt = self.no_preempt;
         o.check_only = check_only;

@@ -388,3 +388,41 @@ fn copied_binary_finds_its_runtime() {
     assert_status(&r, 0, "running the program built by the copy");
     assert_eq!(text(&r.stdout), "hello from blood\n");
 }
+
+#[test]
+fn run_passes_arguments_to_the_program() {
+    let (_dir, path) = program("args.blood", "fn main() {\n    println!(\"{} [{}]\", args_count(), args_join())\n}\n");
+    let out = run(blood().arg("run").arg(&path).args(["--", "one", "two words"]));
+    assert_status(&out, 0, "blood run with arguments");
+    assert_eq!(text(&out.stdout), "3 [one two words]\n");
+}
+
+#[test]
+fn foreign_targets_need_a_linker_and_a_runtime_but_not_for_objects() {
+    let (dir, path) = program("hello.blood", "fn main() {\n    println(\"hi\")\n}\n");
+    let target = "aarch64-unknown-linux-gnu";
+    let exe = dir.path().join("hello-arm");
+    let out =
+        run(blood().arg("build").arg(&path).args(["--target", target, "-o"]).arg(&exe).env_remove("BLOOD_LINKER"));
+    assert_status(&out, 1, "linking for a foreign target without a linker or runtime");
+    let err = text(&out.stderr);
+    assert!(err.contains("--linker") && err.contains("--runtime-dir"), "{err}");
+    assert!(!exe.exists(), "no executable after a refused link");
+
+    let out = run(blood().arg("build").arg(&path).args(["--target", target, "--linker", "true", "-o"]).arg(&exe));
+    assert_status(&out, 1, "linking for a foreign target without a runtime");
+    let err = text(&out.stderr);
+    assert!(err.contains("--runtime-dir") && !err.contains("pass `--linker"), "{err}");
+
+    let obj = dir.path().join("hello-arm.o");
+    let out = run(blood().arg("build").arg(&path).args(["--target", target, "--emit=obj", "-o"]).arg(&obj));
+    assert_status(&out, 0, "an object for a foreign target");
+    let bytes = fs::read(&obj).expect("object written");
+    assert!(bytes.starts_with(b"\x7fELF"));
+    // e_machine (offset 18, little endian) is 183 = EM_AARCH64.
+    assert_eq!(u16::from_le_bytes([bytes[18], bytes[19]]), 183);
+
+    let out = run(blood().arg("build").arg(&path).arg("--runtime-dir").arg(dir.path()).arg("-o").arg(&exe));
+    assert_status(&out, 1, "a runtime directory without the archive");
+    assert!(text(&out.stderr).contains("does not contain libblood_runtime.a"), "{}", text(&out.stderr));
+}

@@ -75,6 +75,11 @@ pub struct CompileOptions {
     /// Dependency packages, by name, with the root file of each one's module: each becomes a
     /// module of the program (`use name.…`). Empty for a single file.
     pub dependencies: Vec<(String, PathBuf)>,
+    /// Linker command (`--linker`; else `BLOOD_LINKER`; else `cc` for the host).
+    pub linker: Option<String>,
+    /// Directory of the runtime archive (`--runtime-dir`; else `BLOOD_RUNTIME_DIR`; else the
+    /// archive embedded in `blood`, which exists for the host only).
+    pub runtime_dir: Option<PathBuf>,
 }
 
 impl CompileOptions {
@@ -90,6 +95,8 @@ impl CompileOptions {
             error_format: ErrorFormat::Human,
             color: false,
             dependencies: Vec::new(),
+            linker: None,
+            runtime_dir: None,
         }
     }
 }
@@ -168,9 +175,14 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         return emit_text(options, text, warnings);
     }
 
-    let triple = match &options.target {
+    let triple: target_lexicon::Triple = match &options.target {
         Some(t) => t.parse().map_err(|e| CompileFailure::Io(format!("invalid target triple `{t}`: {e}")))?,
         None => target_lexicon::Triple::host(),
+    };
+    let link_setup = if matches!(options.emit, Emit::Exe | Emit::Ir) {
+        Some(LinkSetup::for_target(options, &triple)?)
+    } else {
+        None
     };
     let cg_options = CodegenOptions {
         triple,
@@ -197,7 +209,8 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
                     path.display()
                 )));
             }
-            logging::phase("link", file_name, || link_into_place(&output.object, &path))?;
+            let setup = link_setup.expect("computed for executables");
+            logging::phase("link", file_name, || link_into_place(&output.object, &path, &setup))?;
             Ok(CompileOutput { text: None, path: Some(path), warnings })
         }
     }
@@ -215,7 +228,63 @@ fn check_cancelled() -> Result<(), CompileFailure> {
 /// lives in one temporary directory next to the output, registered with [`cancel`] so a
 /// cancellation removes it; the executable is renamed into place (same file system) only if
 /// linking succeeded and the build was not cancelled meanwhile.
-fn link_into_place(object: &[u8], path: &Path) -> Result<(), CompileFailure> {
+/// The linker and runtime archive for one target.
+struct LinkSetup {
+    linker: Option<String>,
+    runtime_dir: PathBuf,
+}
+
+impl LinkSetup {
+    /// For the host, `cc` and the embedded runtime are defaults. A foreign target has neither: the
+    /// user must name a cross linker and a runtime archive built for that target, and is told
+    /// exactly which is missing (before any code is generated).
+    fn for_target(options: &CompileOptions, triple: &target_lexicon::Triple) -> Result<LinkSetup, CompileFailure> {
+        let linker = options.linker.clone().or_else(|| std::env::var("BLOOD_LINKER").ok().filter(|l| !l.is_empty()));
+        let runtime_dir = options
+            .runtime_dir
+            .clone()
+            .or_else(|| std::env::var_os("BLOOD_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from));
+        if *triple == target_lexicon::Triple::host() {
+            let runtime_dir = match runtime_dir {
+                Some(dir) => check_runtime_dir(dir)?,
+                None => runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?,
+            };
+            return Ok(LinkSetup { linker, runtime_dir });
+        }
+        let mut missing = Vec::new();
+        if linker.is_none() {
+            missing
+                .push("a linker for that target: pass `--linker CMD` (e.g. aarch64-linux-gnu-gcc) or set BLOOD_LINKER");
+        }
+        if runtime_dir.is_none() {
+            missing.push(
+                "a Blood runtime archive built for that target: pass `--runtime-dir DIR` (a directory holding libblood_runtime.a) or set BLOOD_RUNTIME_DIR",
+            );
+        }
+        if !missing.is_empty() {
+            return Err(CompileFailure::Io(format!(
+                "linking an executable for `{triple}` needs {}; `--emit=obj` needs neither",
+                missing.join(", and ")
+            )));
+        }
+        let runtime_dir = check_runtime_dir(runtime_dir.expect("checked above"))?;
+        Ok(LinkSetup { linker, runtime_dir })
+    }
+}
+
+fn check_runtime_dir(dir: PathBuf) -> Result<PathBuf, CompileFailure> {
+    if dir.join(blood_abi::RUNTIME_ARCHIVE_FULL).is_file() {
+        Ok(dir)
+    } else {
+        Err(CompileFailure::Io(format!(
+            "the runtime directory `{}` does not contain {}",
+            dir.display(),
+            blood_abi::RUNTIME_ARCHIVE_FULL
+        )))
+    }
+}
+
+fn link_into_place(object: &[u8], path: &Path, setup: &LinkSetup) -> Result<(), CompileFailure> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -232,11 +301,9 @@ fn link_into_place(object: &[u8], path: &Path) -> Result<(), CompileFailure> {
     let object_path = tmp.path().join("program.o");
     std::fs::write(&object_path, object)
         .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {e}", object_path.display())))?;
-    let runtime_dir = runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?;
-    let linker = std::env::var("BLOOD_LINKER").ok();
     let linked = tmp.path().join("program");
     check_cancelled()?;
-    link::link_executable(&object_path, &linked, &runtime_dir, linker.as_deref()).map_err(|e| {
+    link::link_executable(&object_path, &linked, &setup.runtime_dir, setup.linker.as_deref()).map_err(|e| {
         // Messages name the requested output, not the temporary one.
         CompileFailure::Io(e.replace(&linked.display().to_string(), &path.display().to_string()))
     })?;

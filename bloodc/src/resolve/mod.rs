@@ -18,11 +18,32 @@ use crate::diagnostics::Diagnostic;
 use crate::source::Span;
 use crate::syntax::ast;
 
+/// The parts of a `const` or `static` declaration that constant evaluation reads.
+#[derive(Clone, Copy)]
+pub struct ConstLike<'a> {
+    pub name: &'a ast::Ident,
+    pub ty: &'a ast::Type,
+    pub value: &'a ast::Expr,
+}
+
+impl<'a> From<&'a ast::ConstDecl> for ConstLike<'a> {
+    fn from(d: &'a ast::ConstDecl) -> Self {
+        ConstLike { name: &d.name, ty: &d.ty, value: &d.value }
+    }
+}
+
+impl<'a> From<&'a ast::StaticDecl> for ConstLike<'a> {
+    fn from(d: &'a ast::StaticDecl) -> Self {
+        ConstLike { name: &d.name, ty: &d.ty, value: &d.value }
+    }
+}
+
 /// The result of [`collect_items`].
 pub struct CollectedItems<'a> {
     /// Functions in source order, each with its item (attributes, span, visibility).
     pub functions: Vec<(&'a ast::Item, &'a ast::FnDecl)>,
-    pub consts: Vec<(&'a ast::Item, &'a ast::ConstDecl)>,
+    /// `const` items and immutable `static`s.
+    pub consts: Vec<(&'a ast::Item, ConstLike<'a>)>,
     pub aliases: Vec<(&'a ast::Item, &'a ast::TypeAlias)>,
     pub enums: Vec<(&'a ast::Item, &'a ast::EnumDecl)>,
     pub modules: Vec<(&'a ast::Item, &'a ast::ModDecl)>,
@@ -51,7 +72,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Enum(d) => (Some(&d.name), enum_unsupported(d)),
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
-            ast::ItemKind::Static(d) => (Some(&d.name), Some("`static` items (language level L1)")),
+            ast::ItemKind::Static(d) => (Some(&d.name), d.mutable.then_some("`static mut` (language level L5)")),
             ast::ItemKind::Impl(_) => (None, Some("`impl` blocks (language level L1)")),
             ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
             ast::ItemKind::Mod(d) => (Some(&d.name), None),
@@ -85,7 +106,8 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
         }
         match &item.kind {
             ast::ItemKind::Fn(decl) => functions.push((item, decl)),
-            ast::ItemKind::Const(decl) => consts.push((item, decl)),
+            ast::ItemKind::Const(decl) => consts.push((item, decl.into())),
+            ast::ItemKind::Static(decl) if !decl.mutable => consts.push((item, decl.into())),
             ast::ItemKind::TypeAlias(decl) => aliases.push((item, decl)),
             ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push((item, decl)),
             ast::ItemKind::Mod(decl) => modules.push((item, decl)),

@@ -8,7 +8,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::hir::{self, ExprKind as H, Lit};
-use crate::resolve::ScopeId;
+use crate::resolve::{ConstLike, ScopeId};
 use crate::syntax::ast;
 use crate::types::{FloatTy, IntTy, Ty};
 
@@ -21,9 +21,10 @@ pub(crate) enum ItemState<T> {
     Done(T),
 }
 
-/// A `const` item and the scopes visible from its definition.
+/// A `const` item (or an immutable `static`, which behaves the same in a language without
+/// addresses of globals) and the scopes visible from its definition.
 pub(crate) struct ConstDef<'a> {
-    pub decl: &'a ast::ConstDecl,
+    pub decl: ConstLike<'a>,
     pub scopes: Vec<ScopeId>,
     /// The type and value (`None` after an error, already reported).
     pub state: ItemState<Option<(Ty, Lit)>>,
@@ -73,7 +74,7 @@ impl<'a> GlobalCx<'a> {
             ItemState::Pending => def.state = ItemState::InProgress,
         }
         let (decl, scopes) = (def.decl, def.scopes.clone());
-        let ty = self.lower_type(&decl.ty, &scopes);
+        let ty = self.lower_type(decl.ty, &scopes);
         let mut cx = FnCx {
             gcx: self,
             fn_name: decl.name.name.clone(),
@@ -87,7 +88,7 @@ impl<'a> GlobalCx<'a> {
             deferred: Vec::new(),
         };
         let errors_before = cx.gcx.diagnostics.len();
-        let mut value = cx.check_expr_expect(&decl.value, &ty);
+        let mut value = cx.check_expr_expect(decl.value, &ty);
         cx.finish_expr(&mut value);
         let ok = cx.gcx.diagnostics[errors_before..].iter().all(|d| !d.is_error());
         let result = if !ok {

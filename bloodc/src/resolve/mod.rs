@@ -48,6 +48,8 @@ pub struct CollectedItems<'a> {
     pub enums: Vec<(&'a ast::Item, &'a ast::EnumDecl)>,
     pub modules: Vec<(&'a ast::Item, &'a ast::ModDecl)>,
     pub uses: Vec<(&'a ast::Item, &'a ast::UseDecl)>,
+    /// Inherent `impl` blocks.
+    pub impls: Vec<(&'a ast::Item, &'a ast::ImplBlock)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -59,6 +61,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
     let mut enums = Vec::new();
     let mut modules = Vec::new();
     let mut uses = Vec::new();
+    let mut impls = Vec::new();
     let mut diagnostics = Vec::new();
     // Two namespaces (LANGUAGE.md §2): types, traits, effects and handlers share one; functions,
     // consts, statics and modules the other.
@@ -73,7 +76,11 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
             ast::ItemKind::Static(d) => (Some(&d.name), d.mutable.then_some("`static mut` (language level L5)")),
-            ast::ItemKind::Impl(_) => (None, Some("`impl` blocks (language level L1)")),
+            ast::ItemKind::Impl(b) if b.trait_.is_some() => (None, Some("trait implementations (language level L2)")),
+            ast::ItemKind::Impl(b) if !b.generics.params.is_empty() => {
+                (None, Some("generic `impl` blocks (language level L2)"))
+            }
+            ast::ItemKind::Impl(_) => (None, None),
             ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
             ast::ItemKind::Mod(d) => (Some(&d.name), None),
             ast::ItemKind::Use(_) => (None, None),
@@ -112,10 +119,13 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push((item, decl)),
             ast::ItemKind::Mod(decl) => modules.push((item, decl)),
             ast::ItemKind::Use(decl) => uses.push((item, decl)),
+            ast::ItemKind::Impl(block) if block.trait_.is_none() && block.generics.params.is_empty() => {
+                impls.push((item, block))
+            }
             _ => {}
         }
     }
-    CollectedItems { functions, consts, aliases, enums, modules, uses, diagnostics }
+    CollectedItems { functions, consts, aliases, enums, modules, uses, impls, diagnostics }
 }
 
 /// Enums whose variants carry data, and generic enums, are not implemented yet.

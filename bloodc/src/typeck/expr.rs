@@ -442,8 +442,22 @@ impl<'a> FnCx<'_, 'a> {
         let (def, used) = self.resolve_item_path(path)?;
         match def {
             Def::Fn(f) if used == path.segments.len() => Some(Callee::Fn(f)),
-            Def::Enum(_) if used + 1 == path.segments.len() => {
-                self.error(unsupported(callee.span, "enum variants with data (language level L1)"));
+            Def::Enum(e) if used + 1 == path.segments.len() => {
+                let name = &path.segments[used].ident;
+                if let Some(&(f, _)) = self.gcx.methods.get(&e).and_then(|m| m.get(&name.name)) {
+                    return Some(Callee::Fn(f));
+                }
+                let def = &self.gcx.enums[e as usize];
+                if def.variants.iter().any(|(v, _)| *v == name.name) {
+                    self.error(unsupported(callee.span, "enum variants with data (language level L1)"));
+                } else {
+                    let type_name = def.name.clone();
+                    self.error(
+                        Diagnostic::error("method does not exist", name.span)
+                            .with_code("E0231")
+                            .with_note(format!("`{type_name}` has no associated function or variant `{}`", name.name)),
+                    );
+                }
                 None
             }
             _ => {
@@ -505,6 +519,28 @@ impl<'a> FnCx<'_, 'a> {
     /// `receiver.name(args)`: the builtin methods of the receiver's type (LANGUAGE.md §4.10).
     fn check_method(&mut self, receiver: hir::Expr, name: &ast::Ident, args: &'a [ast::Arg], span: Span) -> hir::Expr {
         let ty = self.resolve(&receiver.ty);
+        if let Ty::Enum(e) = &ty
+            && let Some(&(func, takes_self)) = self.gcx.methods.get(&e.id).and_then(|m| m.get(&name.name))
+        {
+            if !takes_self {
+                for a in args {
+                    self.check_expr(&a.value);
+                }
+                self.error(Diagnostic::error("method does not exist", name.span).with_code("E0231").with_note(
+                    format!(
+                        "`{0}` is an associated function of `{1}`, not a method: call it as `{1}.{0}(…)`",
+                        name.name, e.name
+                    ),
+                ));
+                return Self::error_expr(span);
+            }
+            let sig = self.gcx.sigs[func.0 as usize].clone();
+            let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
+            let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
+                return Self::error_expr(span);
+            };
+            return hir::Expr::new(H::Call { func, args: bound }, sig.ret, span);
+        }
         let method = match ty {
             Ty::Str => builtins::str_method(&name.name),
             Ty::Error => return Self::error_expr(span),

@@ -28,6 +28,10 @@ struct Pending<'a> {
     consts: Vec<(u32, ScopeId)>,
     aliases: Vec<(u32, ScopeId)>,
     uses: Vec<(ScopeId, &'a ast::Item, &'a ast::UseDecl)>,
+    impls: Vec<(&'a ast::ImplBlock, ScopeId)>,
+    /// Methods and associated functions: id, item, declaration, scope chain (with `Self`), and
+    /// the implementing type.
+    methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty)>,
 }
 
 fn is_public(vis: &ast::Visibility) -> bool {
@@ -104,6 +108,9 @@ impl<'a> GlobalCx<'a> {
                 self.declare_items(items.iter(), child, pending, true);
             }
         }
+        for (_, block) in collected.impls {
+            pending.impls.push((block, scope));
+        }
         for (item, decl) in collected.uses {
             if allow_modules {
                 pending.uses.push((scope, item, decl));
@@ -178,6 +185,51 @@ impl<'a> GlobalCx<'a> {
         Ok(())
     }
 
+    /// An inherent `impl` block (LANGUAGE.md §4.8): its functions become methods (with a `self`
+    /// parameter) or associated functions of the type, in a scope where `Self` names the type.
+    fn register_impl(&mut self, block: &'a ast::ImplBlock, chain: &[ScopeId], pending: &mut Pending<'a>) {
+        let self_ty = self.lower_type(&block.self_ty, chain);
+        let enum_id = match &self_ty {
+            Ty::Enum(e) => e.id,
+            Ty::Error => return,
+            other => {
+                self.error(unsupported(
+                    block.self_ty.span,
+                    &format!("`impl` blocks for `{other}` (only enums have methods so far)"),
+                ));
+                return;
+            }
+        };
+        let module = chain.last().map_or(resolve::ROOT, |&c| self.scopes.get(c).module);
+        let type_name = self.enums[enum_id as usize].name.clone();
+        let scope = self.scopes.new_block(module, format!("{}{type_name}.", self.scopes.get(module).prefix));
+        self.scopes.insert(scope, "Self", Def::Enum(enum_id), false);
+        let mut full: Vec<ScopeId> = chain.to_vec();
+        full.push(scope);
+        for item in &block.items {
+            let ast::ItemKind::Fn(decl) = &item.kind else {
+                if !matches!(item.kind, ast::ItemKind::Error) {
+                    self.error(unsupported(item.span, "items other than functions in `impl` blocks"));
+                }
+                continue;
+            };
+            let methods = self.methods.entry(enum_id).or_default();
+            if methods.contains_key(&decl.name.name) {
+                self.error(
+                    Diagnostic::error(format!("duplicate method `{}` in impl block", decl.name.name), decl.name.span)
+                        .with_code("E0214"),
+                );
+                continue;
+            }
+            let id = FnId(self.sigs.len() as u32);
+            let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
+            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit });
+            self.bodies.push(None);
+            self.methods.entry(enum_id).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
+            pending.methods.push((id, item, decl, full.clone(), self_ty.clone()));
+        }
+    }
+
     /// A `use` path must name an item with all its segments (starting in `scope`, then root).
     fn resolve_full(&self, scope: ScopeId, segs: &[String]) -> Result<Def, PathError> {
         let refs: Vec<&str> = segs.iter().map(String::as_str).collect();
@@ -188,7 +240,10 @@ impl<'a> GlobalCx<'a> {
     }
 
     /// Phase 3: signatures, constants, aliases and bodies, each with its scope chain.
-    fn finish_items(&mut self, pending: Pending<'a>, chain_of: &dyn Fn(ScopeId) -> Vec<ScopeId>) {
+    fn finish_items(&mut self, mut pending: Pending<'a>, chain_of: &dyn Fn(ScopeId) -> Vec<ScopeId>) {
+        for (block, scope) in std::mem::take(&mut pending.impls) {
+            self.register_impl(block, &chain_of(scope), &mut pending);
+        }
         for &(id, scope) in &pending.consts {
             self.consts[id as usize].scopes = chain_of(scope);
         }
@@ -202,6 +257,12 @@ impl<'a> GlobalCx<'a> {
         for (id, item, decl, scope) in pending.fns {
             let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
             self.queue.push((id, decl, chain_of(scope), item.span, no_preempt));
+        }
+        for (id, item, decl, chain, self_ty) in std::mem::take(&mut pending.methods) {
+            let name = self.sigs[id.0 as usize].name.clone();
+            self.sigs[id.0 as usize] = self.lower_method_signature(decl, &name, &chain, &self_ty);
+            let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
+            self.queue.push((id, decl, chain, item.span, no_preempt));
         }
         let ids: Vec<u32> = pending.consts.iter().map(|(id, _)| *id).collect();
         self.check_consts(&ids);

@@ -52,6 +52,9 @@ pub(crate) struct GlobalCx<'a> {
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
     pub enums: Vec<EnumDef>,
+    /// Methods and associated functions by type (enum id) and name; `true` when the function
+    /// takes `self`.
+    pub methods: std::collections::HashMap<u32, std::collections::HashMap<String, (FnId, bool)>>,
 }
 
 /// A fieldless enum: its variants in declaration order with their discriminants.
@@ -86,6 +89,7 @@ pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) ->
         aliases: Vec::new(),
         enums: Vec::new(),
         scopes: ScopeTable::default(),
+        methods: Default::default(),
     };
     gcx.register_program(&root.items);
     let main = check_main(&mut gcx, root.span);
@@ -168,6 +172,38 @@ impl<'a> GlobalCx<'a> {
             ));
         }
         FnSig { name: name.to_string(), params, ret }
+    }
+
+    /// The signature of a function of an `impl` block: `self` (by value, or `&self` — the same
+    /// for the value types that have methods so far) becomes the first parameter.
+    fn lower_method_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ScopeId], self_ty: &Ty) -> FnSig {
+        let mut sig = {
+            let plain = ast::FnDecl { self_param: None, ..decl.clone() };
+            self.lower_signature(&plain, name, scopes)
+        };
+        if let Some(sp) = &decl.self_param {
+            let (ty, mutable) = match &sp.kind {
+                ast::SelfKind::Value => (self_ty.clone(), sp.mutable),
+                ast::SelfKind::Ref => (self_ty.clone(), false),
+                ast::SelfKind::RefMut => {
+                    self.error(unsupported(sp.span, "`&mut self` (references are language level L1)"));
+                    (Ty::Error, false)
+                }
+                ast::SelfKind::Explicit(t) => {
+                    let ty = self.lower_type(t, scopes);
+                    if ty != *self_ty && ty != Ty::Error {
+                        self.error(
+                            Diagnostic::error("type mismatch", t.span)
+                                .with_code("E0201")
+                                .with_note(format!("the type of `self` must be `{self_ty}`")),
+                        );
+                    }
+                    (self_ty.clone(), false)
+                }
+            };
+            sig.params.insert(0, ("self".to_string(), ty, mutable));
+        }
+        sig
     }
 
     /// Resolves a written type (scalar types and aliases of them) in the given item scopes.

@@ -5,6 +5,7 @@
 //! every stage agrees.
 
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IntTy {
@@ -124,6 +125,20 @@ pub enum Ty {
     /// A user enum whose variants carry no data (LANGUAGE.md §4.2). The IR represents its values
     /// by their discriminants, as [`ENUM_REPR`] integers.
     Enum(EnumRef),
+    /// A user struct, or an enum with at least one payload-carrying variant, with its type
+    /// arguments. Its fields are described by the [`AdtDef`] at `AdtRef::id` in the program's
+    /// [`AdtTable`].
+    Adt(AdtRef, Arc<[Ty]>),
+    /// `(A, B, …)` with at least one element (`()` is [`Ty::Unit`]).
+    Tuple(Arc<[Ty]>),
+    /// `[T; N]`
+    Array(Arc<Ty>, u64),
+    /// `[T]`: unsized; appears only as the pointee of a reference (`&[T]` is a (pointer, length)
+    /// pair) and as the type of a place reached through one.
+    Slice(Arc<Ty>),
+    /// `&T` (`false`) or `&mut T` (`true`). A reference to a sized type is one pointer; to a
+    /// slice, a (pointer, length) pair. `&str` is [`Ty::Str`], not `Ref(str)`.
+    Ref(Arc<Ty>, bool),
     /// An inference variable. Exists only inside `typeck`; the typed HIR it returns and
     /// everything after contain none.
     Infer(InferVar),
@@ -141,6 +156,67 @@ pub struct EnumRef {
 
 /// The integer type holding an enum's discriminant in IR and machine code.
 pub const ENUM_REPR: IntTy = IntTy::I64;
+
+/// Identifies a user struct or payload enum; the name is carried along for messages.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AdtRef {
+    pub id: u32,
+    pub name: Arc<str>,
+}
+
+/// The integer type of a payload enum's tag (the variant index), stored at offset 0.
+pub const TAG_REPR: IntTy = IntTy::U32;
+
+/// The definitions of every user struct and payload enum of a program, indexed by
+/// [`AdtRef::id`]. Shared by the type checker, the IR and codegen (for layouts).
+#[derive(Clone, Debug, Default)]
+pub struct AdtTable {
+    pub defs: Vec<AdtDef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AdtDef {
+    pub name: String,
+    /// Names of the type parameters; field types refer to them as [`Ty::Param`]… (L2).
+    pub generics: Vec<String>,
+    pub is_enum: bool,
+    /// A struct has exactly one variant (index 0, named like the struct).
+    pub variants: Vec<VariantDef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VariantDef {
+    pub name: String,
+    pub ctor: CtorKind,
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CtorKind {
+    /// `S { a: T }` / `E.V { a: T }`
+    Named,
+    /// `S(T)` / `E.V(T)`: fields are named `0`, `1`, …
+    Tuple,
+    /// `S` / `E.V`
+    Unit,
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+}
+
+impl AdtTable {
+    pub fn def(&self, adt: &AdtRef) -> &AdtDef {
+        &self.defs[adt.id as usize]
+    }
+
+    /// The field types of `variant` of the instance `adt<args>`.
+    pub fn field_tys(&self, adt: &AdtRef, _args: &[Ty], variant: usize) -> Vec<Ty> {
+        self.def(adt).variants[variant].fields.iter().map(|f| f.ty.clone()).collect()
+    }
+}
 
 /// An inference variable and what it may become.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -172,6 +248,24 @@ impl Ty {
     pub fn is_zero_sized(&self) -> bool {
         matches!(self, Ty::Unit | Ty::Never)
     }
+
+    /// Values kept in memory by codegen (stack slots, passed by pointer): structs, payload enums,
+    /// tuples, arrays and slice references. Everything else is one or two machine words.
+    pub fn is_aggregate(&self) -> bool {
+        match self {
+            Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) => true,
+            Ty::Ref(inner, _) => matches!(**inner, Ty::Slice(_)),
+            _ => false,
+        }
+    }
+
+    pub fn reference(inner: Ty, mutable: bool) -> Ty {
+        Ty::Ref(Arc::new(inner), mutable)
+    }
+
+    pub fn tuple(elems: Vec<Ty>) -> Ty {
+        if elems.is_empty() { Ty::Unit } else { Ty::Tuple(elems.into()) }
+    }
 }
 
 impl fmt::Display for Ty {
@@ -185,6 +279,30 @@ impl fmt::Display for Ty {
             Ty::Str => write!(f, "&str"),
             Ty::Never => write!(f, "!"),
             Ty::Enum(e) => write!(f, "{}", e.name),
+            Ty::Adt(a, args) => {
+                write!(f, "{}", a.name)?;
+                if !args.is_empty() {
+                    write!(f, "<{}>", args.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))?;
+                }
+                Ok(())
+            }
+            Ty::Tuple(elems) => {
+                write!(f, "(")?;
+                for (i, t) in elems.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                if elems.len() == 1 {
+                    write!(f, ",")?;
+                }
+                write!(f, ")")
+            }
+            Ty::Array(t, n) => write!(f, "[{t}; {n}]"),
+            Ty::Slice(t) => write!(f, "[{t}]"),
+            Ty::Ref(t, false) => write!(f, "&{t}"),
+            Ty::Ref(t, true) => write!(f, "&mut {t}"),
             Ty::Infer(v) => match v.kind {
                 InferKind::General => write!(f, "_"),
                 InferKind::Int => write!(f, "{{integer}}"),

@@ -145,6 +145,7 @@ impl<'m> FunctionCx<'m, '_> {
                 let value = self.lower_rvalue(rvalue, &ty)?;
                 self.write_local(*local, value)
             }
+            Stmt::Store(..) => Err(CodegenError::Unsupported("stores to places".to_string())),
         }
     }
 
@@ -157,6 +158,7 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Cast(operand, to) => self.lower_cast(operand, to),
             Rvalue::Call(callee, args) => self.lower_call(callee, args, dest_ty),
             Rvalue::Intrinsic(intrinsic, args) => self.lower_intrinsic(*intrinsic, args),
+            other => Err(CodegenError::Unsupported(format!("{other:?}"))),
         }
     }
 

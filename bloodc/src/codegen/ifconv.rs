@@ -78,10 +78,10 @@ fn is_cheap(func: &ir::Function, stmts: &[Stmt]) -> bool {
                         Rvalue::Binary(op, a, b) => {
                             !matches!(op, BinOp::Div | BinOp::Rem) && operand_ok(a) && operand_ok(b)
                         }
-                        Rvalue::Call(..) | Rvalue::Intrinsic(..) => false,
+                        _ => false,
                     }
             }
-            Stmt::Safepoint => false,
+            Stmt::Store(..) | Stmt::Safepoint => false,
         })
 }
 

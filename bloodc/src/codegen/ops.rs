@@ -220,6 +220,7 @@ impl FunctionCx<'_, '_> {
                 }
                 ins.bitcast(types::I64, MemFlagsData::new(), v)
             }
+            Intrinsic::StrAsBytes => return Err(CodegenError::Unsupported("str_as_bytes".to_string())),
         };
         Ok(CValue::One(r))
     }

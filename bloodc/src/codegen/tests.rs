@@ -54,7 +54,7 @@ fn add_program() -> Program {
         }],
         no_preempt: false,
     };
-    Program { functions: vec![add, main], strings: vec![], main: Some(crate::ir::FuncId(1)) }
+    Program { functions: vec![add, main], strings: vec![], main: Some(crate::ir::FuncId(1)), adts: Default::default() }
 }
 
 fn options(triple: &str, opt_level: OptLevel) -> CodegenOptions {
@@ -190,7 +190,7 @@ fn loop_program() -> Program {
         ],
         no_preempt: false,
     };
-    Program { functions: vec![f], strings: vec![], main: None }
+    Program { functions: vec![f], strings: vec![], main: None, adts: Default::default() }
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct LoopId(pub u32);
 pub struct Program {
     pub functions: Vec<FnDef>,
     pub main: Option<FnId>,
+    /// Struct and payload-enum definitions referenced by `Ty::Adt`.
+    pub adts: std::sync::Arc<crate::types::AdtTable>,
 }
 
 #[derive(Clone, Debug)]

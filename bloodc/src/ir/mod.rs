@@ -16,6 +16,13 @@
 //!   give `MIN / -1 == MIN` and `MIN % -1 == 0` without trapping.
 //! * Values of type `()` and `!` carry no data; locals of those types exist only to keep
 //!   statements uniform.
+//! * Aggregates (structs, payload enums, tuples, arrays, slice references) are values like any
+//!   other: `Use` of an aggregate local copies it. Memory is reached through [`Place`]s: a local
+//!   followed by projections (deref, field, variant field, index). `Load`/`Store` read and write
+//!   places, `Ref` takes a place's address. Index projections are *unchecked*: the builder emits
+//!   the bounds check (`Len`, compare, branch to a panic block) before the access.
+//! * Codegen decides where a local lives: scalars in registers unless their address is taken,
+//!   aggregates in stack slots.
 //!
 //! Invariants, checked by [`validate`] between passes in debug builds and tests: operand types
 //! match the operation, block ids and local ids are in range, parameters are the first locals.
@@ -26,7 +33,7 @@ pub mod passes;
 pub mod print;
 pub mod validate;
 
-pub use crate::types::{FloatTy, IntTy, Ty};
+pub use crate::types::{AdtRef, AdtTable, FloatTy, IntTy, Ty};
 
 /// Index of a function in [`Program::functions`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,6 +58,8 @@ pub struct Program {
     pub strings: Vec<String>,
     /// The user's `main` (the generated C `main` calls it between runtime init and shutdown).
     pub main: Option<FuncId>,
+    /// Struct and enum definitions, for layouts.
+    pub adts: std::sync::Arc<AdtTable>,
 }
 
 impl Program {
@@ -118,9 +127,80 @@ pub struct BasicBlock {
 pub enum Stmt {
     /// `local = rvalue`. The rvalue's type equals the local's type.
     Assign(Local, Rvalue),
+    /// `place = operand`: writes through a place with at least one projection (a bare local is
+    /// written with `Assign`). The operand's type equals the place's type.
+    Store(Place, Operand),
     /// A preemption check: if the runtime asked the running fiber to yield, yield here.
     /// Inserted by `passes::insert_safepoints`.
     Safepoint,
+}
+
+/// A memory location: a local, then projections applied left to right.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub base: Local,
+    pub proj: Vec<Proj>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Proj {
+    /// `*p` for `p: &T` / `&mut T`: continues at the pointee. For `p: &[T]` the result is the
+    /// unsized slice place `[T]` (its length comes from the reference).
+    Deref,
+    /// Field `i` of a struct (`Ty::Adt` with one variant) or tuple.
+    Field(u32),
+    /// Field `field` of variant `variant` of a payload enum; valid only when the tag is
+    /// `variant` (the builder tests the tag first).
+    VariantField { variant: u32, field: u32 },
+    /// Element `i` of an array or slice place; `i` is a `usize` local already checked to be
+    /// in bounds.
+    Index(Local),
+}
+
+impl Place {
+    pub fn local(base: Local) -> Place {
+        Place { base, proj: Vec::new() }
+    }
+
+    pub fn project(&self, p: Proj) -> Place {
+        let mut proj = self.proj.clone();
+        proj.push(p);
+        Place { base: self.base, proj }
+    }
+
+    /// The type of the value at this place.
+    pub fn ty(&self, adts: &AdtTable, f: &Function) -> Ty {
+        let mut ty = f.local(self.base).ty.clone();
+        for p in &self.proj {
+            ty = project_ty(adts, &ty, p);
+        }
+        ty
+    }
+}
+
+/// The type reached by applying one projection to a place of type `ty`. Panics on a projection
+/// that does not apply (the validator checks with [`try_project_ty`] first).
+pub fn project_ty(adts: &AdtTable, ty: &Ty, p: &Proj) -> Ty {
+    try_project_ty(adts, ty, p).unwrap_or_else(|| panic!("projection {p:?} does not apply to {ty}"))
+}
+
+pub fn try_project_ty(adts: &AdtTable, ty: &Ty, p: &Proj) -> Option<Ty> {
+    match (p, ty) {
+        (Proj::Deref, Ty::Ref(inner, _)) => Some((**inner).clone()),
+        (Proj::Field(i), Ty::Tuple(elems)) => elems.get(*i as usize).cloned(),
+        (Proj::Field(i), Ty::Adt(a, args)) if !adts.def(a).is_enum => {
+            adts.field_tys(a, args, 0).get(*i as usize).cloned()
+        }
+        (Proj::VariantField { variant, field }, Ty::Adt(a, args)) if adts.def(a).is_enum => {
+            let def = adts.def(a);
+            if *variant as usize >= def.variants.len() {
+                return None;
+            }
+            adts.field_tys(a, args, *variant as usize).get(*field as usize).cloned()
+        }
+        (Proj::Index(_), Ty::Array(elem, _) | Ty::Slice(elem)) => Some((**elem).clone()),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +218,31 @@ pub enum Rvalue {
     Call(Callee, Vec<Operand>),
     /// An operation codegen expands inline.
     Intrinsic(Intrinsic, Vec<Operand>),
+    /// A copy of the value stored at a place (with at least one projection).
+    Load(Place),
+    /// The address of a place: `&place` (`false`) or `&mut place` (`true`). The local's type is
+    /// `Ref(place type)`; for an unsized slice place the result is the (pointer, length) pair.
+    Ref(Place, bool),
+    /// A new tuple, array, struct or enum variant from its fields in order.
+    Aggregate(AggregateKind, Vec<Operand>),
+    /// `[x; n]`: an array of `n` copies.
+    Repeat(Operand, u64),
+    /// The tag (variant index, as [`crate::types::TAG_REPR`]) of the payload enum at a place.
+    Discriminant(Place),
+    /// The element count of an array or slice place, as `usize`.
+    Len(Place),
+    /// `&[T; N]` → `&[T]` (or `&mut`): pairs the pointer with the constant length.
+    Unsize(Operand),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AggregateKind {
+    /// The local's type is `Ty::Tuple`.
+    Tuple,
+    /// The local's type is `Ty::Array`; one operand per element.
+    Array,
+    /// Variant `variant` of the local's `Ty::Adt` type (0 for a struct).
+    Adt { variant: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -158,6 +263,8 @@ pub enum Intrinsic {
     FAbs,
     /// Bit pattern of an `f64` as `u64`.
     F64ToBits,
+    /// `&str` → `&[u8]` over the same bytes.
+    StrAsBytes,
 }
 
 #[derive(Clone, Debug, PartialEq)]

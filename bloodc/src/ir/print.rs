@@ -15,7 +15,7 @@
 
 use std::fmt::Write;
 
-use super::{Callee, Const, Function, Intrinsic, Operand, Program, Rvalue, Stmt, Terminator};
+use super::{AggregateKind, Callee, Const, Function, Intrinsic, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator};
 
 pub fn print_program(program: &Program) -> String {
     let mut out = String::new();
@@ -50,6 +50,9 @@ fn print_function(program: &Program, f: &Function, out: &mut String) {
                 Stmt::Assign(l, rv) => {
                     let _ = writeln!(out, "    _{} = {}", l.0, rvalue(program, rv));
                 }
+                Stmt::Store(p, v) => {
+                    let _ = writeln!(out, "    {} = {}", place(p), operand(program, v));
+                }
                 Stmt::Safepoint => out.push_str("    safepoint\n"),
             }
         }
@@ -76,7 +79,31 @@ fn rvalue(program: &Program, rv: &Rvalue) -> String {
         Rvalue::Call(Callee::Fn(f), args) => format!("call {}({})", program.function(*f).name, ops(args)),
         Rvalue::Call(Callee::Runtime(f), args) => format!("call extern {}({})", f.name, ops(args)),
         Rvalue::Intrinsic(i, args) => format!("{}({})", intrinsic_name(*i), ops(args)),
+        Rvalue::Load(p) => format!("copy {}", place(p)),
+        Rvalue::Ref(p, false) => format!("&{}", place(p)),
+        Rvalue::Ref(p, true) => format!("&mut {}", place(p)),
+        Rvalue::Aggregate(AggregateKind::Tuple, args) => format!("tuple({})", ops(args)),
+        Rvalue::Aggregate(AggregateKind::Array, args) => format!("array[{}]", ops(args)),
+        Rvalue::Aggregate(AggregateKind::Adt { variant }, args) => format!("variant{variant}{{{}}}", ops(args)),
+        Rvalue::Repeat(o, n) => format!("[{}; {n}]", operand(program, o)),
+        Rvalue::Discriminant(p) => format!("discriminant({})", place(p)),
+        Rvalue::Len(p) => format!("len({})", place(p)),
+        Rvalue::Unsize(o) => format!("unsize({})", operand(program, o)),
     }
+}
+
+/// `(*_1.0)[_2]`-style text: derefs wrap what precedes them.
+fn place(p: &Place) -> String {
+    let mut s = format!("_{}", p.base.0);
+    for proj in &p.proj {
+        s = match proj {
+            Proj::Deref => format!("(*{s})"),
+            Proj::Field(i) => format!("{s}.{i}"),
+            Proj::VariantField { variant, field } => format!("{s}@{variant}.{field}"),
+            Proj::Index(i) => format!("{s}[_{}]", i.0),
+        };
+    }
+    s
 }
 
 fn intrinsic_name(i: Intrinsic) -> &'static str {
@@ -86,6 +113,7 @@ fn intrinsic_name(i: Intrinsic) -> &'static str {
         Intrinsic::Ceil => "ceil",
         Intrinsic::FAbs => "fabs",
         Intrinsic::F64ToBits => "f64_to_bits",
+        Intrinsic::StrAsBytes => "str_as_bytes",
     }
 }
 

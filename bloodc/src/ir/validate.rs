@@ -3,7 +3,7 @@
 //! Run after building and after every pass in debug builds and tests. A failure is a compiler
 //! bug (reported as an internal error), never a user error.
 
-use super::{BinOp, Callee, Const, Function, Operand, Program, Rvalue, Stmt, Terminator, Ty};
+use super::{AggregateKind, BinOp, Callee, Const, Function, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty};
 
 /// Returns the first violated invariant, naming the function and block.
 pub fn validate(program: &Program) -> Result<(), String> {
@@ -29,14 +29,28 @@ fn validate_function(program: &Program, f: &Function) -> Result<(), String> {
     for (i, block) in f.blocks.iter().enumerate() {
         let at = |e: String| format!("bb{i}: {e}");
         for stmt in &block.stmts {
-            if let Stmt::Assign(l, rv) = stmt {
-                let dest = f.locals.get(l.0 as usize).ok_or_else(|| at(format!("local _{} out of range", l.0)))?;
-                let ty = rvalue_ty(program, f, rv).map_err(at)?;
-                if let Some(ty) = ty
-                    && !compatible(&ty, &dest.ty)
-                {
-                    return Err(at(format!("_{} has type {} but is assigned a {ty}", l.0, dest.ty)));
+            match stmt {
+                Stmt::Assign(l, rv) => {
+                    let dest =
+                        f.locals.get(l.0 as usize).ok_or_else(|| at(format!("local _{} out of range", l.0)))?;
+                    let ty = rvalue_ty(program, f, &dest.ty, rv).map_err(at)?;
+                    if let Some(ty) = ty
+                        && !compatible(&ty, &dest.ty)
+                    {
+                        return Err(at(format!("_{} has type {} but is assigned a {ty}", l.0, dest.ty)));
+                    }
                 }
+                Stmt::Store(place, value) => {
+                    if place.proj.is_empty() {
+                        return Err(at("store to a bare local (use an assignment)".to_string()));
+                    }
+                    let pt = place_ty(program, f, place).map_err(at)?;
+                    let vt = operand_ty(program, f, value).map_err(at)?;
+                    if !compatible(&pt, &vt) {
+                        return Err(at(format!("store of a {vt} into a place of type {pt}")));
+                    }
+                }
+                Stmt::Safepoint => {}
             }
         }
         for succ in block.terminator.successors() {
@@ -89,8 +103,24 @@ fn operand_ty(program: &Program, f: &Function, o: &Operand) -> Result<Ty, String
     })
 }
 
+/// The type of a place, checking that every projection applies.
+fn place_ty(program: &Program, f: &Function, place: &Place) -> Result<Ty, String> {
+    let mut ty = f.locals.get(place.base.0 as usize).ok_or_else(|| format!("local _{} out of range", place.base.0))?.ty.clone();
+    for p in &place.proj {
+        if let Proj::Index(i) = p {
+            let it = f.locals.get(i.0 as usize).ok_or_else(|| format!("local _{} out of range", i.0))?;
+            if it.ty != Ty::Int(super::IntTy::Usize) {
+                return Err(format!("index _{} is a {}, not usize", i.0, it.ty));
+            }
+        }
+        ty = super::try_project_ty(&program.adts, &ty, p).ok_or_else(|| format!("projection {p:?} on a {ty}"))?;
+    }
+    Ok(ty)
+}
+
 /// The type an rvalue produces (`None` when it is not statically fixed, e.g. runtime calls).
-fn rvalue_ty(program: &Program, f: &Function, rv: &Rvalue) -> Result<Option<Ty>, String> {
+/// `dest` is the type of the local it is assigned to (aggregates take their type from it).
+fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<Option<Ty>, String> {
     Ok(match rv {
         Rvalue::Use(o) => Some(operand_ty(program, f, o)?),
         Rvalue::Binary(op, a, b) => {
@@ -128,6 +158,47 @@ fn rvalue_ty(program: &Program, f: &Function, rv: &Rvalue) -> Result<Option<Ty>,
                 operand_ty(program, f, a)?;
             }
             None
+        }
+        Rvalue::Load(place) => {
+            if place.proj.is_empty() {
+                return Err("load from a bare local (use Use)".to_string());
+            }
+            Some(place_ty(program, f, place)?)
+        }
+        Rvalue::Ref(place, mutable) => Some(Ty::reference(place_ty(program, f, place)?, *mutable)),
+        Rvalue::Discriminant(place) => match place_ty(program, f, place)? {
+            Ty::Adt(a, _) if program.adts.def(&a).is_enum => Some(Ty::Int(crate::types::TAG_REPR)),
+            t => return Err(format!("discriminant of a {t}")),
+        },
+        Rvalue::Len(place) => match place_ty(program, f, place)? {
+            Ty::Array(..) | Ty::Slice(_) => Some(Ty::Int(super::IntTy::Usize)),
+            t => return Err(format!("length of a {t}")),
+        },
+        Rvalue::Unsize(o) => match operand_ty(program, f, o)? {
+            Ty::Ref(inner, m) => match &*inner {
+                Ty::Array(elem, _) => Some(Ty::reference(Ty::Slice(elem.clone()), m)),
+                t => return Err(format!("unsize of a &{t}")),
+            },
+            t => return Err(format!("unsize of a {t}")),
+        },
+        Rvalue::Repeat(o, n) => Some(Ty::Array(operand_ty(program, f, o)?.into(), *n)),
+        Rvalue::Aggregate(kind, ops) => {
+            let tys = ops.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
+            let expected: Vec<Ty> = match (kind, dest) {
+                (AggregateKind::Tuple, Ty::Tuple(elems)) => elems.to_vec(),
+                (AggregateKind::Array, Ty::Array(elem, n)) => vec![(**elem).clone(); *n as usize],
+                (AggregateKind::Adt { variant }, Ty::Adt(a, args)) => {
+                    if *variant as usize >= program.adts.def(a).variants.len() {
+                        return Err(format!("variant {variant} of {dest} out of range"));
+                    }
+                    program.adts.field_tys(a, args, *variant as usize)
+                }
+                _ => return Err(format!("{kind:?} aggregate assigned to a {dest}")),
+            };
+            if expected.len() != tys.len() || expected.iter().zip(&tys).any(|(e, t)| !compatible(e, t)) {
+                return Err(format!("{kind:?} aggregate of {dest} built from ({tys:?})"));
+            }
+            Some(dest.clone())
         }
     })
 }

@@ -52,6 +52,8 @@ pub(crate) struct GlobalCx<'a> {
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
     pub enums: Vec<EnumDef>,
+    /// Structs and payload enums (`Ty::Adt`).
+    pub adts: crate::types::AdtTable,
     /// Methods and associated functions by type (enum id) and name; `true` when the function
     /// takes `self`.
     pub methods: std::collections::HashMap<u32, std::collections::HashMap<String, (FnId, bool)>>,
@@ -88,6 +90,7 @@ pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) ->
         consts: Vec::new(),
         aliases: Vec::new(),
         enums: Vec::new(),
+        adts: Default::default(),
         scopes: ScopeTable::default(),
         methods: Default::default(),
     };
@@ -111,7 +114,7 @@ impl Resolved<'_> {
             return (None, diagnostics);
         }
         let functions = gcx.bodies.into_iter().map(|b| b.expect("every registered function was checked")).collect();
-        (Some(hir::Program { functions, main }), diagnostics)
+        (Some(hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) }), diagnostics)
     }
 }
 

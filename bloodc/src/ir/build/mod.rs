@@ -27,7 +27,12 @@ use crate::ir::{
 
 /// Lowers a checked program.
 pub fn lower_program(hir: &hir::Program) -> Program {
-    let mut program = Program { functions: Vec::new(), strings: Vec::new(), main: hir.main.map(|f| FuncId(f.0)) };
+    let mut program = Program {
+        functions: Vec::new(),
+        strings: Vec::new(),
+        main: hir.main.map(|f| FuncId(f.0)),
+        adts: hir.adts.clone(),
+    };
     for f in &hir.functions {
         let function = FnBuilder::new(&mut program, hir, f).build(f);
         program.functions.push(function);

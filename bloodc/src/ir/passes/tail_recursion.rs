@@ -30,6 +30,13 @@ struct Site {
 
 /// Applies the transformation to function `id` of a program if it has a suitable shape.
 pub fn eliminate_tail_recursion(f: &mut Function, id: FuncId) {
+    // A reference to a local could outlive the iteration that took it (in a real recursion it
+    // points into the caller's frame, which reassigning the parameters would overwrite).
+    let takes_addresses =
+        f.blocks.iter().flat_map(|b| &b.stmts).any(|s| matches!(s, Stmt::Assign(_, Rvalue::Ref(..))));
+    if takes_addresses {
+        return;
+    }
     duplicate_returns(f);
     let Some((sites, op)) = find_sites(f, id) else { return };
     let int = match &f.ret {

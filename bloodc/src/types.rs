@@ -250,13 +250,10 @@ impl Ty {
     }
 
     /// Values kept in memory by codegen (stack slots, passed by pointer): structs, payload enums,
-    /// tuples, arrays and slice references. Everything else is one or two machine words.
+    /// tuples and arrays. Everything else is one or two machine words (`&str` and `&[T]` are
+    /// (pointer, length) pairs).
     pub fn is_aggregate(&self) -> bool {
-        match self {
-            Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) => true,
-            Ty::Ref(inner, _) => matches!(**inner, Ty::Slice(_)),
-            _ => false,
-        }
+        matches!(self, Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_))
     }
 
     pub fn reference(inner: Ty, mutable: bool) -> Ty {

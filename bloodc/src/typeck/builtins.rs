@@ -203,6 +203,11 @@ pub(super) fn str_method(name: &str) -> Option<BuiltinCallee> {
         "starts_with" => call(StrOp::StartsWith, &[Ty::Str, Ty::Str], Ty::Bool),
         "ends_with" => call(StrOp::EndsWith, &[Ty::Str, Ty::Str], Ty::Bool),
         "contains" => call(StrOp::Contains, &[Ty::Str, Ty::Str], Ty::Bool),
+        "as_bytes" => BuiltinCallee {
+            kind: BuiltinKind::Call(Builtin::StrAsBytes),
+            params: vec![Ty::Str],
+            ret: Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), false),
+        },
         _ => return None,
     })
 }

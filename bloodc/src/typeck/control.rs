@@ -44,7 +44,11 @@ impl<'a> FnCx<'_, 'a> {
             A::Return(value) => {
                 let ret = self.ret.clone();
                 let value = match value {
-                    Some(v) => Some(Box::new(self.check_expr_expect(v, &ret))),
+                    Some(v) => {
+                        let v = self.check_expr_expect(v, &ret);
+                        self.check_returned_ref(&v);
+                        Some(Box::new(v))
+                    }
                     None => {
                         self.coerce(&Ty::Unit, &ret, span);
                         None
@@ -184,6 +188,23 @@ impl<'a> FnCx<'_, 'a> {
             Ty::Unit,
             span,
         )
+    }
+
+    /// LANGUAGE.md §4.5: returning `&x` for a local or parameter `x` is an error (only the bare
+    /// name is checked: `&self.x` behind a reference is fine).
+    pub(super) fn check_returned_ref(&mut self, e: &hir::Expr) {
+        match &e.kind {
+            H::AddrOf { place, .. } if matches!(place.kind, H::Local(_)) => {
+                let H::Local(l) = place.kind else { return };
+                let name = self.locals[l.0 as usize].name.clone();
+                self.error(
+                    Diagnostic::error("cannot return reference to local variable", e.span)
+                        .with_label(format!("`{name}` is dropped when the function returns")),
+                );
+            }
+            H::Block { tail: Some(t), .. } => self.check_returned_ref(t),
+            _ => {}
+        }
     }
 
     fn not_iterable(&mut self, ty: &Ty, span: Span) -> hir::Expr {

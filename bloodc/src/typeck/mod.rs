@@ -456,6 +456,7 @@ fn check_fn_body<'a>(
     }
     let body = decl.body.as_ref()?;
     let body_expr = cx.check_block(body);
+    cx.check_returned_ref(&body_expr);
     let ret = sig.ret.clone();
     let body_span = body.tail.as_ref().map_or(body.span, |t| t.span);
     cx.coerce(&body_expr.ty, &ret, body_span);

@@ -1,4 +1,5 @@
-//! How Blood values are represented in Cranelift, and the signatures built from that.
+//! How Blood values are represented in Cranelift, the calling convention, and the signatures
+//! built from them.
 //!
 //! One rule for every place a value crosses (locals, parameters, returns, runtime calls), so the
 //! pieces agree by construction:
@@ -10,7 +11,30 @@
 //! | `char` | one `i32` (a Unicode scalar value) |
 //! | integers | one `iN` of the type's width; `i128`/`u128` are a single `i128` |
 //! | `f32`, `f64` | one `f32` / `f64` |
-//! | `&str` | two: pointer, then byte length (`i64`) — the runtime ABI's split (blood-abi) |
+//! | fieldless enums | one `i64` (the discriminant) |
+//! | `&T` (`T` sized) | one pointer |
+//! | `&str`, `&[T]` | two: pointer, then length (`i64`; bytes for `&str`, elements for `&[T]`) |
+//! | structs, payload enums, tuples, arrays | in memory (see [`super::layout_of`]); one pointer to it |
+//!
+//! # Calling convention
+//!
+//! Blood functions use the platform C convention (System V on x86-64) over the flattened values
+//! above, plus two rules for aggregates, chosen so that passing a large value costs one pointer
+//! and no copy in the common case:
+//! * **Aggregate parameters are passed by pointer to memory the callee must not modify.** The
+//!   caller passes the address of its own value (copying it to a temporary first only if the
+//!   value's storage is mutably borrowed somewhere in the caller, so nothing can change it during
+//!   the call). A callee that writes to such a parameter, or borrows it mutably, copies it into a
+//!   stack slot of its own in its prologue (decided by scanning its IR, see [`super::frame`]);
+//!   otherwise it reads the caller's memory in place.
+//! * **Aggregate results are returned through a hidden first parameter** (`sret`): a pointer to
+//!   memory the caller provides (the destination local's slot). The callee writes it only in
+//!   `return`, by copying the returned value, so the destination may be one of the arguments
+//!   (`x = f(x)`): every read of the argument happens before the final copy, and that copy
+//!   tolerates exact overlap.
+//!
+//! Runtime and libc functions (`Callee::Runtime`) never take or return aggregates; their
+//! signatures come from `blood-abi` descriptors ([`runtime_signature`]).
 
 use blood_abi::{AbiType, RuntimeFn};
 use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
@@ -18,7 +42,7 @@ use cranelift_codegen::isa::CallConv;
 
 use super::{CgResult, CodegenError};
 use crate::ir;
-use crate::types::{FloatTy, IntTy, Ty};
+use crate::types::{ENUM_REPR, FloatTy, IntTy, Ty};
 
 /// The Cranelift values making up one Blood value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -26,8 +50,10 @@ pub(crate) enum Shape {
     /// No run-time data (`()`, `!`).
     Zst,
     Scalar(Type),
-    /// `&str`: (pointer, length).
+    /// `&str`, `&[T]`: (pointer, length).
     Pair(Type, Type),
+    /// An aggregate: it lives in memory, and a value of it in registers is its address.
+    Memory,
 }
 
 impl Shape {
@@ -40,13 +66,20 @@ impl Shape {
             Ty::Int(it) => Shape::Scalar(int_type(*it)),
             Ty::Float(ft) => Shape::Scalar(float_type(*ft)),
             Ty::Str => Shape::Pair(pointer, types::I64),
-            #[allow(unreachable_patterns, reason = "types added to the language later")]
-            other => return Err(CodegenError::Unsupported(format!("values of type {other}"))),
+            Ty::Enum(_) => Shape::Scalar(int_type(ENUM_REPR)),
+            Ty::Ref(inner, _) => match &**inner {
+                Ty::Slice(_) => Shape::Pair(pointer, types::I64),
+                _ => Shape::Scalar(pointer),
+            },
+            Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) => Shape::Memory,
+            Ty::Slice(_) | Ty::Infer(_) | Ty::Error => {
+                return Err(CodegenError::InvalidIr(format!("a value of type {ty}")));
+            }
         })
     }
 
-    /// Appends the Cranelift types of this shape to `out`, in order.
-    pub(crate) fn push_types(self, out: &mut Vec<Type>) {
+    /// Appends the Cranelift types of this shape, as a parameter, to `out`, in order.
+    pub(crate) fn push_types(self, pointer: Type, out: &mut Vec<Type>) {
         match self {
             Shape::Zst => {}
             Shape::Scalar(t) => out.push(t),
@@ -54,6 +87,16 @@ impl Shape {
                 out.push(a);
                 out.push(b);
             }
+            Shape::Memory => out.push(pointer),
+        }
+    }
+
+    /// How many Cranelift values a parameter of this shape takes.
+    pub(crate) fn param_count(self) -> usize {
+        match self {
+            Shape::Zst => 0,
+            Shape::Scalar(_) | Shape::Memory => 1,
+            Shape::Pair(..) => 2,
         }
     }
 }
@@ -75,16 +118,27 @@ pub(crate) fn float_type(ft: FloatTy) -> Type {
     }
 }
 
-/// The signature of a Blood function: parameters and return value flattened by [`Shape`].
+/// Whether a function returning `ret` takes a hidden result pointer (see the module doc).
+pub(crate) fn returns_in_memory(ret: &Ty) -> bool {
+    ret.is_aggregate()
+}
+
+/// The signature of a Blood function: parameters and return value flattened by [`Shape`], with
+/// the hidden result pointer first for aggregate results.
 pub(crate) fn user_signature(func: &ir::Function, pointer: Type, call_conv: CallConv) -> CgResult<Signature> {
     let mut sig = Signature::new(call_conv);
     let mut tys = Vec::new();
+    if returns_in_memory(&func.ret) {
+        tys.push(pointer);
+    }
     for p in func.params() {
-        Shape::of(&func.local(p).ty, pointer)?.push_types(&mut tys);
+        Shape::of(&func.local(p).ty, pointer)?.push_types(pointer, &mut tys);
     }
     sig.params.extend(tys.drain(..).map(AbiParam::new));
-    Shape::of(&func.ret, pointer)?.push_types(&mut tys);
-    sig.returns.extend(tys.drain(..).map(AbiParam::new));
+    if !returns_in_memory(&func.ret) {
+        Shape::of(&func.ret, pointer)?.push_types(pointer, &mut tys);
+        sig.returns.extend(tys.drain(..).map(AbiParam::new));
+    }
     Ok(sig)
 }
 

@@ -1,7 +1,9 @@
 //! Calls: to functions of the program, to runtime entry points, and to support routines.
 //!
 //! * User functions are called directly through their module `FuncId`, arguments flattened by
-//!   [`Shape`](super::abi::Shape) (a `&str` is two values).
+//!   [`Shape`](super::abi::Shape) (a `&str` is two values, an aggregate its address), with the
+//!   hidden result pointer first for an aggregate result (the calling convention of
+//!   [`super::abi`]).
 //! * Runtime and libc functions are declared only from `blood_abi::RuntimeFn` descriptors: the
 //!   descriptor gives the symbol and the C signature; `&str` arguments are split into
 //!   (pointer, length), and the flattened argument list must match the descriptor exactly.
@@ -20,12 +22,13 @@ use crate::types::Ty;
 
 /// Routines of the C compiler's support library (libgcc, or compiler-rt / Rust's
 /// compiler-builtins inside the runtime archive), which `cc` links into every executable.
-/// Cranelift has no inline lowering for these `i128` operations on x86_64 and aarch64.
+/// Cranelift has no inline lowering for these `i128` operations on x86_64 and aarch64. Also the
+/// C library's `memmove` and `memset`, for large aggregates.
 ///
 /// They are not part of the runtime contract, so they are not in `blood-abi`; they are described
 /// with the same [`RuntimeFn`] type so there is one way to declare an import.
 pub(crate) mod support {
-    use blood_abi::AbiType::{F32, F64, I128};
+    use blood_abi::AbiType::{F32, F64, I32, I64, I128, Ptr};
     use blood_abi::{AbiType, Provider, RuntimeFn};
 
     const fn builtin(name: &'static str, params: &'static [AbiType], ret: AbiType) -> RuntimeFn {
@@ -48,18 +51,23 @@ pub(crate) mod support {
     pub(crate) const FLOATTISF: RuntimeFn = builtin("__floattisf", &[I128], F32);
     /// `float __floatuntisf(unsigned __int128)`
     pub(crate) const FLOATUNTISF: RuntimeFn = builtin("__floatuntisf", &[I128], F32);
+    /// `void *memmove(void *, const void *, size_t)`: copies of large aggregates.
+    pub(crate) const MEMMOVE: RuntimeFn = builtin("memmove", &[Ptr, Ptr, I64], Ptr);
+    /// `void *memset(void *, int, size_t)`: large zero-filled arrays.
+    pub(crate) const MEMSET: RuntimeFn = builtin("memset", &[Ptr, I32, I64], Ptr);
 }
 
 impl FunctionCx<'_, '_> {
     /// Lowers `callee(args)` whose result is stored in a local of type `dest_ty`.
     pub(crate) fn lower_call(&mut self, callee: &Callee, args: &[Operand], dest_ty: &Ty) -> CgResult<CValue> {
         match callee {
-            Callee::Fn(id) => self.call_user(*id, args),
+            Callee::Fn(id) => self.call_user(*id, args, None),
             Callee::Runtime(rf) => self.call_runtime(rf, args, dest_ty),
         }
     }
 
-    fn call_user(&mut self, id: FuncId, args: &[Operand]) -> CgResult<CValue> {
+    /// Calls a function of the program. `sret` is the memory receiving an aggregate result.
+    pub(crate) fn call_user(&mut self, id: FuncId, args: &[Operand], sret: Option<Value>) -> CgResult<CValue> {
         let index = id.0 as usize;
         let callee = self
             .program
@@ -75,8 +83,19 @@ impl FunctionCx<'_, '_> {
             )));
         }
         let mut vals = Vec::with_capacity(args.len() + 1);
+        match (abi::returns_in_memory(&callee.ret), sret) {
+            (true, Some(dst)) => vals.push(dst),
+            (false, None) => {}
+            _ => {
+                return Err(CodegenError::InvalidIr(format!(
+                    "result of `{}` ({}) stored in a local of another kind",
+                    callee.name, callee.ret
+                )));
+            }
+        }
         for a in args {
-            self.operand(a)?.push_to(&mut vals);
+            let value = self.argument(a)?;
+            value.push_to(&mut vals);
         }
         let func_ref = self.func_ref(self.mcx.functions[index]);
         let call = self.bcx.ins().call(func_ref, &vals);
@@ -84,9 +103,29 @@ impl FunctionCx<'_, '_> {
             self.trap_and_continue();
             return Ok(CValue::Zst);
         }
+        if sret.is_some() {
+            return Ok(CValue::Zst);
+        }
         let shape = Shape::of(&callee.ret, self.mcx.pointer_type)?;
         let results = self.bcx.inst_results(call).to_vec();
         CValue::from_values(shape, &results)
+    }
+
+    /// An argument of a user call. An aggregate is passed by the address of its storage, which
+    /// the callee only reads; if that storage is mutably borrowed somewhere in this function, the
+    /// borrow could change it during the call, so a copy is passed instead.
+    fn argument(&mut self, a: &Operand) -> CgResult<CValue> {
+        let value = self.operand(a)?;
+        match (a, value) {
+            (Operand::Local(l), CValue::Mem(src)) if self.frame.borrowed_mut[l.0 as usize] => {
+                let ty = self.local_ty(*l)?.clone();
+                let layout = self.layout(&ty)?;
+                let copy = self.temp_slot_addr(layout);
+                self.copy_memory(copy, src, layout)?;
+                Ok(CValue::Mem(copy))
+            }
+            _ => Ok(value),
+        }
     }
 
     fn call_runtime(&mut self, rf: &RuntimeFn, args: &[Operand], dest_ty: &Ty) -> CgResult<CValue> {

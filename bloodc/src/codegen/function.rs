@@ -9,6 +9,11 @@
 //! * extra blocks created while lowering (safepoint slow paths, code after a call that never
 //!   returns).
 //!
+//! Aggregate locals and borrowed scalars live in stack slots ([`super::frame`] decides, stack
+//! slots are created up front with the variables); an assignment to an aggregate writes its
+//! slot directly ([`super::aggregate`]), and a function returning an aggregate copies the
+//! returned value into the caller's memory through the hidden result pointer ([`super::abi`]).
+//!
 //! Blocks are sealed all at once at the end (`seal_all_blocks`), which lets SSA construction see
 //! every predecessor before placing block parameters; each function is verified by Cranelift
 //! when the module compiles it.
@@ -26,6 +31,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataId, FuncId, Module};
 
 use super::abi::{self, Shape};
+use super::frame::Frame;
 use super::ifconv::{self, Triangle};
 use super::layout;
 use super::values::{self, CValue, LocalRepr};
@@ -46,6 +52,10 @@ pub(crate) struct FunctionCx<'m, 'f> {
     /// The Cranelift block of each IR block.
     blocks: Vec<Block>,
     pub(crate) locals: Vec<LocalRepr>,
+    /// Where locals live and which are borrowed or written.
+    pub(crate) frame: Frame,
+    /// The hidden result pointer of a function returning an aggregate.
+    sret: Option<Value>,
     /// Module functions already imported into this function.
     func_refs: HashMap<FuncId, FuncRef>,
     /// Module data objects already imported into this function.
@@ -76,7 +86,10 @@ pub(crate) fn lower_function(
     let entry = bcx.create_block();
     bcx.append_block_params_for_function_params(entry);
     let blocks: Vec<Block> = func.blocks.iter().map(|_| bcx.create_block()).collect();
-    let locals = values::declare_locals(&mut bcx, func, mcx.pointer_type)?;
+    let frame = Frame::analyze(func);
+    let abi_params = bcx.block_params(entry).to_vec();
+    let locals = values::declare_locals(&mut bcx, func, &program.adts, &frame, mcx.pointer_type, &abi_params)?;
+    let sret = abi::returns_in_memory(&func.ret).then(|| abi_params[0]);
 
     let mut fx = FunctionCx {
         mcx,
@@ -85,13 +98,15 @@ pub(crate) fn lower_function(
         bcx,
         blocks,
         locals,
+        frame,
+        sret,
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
         preempt_flag_addr: None,
     };
     fx.lower_entry_block(entry)?;
     let hints = layout::analyze(func);
-    let triangles = if optimize { ifconv::find_triangles(func) } else { vec![None; func.blocks.len()] };
+    let triangles = if optimize { ifconv::find_triangles(func, &fx.frame) } else { vec![None; func.blocks.len()] };
     for (i, block) in func.blocks.iter().enumerate() {
         fx.bcx.switch_to_block(fx.blocks[i]);
         if hints.cold[i] {
@@ -116,17 +131,17 @@ impl<'m> FunctionCx<'m, '_> {
     fn lower_entry_block(&mut self, entry: Block) -> CgResult<()> {
         self.bcx.switch_to_block(entry);
         let params: Vec<Value> = self.bcx.block_params(entry).to_vec();
-        let mut next = 0;
+        let mut next = usize::from(self.sret.is_some());
         for p in self.func.params() {
             let shape = Shape::of(&self.func.local(p).ty, self.mcx.pointer_type)?;
-            let count = match shape {
-                Shape::Zst => 0,
-                Shape::Scalar(_) => 1,
-                Shape::Pair(..) => 2,
-            };
+            let count = shape.param_count();
             let value = CValue::from_values(shape, &params[next..next + count])?;
             next += count;
-            self.write_local(p, value)?;
+            // An aggregate parameter read in place needs nothing; one the function modifies is
+            // copied into its own slot here.
+            if !self.frame.param_in_place(p) {
+                self.write_local(p, value)?;
+            }
         }
         let has_safepoint = self.func.blocks.iter().any(|b| b.stmts.iter().any(|s| matches!(s, Stmt::Safepoint)));
         if has_safepoint {
@@ -142,10 +157,14 @@ impl<'m> FunctionCx<'m, '_> {
             Stmt::Safepoint => self.lower_safepoint(),
             Stmt::Assign(local, rvalue) => {
                 let ty = self.local_ty(*local)?.clone();
+                if ty.is_aggregate() {
+                    let dst = self.local_addr(*local)?;
+                    return self.lower_rvalue_into(rvalue, &ty, dst);
+                }
                 let value = self.lower_rvalue(rvalue, &ty)?;
                 self.write_local(*local, value)
             }
-            Stmt::Store(..) => Err(CodegenError::Unsupported("stores to places".to_string())),
+            Stmt::Store(place, value) => self.lower_store(place, value),
         }
     }
 
@@ -158,7 +177,14 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Cast(operand, to) => self.lower_cast(operand, to),
             Rvalue::Call(callee, args) => self.lower_call(callee, args, dest_ty),
             Rvalue::Intrinsic(intrinsic, args) => self.lower_intrinsic(*intrinsic, args),
-            other => Err(CodegenError::Unsupported(format!("{other:?}"))),
+            Rvalue::Load(place) => self.lower_load(place),
+            Rvalue::Ref(place, _) => self.lower_ref(place),
+            Rvalue::Discriminant(place) => self.lower_discriminant(place),
+            Rvalue::Len(place) => self.lower_len(place),
+            Rvalue::Unsize(op) => self.lower_unsize(op),
+            Rvalue::Aggregate(..) | Rvalue::Repeat(..) => {
+                Err(CodegenError::InvalidIr(format!("an aggregate rvalue assigned to a {dest_ty}")))
+            }
         }
     }
 
@@ -190,6 +216,11 @@ impl<'m> FunctionCx<'m, '_> {
             Terminator::Return(op) => {
                 if self.func.ret == Ty::Never {
                     self.bcx.ins().trap(UNREACHABLE_TRAP);
+                } else if let Some(sret) = self.sret {
+                    let value = self.operand(op)?;
+                    let ty = self.func.ret.clone();
+                    self.store_at(&ty, value, sret, 0)?;
+                    self.bcx.ins().return_(&[]);
                 } else {
                     let mut vals = Vec::with_capacity(2);
                     self.operand(op)?.push_to(&mut vals);

@@ -11,8 +11,12 @@
 //! as its only predecessor, falls through to the join `J`, and does at most
 //! [`MAX_SIDE_STMTS`] cheap, non-trapping integer/bool operations, `B` computes them
 //! unconditionally and selects the results. Cranelift does not if-convert by itself.
+//!
+//! Memory is never touched speculatively: the side block may not store through a place, load,
+//! or read or assign a local that lives in memory (an aggregate or a borrowed scalar).
 
-use crate::ir::{self, BinOp, Operand, Rvalue, Stmt, Terminator};
+use super::frame::Frame;
+use crate::ir::{self, BinOp, Local, Operand, Rvalue, Stmt, Terminator};
 use crate::types::Ty;
 
 /// Side blocks with more statements stay branches.
@@ -30,7 +34,7 @@ pub(crate) struct Triangle {
 }
 
 /// For each block, the triangle its branch forms, if it can be if-converted.
-pub(crate) fn find_triangles(func: &ir::Function) -> Vec<Option<Triangle>> {
+pub(crate) fn find_triangles(func: &ir::Function, frame: &Frame) -> Vec<Option<Triangle>> {
     let n = func.blocks.len();
     let mut pred_count = vec![0usize; n];
     for b in &func.blocks {
@@ -52,7 +56,7 @@ pub(crate) fn find_triangles(func: &ir::Function) -> Vec<Option<Triangle>> {
                     && side != join
                     && pred_count[side] == 1
                     && matches!(func.blocks[side].terminator, Terminator::Goto(j) if j.0 as usize == join)
-                    && is_cheap(func, &func.blocks[side].stmts);
+                    && is_cheap(func, frame, &func.blocks[side].stmts);
                 ok.then_some(Triangle { side, side_is_then, join })
             })
         })
@@ -60,18 +64,19 @@ pub(crate) fn find_triangles(func: &ir::Function) -> Vec<Option<Triangle>> {
 }
 
 /// Statements that may run speculatively: a few pure, non-trapping operations on integers and
-/// bools, assigning integer or bool locals.
-fn is_cheap(func: &ir::Function, stmts: &[Stmt]) -> bool {
+/// bools held in registers, assigning integer or bool locals held in registers.
+fn is_cheap(func: &ir::Function, frame: &Frame, stmts: &[Stmt]) -> bool {
     let scalar = |ty: &Ty| matches!(ty, Ty::Int(_) | Ty::Bool);
+    let register = |l: &Local| !frame.in_memory(*l) && func.locals.get(l.0 as usize).is_some_and(|d| scalar(&d.ty));
     let operand_ok = |op: &Operand| match op {
-        Operand::Local(l) => func.locals.get(l.0 as usize).is_some_and(|d| scalar(&d.ty)),
+        Operand::Local(l) => register(l),
         Operand::Const(c) => matches!(c, ir::Const::Int { .. } | ir::Const::Bool(_)),
     };
     !stmts.is_empty()
         && stmts.len() <= MAX_SIDE_STMTS
         && stmts.iter().all(|s| match s {
             Stmt::Assign(dst, rv) => {
-                func.locals.get(dst.0 as usize).is_some_and(|d| scalar(&d.ty))
+                register(dst)
                     && match rv {
                         Rvalue::Use(a) | Rvalue::Unary(_, a) => operand_ok(a),
                         Rvalue::Cast(a, to) => operand_ok(a) && scalar(to),
@@ -119,7 +124,7 @@ mod tests {
             BasicBlock { stmts: vec![incr()], terminator: Terminator::Goto(BlockId(2)) },
             BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Const(Const::Unit)) },
         ]);
-        let t = find_triangles(&f);
+        let t = find_triangles(&f, &Frame::analyze(&f));
         assert_eq!(t[0], Some(Triangle { side: 1, side_is_then: true, join: 2 }));
         assert_eq!(t[1..], [None, None]);
     }
@@ -140,7 +145,7 @@ mod tests {
                 BasicBlock { stmts: side, terminator: Terminator::Goto(BlockId(2)) },
                 BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Const(Const::Unit)) },
             ]);
-            assert_eq!(find_triangles(&f)[0], None);
+            assert_eq!(find_triangles(&f, &Frame::analyze(&f))[0], None);
         }
         // The side block has a second predecessor.
         let f = func(vec![
@@ -149,6 +154,6 @@ mod tests {
             BasicBlock { stmts: vec![], terminator: branch(1, 3) },
             BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Const(Const::Unit)) },
         ]);
-        assert_eq!(find_triangles(&f)[0], None);
+        assert_eq!(find_triangles(&f, &Frame::analyze(&f))[0], None);
     }
 }

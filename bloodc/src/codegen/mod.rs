@@ -7,8 +7,13 @@
 //! | module | concern |
 //! |---|---|
 //! | `mod.rs` | the public API, target ISA selection, module-level declarations, the per-function loop |
-//! | [`abi`] | Blood types → Cranelift types, signatures of user and runtime functions |
+//! | [`abi`] | Blood types → Cranelift types, the calling convention, signatures |
 //! | [`function`] | `FunctionCx`: one Cranelift block per IR block, statements, terminators |
+//! | [`layout_of`] | sizes, alignments and field offsets of types |
+//! | [`frame`] | which locals live in memory (aggregates, borrowed locals) |
+//! | [`memory`] | typed loads and stores, copies, fills, stack slots |
+//! | [`place`] | place addresses; `Store`, `Load`, `Ref`, `Discriminant`, `Len`, `Unsize` |
+//! | [`aggregate`] | rvalues building aggregates in their destination's memory |
 //! | [`ifconv`] | short conditional updates lowered as selects (`O2`) |
 //! | [`layout`] | block placement hints: loop bodies fall through, panic paths are cold |
 //! | [`inline`] | inlining of small functions at `O2` (policy over Cranelift's inliner) |
@@ -20,19 +25,25 @@
 //! | [`safepoint`] | the preemption check (DESIGN.md §3) |
 //! | [`entry`] | the generated C `main` |
 //!
-//! Scalars never touch the stack: every IR local is one or two Cranelift `Variable`s and
-//! cranelift-frontend builds SSA form, so the register allocator sees plain values. This keeps
-//! generated code close to what an optimising C compiler produces for integer code.
+//! Scalars never touch the stack unless they are borrowed: such an IR local is one or two
+//! Cranelift `Variable`s and cranelift-frontend builds SSA form, so the register allocator sees
+//! plain values. This keeps generated code close to what an optimising C compiler produces for
+//! integer code. Aggregates live in stack slots and are passed by address.
 
 mod abi;
+mod aggregate;
 mod calls;
 mod casts;
 mod entry;
+mod frame;
 mod function;
 mod ifconv;
 mod inline;
 mod layout;
+mod layout_of;
+mod memory;
 mod ops;
+mod place;
 mod safepoint;
 mod strings;
 mod values;

@@ -204,6 +204,13 @@ impl FunctionCx<'_, '_> {
             return Err(CodegenError::InvalidIr(format!("{intrinsic:?} takes one argument, got {}", args.len())));
         };
         let ty = self.operand_ty(arg)?;
+        if intrinsic == Intrinsic::StrAsBytes {
+            // `&str` and `&[u8]` are both (pointer, length in bytes).
+            return match (ty, self.operand(arg)?) {
+                (Ty::Str, v @ CValue::Pair(..)) => Ok(v),
+                (ty, _) => Err(CodegenError::InvalidIr(format!("str_as_bytes on {ty}"))),
+            };
+        }
         let Ty::Float(ft) = ty else {
             return Err(CodegenError::InvalidIr(format!("{intrinsic:?} on {ty}")));
         };
@@ -220,7 +227,7 @@ impl FunctionCx<'_, '_> {
                 }
                 ins.bitcast(types::I64, MemFlagsData::new(), v)
             }
-            Intrinsic::StrAsBytes => return Err(CodegenError::Unsupported("str_as_bytes".to_string())),
+            Intrinsic::StrAsBytes => return Err(CodegenError::InvalidIr(format!("str_as_bytes on {ty}"))),
         };
         Ok(CValue::One(r))
     }

@@ -1,26 +1,34 @@
-//! IR locals → Cranelift `Variable`s, and operands → Cranelift values.
+//! IR locals → Cranelift `Variable`s or stack slots, and operands → Cranelift values.
 //!
-//! Every IR local becomes zero, one or two Cranelift variables according to its
-//! [`Shape`](super::abi::Shape); cranelift-frontend's SSA construction turns assignments into SSA
-//! values and block parameters. Nothing is ever spilled to an explicit stack slot by codegen: the
-//! register allocator decides, which is what keeps loops tight.
+//! A scalar or pair local whose address is never taken becomes zero, one or two Cranelift
+//! variables according to its [`Shape`](super::abi::Shape); cranelift-frontend's SSA construction
+//! turns assignments into SSA values and block parameters, and the register allocator decides
+//! what to spill, which is what keeps loops tight. Aggregates and borrowed locals live in memory
+//! instead ([`super::frame`] decides): a stack slot, or the caller's memory for an aggregate
+//! parameter the function only reads.
 
-use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use cranelift_codegen::ir::{InstBuilder, StackSlot, Type, Value, types};
 use cranelift_frontend::{FunctionBuilder, Variable};
 
-use super::abi::Shape;
+use super::abi::{self, Shape};
+use super::frame::Frame;
 use super::function::FunctionCx;
+use super::layout_of::layout_of;
+use super::memory::create_slot;
 use super::{CgResult, CodegenError};
 use crate::ir::{self, Const, Local, Operand};
-use crate::types::Ty;
+use crate::types::{AdtTable, Ty};
 
 /// A Blood value as Cranelift values, shaped like [`Shape`].
 #[derive(Copy, Clone, Debug)]
 pub(crate) enum CValue {
     Zst,
     One(Value),
-    /// `&str`: (pointer, length).
+    /// `&str`, `&[T]`: (pointer, length).
     Pair(Value, Value),
+    /// An aggregate: the address of its storage. The storage is not copied, so the value must
+    /// be consumed (copied or passed) before that storage is written again.
+    Mem(Value),
 }
 
 impl CValue {
@@ -28,7 +36,7 @@ impl CValue {
     pub(crate) fn push_to(self, out: &mut Vec<Value>) {
         match self {
             CValue::Zst => {}
-            CValue::One(v) => out.push(v),
+            CValue::One(v) | CValue::Mem(v) => out.push(v),
             CValue::Pair(a, b) => {
                 out.push(a);
                 out.push(b);
@@ -42,6 +50,7 @@ impl CValue {
             (Shape::Zst, []) => Ok(CValue::Zst),
             (Shape::Scalar(_), [v]) => Ok(CValue::One(*v)),
             (Shape::Pair(..), [a, b]) => Ok(CValue::Pair(*a, *b)),
+            (Shape::Memory, [a]) => Ok(CValue::Mem(*a)),
             _ => Err(CodegenError::InvalidIr(format!(
                 "expected a value of shape {shape:?}, got {} values",
                 values.len()
@@ -50,30 +59,58 @@ impl CValue {
     }
 }
 
-/// The Cranelift variables of one IR local.
+/// Where one IR local lives.
 #[derive(Copy, Clone, Debug)]
 pub(crate) enum LocalRepr {
     Zst,
     Scalar(Variable),
     Pair(Variable, Variable),
+    /// In a stack slot of this function: aggregates, and borrowed scalars and pairs.
+    Slot(StackSlot),
+    /// An aggregate parameter read in place: its address in the caller's memory (a value of the
+    /// entry block, so it dominates the whole function).
+    InPlace(Value),
 }
 
-/// Declares the variables of every local of `func`.
+/// Declares the variables and stack slots of every local of `func`. `abi_params` are the entry
+/// block's parameters (the hidden result pointer first, if any), which in-place parameters use.
 pub(crate) fn declare_locals(
     bcx: &mut FunctionBuilder<'_>,
     func: &ir::Function,
+    adts: &AdtTable,
+    frame: &Frame,
     pointer: Type,
+    abi_params: &[Value],
 ) -> CgResult<Vec<LocalRepr>> {
-    func.locals
-        .iter()
-        .map(|decl| {
-            Ok(match Shape::of(&decl.ty, pointer)? {
+    let mut next_param = usize::from(abi::returns_in_memory(&func.ret));
+    let mut reprs = Vec::with_capacity(func.locals.len());
+    for (i, decl) in func.locals.iter().enumerate() {
+        let l = Local(i as u32);
+        let shape = Shape::of(&decl.ty, pointer)?;
+        let abi_index = next_param;
+        if i < func.param_count as usize {
+            next_param += shape.param_count();
+        }
+        let repr = if frame.param_in_place(l) {
+            let addr = abi_params.get(abi_index).copied().ok_or_else(|| {
+                CodegenError::InvalidIr(format!("parameter _{i} of `{}` missing from the signature", func.name))
+            })?;
+            LocalRepr::InPlace(addr)
+        } else if frame.in_memory(l) {
+            LocalRepr::Slot(create_slot(bcx, layout_of(adts, &decl.ty)?))
+        } else {
+            match shape {
                 Shape::Zst => LocalRepr::Zst,
                 Shape::Scalar(t) => LocalRepr::Scalar(bcx.declare_var(t)),
                 Shape::Pair(a, b) => LocalRepr::Pair(bcx.declare_var(a), bcx.declare_var(b)),
-            })
-        })
-        .collect()
+                Shape::Memory => {
+                    return Err(CodegenError::InvalidIr(format!("aggregate _{i} of `{}` not in memory", func.name)));
+                }
+            }
+        };
+        reprs.push(repr);
+    }
+    Ok(reprs)
 }
 
 /// The type of a constant.
@@ -125,6 +162,11 @@ impl FunctionCx<'_, '_> {
             LocalRepr::Zst => CValue::Zst,
             LocalRepr::Scalar(v) => CValue::One(self.bcx.use_var(v)),
             LocalRepr::Pair(a, b) => CValue::Pair(self.bcx.use_var(a), self.bcx.use_var(b)),
+            LocalRepr::Slot(_) | LocalRepr::InPlace(_) => {
+                let ty = self.local_ty(l)?.clone();
+                let addr = self.local_addr(l)?;
+                self.load_at(&ty, addr, 0)?
+            }
         })
     }
 
@@ -140,7 +182,24 @@ impl FunctionCx<'_, '_> {
                 self.bcx.try_def_var(a, x).map_err(|e| mismatch(&e))?;
                 self.bcx.try_def_var(b, y).map_err(|e| mismatch(&e))
             }
+            (LocalRepr::Slot(_), value) => {
+                let ty = self.local_ty(l)?.clone();
+                let addr = self.local_addr(l)?;
+                self.store_at(&ty, value, addr, 0)
+            }
+            (LocalRepr::InPlace(_), _) => {
+                Err(CodegenError::InvalidIr(format!("write to _{}, a parameter read in place", l.0)))
+            }
             (_, other) => Err(mismatch(&other)),
+        }
+    }
+
+    /// The address of a local that lives in memory.
+    pub(crate) fn local_addr(&mut self, l: Local) -> CgResult<Value> {
+        match *self.repr(l)? {
+            LocalRepr::Slot(slot) => Ok(self.bcx.ins().stack_addr(self.mcx.pointer_type, slot, 0)),
+            LocalRepr::InPlace(addr) => Ok(addr),
+            _ => Err(CodegenError::InvalidIr(format!("_{} of `{}` has no address", l.0, self.func.name))),
         }
     }
 

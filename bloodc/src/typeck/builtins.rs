@@ -338,12 +338,13 @@ impl<'a> FnCx<'_, 'a> {
                 }
                 acc.unwrap_or_else(|| str_lit("", span))
             }
-            "vec" => {
-                for a in &mac.args {
-                    self.check_expr(a);
+            // `vec![a, b]` / `vec![x; n]` are array literals (LANGUAGE.md §4.6).
+            "vec" => match mac.args.as_slice() {
+                [ast::Expr { kind: ast::ExprKind::ArrayRepeat(value, count), .. }] => {
+                    self.check_repeat(value, count, span)
                 }
-                self.unsupported_expr(span, &format!("`{name}!` (language level L1)"))
-            }
+                args => self.check_array(args, span),
+            },
             _ => {
                 for a in &mac.args {
                     self.check_expr(a);

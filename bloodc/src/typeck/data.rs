@@ -147,6 +147,7 @@ impl<'a> FnCx<'_, 'a> {
         let elem = match &ty {
             Ty::Array(elem, _) | Ty::Slice(elem) => (**elem).clone(),
             Ty::Error => return Self::error_expr(span),
+            Ty::Str => return self.unsupported_expr(span, "indexing `&str` (use `as_bytes()`)"),
             _ => {
                 let shown = self.display_ty(&ty);
                 self.error(
@@ -251,10 +252,7 @@ impl<'a> FnCx<'_, 'a> {
                 continue;
             };
             if seen[i] {
-                self.error(Diagnostic::error(
-                    format!("field `{}` specified more than once", f.name.name),
-                    f.name.span,
-                ));
+                self.error(Diagnostic::error(format!("field `{}` specified more than once", f.name.name), f.name.span));
             }
             seen[i] = true;
             let value = match &f.value {
@@ -286,13 +284,7 @@ impl<'a> FnCx<'_, 'a> {
     }
 
     /// `Name(args)` for a tuple struct or `E.V(args)` for a tuple variant.
-    pub(super) fn check_tuple_ctor(
-        &mut self,
-        ty: Ty,
-        variant: u32,
-        args: &'a [ast::Arg],
-        span: Span,
-    ) -> hir::Expr {
+    pub(super) fn check_tuple_ctor(&mut self, ty: Ty, variant: u32, args: &'a [ast::Arg], span: Span) -> hir::Expr {
         let Ty::Adt(a, targs) = &ty else { return Self::error_expr(span) };
         let def = self.gcx.adts.def(a).clone();
         let vdef = &def.variants[variant as usize];
@@ -312,11 +304,12 @@ impl<'a> FnCx<'_, 'a> {
             for arg in args {
                 self.check_expr(&arg.value);
             }
-            self.error(
-                Diagnostic::error("wrong number of arguments", span)
-                    .with_code("E0211")
-                    .with_note(format!("`{}` has {} field(s), found {}", vdef.name, field_tys.len(), args.len())),
-            );
+            self.error(Diagnostic::error("wrong number of arguments", span).with_code("E0211").with_note(format!(
+                "`{}` has {} field(s), found {}",
+                vdef.name,
+                field_tys.len(),
+                args.len()
+            )));
             return Self::error_expr(span);
         }
         let mut fields = Vec::new();
@@ -467,12 +460,7 @@ impl<'a> FnCx<'_, 'a> {
                 let want = Ty::reference(elem.clone(), false);
                 let needle = self.check_expr(&args[0].value);
                 let needle = self.coerce_expr(needle, &want);
-                self.deferred.push(Deferred::Operand {
-                    span,
-                    ty: elem,
-                    class: OperandClass::Equality,
-                    op: "contains",
-                });
+                self.deferred.push(Deferred::Operand { span, ty: elem, class: OperandClass::Equality, op: "contains" });
                 Some(hir::Expr::new(
                     H::Builtin { builtin: hir::Builtin::SliceContains, args: vec![seq, needle] },
                     Ty::Bool,

@@ -169,7 +169,11 @@ impl<'a> FnCx<'_, 'a> {
             },
             (Def::Adt(id), rest) => {
                 if let [name] = rest
-                    && self.gcx.methods.get(&super::adts::TypeKey::Adt(id)).is_some_and(|m| m.contains_key(&name.ident.name))
+                    && self
+                        .gcx
+                        .methods
+                        .get(&super::adts::TypeKey::Adt(id))
+                        .is_some_and(|m| m.contains_key(&name.ident.name))
                 {
                     return self.unsupported_expr(span, "functions as values (language level L2)");
                 }
@@ -428,13 +432,17 @@ impl<'a> FnCx<'_, 'a> {
                     && !(def.is_enum && def.variants.iter().any(|v| v.name == name.ident.name))
                 {
                     let type_name = def.name.clone();
+                    if def.is_enum && name.ident.name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        self.error(Diagnostic::error(
+                            format!("no variant `{}` in enum `{type_name}`", name.ident.name),
+                            name.ident.span,
+                        ));
+                        return None;
+                    }
                     self.error(
-                        Diagnostic::error("method does not exist", name.ident.span)
-                            .with_code("E0231")
-                            .with_note(format!(
-                                "`{type_name}` has no associated function or variant `{}`",
-                                name.ident.name
-                            )),
+                        Diagnostic::error("method does not exist", name.ident.span).with_code("E0231").with_note(
+                            format!("`{type_name}` has no associated function or variant `{}`", name.ident.name),
+                        ),
                     );
                     return None;
                 }
@@ -471,6 +479,24 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
+    /// For a path `E.V.rest…` naming a unit variant (of a fieldless or payload enum) followed by
+    /// more segments, the number of segments that make up the variant value.
+    fn value_prefix_len(&mut self, path: &ast::Path) -> Option<usize> {
+        let segments: Vec<&str> = path.segments.iter().map(|s| s.ident.name.as_str()).collect();
+        let from = self.current_module();
+        let (def, used) = self.gcx.scopes.resolve_path(&self.item_scopes, from, &segments).ok()?;
+        let variant = segments.get(used)?;
+        let is_variant = match def {
+            Def::Enum(e) => self.gcx.enums[e as usize].variants.iter().any(|(n, _)| n == variant),
+            Def::Adt(a) => {
+                let d = &self.gcx.adts.defs[a as usize];
+                d.is_enum && d.variants.iter().any(|v| v.name == *variant)
+            }
+            _ => false,
+        };
+        (is_variant && used + 2 <= segments.len()).then_some(used + 1)
+    }
+
     /// Checks a call `callee(args)`; `piped` is the already-checked left side of `|>`.
     fn check_call(
         &mut self,
@@ -490,6 +516,21 @@ impl<'a> FnCx<'_, 'a> {
             let recv_span = Span::new(span.file, path.span.lo, path.segments[n - 2].ident.span.hi);
             let receiver = self.check_path_expr(&recv_path, recv_span);
             return self.check_method(receiver, &path.segments[n - 1].ident, args, span);
+        }
+        // `Enum.Variant.method(args)`: a method call on a unit variant.
+        if let A::Path(path) = &callee.kind
+            && piped.is_none()
+            && path.segments.len() >= 3
+            && self.lookup_local(&path.segments[0].ident.name).is_none()
+            && let Some(n) = self.value_prefix_len(path)
+        {
+            let recv_path = ast::Path { segments: path.segments[..n].to_vec(), span: path.span };
+            let recv_span = Span::new(span.file, path.span.lo, path.segments[n - 1].ident.span.hi);
+            let mut receiver = self.check_path_expr(&recv_path, recv_span);
+            for seg in &path.segments[n..path.segments.len() - 1] {
+                receiver = self.check_field_access(receiver, &seg.ident, recv_span);
+            }
+            return self.check_method(receiver, &path.segments[path.segments.len() - 1].ident, args, span);
         }
         let Some(resolved) = self.resolve_callee(callee) else {
             for a in args {

@@ -112,7 +112,8 @@ impl FnCx<'_, '_> {
                     Ty::Enum(e) => Some(self.gcx.enums[e.id as usize].variants.clone()),
                     _ => None,
                 };
-                let scalar = matches!(ty, Ty::Int(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Enum(_) | Ty::Float(_) | Ty::Str);
+                let scalar =
+                    matches!(ty, Ty::Int(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Enum(_) | Ty::Float(_) | Ty::Str);
                 let check = if scalar {
                     let c = exhaustive::check_arms(&ty, &arms, variants.as_deref());
                     (c.unreachable, c.missing)
@@ -215,9 +216,10 @@ impl FnCx<'_, '_> {
             && let Some(culprit) = self.user_type_in(&ty)
         {
             let name = if class == OperandClass::Equality { "PartialEq" } else { "PartialOrd" };
-            self.error(Diagnostic::error(format!("`{culprit}` does not implement `{name}`"), span).with_note(
-                "user structs and enums are not comparable; compare their fields, or use `match`",
-            ));
+            self.error(
+                Diagnostic::error(format!("`{culprit}` does not implement `{name}`"), span)
+                    .with_note("user structs and enums are not comparable; compare their fields, or use `match`"),
+            );
             return;
         }
         let d = match class {

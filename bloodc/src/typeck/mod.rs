@@ -15,8 +15,8 @@
 mod adts;
 mod builtins;
 mod consts;
-mod data;
 mod control;
+mod data;
 mod exhaustive;
 mod expr;
 mod finish;

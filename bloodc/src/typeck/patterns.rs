@@ -153,8 +153,11 @@ impl<'a> FnCx<'_, 'a> {
             }
             P::Ident { mutable, name, sub, by_ref } => {
                 let sub = sub.as_ref().map(|s| Box::new(self.check_pattern(s, expected, bindings)));
-                let (local_ty, local_mut) =
-                    if *by_ref { (Ty::reference(expected.clone(), *mutable), false) } else { (expected.clone(), *mutable) };
+                let (local_ty, local_mut) = if *by_ref {
+                    (Ty::reference(expected.clone(), *mutable), false)
+                } else {
+                    (expected.clone(), *mutable)
+                };
                 if bindings.bound.contains_key(&name.name) {
                     self.error(Diagnostic::error(
                         format!("identifier `{}` is bound more than once in the same pattern", name.name),
@@ -286,9 +289,14 @@ impl<'a> FnCx<'_, 'a> {
             P::Struct { path, fields, .. } => {
                 let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
                 match def {
-                    crate::resolve::Def::Adt(id) => {
-                        self.adt_pattern(id, &path.segments[used..], expected, AdtPatArgs::Named(fields), bindings, span)
-                    }
+                    crate::resolve::Def::Adt(id) => self.adt_pattern(
+                        id,
+                        &path.segments[used..],
+                        expected,
+                        AdtPatArgs::Named(fields),
+                        bindings,
+                        span,
+                    ),
                     _ => {
                         self.error(Diagnostic::error("expected a struct or struct variant in this pattern", span));
                         mk(PatKind::Wild)
@@ -507,6 +515,14 @@ impl<'a> FnCx<'_, 'a> {
     /// A literal (or negated literal) in a pattern, checked against the matched type.
     fn pattern_literal(&mut self, e: &'a ast::Expr, expected: &Ty) -> Option<Lit> {
         let (lit, negative) = match &e.kind {
+            A::Path(path) if path.segments.len() == 1 => {
+                let Some(id) = self.lookup_const(&path.segments[0].ident.name) else {
+                    return self.bad_pattern_expr(e.span);
+                };
+                let (ty, lit) = self.gcx.resolve_const(id, e.span)?;
+                self.coerce(&ty, expected, e.span);
+                return Some(lit);
+            }
             A::Lit(lit) => (lit, false),
             A::Unary(ast::UnOp::Neg, inner) => match &inner.kind {
                 A::Lit(lit @ ast::Lit::Int { .. }) => (lit, true),

@@ -67,8 +67,8 @@ pub(crate) fn check_arms(cx: &TyCx<'_>, ty: &Ty, arms: &[(Pat, bool)]) -> MatchC
             rows.push(vec![d]);
         }
     }
-    let missing = is_useful(cx, &rows, &[DPat::Wild], std::slice::from_ref(ty))
-        .map(|w| format!("`{}`", show(cx, &w[0], ty)));
+    let missing =
+        is_useful(cx, &rows, &[DPat::Wild], std::slice::from_ref(ty)).map(|w| format!("`{}`", show(cx, &w[0], ty)));
     MatchCheck { unreachable, missing }
 }
 
@@ -291,8 +291,7 @@ fn is_useful(cx: &TyCx<'_>, rows: &[Vec<DPat>], v: &[DPat], tys: &[Ty]) -> Optio
             let (sig, covered) = split_signature(cx, ty, &heads);
             if !covered {
                 // Only rows with a wildcard head can match values of the missing constructors.
-                let default: Vec<Vec<DPat>> =
-                    rows.iter().filter(|r| is_wild(&r[0])).map(|r| r[1..].to_vec()).collect();
+                let default: Vec<Vec<DPat>> = rows.iter().filter(|r| is_wild(&r[0])).map(|r| r[1..].to_vec()).collect();
                 let w = is_useful(cx, &default, &v[1..], &tys[1..])?;
                 let missing = sig.into_iter().find(|c| !heads.iter().any(|h| !is_wild(h) && covers(h, c)));
                 let head = match missing {
@@ -352,7 +351,9 @@ fn is_useful(cx: &TyCx<'_>, rows: &[Vec<DPat>], v: &[DPat], tys: &[Ty]) -> Optio
 fn covers(h: &DPat, c: &Ctor) -> bool {
     match h {
         DPat::Or(alts) => alts.iter().any(|a| covers(a, c)),
-        DPat::Set(s) => matches!(c, Ctor::Range(lo, hi) if !IntervalSet::single(*lo, *hi).subtract(s).eq(&IntervalSet::single(*lo, *hi))),
+        DPat::Set(s) => {
+            matches!(c, Ctor::Range(lo, hi) if !IntervalSet::single(*lo, *hi).subtract(s).eq(&IntervalSet::single(*lo, *hi)))
+        }
         _ => specialize(h, c, 0).is_some() || matches!((h, c), (DPat::Ctor(a, _), b) if a == b),
     }
 }
@@ -377,7 +378,11 @@ fn show(cx: &TyCx<'_>, p: &DPat, ty: &Ty) -> String {
                     exhaustive::describe_range(ty, *lo, *hi, enum_variants)
                 }
                 (Ty::Tuple(_), _) => {
-                    if parts.len() == 1 { format!("({},)", parts[0]) } else { format!("({})", parts.join(", ")) }
+                    if parts.len() == 1 {
+                        format!("({},)", parts[0])
+                    } else {
+                        format!("({})", parts.join(", "))
+                    }
                 }
                 (Ty::Ref(..), _) => format!("&{}", parts[0]),
                 (Ty::Array(..), _) => format!("[{}]", parts.join(", ")),

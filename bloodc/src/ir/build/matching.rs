@@ -121,11 +121,8 @@ impl FnBuilder<'_> {
                     self.test(BinOp::Eq, &tag, want, fail);
                 }
                 for (i, p) in fields {
-                    let proj = if is_enum {
-                        Proj::VariantField { variant: *variant, field: *i }
-                    } else {
-                        Proj::Field(*i)
-                    };
+                    let proj =
+                        if is_enum { Proj::VariantField { variant: *variant, field: *i } } else { Proj::Field(*i) };
                     self.test_pattern(p, &place.project(proj), fail);
                 }
             }

@@ -92,7 +92,8 @@ impl FnBuilder<'_> {
     /// `usize` local to index with.
     fn checked_index(&mut self, seq: &Place, index: Operand, index_ty: &Ty) -> Local {
         let usize_t = Ty::Int(IntTy::Usize);
-        let i = if *index_ty == usize_t { index } else { self.emit(usize_t.clone(), Rvalue::Cast(index, usize_t.clone())) };
+        let i =
+            if *index_ty == usize_t { index } else { self.emit(usize_t.clone(), Rvalue::Cast(index, usize_t.clone())) };
         let i = self.operand_to_local(i, &usize_t);
         // A copy, so later writes to the index variable cannot move the access.
         let idx = self.temp(usize_t.clone());

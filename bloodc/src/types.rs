@@ -136,6 +136,10 @@ pub enum Ty {
     /// `[T]`: unsized; appears only as the pointee of a reference (`&[T]` is a (pointer, length)
     /// pair) and as the type of a place reached through one.
     Slice(Arc<Ty>),
+    /// Type parameter `index` of the generic item being described (a generic signature or an
+    /// ADT's field template). Substituted away before bodies are checked: no HIR body and no IR
+    /// contains one.
+    Param(u32, Arc<str>),
     /// `&T` (`false`) or `&mut T` (`true`). A reference to a sized type is one pointer; to a
     /// slice, a (pointer, length) pair. `&str` is [`Ty::Str`], not `Ref(str)`.
     Ref(Arc<Ty>, bool),
@@ -177,7 +181,7 @@ pub struct AdtTable {
 #[derive(Clone, Debug)]
 pub struct AdtDef {
     pub name: String,
-    /// Names of the type parameters; field types refer to them as [`Ty::Param`]… (L2).
+    /// Names of the type parameters; field types refer to them as [`Ty::Param`].
     pub generics: Vec<String>,
     pub is_enum: bool,
     /// A struct has exactly one variant (index 0, named like the struct).
@@ -213,8 +217,8 @@ impl AdtTable {
     }
 
     /// The field types of `variant` of the instance `adt<args>`.
-    pub fn field_tys(&self, adt: &AdtRef, _args: &[Ty], variant: usize) -> Vec<Ty> {
-        self.def(adt).variants[variant].fields.iter().map(|f| f.ty.clone()).collect()
+    pub fn field_tys(&self, adt: &AdtRef, args: &[Ty], variant: usize) -> Vec<Ty> {
+        self.def(adt).variants[variant].fields.iter().map(|f| f.ty.subst(args)).collect()
     }
 }
 
@@ -254,6 +258,19 @@ impl Ty {
     /// (pointer, length) pairs).
     pub fn is_aggregate(&self) -> bool {
         matches!(self, Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_))
+    }
+
+    /// Replaces `Param(i)` by `args[i]` everywhere in the type.
+    pub fn subst(&self, args: &[Ty]) -> Ty {
+        match self {
+            Ty::Param(i, _) => args.get(*i as usize).cloned().unwrap_or(Ty::Error),
+            Ty::Adt(a, xs) if !xs.is_empty() => Ty::Adt(a.clone(), xs.iter().map(|x| x.subst(args)).collect()),
+            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| x.subst(args)).collect()),
+            Ty::Array(x, n) => Ty::Array(x.subst(args).into(), *n),
+            Ty::Slice(x) => Ty::Slice(x.subst(args).into()),
+            Ty::Ref(x, m) => Ty::Ref(x.subst(args).into(), *m),
+            t => t.clone(),
+        }
     }
 
     pub fn reference(inner: Ty, mutable: bool) -> Ty {
@@ -297,6 +314,7 @@ impl fmt::Display for Ty {
                 write!(f, ")")
             }
             Ty::Array(t, n) => write!(f, "[{t}; {n}]"),
+            Ty::Param(_, name) => write!(f, "{name}"),
             Ty::Slice(t) => write!(f, "[{t}]"),
             Ty::Ref(t, false) => write!(f, "&{t}"),
             Ty::Ref(t, true) => write!(f, "&mut {t}"),

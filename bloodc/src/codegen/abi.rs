@@ -72,7 +72,7 @@ impl Shape {
                 _ => Shape::Scalar(pointer),
             },
             Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) => Shape::Memory,
-            Ty::Slice(_) | Ty::Infer(_) | Ty::Error => {
+            Ty::Slice(_) | Ty::Infer(_) | Ty::Param(..) | Ty::Error => {
                 return Err(CodegenError::InvalidIr(format!("a value of type {ty}")));
             }
         })

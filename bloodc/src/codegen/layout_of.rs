@@ -140,7 +140,7 @@ fn layout_at(adts: &AdtTable, ty: &Ty, depth: u32) -> CgResult<TyLayout> {
             let size = e.size.checked_mul(*n).ok_or_else(|| too_large(ty))?;
             TyLayout::new(size, e.align)
         }
-        Ty::Slice(_) | Ty::Infer(_) | Ty::Error => {
+        Ty::Slice(_) | Ty::Infer(_) | Ty::Param(..) | Ty::Error => {
             return Err(CodegenError::InvalidIr(format!("layout of {ty}, which has no size")));
         }
     };

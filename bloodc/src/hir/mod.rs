@@ -150,6 +150,9 @@ pub enum ExprKind {
     Call {
         func: FnId,
         args: Vec<(usize, Expr)>,
+        /// For a call of a generic function while types are being inferred: its type
+        /// arguments. Empty in the finished HIR (the call then names the instance).
+        type_args: Vec<Ty>,
     },
     /// A builtin function (LANGUAGE.md §3.9); `args` in parameter order.
     Builtin {
@@ -369,4 +372,86 @@ impl Expr {
 /// Whether `e` denotes a memory location (so `&mut e` and `e = v` refer to it).
 pub fn is_place(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Local(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Deref(_))
+}
+
+/// Calls `f` on every direct sub-expression of `e` (patterns' guards and arm bodies included).
+pub fn for_each_child_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    use ExprKind as H;
+    match &mut e.kind {
+        H::Lit(_) | H::Local(_) | H::Continue { .. } => {}
+        H::Unary(_, a)
+        | H::Cast(a)
+        | H::Dbg { expr: a, .. }
+        | H::Field { base: a, .. }
+        | H::Deref(a)
+        | H::AddrOf { place: a, .. }
+        | H::Repeat(a, _)
+        | H::Unsize(a)
+        | H::Len(a)
+        | H::Loop { body: a, .. } => f(a),
+        H::Binary(_, a, b) | H::While { cond: a, body: b, .. } | H::Index { base: a, index: b } => {
+            f(a);
+            f(b);
+        }
+        H::Assign { place, value } | H::AssignOp { place, value, .. } => {
+            f(place);
+            f(value);
+        }
+        H::Call { args, .. } => args.iter_mut().for_each(|(_, a)| f(a)),
+        H::Builtin { args, .. } | H::Tuple(args) | H::Array(args) => args.iter_mut().for_each(f),
+        H::Format { pieces, .. } | H::PanicFormat { pieces } => {
+            for p in pieces {
+                if let FormatPiece::Arg(a) = p {
+                    f(a);
+                }
+            }
+        }
+        H::If { cond, then, else_ } => {
+            f(cond);
+            f(then);
+            if let Some(e) = else_ {
+                f(e);
+            }
+        }
+        H::ForRange { lo, hi, body, .. } => {
+            f(lo);
+            f(hi);
+            f(body);
+        }
+        H::ForEach { seq, body, .. } => {
+            f(seq);
+            f(body);
+        }
+        H::Break { value, .. } | H::Return(value) => {
+            if let Some(v) = value {
+                f(v);
+            }
+        }
+        H::Match { scrutinee, arms } => {
+            f(scrutinee);
+            for arm in arms {
+                if let Some(g) = &mut arm.guard {
+                    f(g);
+                }
+                f(&mut arm.body);
+            }
+        }
+        H::Block { stmts, tail } => {
+            for s in stmts {
+                match s {
+                    Stmt::Let { init, .. } | Stmt::LetPat { init, .. } => f(init),
+                    Stmt::Expr(e) => f(e),
+                }
+            }
+            if let Some(t) = tail {
+                f(t);
+            }
+        }
+        H::Adt { fields, base, .. } => {
+            fields.iter_mut().for_each(|(_, x)| f(x));
+            if let Some(b) = base {
+                f(b);
+            }
+        }
+    }
 }

@@ -78,9 +78,12 @@ fn validate_function(program: &Program, f: &Function) -> Result<(), String> {
     Ok(())
 }
 
-/// Zero-sized types are interchangeable (a `()` constant stands for any of them).
+/// Zero-sized types are interchangeable (a `()` constant stands for any of them), and `&mut T`
+/// may stand for `&T` (the same pointer; the type checker allowed the coercion).
 fn compatible(a: &Ty, b: &Ty) -> bool {
-    a == b || (a.is_zero_sized() && b.is_zero_sized())
+    a == b
+        || (a.is_zero_sized() && b.is_zero_sized())
+        || matches!((a, b), (Ty::Ref(x, _), Ty::Ref(y, _)) if compatible(x, y))
 }
 
 fn operand_ty(program: &Program, f: &Function, o: &Operand) -> Result<Ty, String> {

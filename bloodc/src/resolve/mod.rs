@@ -73,17 +73,12 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
         check_attrs(&item.attrs, &mut diagnostics);
         let (name, feature) = match &item.kind {
             ast::ItemKind::Fn(decl) => (Some(&decl.name), None),
-            ast::ItemKind::Struct(d) => {
-                (Some(&d.name), (!d.generics.params.is_empty()).then_some("generic structs (language level L2)"))
-            }
+            ast::ItemKind::Struct(d) => (Some(&d.name), None),
             ast::ItemKind::Enum(d) => (Some(&d.name), enum_unsupported(d)),
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
             ast::ItemKind::Static(d) => (Some(&d.name), d.mutable.then_some("`static mut` (language level L5)")),
             ast::ItemKind::Impl(b) if b.trait_.is_some() => (None, Some("trait implementations (language level L2)")),
-            ast::ItemKind::Impl(b) if !b.generics.params.is_empty() => {
-                (None, Some("generic `impl` blocks (language level L2)"))
-            }
             ast::ItemKind::Impl(_) => (None, None),
             ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
             ast::ItemKind::Mod(d) => (Some(&d.name), None),
@@ -121,23 +116,17 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Static(decl) if !decl.mutable => consts.push((item, decl.into())),
             ast::ItemKind::TypeAlias(decl) => aliases.push((item, decl)),
             ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push((item, decl)),
-            ast::ItemKind::Struct(decl) if decl.generics.params.is_empty() => structs.push((item, decl)),
+            ast::ItemKind::Struct(decl) => structs.push((item, decl)),
             ast::ItemKind::Mod(decl) => modules.push((item, decl)),
             ast::ItemKind::Use(decl) => uses.push((item, decl)),
-            ast::ItemKind::Impl(block) if block.trait_.is_none() && block.generics.params.is_empty() => {
-                impls.push((item, block))
-            }
+            ast::ItemKind::Impl(block) if block.trait_.is_none() => impls.push((item, block)),
             _ => {}
         }
     }
     CollectedItems { functions, consts, aliases, enums, structs, modules, uses, impls, diagnostics }
 }
 
-/// Generic enums are not implemented yet.
-fn enum_unsupported(decl: &ast::EnumDecl) -> Option<&'static str> {
-    if !decl.generics.params.is_empty() {
-        return Some("generic enums (language level L2)");
-    }
+fn enum_unsupported(_decl: &ast::EnumDecl) -> Option<&'static str> {
     None
 }
 

@@ -31,6 +31,7 @@ pub(crate) enum TypeKey {
 
 impl TypeKey {
     pub fn of(ty: &Ty) -> Option<TypeKey> {
+        // (Generic ADTs share one key: their methods are templates over the parameters.)
         match ty {
             Ty::Enum(e) => Some(TypeKey::Enum(e.id)),
             Ty::Adt(a, _) => Some(TypeKey::Adt(a.id)),
@@ -39,28 +40,38 @@ impl TypeKey {
     }
 }
 
-/// An enum whose variants all lack payloads is a scalar [`Ty::Enum`].
+/// An enum whose variants all lack payloads (and which has no type parameters) is a scalar
+/// [`Ty::Enum`].
 pub(crate) fn is_fieldless(decl: &ast::EnumDecl) -> bool {
-    decl.variants.iter().all(|v| matches!(v.kind, ast::StructKind::Unit))
+    decl.generics.params.is_empty() && decl.variants.iter().all(|v| matches!(v.kind, ast::StructKind::Unit))
 }
 
 impl GlobalCx<'_> {
     /// Phase 1: reserves an id for a struct or payload enum (fields come later).
     pub(crate) fn declare_adt(&mut self, source: AdtSource<'_>) -> u32 {
-        let (name, is_enum) = match source {
-            AdtSource::Struct(d) => (d.name.name.clone(), false),
-            AdtSource::Enum(d) => (d.name.name.clone(), true),
+        let (name, is_enum, generics) = match source {
+            AdtSource::Struct(d) => (d.name.name.clone(), false, &d.generics),
+            AdtSource::Enum(d) => (d.name.name.clone(), true, &d.generics),
         };
-        self.adts.defs.push(AdtDef { name, generics: Vec::new(), is_enum, variants: Vec::new() });
+        let generics = generics.params.iter().map(|p| p.name.name.clone()).collect();
+        self.adts.defs.push(AdtDef { name, generics, is_enum, variants: Vec::new() });
         self.adts.defs.len() as u32 - 1
     }
 
-    pub(crate) fn adt_ty(&self, id: u32) -> Ty {
-        Ty::Adt(AdtRef { id, name: self.adts.defs[id as usize].name.as_str().into() }, Arc::from(Vec::new()))
+    /// The type `Name<args>` of ADT `id`.
+    pub(crate) fn adt_ty_with(&self, id: u32, args: Vec<Ty>) -> Ty {
+        Ty::Adt(AdtRef { id, name: self.adts.defs[id as usize].name.as_str().into() }, Arc::from(args))
     }
 
     /// Phase 3: lowers the field types of a declared ADT.
     pub(crate) fn lower_adt_fields(&mut self, id: u32, source: AdtSource<'_>, scopes: &[ScopeId]) {
+        let env = super::generics::param_env(&self.adts.defs[id as usize].generics);
+        let saved = std::mem::replace(&mut self.type_env, env);
+        self.lower_adt_fields_in_env(id, source, scopes);
+        self.type_env = saved;
+    }
+
+    fn lower_adt_fields_in_env(&mut self, id: u32, source: AdtSource<'_>, scopes: &[ScopeId]) {
         let variants = match source {
             AdtSource::Struct(d) => vec![self.lower_variant(&d.name.name, &d.kind, scopes)],
             AdtSource::Enum(d) => {

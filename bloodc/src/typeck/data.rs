@@ -362,8 +362,9 @@ impl<'a> FnCx<'_, 'a> {
 
     /// `S` (a struct: variant 0) or `E.V` (a variant of a payload enum).
     pub(super) fn adt_member(&mut self, id: u32, rest: &[ast::PathSegment], span: Span) -> Option<(Ty, u32)> {
-        let ty = self.gcx.adt_ty(id);
         let def = self.gcx.adts.defs[id as usize].clone();
+        let args: Vec<Ty> = def.generics.iter().map(|_| self.infer.fresh(InferKind::General)).collect();
+        let ty = self.gcx.adt_ty_with(id, args);
         match (def.is_enum, rest) {
             (false, []) => Some((ty, 0)),
             (true, [v]) => match def.variants.iter().position(|x| x.name == v.ident.name) {

@@ -395,9 +395,6 @@ impl<'a> FnCx<'_, 'a> {
             return None;
         };
         let first = &path.segments[0];
-        if path.segments.iter().any(|s| s.generic_args.is_some()) {
-            self.error(unsupported(path.span, "generic arguments (language level L2)"));
-        }
         let name = &first.ident.name;
         if self.lookup_local(name).is_some() {
             if path.segments.len() > 1 {
@@ -545,10 +542,15 @@ impl<'a> FnCx<'_, 'a> {
             }
             return self.check_tuple_ctor(ty, variant, args, span);
         }
+        let mut type_args = Vec::new();
+        let mut fn_ret = Ty::Unit;
         let params: Vec<(String, Ty)> = match &resolved {
             Callee::Ctor(..) => unreachable!("handled above"),
             Callee::Fn(f) => {
-                self.gcx.sigs[f.0 as usize].params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
+                let (sig, targs) = self.instantiate_sig(*f, callee_generic_args(callee), span);
+                type_args = targs;
+                fn_ret = sig.ret.clone();
+                sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
             }
             Callee::Builtin(b) => b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect(),
         };
@@ -557,10 +559,7 @@ impl<'a> FnCx<'_, 'a> {
         };
         match resolved {
             Callee::Ctor(..) => unreachable!("handled above"),
-            Callee::Fn(func) => {
-                let ret = self.gcx.sigs[func.0 as usize].ret.clone();
-                hir::Expr::new(H::Call { func, args: bound }, ret, span)
-            }
+            Callee::Fn(func) => hir::Expr::new(H::Call { func, args: bound, type_args }, fn_ret, span),
             Callee::Builtin(b) => {
                 let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
                 for (i, e) in bound {
@@ -599,13 +598,13 @@ impl<'a> FnCx<'_, 'a> {
                 ));
                 return Self::error_expr(span);
             }
-            let sig = self.gcx.sigs[func.0 as usize].clone();
+            let (sig, type_args) = self.instantiate_sig(func, None, span);
             let receiver = self.adjust_receiver(receiver, base, &sig.params[0].1, span);
             let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
             let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
                 return Self::error_expr(span);
             };
-            return hir::Expr::new(H::Call { func, args: bound }, sig.ret, span);
+            return hir::Expr::new(H::Call { func, args: bound, type_args }, sig.ret, span);
         }
         if let Some(e) = self.check_sequence_method(&receiver, name, args, span) {
             return e;
@@ -640,16 +639,56 @@ impl<'a> FnCx<'_, 'a> {
         builtins::builtin_call_expr(self, b, args, span)
     }
 
+    /// The signature of `func` as seen by one call: a template's type parameters become fresh
+    /// inference variables (or the explicit turbofish arguments), returned as the call's type
+    /// arguments.
+    pub(super) fn instantiate_sig(
+        &mut self,
+        func: hir::FnId,
+        explicit: Option<&'a [ast::Type]>,
+        span: Span,
+    ) -> (super::FnSig, Vec<Ty>) {
+        let sig = self.gcx.sigs[func.0 as usize].clone();
+        if sig.generics.is_empty() {
+            return (sig, Vec::new());
+        }
+        let n = sig.generics.len();
+        let mut args: Vec<Ty> = (0..n).map(|_| self.infer.fresh(InferKind::General)).collect();
+        if let Some(explicit) = explicit {
+            // Turbofish arguments name the function's own parameters (the last ones).
+            if explicit.len() > n {
+                self.error(
+                    Diagnostic::error("type mismatch", span)
+                        .with_code("E0201")
+                        .with_note(format!("wrong number of type arguments: expected at most {n}")),
+                );
+            } else {
+                let scopes = self.item_scopes.clone();
+                for (slot, t) in args[n - explicit.len()..].iter_mut().zip(explicit) {
+                    *slot = self.gcx.lower_type(t, &scopes);
+                }
+            }
+        }
+        let inst = super::FnSig {
+            name: sig.name.clone(),
+            params: sig.params.iter().map(|(p, t, m)| (p.clone(), t.subst(&args), *m)).collect(),
+            ret: sig.ret.subst(&args),
+            generics: Vec::new(),
+        };
+        (inst, args)
+    }
+
     /// Turns a receiver into the method's `self` parameter type `want`: the dereferenced value
     /// (`base`) for `self`, the receiver itself when it already is the right reference, or a
     /// borrow of `base`.
     fn adjust_receiver(&mut self, receiver: hir::Expr, base: hir::Expr, want: &Ty, span: Span) -> hir::Expr {
-        let Ty::Ref(_, mutable) = want else { return base };
+        let Ty::Ref(want_inner, mutable) = want else { return base };
         let recv_ty = self.resolve(&receiver.ty);
         if let Ty::Ref(inner, m) = &recv_ty
             && (*m || !*mutable)
             && !matches!(self.resolve(inner), Ty::Ref(..))
         {
+            self.coerce(inner, want_inner, span);
             let mut r = receiver;
             r.ty = want.clone();
             return r;
@@ -657,6 +696,7 @@ impl<'a> FnCx<'_, 'a> {
         if *mutable && super::data::is_place(&base) {
             self.require_mutable_place(&base, base.span, "borrow as mutable");
         }
+        self.coerce(&base.ty, want_inner, span);
         hir::Expr::new(H::AddrOf { mutable: *mutable, place: Box::new(base) }, want.clone(), span)
     }
 
@@ -734,6 +774,14 @@ impl<'a> FnCx<'_, 'a> {
             }
         }
         ok.then_some(bound)
+    }
+}
+
+/// The turbofish arguments of a callee path (`name::<T>`), if any.
+fn callee_generic_args(callee: &ast::Expr) -> Option<&[ast::Type]> {
+    match &callee.kind {
+        A::Path(p) => p.segments.last().and_then(|s| s.generic_args.as_deref()),
+        _ => None,
     }
 }
 

@@ -324,7 +324,23 @@ impl FnCx<'_, '_> {
                 self.zonk_expr(seq);
                 self.zonk_expr(body);
             }
-            H::Call { args, .. } => args.iter_mut().for_each(|(_, a)| self.zonk_expr(a)),
+            H::Call { func, args, type_args } => {
+                args.iter_mut().for_each(|(_, a)| self.zonk_expr(a));
+                if !type_args.is_empty() {
+                    let resolved: Vec<Ty> = type_args.iter().map(|t| self.infer.resolve_deep(t)).collect();
+                    if resolved.iter().any(InferTable::has_infer) {
+                        let name = self.gcx.sigs[func.0 as usize].name.clone();
+                        self.error(
+                            Diagnostic::error("cannot infer type", e.span)
+                                .with_code("E0202")
+                                .with_note(format!("the type parameters of `{name}` are not fixed by this call")),
+                        );
+                    } else if !resolved.iter().any(|t| *t == Ty::Error) {
+                        *func = self.gcx.instantiate(*func, resolved, e.span);
+                    }
+                    type_args.clear();
+                }
+            }
             H::Builtin { args, .. } => args.iter_mut().for_each(|a| self.zonk_expr(a)),
             H::Format { pieces, .. } | H::PanicFormat { pieces } => {
                 for p in pieces {

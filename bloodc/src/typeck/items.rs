@@ -20,6 +20,7 @@ use crate::types::Ty;
 
 use super::adts::{AdtSource, TypeKey, is_fieldless};
 use super::consts::{AliasDef, ConstDef, ItemState};
+use super::generics::{BodyJob, Template};
 use super::{FnSig, GlobalCx, unsupported};
 
 /// Items declared in phase 1, waiting for phase 3.
@@ -33,8 +34,8 @@ struct Pending<'a> {
     /// Structs and payload enums whose fields are still to be lowered.
     adts: Vec<(u32, AdtSource<'a>, ScopeId, crate::source::Span)>,
     /// Methods and associated functions: id, item, declaration, scope chain (with `Self`), and
-    /// the implementing type.
-    methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty)>,
+    /// the implementing type and the `impl`'s type parameters.
+    methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty, Vec<String>)>,
 }
 
 fn is_public(vis: &ast::Visibility) -> bool {
@@ -76,7 +77,12 @@ impl<'a> GlobalCx<'a> {
         let prefix = self.scopes.get(scope).prefix.clone();
         for (item, decl) in collected.functions {
             let id = FnId(self.sigs.len() as u32);
-            self.sigs.push(FnSig { name: format!("{prefix}{}", decl.name.name), params: Vec::new(), ret: Ty::Unit });
+            self.sigs.push(FnSig {
+                name: format!("{prefix}{}", decl.name.name),
+                params: Vec::new(),
+                ret: Ty::Unit,
+                generics: Vec::new(),
+            });
             self.bodies.push(None);
             self.scopes.insert(scope, &decl.name.name, Def::Fn(id), is_public(&item.vis));
             pending.fns.push((id, item, decl, scope));
@@ -202,7 +208,10 @@ impl<'a> GlobalCx<'a> {
     /// An inherent `impl` block (LANGUAGE.md §4.8): its functions become methods (with a `self`
     /// parameter) or associated functions of the type, in a scope where `Self` names the type.
     fn register_impl(&mut self, block: &'a ast::ImplBlock, chain: &[ScopeId], pending: &mut Pending<'a>) {
+        let impl_generics: Vec<String> = block.generics.params.iter().map(|p| p.name.name.clone()).collect();
+        let saved = std::mem::replace(&mut self.type_env, super::generics::param_env(&impl_generics));
         let self_ty = self.lower_type(&block.self_ty, chain);
+        self.type_env = saved;
         let (key, self_def, type_name) = match &self_ty {
             Ty::Enum(e) => (TypeKey::Enum(e.id), Def::Enum(e.id), e.name.to_string()),
             Ty::Adt(a, _) => (TypeKey::Adt(a.id), Def::Adt(a.id), a.name.to_string()),
@@ -237,10 +246,10 @@ impl<'a> GlobalCx<'a> {
             }
             let id = FnId(self.sigs.len() as u32);
             let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
-            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit });
+            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit, generics: Vec::new() });
             self.bodies.push(None);
             self.methods.entry(key).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
-            pending.methods.push((id, item, decl, full.clone(), self_ty.clone()));
+            pending.methods.push((id, item, decl, full.clone(), self_ty.clone(), impl_generics.clone()));
         }
     }
 
@@ -250,6 +259,25 @@ impl<'a> GlobalCx<'a> {
         match self.scopes.resolve_path(&[scope], scope, &refs)? {
             (def, used) if used == refs.len() => Ok(def),
             (_, used) => Err(PathError::NotInModule { module: refs[..used].join("."), name: refs[used].to_string() }),
+        }
+    }
+
+    /// Queues a body for checking, or records a generic function as a template (checked per
+    /// instance, see `generics.rs`). `fixed_env` binds `Self` in methods.
+    fn queue_or_template(
+        &mut self,
+        id: FnId,
+        decl: &'a ast::FnDecl,
+        scopes: Vec<ScopeId>,
+        span: crate::source::Span,
+        no_preempt: bool,
+        fixed_env: Vec<(String, Ty)>,
+    ) {
+        if self.sigs[id.0 as usize].generics.is_empty() {
+            let job = BodyJob { id, decl, scopes, span, no_preempt, env: fixed_env };
+            self.queue.push(job);
+        } else {
+            self.templates.insert(id, Template { decl, scopes, span, no_preempt, fixed_env });
         }
     }
 
@@ -275,13 +303,14 @@ impl<'a> GlobalCx<'a> {
         }
         for (id, item, decl, scope) in pending.fns {
             let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
-            self.queue.push((id, decl, chain_of(scope), item.span, no_preempt));
+            self.queue_or_template(id, decl, chain_of(scope), item.span, no_preempt, Vec::new());
         }
-        for (id, item, decl, chain, self_ty) in std::mem::take(&mut pending.methods) {
+        for (id, item, decl, chain, self_ty, impl_generics) in std::mem::take(&mut pending.methods) {
             let name = self.sigs[id.0 as usize].name.clone();
-            self.sigs[id.0 as usize] = self.lower_method_signature(decl, &name, &chain, &self_ty);
+            self.sigs[id.0 as usize] = self.lower_method_signature(decl, &name, &chain, &self_ty, &impl_generics);
             let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
-            self.queue.push((id, decl, chain, item.span, no_preempt));
+            let fixed = vec![("Self".to_string(), self_ty)];
+            self.queue_or_template(id, decl, chain, item.span, no_preempt, fixed);
         }
         let ids: Vec<u32> = pending.consts.iter().map(|(id, _)| *id).collect();
         self.check_consts(&ids);

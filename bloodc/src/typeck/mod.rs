@@ -20,6 +20,7 @@ mod data;
 mod exhaustive;
 mod expr;
 mod finish;
+mod generics;
 mod infer;
 mod items;
 mod patterns;
@@ -41,6 +42,8 @@ pub(crate) struct FnSig {
     pub name: String,
     pub params: Vec<(String, Ty, bool)>,
     pub ret: Ty,
+    /// Type parameter names of a template (`Ty::Param(i)` in `params`/`ret`); empty otherwise.
+    pub generics: Vec<String>,
 }
 
 /// State shared by all function bodies of one program.
@@ -49,8 +52,14 @@ pub(crate) struct GlobalCx<'a> {
     pub diagnostics: Vec<Diagnostic>,
     pub sigs: Vec<FnSig>,
     pub bodies: Vec<Option<hir::FnDef>>,
-    /// Bodies still to check: the declaration and the item scopes visible from it.
-    pub queue: Vec<(FnId, &'a ast::FnDecl, Vec<ScopeId>, Span, bool)>,
+    /// Bodies still to check.
+    pub queue: Vec<generics::BodyJob<'a>>,
+    /// Generic functions and methods, by id; they are checked per instance.
+    pub templates: std::collections::HashMap<FnId, generics::Template<'a>>,
+    /// Instances already created: (template, type arguments) → function.
+    pub instances: std::collections::HashMap<(FnId, Vec<Ty>), FnId>,
+    /// Type parameters (and `Self`) in scope while lowering a signature or checking a body.
+    pub type_env: Vec<(String, Ty)>,
     pub scopes: ScopeTable,
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
@@ -90,6 +99,9 @@ pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) ->
         sigs: Vec::new(),
         bodies: Vec::new(),
         queue: Vec::new(),
+        templates: Default::default(),
+        instances: Default::default(),
+        type_env: Vec::new(),
         consts: Vec::new(),
         aliases: Vec::new(),
         enums: Vec::new(),
@@ -106,8 +118,9 @@ impl Resolved<'_> {
     /// Checks every function body; returns the typed HIR when the program has no errors.
     pub fn check(self) -> (Option<hir::Program>, Vec<Diagnostic>) {
         let Resolved { mut gcx, main } = self;
-        while let Some((id, decl, scopes, span, no_preempt)) = gcx.queue.pop() {
-            let body = check_fn_body(&mut gcx, id, decl, scopes, span, no_preempt);
+        while let Some(job) = gcx.queue.pop() {
+            let id = job.id;
+            let body = check_fn_body(&mut gcx, job);
             gcx.bodies[id.0 as usize] = body;
         }
         let has_errors = gcx.diagnostics.iter().any(Diagnostic::is_error);
@@ -116,7 +129,7 @@ impl Resolved<'_> {
         if has_errors {
             return (None, diagnostics);
         }
-        let functions = gcx.bodies.into_iter().map(|b| b.expect("every registered function was checked")).collect();
+        let (functions, main) = generics::remap_functions(gcx.bodies, &gcx.templates, main);
         (Some(hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) }), diagnostics)
     }
 }
@@ -156,10 +169,37 @@ impl<'a> GlobalCx<'a> {
         EnumDef { name: decl.name.name.clone(), variants }
     }
 
+    /// Lowers a signature; `outer_generics` are the type parameters of an enclosing generic
+    /// `impl` (they come first, then the function's own).
     fn lower_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ScopeId]) -> FnSig {
-        if !decl.generics.params.is_empty() {
-            self.error(unsupported(decl.generics.span, "generic functions (language level L2)"));
-        }
+        self.lower_signature_in(decl, name, scopes, &[], &[])
+    }
+
+    fn lower_signature_in(
+        &mut self,
+        decl: &ast::FnDecl,
+        name: &str,
+        scopes: &[ScopeId],
+        outer_generics: &[String],
+        fixed_env: &[(String, Ty)],
+    ) -> FnSig {
+        let mut generics: Vec<String> = outer_generics.to_vec();
+        generics.extend(decl.generics.params.iter().map(|p| p.name.name.clone()));
+        let saved = std::mem::take(&mut self.type_env);
+        self.type_env = fixed_env.to_vec();
+        self.type_env.extend(generics::param_env(&generics));
+        let sig = self.lower_signature_inner(decl, name, scopes, generics);
+        self.type_env = saved;
+        sig
+    }
+
+    fn lower_signature_inner(
+        &mut self,
+        decl: &ast::FnDecl,
+        name: &str,
+        scopes: &[ScopeId],
+        generics: Vec<String>,
+    ) -> FnSig {
         if let Some(sp) = &decl.self_param {
             self.error(Diagnostic::error("`self` parameter is only allowed in methods", sp.span));
         }
@@ -177,16 +217,27 @@ impl<'a> GlobalCx<'a> {
                 decl.name.span,
             ));
         }
-        FnSig { name: name.to_string(), params, ret }
+        FnSig { name: name.to_string(), params, ret, generics }
     }
 
     /// The signature of a function of an `impl` block: `self` (by value, or `&self` — the same
     /// for the value types that have methods so far) becomes the first parameter.
-    fn lower_method_signature(&mut self, decl: &ast::FnDecl, name: &str, scopes: &[ScopeId], self_ty: &Ty) -> FnSig {
+    fn lower_method_signature(
+        &mut self,
+        decl: &ast::FnDecl,
+        name: &str,
+        scopes: &[ScopeId],
+        self_ty: &Ty,
+        impl_generics: &[String],
+    ) -> FnSig {
+        let fixed = vec![("Self".to_string(), self_ty.clone())];
         let mut sig = {
             let plain = ast::FnDecl { self_param: None, ..decl.clone() };
-            self.lower_signature(&plain, name, scopes)
+            self.lower_signature_in(&plain, name, scopes, impl_generics, &fixed)
         };
+        let saved = std::mem::take(&mut self.type_env);
+        self.type_env = fixed;
+        self.type_env.extend(generics::param_env(&sig.generics));
         if let Some(sp) = &decl.self_param {
             let (ty, mutable) = match &sp.kind {
                 ast::SelfKind::Value => (self_ty.clone(), sp.mutable),
@@ -212,6 +263,7 @@ impl<'a> GlobalCx<'a> {
             };
             sig.params.insert(0, ("self".to_string(), ty, mutable));
         }
+        self.type_env = saved;
         sig
     }
 
@@ -221,19 +273,13 @@ impl<'a> GlobalCx<'a> {
             ast::TypeKind::Path(path) if path.segments.len() == 1 => {
                 let seg = &path.segments[0];
                 let name = seg.ident.name.as_str();
+                if let Some((_, t)) = self.type_env.iter().rev().find(|(n, _)| n == name) {
+                    return t.clone();
+                }
                 match self.scopes.lookup(scopes, name, true) {
                     Some(Def::Alias(alias)) => return self.resolve_alias(alias, ty.span),
                     Some(Def::Enum(id)) => return self.enum_ty(id),
-                    Some(Def::Adt(id)) => {
-                        if seg.generic_args.is_some() {
-                            self.error(
-                                Diagnostic::error("type mismatch", ty.span)
-                                    .with_code("E0201")
-                                    .with_note("wrong number of type arguments"),
-                            );
-                        }
-                        return self.adt_ty(id);
-                    }
+                    Some(Def::Adt(id)) => return self.lower_adt_type(id, seg, scopes, ty.span),
                     _ => {}
                 }
                 let resolved = match name {
@@ -282,7 +328,10 @@ impl<'a> GlobalCx<'a> {
                 match self.scopes.resolve_path(scopes, from, &segments) {
                     Ok((Def::Alias(a), used)) if used == segments.len() => self.resolve_alias(a, ty.span),
                     Ok((Def::Enum(e), used)) if used == segments.len() => self.enum_ty(e),
-                    Ok((Def::Adt(a), used)) if used == segments.len() => self.adt_ty(a),
+                    Ok((Def::Adt(a), used)) if used == segments.len() => {
+                        let seg = &path.segments[used - 1];
+                        self.lower_adt_type(a, seg, scopes, ty.span)
+                    }
                     Err(crate::resolve::PathError::Private(name)) => {
                         self.error(Diagnostic::error(format!("item `{name}` is private"), ty.span));
                         Ty::Error
@@ -337,6 +386,22 @@ impl<'a> GlobalCx<'a> {
         }
     }
 
+    /// `Name` / `Name<A, B>` for a struct or enum: the type arguments must match its parameters.
+    fn lower_adt_type(&mut self, id: u32, seg: &ast::PathSegment, scopes: &[ScopeId], span: Span) -> Ty {
+        let args: Vec<Ty> = seg.generic_args.iter().flatten().map(|t| self.lower_type(t, scopes)).collect();
+        let expected = self.adts.defs[id as usize].generics.len();
+        if args.len() != expected {
+            self.error(Diagnostic::error("type mismatch", span).with_code("E0201").with_note(format!(
+                "wrong number of type arguments: `{}` takes {expected}, found {}",
+                self.adts.defs[id as usize].name,
+                args.len()
+            )));
+            return Ty::Error;
+        }
+        let name = self.adts.defs[id as usize].name.as_str().into();
+        Ty::Adt(crate::types::AdtRef { id, name }, args.into())
+    }
+
     /// The `N` of `[T; N]`: an integer literal or a `const` item.
     pub fn array_length(&mut self, e: &ast::Expr, scopes: &[ScopeId]) -> Option<u64> {
         let bad = |gcx: &mut Self| {
@@ -389,7 +454,11 @@ fn check_main(gcx: &mut GlobalCx<'_>, file_span: Span) -> Option<FnId> {
         gcx.error(Diagnostic::error("main function not found", Span::new(file_span.file, 0, 0)));
         return None;
     };
-    let decl = gcx.queue.iter().find(|(q, ..)| *q == id).map(|(_, d, ..)| *d)?;
+    if gcx.templates.contains_key(&id) {
+        gcx.error(Diagnostic::error("`main` cannot be generic", file_span));
+        return None;
+    }
+    let decl = gcx.queue.iter().find(|j| j.id == id).map(|j| j.decl)?;
     let sig = gcx.sigs[id.0 as usize].clone();
     if !sig.params.is_empty() || decl.self_param.is_some() {
         gcx.error(Diagnostic::error("main function must have no parameters", decl.name.span));
@@ -430,7 +499,15 @@ pub(crate) struct FnCx<'g, 'a> {
     pub deferred: Vec<Deferred>,
 }
 
-fn check_fn_body<'a>(
+fn check_fn_body<'a>(gcx: &mut GlobalCx<'a>, job: generics::BodyJob<'a>) -> Option<hir::FnDef> {
+    let generics::BodyJob { id, decl, scopes: item_scopes, span, no_preempt, env } = job;
+    let saved_env = std::mem::replace(&mut gcx.type_env, env);
+    let body = check_fn_body_in_env(gcx, id, decl, item_scopes, span, no_preempt);
+    gcx.type_env = saved_env;
+    body
+}
+
+fn check_fn_body_in_env<'a>(
     gcx: &mut GlobalCx<'a>,
     id: FnId,
     decl: &'a ast::FnDecl,

@@ -66,7 +66,7 @@ impl FnBuilder<'_> {
                 }
                 self.emit(e.ty.clone(), Rvalue::Cast(v, e.ty.clone()))
             }
-            H::Call { func, args } => self.lower_call(*func, args, &e.ty),
+            H::Call { func, args, .. } => self.lower_call(*func, args, &e.ty),
             H::Builtin { builtin, args } => self.lower_builtin(*builtin, args, &e.ty),
             H::Format { stream, pieces, newline } => {
                 self.lower_format(*stream, pieces, *newline);

@@ -2,9 +2,9 @@
 //! those sources so that `bloodc` compiles them with every program without needing the source
 //! tree at run time (a copied `blood` binary works on its own).
 //!
-//! At level L0 every prelude item is a compiler builtin (LANGUAGE.md §3.9), so the library is
-//! still empty; later levels move what is best written in Blood (Option/Result methods, fiber
-//! helpers) here.
+//! The builtins of LANGUAGE.md §3.9 stay in the compiler; what is best written in Blood lives
+//! here: `Option` and `Result` with their methods (§5.4). The prelude is an outer scope of every
+//! module, so user items shadow it.
 
 /// One file of the standard library.
 #[derive(Debug, Clone, Copy)]
@@ -16,4 +16,5 @@ pub struct StdFile {
 }
 
 /// The files compiled into every program, in order.
-pub const PRELUDE: &[StdFile] = &[];
+pub const PRELUDE: &[StdFile] =
+    &[StdFile { path: "<blood-std>/prelude.blood", source: include_str!("../lib/prelude.blood") }];

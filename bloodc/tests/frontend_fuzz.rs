@@ -50,7 +50,8 @@ fn front_end(text: &str) {
     if diagnostics.iter().all(|d| !d.is_error()) {
         let mut sources = bloodc::source::SourceMap::new();
         sources.add("fuzz.blood", None, text);
-        let (hir, type_diagnostics) = bloodc::typeck::check_program(&sources, &file);
+        let (prelude, _) = bloodc::typeck::parse_prelude(&mut sources);
+        let (hir, type_diagnostics) = bloodc::typeck::check_program(&sources, &file, &prelude);
         std::hint::black_box(bloodc::diagnostics::render(&sources, &type_diagnostics, false));
         if let Some(hir) = hir {
             let mut program = bloodc::ir::build::lower_program(&hir);

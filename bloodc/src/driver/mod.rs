@@ -141,11 +141,13 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         crate::source::Span { file, lo: 0, hi: 0 },
         &mut parse_diagnostics,
     );
+    let (prelude, prelude_diagnostics) = typeck::parse_prelude(&mut sources);
+    parse_diagnostics.extend(prelude_diagnostics);
     if parse_diagnostics.iter().any(Diagnostic::is_error) {
         return Err(CompileFailure::Diagnostics(render(options, &sources, &parse_diagnostics)));
     }
     check_cancelled()?;
-    let resolved = logging::phase("resolve_names", file_name, || typeck::resolve_program(&sources, &ast));
+    let resolved = logging::phase("resolve_names", file_name, || typeck::resolve_program(&sources, &ast, &prelude));
     let (hir, diagnostics) = logging::phase("typecheck", file_name, || resolved.check());
     let mut warnings = parse_diagnostics;
     warnings.extend(diagnostics.iter().filter(|d| !d.is_error()).cloned());

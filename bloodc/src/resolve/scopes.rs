@@ -29,6 +29,8 @@ pub enum Def {
     Enum(u32),
     /// Index into the ADT table (structs and enums with payloads).
     Adt(u32),
+    /// A variant usable without its enum's name (`Some`, `None`, `Ok`, `Err`): ADT, variant.
+    Variant(u32, u32),
     Module(ScopeId),
 }
 
@@ -72,6 +74,8 @@ pub struct ScopeTable {
     scopes: Vec<ItemScope>,
     /// Module scope → its name path, for messages.
     names: HashMap<ScopeId, String>,
+    /// The standard prelude: searched after the root module (user items shadow it).
+    pub prelude: Option<ScopeId>,
 }
 
 pub const ROOT: ScopeId = ScopeId(0);
@@ -119,7 +123,12 @@ impl ScopeTable {
             let (first, second) = if want_type { (&s.types, &s.values) } else { (&s.values, &s.types) };
             first.get(name).or_else(|| second.get(name)).map(|b| b.def)
         };
-        chain.iter().rev().find_map(|&id| in_scope(id)).or_else(|| in_scope(ROOT))
+        chain
+            .iter()
+            .rev()
+            .find_map(|&id| in_scope(id))
+            .or_else(|| in_scope(ROOT))
+            .or_else(|| self.prelude.and_then(in_scope))
     }
 
     /// Whether module `inner` is `outer` or nested inside it.
@@ -168,6 +177,7 @@ impl ScopeTable {
         chain
             .iter()
             .chain(std::iter::once(&ROOT))
+            .chain(self.prelude.as_ref())
             .flat_map(|&id| {
                 let s = self.get(id);
                 s.values.keys().chain(s.types.keys()).cloned().collect::<Vec<_>>()

@@ -342,12 +342,87 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
+    /// `Name<?…>`: ADT `id` with a fresh inference variable per type parameter.
+    pub(super) fn adt_instance(&mut self, id: u32) -> Ty {
+        let n = self.gcx.adts.defs[id as usize].generics.len();
+        let args: Vec<Ty> = (0..n).map(|_| self.infer.fresh(InferKind::General)).collect();
+        self.gcx.adt_ty_with(id, args)
+    }
+
+    /// `e?` (LANGUAGE.md §5.4): `match e { Some(v) => v, None => return None }`, and for
+    /// `Result`: `match e { Ok(v) => v, Err(x) => return Err(x) }`.
+    pub(super) fn check_try(&mut self, inner: &'a ast::Expr, span: Span) -> hir::Expr {
+        let value = self.check_expr(inner);
+        let ty = self.resolve(&value.ty);
+        let ret = self.resolve(&self.ret.clone());
+        let (opt, res) = (self.gcx.prelude_option, self.gcx.prelude_result);
+        let id_of = |t: &Ty| match t {
+            Ty::Adt(a, _) => Some(a.id),
+            _ => None,
+        };
+        let kind = match (id_of(&ty), id_of(&ret)) {
+            (Some(a), Some(b)) if a == b && (Some(a) == opt || Some(a) == res) => a,
+            _ => {
+                if ty != Ty::Error {
+                    self.error(Diagnostic::error("the `?` operator cannot be used here", span).with_note(
+                        "`?` needs an `Option` in a function returning `Option`, or a `Result` in a function returning `Result`",
+                    ));
+                }
+                return Self::error_expr(span);
+            }
+        };
+        let (Ty::Adt(_, args), Ty::Adt(_, ret_args)) = (&ty, &ret) else { return Self::error_expr(span) };
+        let is_result = Some(kind) == res;
+        // Variant indices as declared in the prelude: Option { None, Some(T) }, Result { Ok(T), Err(E) }.
+        let (ok_variant, fail_variant) = if is_result { (0, 1) } else { (1, 0) };
+        let ok_ty = args[0].clone();
+        self.scopes.push(Vec::new());
+        let v = self.declare_local("try$value", ok_ty.clone(), false);
+        let pat_v =
+            hir::Pat { kind: hir::PatKind::Binding { local: v, sub: None, by_ref: false }, ty: ok_ty.clone(), span };
+        let ok_arm = hir::MatchArm {
+            pat: hir::Pat {
+                kind: hir::PatKind::Adt { variant: ok_variant, fields: vec![(0, pat_v)] },
+                ty: ty.clone(),
+                span,
+            },
+            guard: None,
+            body: hir::Expr::new(H::Local(v), ok_ty, span),
+        };
+        let (fail_fields, ret_fields) = if is_result {
+            self.coerce(&args[1], &ret_args[1], span);
+            let x = self.declare_local("try$error", args[1].clone(), false);
+            let pat_x = hir::Pat {
+                kind: hir::PatKind::Binding { local: x, sub: None, by_ref: false },
+                ty: args[1].clone(),
+                span,
+            };
+            (vec![(0, pat_x)], vec![(0, hir::Expr::new(H::Local(x), args[1].clone(), span))])
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        self.scopes.pop();
+        let ret_value = hir::Expr::new(H::Adt { variant: fail_variant, fields: ret_fields, base: None }, ret, span);
+        let fail_arm = hir::MatchArm {
+            pat: hir::Pat {
+                kind: hir::PatKind::Adt { variant: fail_variant, fields: fail_fields },
+                ty: ty.clone(),
+                span,
+            },
+            guard: None,
+            body: hir::Expr::new(H::Return(Some(Box::new(ret_value))), Ty::Never, span),
+        };
+        let result_ty = ok_arm.body.ty.clone();
+        hir::Expr::new(H::Match { scrutinee: Box::new(value), arms: vec![ok_arm, fail_arm] }, result_ty, span)
+    }
+
     /// Resolves the path of a struct literal or pattern to (type, variant index).
     pub(super) fn resolve_ctor_path(&mut self, path: &ast::Path, span: Span) -> Option<(Ty, u32)> {
         let (def, used) = self.resolve_item_path(path)?;
         let rest = &path.segments[used..];
         match def {
             crate::resolve::Def::Adt(id) => self.adt_member(id, rest, span),
+            crate::resolve::Def::Variant(a, v) if rest.is_empty() => Some((self.adt_instance(a), v)),
             crate::resolve::Def::Enum(_) => {
                 self.error(Diagnostic::error("this enum variant has no fields", span));
                 None
@@ -363,8 +438,7 @@ impl<'a> FnCx<'_, 'a> {
     /// `S` (a struct: variant 0) or `E.V` (a variant of a payload enum).
     pub(super) fn adt_member(&mut self, id: u32, rest: &[ast::PathSegment], span: Span) -> Option<(Ty, u32)> {
         let def = self.gcx.adts.defs[id as usize].clone();
-        let args: Vec<Ty> = def.generics.iter().map(|_| self.infer.fresh(InferKind::General)).collect();
-        let ty = self.gcx.adt_ty_with(id, args);
+        let ty = self.adt_instance(id);
         match (def.is_enum, rest) {
             (false, []) => Some((ty, 0)),
             (true, [v]) => match def.variants.iter().position(|x| x.name == v.ident.name) {

@@ -91,7 +91,7 @@ impl<'a> FnCx<'_, 'a> {
                 let receiver = self.check_expr(receiver);
                 self.check_method(receiver, &method.ident, args, span)
             }
-            A::Try(_) => self.unsupported_expr(span, "the `?` operator (language level L2)"),
+            A::Try(inner) => self.check_try(inner, span),
             A::Closure(_) => self.unsupported_expr(span, "closures (language level L2)"),
             A::Unsupported { feature } => self.unsupported_expr(span, feature),
             A::Error => Self::error_expr(span),
@@ -167,6 +167,10 @@ impl<'a> FnCx<'_, 'a> {
                 Some(value) => value,
                 None => Self::error_expr(span),
             },
+            (Def::Variant(a, v), []) => {
+                let ty = self.adt_instance(a);
+                self.unit_ctor(ty, v, span)
+            }
             (Def::Adt(id), rest) => {
                 if let [name] = rest
                     && self
@@ -417,6 +421,7 @@ impl<'a> FnCx<'_, 'a> {
         let (def, used) = self.resolve_item_path(path)?;
         match def {
             Def::Fn(f) if used == path.segments.len() => Some(Callee::Fn(f)),
+            Def::Variant(a, v) if used == path.segments.len() => Some(Callee::Ctor(self.adt_instance(a), v)),
             Def::Adt(a) if used == path.segments.len() || used + 1 == path.segments.len() => {
                 if let Some(name) = path.segments.get(used)
                     && let Some(&(f, _)) =

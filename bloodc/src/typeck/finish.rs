@@ -245,14 +245,21 @@ impl FnCx<'_, '_> {
             Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Str | Ty::Error | Ty::Never => true,
             Ty::Tuple(xs) => xs.iter().all(|x| self.is_comparable(x)),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.is_comparable(&x),
+            Ty::Adt(a, args) if self.is_prelude_enum(a.id) => args.iter().all(|x| self.is_comparable(x)),
             _ => false,
         }
+    }
+
+    /// `Option` and `Result` are comparable when their arguments are (LANGUAGE.md §4.11).
+    fn is_prelude_enum(&self, id: u32) -> bool {
+        Some(id) == self.gcx.prelude_option || Some(id) == self.gcx.prelude_result
     }
 
     /// The first user struct or enum inside `ty` (for "does not implement `PartialEq`").
     fn user_type_in(&mut self, ty: &Ty) -> Option<String> {
         match self.infer.resolve_deep(ty) {
             Ty::Enum(e) => Some(e.name.to_string()),
+            Ty::Adt(a, args) if self.is_prelude_enum(a.id) => args.iter().find_map(|x| self.user_type_in(x)),
             Ty::Adt(a, _) => Some(a.name.to_string()),
             Ty::Tuple(xs) => xs.iter().find_map(|x| self.user_type_in(x)),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.user_type_in(&x),

@@ -44,12 +44,21 @@ fn is_public(vis: &ast::Visibility) -> bool {
 
 impl<'a> GlobalCx<'a> {
     /// Registers the whole program, rooted at the items of the root file.
-    pub fn register_program(&mut self, root: &'a [ast::Item]) {
+    pub fn register_program(&mut self, root: &'a [ast::Item], prelude: &'a [ast::SourceFile]) {
         let root_id = self.scopes.new_module(None, "crate", String::new());
         let mut pending = Pending::default();
         self.declare_items(root.iter(), root_id, &mut pending, true);
+        let prelude_id = (!prelude.is_empty()).then(|| {
+            let id = self.scopes.new_module(None, "prelude", String::new());
+            self.declare_items(prelude.iter().flat_map(|f| f.items.iter()), id, &mut pending, true);
+            self.scopes.prelude = Some(id);
+            id
+        });
         self.resolve_uses(std::mem::take(&mut pending.uses));
         self.finish_items(pending, &|id| vec![id]);
+        if let Some(id) = prelude_id {
+            self.bind_variant_shortcuts(id);
+        }
     }
 
     /// Registers the items of a block nested in `chain`; returns the block's scope.
@@ -259,6 +268,23 @@ impl<'a> GlobalCx<'a> {
         match self.scopes.resolve_path(&[scope], scope, &refs)? {
             (def, used) if used == refs.len() => Ok(def),
             (_, used) => Err(PathError::NotInModule { module: refs[..used].join("."), name: refs[used].to_string() }),
+        }
+    }
+
+    /// `Some`, `None`, `Ok` and `Err` are in scope without their enum's name (LANGUAGE.md §5.4).
+    fn bind_variant_shortcuts(&mut self, prelude: ScopeId) {
+        for (ty, field) in [("Option", &mut self.prelude_option), ("Result", &mut self.prelude_result)] {
+            if let Some(b) = self.scopes.get(prelude).types.get(ty)
+                && let Def::Adt(id) = b.def
+            {
+                *field = Some(id);
+            }
+        }
+        for id in [self.prelude_option, self.prelude_result].into_iter().flatten() {
+            let variants: Vec<String> = self.adts.defs[id as usize].variants.iter().map(|v| v.name.clone()).collect();
+            for (i, name) in variants.iter().enumerate() {
+                self.scopes.insert(prelude, name, Def::Variant(id, i as u32), true);
+            }
         }
     }
 

@@ -66,6 +66,9 @@ pub(crate) struct GlobalCx<'a> {
     pub enums: Vec<EnumDef>,
     /// Structs and payload enums (`Ty::Adt`).
     pub adts: crate::types::AdtTable,
+    /// The prelude's `Option` and `Result` (for `?`, equality and the variant shortcuts).
+    pub prelude_option: Option<u32>,
+    pub prelude_result: Option<u32>,
     /// Methods and associated functions by type (enum id) and name; `true` when the function
     /// takes `self`.
     pub methods: std::collections::HashMap<adts::TypeKey, std::collections::HashMap<String, (FnId, bool)>>,
@@ -78,9 +81,27 @@ pub(crate) struct EnumDef {
     pub variants: Vec<(String, i128)>,
 }
 
-/// Type-checks a program given its root file. Returns the typed HIR when there were no errors.
-pub fn check_program(sources: &SourceMap, root: &ast::SourceFile) -> (Option<hir::Program>, Vec<Diagnostic>) {
-    resolve_program(sources, root).check()
+/// Type-checks a program given its root file and the parsed prelude ([`parse_prelude`]).
+/// Returns the typed HIR when there were no errors.
+pub fn check_program(
+    sources: &SourceMap,
+    root: &ast::SourceFile,
+    prelude: &[ast::SourceFile],
+) -> (Option<hir::Program>, Vec<Diagnostic>) {
+    resolve_program(sources, root, prelude).check()
+}
+
+/// Adds the standard prelude's files (`blood-std`) to `sources` and parses them.
+pub fn parse_prelude(sources: &mut SourceMap) -> (Vec<ast::SourceFile>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    for f in blood_std::PRELUDE {
+        let id = sources.add(f.path, None, f.source);
+        let (ast, diags) = crate::syntax::parse_file(id, f.source);
+        files.push(ast);
+        diagnostics.extend(diags);
+    }
+    (files, diagnostics)
 }
 
 /// A program whose items are registered and names resolved (modules, `use`, signatures,
@@ -92,7 +113,11 @@ pub struct Resolved<'a> {
 }
 
 /// Registers every item of the program and resolves `use` declarations.
-pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) -> Resolved<'a> {
+pub fn resolve_program<'a>(
+    sources: &'a SourceMap,
+    root: &'a ast::SourceFile,
+    prelude: &'a [ast::SourceFile],
+) -> Resolved<'a> {
     let mut gcx = GlobalCx {
         sources,
         diagnostics: Vec::new(),
@@ -106,10 +131,12 @@ pub fn resolve_program<'a>(sources: &'a SourceMap, root: &'a ast::SourceFile) ->
         aliases: Vec::new(),
         enums: Vec::new(),
         adts: Default::default(),
+        prelude_option: None,
+        prelude_result: None,
         scopes: ScopeTable::default(),
         methods: Default::default(),
     };
-    gcx.register_program(&root.items);
+    gcx.register_program(&root.items, prelude);
     let main = check_main(&mut gcx, root.span);
     Resolved { gcx, main }
 }

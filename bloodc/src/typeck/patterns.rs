@@ -234,6 +234,9 @@ impl<'a> FnCx<'_, 'a> {
                 if let crate::resolve::Def::Adt(id) = def {
                     return self.adt_pattern(id, &path.segments[used..], expected, AdtPatArgs::Unit, bindings, span);
                 }
+                if let crate::resolve::Def::Variant(a, v) = def {
+                    return self.variant_pattern(a, v, expected, AdtPatArgs::Unit, bindings, span);
+                }
                 let value = match def {
                     crate::resolve::Def::Enum(id) => {
                         self.enum_variant(id, &path.segments[used..], span).and_then(|e| match e.kind {
@@ -279,6 +282,9 @@ impl<'a> FnCx<'_, 'a> {
                 match def {
                     crate::resolve::Def::Adt(id) => {
                         self.adt_pattern(id, &path.segments[used..], expected, AdtPatArgs::Tuple(elems), bindings, span)
+                    }
+                    crate::resolve::Def::Variant(a, v) if used == path.segments.len() => {
+                        self.variant_pattern(a, v, expected, AdtPatArgs::Tuple(elems), bindings, span)
                     }
                     _ => {
                         self.error(Diagnostic::error("expected a tuple struct or tuple variant in this pattern", span));
@@ -396,6 +402,33 @@ impl<'a> FnCx<'_, 'a> {
     ) -> Pat {
         let wild = Pat { kind: PatKind::Wild, ty: expected.clone(), span };
         let Some((ty, variant)) = self.adt_member(id, rest, span) else { return wild };
+        self.adt_pattern_of(ty, variant, expected, args, bindings, span)
+    }
+
+    /// A pattern of a variant named without its enum (`Some(x)`, `None`).
+    fn variant_pattern(
+        &mut self,
+        adt: u32,
+        variant: u32,
+        expected: &Ty,
+        args: AdtPatArgs<'a>,
+        bindings: &mut Bindings,
+        span: Span,
+    ) -> Pat {
+        let ty = self.adt_instance(adt);
+        self.adt_pattern_of(ty, variant, expected, args, bindings, span)
+    }
+
+    fn adt_pattern_of(
+        &mut self,
+        ty: Ty,
+        variant: u32,
+        expected: &Ty,
+        args: AdtPatArgs<'a>,
+        bindings: &mut Bindings,
+        span: Span,
+    ) -> Pat {
+        let wild = Pat { kind: PatKind::Wild, ty: expected.clone(), span };
         if !self.infer.unify(&ty, expected) {
             let shown = ty.to_string();
             self.pattern_mismatch(expected, &format!("a `{shown}`"), span);
@@ -565,6 +598,10 @@ impl<'a> FnCx<'_, 'a> {
         if let Some(crate::resolve::Def::Adt(id)) = self.gcx.scopes.lookup(&self.item_scopes, &name.name, true) {
             let mut none = Bindings { bound: HashMap::new(), expected: None };
             return self.adt_pattern(id, &[], expected, AdtPatArgs::Unit, &mut none, span);
+        }
+        if let Some(crate::resolve::Def::Variant(a, v)) = self.gcx.scopes.lookup(&self.item_scopes, &name.name, false) {
+            let mut none = Bindings { bound: HashMap::new(), expected: None };
+            return self.variant_pattern(a, v, expected, AdtPatArgs::Unit, &mut none, span);
         }
         let Some(id) = self.lookup_const(&name.name) else {
             self.error(unsupported(

@@ -289,6 +289,37 @@ impl FnBuilder<'_> {
                 self.goto(header);
                 self.switch_to(done);
             }
+            Ty::Adt(adt, args) => {
+                // Only `Option`/`Result` reach here (the type checker rejects `==` on user ADTs):
+                // equal tags, then the fields of that variant.
+                let tag_ty = Ty::Int(crate::types::TAG_REPR);
+                let ta = self.emit(tag_ty.clone(), Rvalue::Discriminant(a.clone()));
+                let tb = self.emit(tag_ty, Rvalue::Discriminant(b.clone()));
+                let same = self.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, ta.clone(), tb));
+                self.branch_or(same, differ);
+                let done = self.new_block();
+                let n = self.program.adts.def(adt).variants.len();
+                for v in 0..n {
+                    let fields = self.program.adts.field_tys(adt, args, v);
+                    if fields.iter().all(Ty::is_zero_sized) {
+                        continue;
+                    }
+                    let want = Operand::Const(Const::Int { bits: v as u128, ty: crate::types::TAG_REPR });
+                    let is_v = self.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, ta.clone(), want));
+                    let cmp = self.new_block();
+                    let next = self.new_block();
+                    self.terminate(Terminator::Branch { cond: is_v, then_bb: cmp, else_bb: next });
+                    self.switch_to(cmp);
+                    for (i, fty) in fields.iter().enumerate() {
+                        let proj = Proj::VariantField { variant: v as u32, field: i as u32 };
+                        self.eq_places(&a.project(proj.clone()), &b.project(proj), fty, differ);
+                    }
+                    self.goto(done);
+                    self.switch_to(next);
+                }
+                self.goto(done);
+                self.switch_to(done);
+            }
             t if t.is_zero_sized() => {}
             t => {
                 let va = self.read_place(a.clone(), t);
@@ -347,5 +378,5 @@ impl FnBuilder<'_> {
 }
 
 fn needs_structural_eq(ty: &Ty) -> bool {
-    matches!(ty, Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) | Ty::Ref(..))
+    matches!(ty, Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) | Ty::Ref(..) | Ty::Adt(..))
 }

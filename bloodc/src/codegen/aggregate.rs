@@ -72,7 +72,11 @@ impl FunctionCx<'_, '_> {
             _ => return Err(CodegenError::InvalidIr(format!("{kind:?} aggregate assigned to a {ty}"))),
         };
         if fields.len() != ops.len() {
-            return Err(CodegenError::InvalidIr(format!("{} operands for the {} fields of {ty}", ops.len(), fields.len())));
+            return Err(CodegenError::InvalidIr(format!(
+                "{} operands for the {} fields of {ty}",
+                ops.len(),
+                fields.len()
+            )));
         }
         for ((offset, field_ty), op) in fields.iter().zip(ops) {
             let v: CValue = self.operand(op)?;

@@ -306,3 +306,41 @@ fn aggregates_are_passed_by_pointer_and_returned_through_memory() {
     assert!(first.contains("function %_B5first(i64) -> i64"), "{first}");
     assert!(!first.contains("stack_slot") && first.contains("load.i64 notrap aligned v0"), "{first}");
 }
+
+/// `fn big_frame() { let a: [i64; 2000]; a[0] = 1 }`: a frame larger than a page.
+fn big_frame_program() -> Program {
+    use crate::ir::{Place, Proj};
+    let f = Function {
+        name: "big_frame".into(),
+        symbol: "_B9big_frame".into(),
+        param_count: 0,
+        ret: Ty::Unit,
+        locals: vec![local(Ty::Array(Ty::Int(IntTy::I64).into(), 2000)), local(Ty::Int(IntTy::Usize))],
+        blocks: vec![BasicBlock {
+            stmts: vec![
+                Stmt::Assign(Local(1), Rvalue::Use(Operand::Const(Const::Int { bits: 0, ty: IntTy::Usize }))),
+                Stmt::Store(Place::local(Local(0)).project(Proj::Index(Local(1))), int(1)),
+            ],
+            terminator: Terminator::Return(Operand::Const(Const::Unit)),
+        }],
+        no_preempt: false,
+    };
+    Program { functions: vec![f], strings: vec![], main: None, adts: Default::default() }
+}
+
+/// Each page of a large frame is touched as the frame is allocated, so a fiber overflowing its
+/// stack faults on the one guard page instead of writing beyond it.
+#[test]
+fn large_frames_are_probed() {
+    let asm = compile_program(&big_frame_program(), &options("x86_64-unknown-linux-gnu", OptLevel::O2))
+        .expect("codegen")
+        .asm
+        .expect("asm");
+    assert_eq!(asm.matches("subq $0x1000, %rsp\n  movl $0x0, (%rsp)").count(), 3, "{asm}");
+    // A small frame has no probe.
+    let asm = compile_program(&add_program(), &options("x86_64-unknown-linux-gnu", OptLevel::O2))
+        .expect("codegen")
+        .asm
+        .expect("asm");
+    assert!(!asm.contains("subq $0x1000"), "{asm}");
+}

@@ -9,8 +9,8 @@ use bloodc::codegen::{CodegenOptions, compile_program};
 use bloodc::driver::OptLevel;
 use bloodc::driver::{link, runtime_archive};
 use bloodc::ir::{
-    BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Place, Program, Proj,
-    Rvalue, Stmt, Terminator,
+    AggregateKind, BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Place,
+    Program, Proj, Rvalue, Stmt, Terminator,
 };
 use bloodc::types::{AdtDef, AdtRef, CtorKind, FieldDef, FloatTy, IntTy, Ty, VariantDef};
 
@@ -238,6 +238,41 @@ pub fn cf(ty: FloatTy, v: f64) -> Operand {
 
 pub fn call(f: FuncId, args: Vec<Operand>) -> Rvalue {
     Rvalue::Call(Callee::Fn(f), args)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Shorthands for the memory tests.
+
+pub fn i64t() -> Ty {
+    Ty::Int(IntTy::I64)
+}
+
+pub fn usize_t() -> Ty {
+    Ty::Int(IntTy::Usize)
+}
+
+/// A `usize` constant.
+pub fn cu(v: u64) -> Operand {
+    ci(IntTy::Usize, v.into())
+}
+
+/// An `i64` constant.
+pub fn c64(v: i64) -> Operand {
+    ci(IntTy::I64, v.into())
+}
+
+/// Variant `variant` of a struct (0) or enum.
+pub fn adt(variant: u32) -> AggregateKind {
+    AggregateKind::Adt { variant }
+}
+
+pub fn bin(o: BinOp, a: Operand, b: Operand) -> Rvalue {
+    Rvalue::Binary(o, a, b)
+}
+
+/// Prints an `i64` operand and a newline.
+pub fn print_i64(f: &mut Fb, b: BlockId, v: Operand, nl: &Operand) {
+    f.println(b, blood_abi::PRINT_I64, v, nl);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -186,7 +186,7 @@ pub fn arrays_program() -> (Program, String) {
 // ------------------------------------------------------------------------------------------------
 // References.
 
-/// References to scalar and aggregate locals, stores through them (also in callees), a
+/// References to scalar, pair and aggregate locals, stores through them (also in callees), a
 /// reference to a reference, and a scalar parameter whose address is taken.
 pub fn references_program() -> (Program, String) {
     let mut pb = Pb::new();
@@ -248,9 +248,18 @@ pub fn references_program() -> (Program, String) {
     let i = m.tmp(b, i64t(), call(inc, vec![op(x)]));
     print_i64(&mut m, b, i, &nl);
     print_i64(&mut m, b, op(x), &nl);
+    // A borrowed `&str` (a pair in memory), replaced through the reference.
+    let hi = pb.str("hi\n");
+    let bye = pb.str("bye\n");
+    let s = m.let_(b, Ty::Str, Rvalue::Use(hi));
+    let rs = m.let_(b, Ty::reference(Ty::Str, true), Rvalue::Ref(pl(s), true));
+    let v = m.load(b, Ty::Str, deref(&pl(rs)));
+    m.call_rt(b, blood_abi::PRINT_STR, vec![super::support::stdout(), v]);
+    m.store(b, deref(&pl(rs)), bye);
+    m.call_rt(b, blood_abi::PRINT_STR, vec![super::support::stdout(), op(s)]);
     m.ret_unit(b);
     pb.add_main(m);
-    (pb.p, "42\n7\n100\n9\n10\n1\n101\n100\n".to_string())
+    (pb.p, "42\n7\n100\n9\n10\n1\n101\n100\nhi\nbye\n".to_string())
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -86,16 +86,62 @@ pub enum ExprKind {
     Unary(UnOp, Box<Expr>),
     /// Arithmetic, bitwise, comparison; `&&`/`||` short-circuit.
     Binary(BinOp, Box<Expr>, Box<Expr>),
-    /// `local = value`
+    /// `place = value`; `place` is a place expression (local, field, index, deref).
     Assign {
-        local: LocalId,
+        place: Box<Expr>,
         value: Box<Expr>,
     },
-    /// `local op= value`
+    /// `place op= value`
     AssignOp {
         op: BinOp,
-        local: LocalId,
+        place: Box<Expr>,
         value: Box<Expr>,
+    },
+    /// Field `index` of a struct or tuple value (`base` has the struct/tuple type; references
+    /// are already dereferenced by explicit [`ExprKind::Deref`] nodes).
+    Field {
+        base: Box<Expr>,
+        index: u32,
+    },
+    /// `base[index]` on an array or slice place (bounds-checked; references already
+    /// dereferenced); `index` has any integer type.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    /// `*e` for `e: &T`.
+    Deref(Box<Expr>),
+    /// `&place` / `&mut place`; a non-place operand is materialised in a hidden local.
+    AddrOf {
+        mutable: bool,
+        place: Box<Expr>,
+    },
+    /// `(a, b, …)`
+    Tuple(Vec<Expr>),
+    /// `[a, b, …]`
+    Array(Vec<Expr>),
+    /// `[x; n]`
+    Repeat(Box<Expr>, u64),
+    /// A struct literal or enum variant constructor of this expression's `Ty::Adt` type.
+    /// `fields` are (field index, value) in **source order**; fields missing from the list
+    /// come from `base` (`..base`), which is evaluated after them.
+    Adt {
+        variant: u32,
+        fields: Vec<(u32, Expr)>,
+        base: Option<Box<Expr>>,
+    },
+    /// `&[T; N]` → `&[T]` (this expression's type).
+    Unsize(Box<Expr>),
+    /// The element count (`usize`) of an array or slice place.
+    Len(Box<Expr>),
+    /// `for pat in seq`: `seq` is an array or slice place; the pattern (irrefutable) binds each
+    /// element, by copy (`by_ref == false`) or as a reference to it.
+    ForEach {
+        id: LoopId,
+        pat: Box<Pat>,
+        seq: Box<Expr>,
+        by_ref: bool,
+        body: Box<Expr>,
     },
     /// `e as ty` where `ty` is this expression's type.
     Cast(Box<Expr>),
@@ -190,8 +236,19 @@ pub struct Pat {
 pub enum PatKind {
     /// `_`: matches anything.
     Wild,
-    /// `name` or `name @ sub`: binds the matched value (a copy) to `local`.
-    Binding { local: LocalId, sub: Option<Box<Pat>> },
+    /// `name` or `name @ sub`: binds the matched value (a copy) to `local`; with `by_ref`
+    /// (`ref name`), a reference to the matched place.
+    Binding { local: LocalId, sub: Option<Box<Pat>>, by_ref: bool },
+    /// A tuple pattern: one sub-pattern per element.
+    Tuple(Vec<Pat>),
+    /// A struct or enum-variant pattern over this pattern's `Ty::Adt` type; `fields` are
+    /// (field index, pattern) for the mentioned fields (the rest match anything).
+    Adt { variant: u32, fields: Vec<(u32, Pat)> },
+    /// `&p` / `&mut p`: matches the pointee of a reference.
+    Deref(Box<Pat>),
+    /// `[a, b, .., z]` over an array or slice: `prefix`, then (with `rest`) any number of
+    /// elements, then `suffix` (empty without `rest`).
+    Slice { prefix: Vec<Pat>, rest: bool, suffix: Vec<Pat> },
     /// A literal (integer with sign, bool, char).
     Lit(Lit),
     /// `lo..=hi` / `lo..hi` over integers or chars.
@@ -210,6 +267,8 @@ pub enum FormatPiece {
 pub enum Stmt {
     /// `let local = init` (`local` is `None` for `let _ = init`).
     Let { local: Option<LocalId>, init: Expr },
+    /// `let pattern = init` with an irrefutable destructuring pattern.
+    LetPat { pat: Pat, init: Expr },
     /// An expression evaluated for its effects; its value is discarded.
     Expr(Expr),
 }
@@ -260,6 +319,11 @@ pub enum Builtin {
     /// `int_to_string`, `f64_to_string`, …: the decimal/Display form of the argument as a new
     /// `&str` (the argument's type picks the runtime routine).
     ToString,
+    /// `&str` → `&[u8]`
+    StrAsBytes,
+    /// `seq.contains(&x)`: the arguments are the array/slice place and a reference to the
+    /// needle; compares with `==` element by element.
+    SliceContains,
     /// A runtime entry point called with the arguments as they are (`str_concat`, `parse_f64`,
     /// `args_get`, …).
     Direct(blood_abi::RuntimeFn),
@@ -300,4 +364,9 @@ impl Expr {
     pub fn unit(span: Span) -> Expr {
         Expr::new(ExprKind::Lit(Lit::Unit), Ty::Unit, span)
     }
+}
+
+/// Whether `e` denotes a memory location (so `&mut e` and `e = v` refer to it).
+pub fn is_place(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Local(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Deref(_))
 }

@@ -15,7 +15,9 @@
 
 use std::fmt::Write;
 
-use super::{AggregateKind, Callee, Const, Function, Intrinsic, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator};
+use super::{
+    AggregateKind, Callee, Const, Function, Intrinsic, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator,
+};
 
 pub fn print_program(program: &Program) -> String {
     let mut out = String::new();

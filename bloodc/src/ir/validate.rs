@@ -3,7 +3,9 @@
 //! Run after building and after every pass in debug builds and tests. A failure is a compiler
 //! bug (reported as an internal error), never a user error.
 
-use super::{AggregateKind, BinOp, Callee, Const, Function, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty};
+use super::{
+    AggregateKind, BinOp, Callee, Const, Function, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty,
+};
 
 /// Returns the first violated invariant, naming the function and block.
 pub fn validate(program: &Program) -> Result<(), String> {
@@ -31,8 +33,7 @@ fn validate_function(program: &Program, f: &Function) -> Result<(), String> {
         for stmt in &block.stmts {
             match stmt {
                 Stmt::Assign(l, rv) => {
-                    let dest =
-                        f.locals.get(l.0 as usize).ok_or_else(|| at(format!("local _{} out of range", l.0)))?;
+                    let dest = f.locals.get(l.0 as usize).ok_or_else(|| at(format!("local _{} out of range", l.0)))?;
                     let ty = rvalue_ty(program, f, &dest.ty, rv).map_err(at)?;
                     if let Some(ty) = ty
                         && !compatible(&ty, &dest.ty)
@@ -105,7 +106,8 @@ fn operand_ty(program: &Program, f: &Function, o: &Operand) -> Result<Ty, String
 
 /// The type of a place, checking that every projection applies.
 fn place_ty(program: &Program, f: &Function, place: &Place) -> Result<Ty, String> {
-    let mut ty = f.locals.get(place.base.0 as usize).ok_or_else(|| format!("local _{} out of range", place.base.0))?.ty.clone();
+    let mut ty =
+        f.locals.get(place.base.0 as usize).ok_or_else(|| format!("local _{} out of range", place.base.0))?.ty.clone();
     for p in &place.proj {
         if let Proj::Index(i) = p {
             let it = f.locals.get(i.0 as usize).ok_or_else(|| format!("local _{} out of range", i.0))?;

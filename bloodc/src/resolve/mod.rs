@@ -46,6 +46,7 @@ pub struct CollectedItems<'a> {
     pub consts: Vec<(&'a ast::Item, ConstLike<'a>)>,
     pub aliases: Vec<(&'a ast::Item, &'a ast::TypeAlias)>,
     pub enums: Vec<(&'a ast::Item, &'a ast::EnumDecl)>,
+    pub structs: Vec<(&'a ast::Item, &'a ast::StructDecl)>,
     pub modules: Vec<(&'a ast::Item, &'a ast::ModDecl)>,
     pub uses: Vec<(&'a ast::Item, &'a ast::UseDecl)>,
     /// Inherent `impl` blocks.
@@ -59,6 +60,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
     let mut consts = Vec::new();
     let mut aliases = Vec::new();
     let mut enums = Vec::new();
+    let mut structs = Vec::new();
     let mut modules = Vec::new();
     let mut uses = Vec::new();
     let mut impls = Vec::new();
@@ -71,7 +73,9 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
         check_attrs(&item.attrs, &mut diagnostics);
         let (name, feature) = match &item.kind {
             ast::ItemKind::Fn(decl) => (Some(&decl.name), None),
-            ast::ItemKind::Struct(d) => (Some(&d.name), Some("structs (language level L1)")),
+            ast::ItemKind::Struct(d) => {
+                (Some(&d.name), (!d.generics.params.is_empty()).then_some("generic structs (language level L2)"))
+            }
             ast::ItemKind::Enum(d) => (Some(&d.name), enum_unsupported(d)),
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
@@ -117,6 +121,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Static(decl) if !decl.mutable => consts.push((item, decl.into())),
             ast::ItemKind::TypeAlias(decl) => aliases.push((item, decl)),
             ast::ItemKind::Enum(decl) if enum_unsupported(decl).is_none() => enums.push((item, decl)),
+            ast::ItemKind::Struct(decl) if decl.generics.params.is_empty() => structs.push((item, decl)),
             ast::ItemKind::Mod(decl) => modules.push((item, decl)),
             ast::ItemKind::Use(decl) => uses.push((item, decl)),
             ast::ItemKind::Impl(block) if block.trait_.is_none() && block.generics.params.is_empty() => {
@@ -125,16 +130,13 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             _ => {}
         }
     }
-    CollectedItems { functions, consts, aliases, enums, modules, uses, impls, diagnostics }
+    CollectedItems { functions, consts, aliases, enums, structs, modules, uses, impls, diagnostics }
 }
 
-/// Enums whose variants carry data, and generic enums, are not implemented yet.
+/// Generic enums are not implemented yet.
 fn enum_unsupported(decl: &ast::EnumDecl) -> Option<&'static str> {
     if !decl.generics.params.is_empty() {
         return Some("generic enums (language level L2)");
-    }
-    if decl.variants.iter().any(|v| !matches!(v.kind, ast::StructKind::Unit)) {
-        return Some("enum variants with data (language level L1)");
     }
     None
 }

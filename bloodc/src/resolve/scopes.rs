@@ -25,14 +25,16 @@ pub enum Def {
     Const(u32),
     /// Index into the type checker's alias table.
     Alias(u32),
-    /// Index into the type checker's enum table.
+    /// Index into the type checker's enum table (fieldless enums).
     Enum(u32),
+    /// Index into the ADT table (structs and enums with payloads).
+    Adt(u32),
     Module(ScopeId),
 }
 
 impl Def {
     pub fn is_type(self) -> bool {
-        matches!(self, Def::Alias(_) | Def::Enum(_))
+        matches!(self, Def::Alias(_) | Def::Enum(_) | Def::Adt(_))
     }
 }
 

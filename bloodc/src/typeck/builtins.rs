@@ -203,6 +203,11 @@ pub(super) fn str_method(name: &str) -> Option<BuiltinCallee> {
         "starts_with" => call(StrOp::StartsWith, &[Ty::Str, Ty::Str], Ty::Bool),
         "ends_with" => call(StrOp::EndsWith, &[Ty::Str, Ty::Str], Ty::Bool),
         "contains" => call(StrOp::Contains, &[Ty::Str, Ty::Str], Ty::Bool),
+        "as_bytes" => BuiltinCallee {
+            kind: BuiltinKind::Call(Builtin::StrAsBytes),
+            params: vec![Ty::Str],
+            ret: Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), false),
+        },
         _ => return None,
     })
 }
@@ -333,12 +338,13 @@ impl<'a> FnCx<'_, 'a> {
                 }
                 acc.unwrap_or_else(|| str_lit("", span))
             }
-            "vec" => {
-                for a in &mac.args {
-                    self.check_expr(a);
+            // `vec![a, b]` / `vec![x; n]` are array literals (LANGUAGE.md §4.6).
+            "vec" => match mac.args.as_slice() {
+                [ast::Expr { kind: ast::ExprKind::ArrayRepeat(value, count), .. }] => {
+                    self.check_repeat(value, count, span)
                 }
-                self.unsupported_expr(span, &format!("`{name}!` (language level L1)"))
-            }
+                args => self.check_array(args, span),
+            },
             _ => {
                 for a in &mac.args {
                     self.check_expr(a);

@@ -44,7 +44,11 @@ impl<'a> FnCx<'_, 'a> {
             A::Return(value) => {
                 let ret = self.ret.clone();
                 let value = match value {
-                    Some(v) => Some(Box::new(self.check_expr_expect(v, &ret))),
+                    Some(v) => {
+                        let v = self.check_expr_expect(v, &ret);
+                        self.check_returned_ref(&v);
+                        Some(Box::new(v))
+                    }
                     None => {
                         self.coerce(&Ty::Unit, &ret, span);
                         None
@@ -116,9 +120,7 @@ impl<'a> FnCx<'_, 'a> {
         span: Span,
     ) -> hir::Expr {
         let A::Range { lo: Some(lo), hi: Some(hi), inclusive } = &iter.kind else {
-            self.check_expr(iter);
-            return self
-                .unsupported_expr(iter.span, "`for` over anything but an integer range `a..b` (language level L1)");
+            return self.check_for_each(label, pat, iter, body, span);
         };
         let lo = self.check_expr(lo);
         let hi = self.check_expr_expect(hi, &lo.ty.clone());
@@ -149,6 +151,69 @@ impl<'a> FnCx<'_, 'a> {
             Ty::Unit,
             span,
         )
+    }
+
+    /// `for x in arr` (copies of the elements) and `for x in &arr` / `for x in slice`
+    /// (references to them).
+    fn check_for_each(
+        &mut self,
+        label: Option<&ast::Ident>,
+        pat: &'a ast::Pattern,
+        iter: &'a ast::Expr,
+        body: &'a ast::Block,
+        span: Span,
+    ) -> hir::Expr {
+        let seq = self.check_expr(iter);
+        let (seq, elem_ty, by_ref) = match self.resolve(&seq.ty) {
+            Ty::Array(elem, _) => (seq, (*elem).clone(), false),
+            Ty::Ref(inner, m) => match self.resolve(&inner) {
+                Ty::Array(elem, _) | Ty::Slice(elem) => {
+                    let deref = hir::Expr::new(H::Deref(Box::new(seq)), (*inner).clone(), iter.span);
+                    (deref, Ty::reference((*elem).clone(), m), true)
+                }
+                _ => return self.not_iterable(&Ty::Ref(inner, m), iter.span),
+            },
+            Ty::Error => (seq, Ty::Error, false),
+            other => return self.not_iterable(&other, iter.span),
+        };
+        self.scopes.push(Vec::new());
+        let pat = self.check_pattern_top(pat, &elem_ty);
+        self.deferred.push(Deferred::Irrefutable { span: pat.span, ty: elem_ty, arms: vec![(pat.clone(), false)] });
+        let id = self.push_loop(label, false);
+        let body = self.check_block(body);
+        self.loops.pop();
+        self.scopes.pop();
+        hir::Expr::new(
+            H::ForEach { id, pat: Box::new(pat), seq: Box::new(seq), by_ref, body: Box::new(body) },
+            Ty::Unit,
+            span,
+        )
+    }
+
+    /// LANGUAGE.md §4.5: returning `&x` for a local or parameter `x` is an error (only the bare
+    /// name is checked: `&self.x` behind a reference is fine).
+    pub(super) fn check_returned_ref(&mut self, e: &hir::Expr) {
+        match &e.kind {
+            H::AddrOf { place, .. } if matches!(place.kind, H::Local(_)) => {
+                let H::Local(l) = place.kind else { return };
+                let name = self.locals[l.0 as usize].name.clone();
+                self.error(
+                    Diagnostic::error("cannot return reference to local variable", e.span)
+                        .with_label(format!("`{name}` is dropped when the function returns")),
+                );
+            }
+            H::Block { tail: Some(t), .. } => self.check_returned_ref(t),
+            _ => {}
+        }
+    }
+
+    fn not_iterable(&mut self, ty: &Ty, span: Span) -> hir::Expr {
+        let shown = self.display_ty(ty);
+        self.error(unsupported(
+            span,
+            &format!("`for` over `{shown}` (only integer ranges, arrays and slices can be iterated)"),
+        ));
+        Self::error_expr(span)
     }
 
     fn check_break(&mut self, label: Option<&ast::Ident>, value: Option<&'a ast::Expr>, span: Span) -> hir::Expr {
@@ -267,6 +332,21 @@ impl<'a> FnCx<'_, 'a> {
             (None, _) => Self::error_expr(stmt.span),
         };
         let ty = declared.unwrap_or_else(|| init.ty.clone());
+        if matches!(
+            stmt.pat.kind,
+            ast::PatternKind::Tuple(_)
+                | ast::PatternKind::TupleStruct { .. }
+                | ast::PatternKind::Struct { .. }
+                | ast::PatternKind::Slice(_)
+                | ast::PatternKind::Ref { .. }
+                | ast::PatternKind::Ident { by_ref: true, .. }
+                | ast::PatternKind::Ident { sub: Some(_), .. }
+        ) {
+            let pat = self.check_pattern_top(&stmt.pat, &ty);
+            let arms = vec![(pat.clone(), false)];
+            self.deferred.push(Deferred::Irrefutable { span: stmt.pat.span, ty: ty.clone(), arms });
+            return hir::Stmt::LetPat { pat, init };
+        }
         let local = match &stmt.pat.kind {
             ast::PatternKind::Ident { by_ref: false, mutable, name, sub: None } => {
                 Some(self.declare_local(&name.name, ty, *mutable))

@@ -70,6 +70,21 @@ impl IntervalSet {
     pub fn first(&self) -> Option<(u128, u128)> {
         self.0.first().copied()
     }
+
+    pub fn intervals(&self) -> impl Iterator<Item = (u128, u128)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// A range of a scalar domain in source syntax (an enum value by its variant name).
+pub(crate) fn describe_range(ty: &Ty, lo: u128, hi: u128, variants: Option<&[(String, i128)]>) -> String {
+    match variants {
+        Some(vs) => vs.iter().find(|(_, v)| enum_ordinal(*v) == lo).map_or("_".to_string(), |(n, _)| n.clone()),
+        None => {
+            let d = describe(ty, lo, hi);
+            d.trim_matches('`').to_string()
+        }
+    }
 }
 
 /// The finite domain of a scalar type, or `None` if only a catch-all covers it. `variants` are
@@ -139,6 +154,8 @@ fn pattern_set(pat: &Pat, ty: &Ty) -> Option<IntervalSet> {
             }
             Some(acc)
         }
+        // Structured patterns never reach the scalar check (see `usefulness.rs`).
+        PatKind::Tuple(_) | PatKind::Adt { .. } | PatKind::Deref(_) | PatKind::Slice { .. } => None,
     }
 }
 

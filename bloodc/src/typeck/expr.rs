@@ -19,6 +19,8 @@ use crate::resolve::Def;
 pub(super) enum Callee {
     Fn(hir::FnId),
     Builtin(BuiltinCallee),
+    /// A tuple struct or tuple variant constructor: the type and variant.
+    Ctor(Ty, u32),
 }
 
 impl<'a> FnCx<'_, 'a> {
@@ -29,8 +31,7 @@ impl<'a> FnCx<'_, 'a> {
     /// Checks `e` and requires its type to fit `expected`.
     pub fn check_expr_expect(&mut self, e: &'a ast::Expr, expected: &Ty) -> hir::Expr {
         let h = self.check_expr(e);
-        self.coerce(&h.ty, expected, e.span);
-        h
+        self.coerce_expr(h, expected)
     }
 
     pub fn check_expr(&mut self, e: &'a ast::Expr) -> hir::Expr {
@@ -68,48 +69,29 @@ impl<'a> FnCx<'_, 'a> {
             | A::Unchecked(_)
             | A::Match { .. } => self.check_control(e),
             A::Tuple(elems) if elems.is_empty() => hir::Expr::new(H::Lit(Lit::Unit), Ty::Unit, span),
+            A::Tuple(elems) => self.check_tuple(elems, span),
+            A::Array(elems) => self.check_array(elems, span),
+            A::ArrayRepeat(value, count) => self.check_repeat(value, count, span),
+            A::StructLit { path, fields, base } => self.check_struct_lit(path, fields, base.as_deref(), span),
+            A::Ref { mutable, expr } => self.check_addr_of(*mutable, expr, span),
             A::Range { .. } => {
                 self.error(Diagnostic::error("range expressions are only allowed in `for` loops and `in` tests", span));
                 Self::error_expr(span)
             }
             A::Field(base, name) => {
                 let base = self.check_expr(base);
-                self.not_a_struct(&base.ty, &name.name, span)
+                self.check_field_access(base, name, span)
             }
-            A::TupleField(base, _, _) => {
+            A::TupleField(base, index, _) => {
                 let base = self.check_expr(base);
-                if base.ty != Ty::Error {
-                    let ty = self.display_ty(&base.ty);
-                    self.error(
-                        Diagnostic::error("type is not a tuple", span)
-                            .with_code("E0227")
-                            .with_note(format!("`{ty}` has no numbered fields")),
-                    );
-                }
-                Self::error_expr(span)
+                self.check_tuple_field(base, *index, span)
             }
-            A::Index(base, index) => {
-                let base = self.check_expr(base);
-                self.check_expr(index);
-                if base.ty != Ty::Error {
-                    let ty = self.display_ty(&base.ty);
-                    self.error(
-                        Diagnostic::error("expression is not indexable", span)
-                            .with_code("E0218")
-                            .with_note(format!("`{ty}` cannot be indexed")),
-                    );
-                }
-                Self::error_expr(span)
-            }
+            A::Index(base, index) => self.check_index(base, index, span),
             A::MethodCall { receiver, method, args } => {
                 let receiver = self.check_expr(receiver);
                 self.check_method(receiver, &method.ident, args, span)
             }
-            A::Ref { .. } => self.unsupported_expr(span, "references (language level L1)"),
             A::Try(_) => self.unsupported_expr(span, "the `?` operator (language level L2)"),
-            A::Tuple(_) => self.unsupported_expr(span, "tuples (language level L1)"),
-            A::Array(_) | A::ArrayRepeat(..) => self.unsupported_expr(span, "arrays (language level L1)"),
-            A::StructLit { .. } => self.unsupported_expr(span, "struct literals (language level L1)"),
             A::Closure(_) => self.unsupported_expr(span, "closures (language level L2)"),
             A::Unsupported { feature } => self.unsupported_expr(span, feature),
             A::Error => Self::error_expr(span),
@@ -118,18 +100,6 @@ impl<'a> FnCx<'_, 'a> {
 
     pub fn unsupported_expr(&mut self, span: Span, feature: &str) -> hir::Expr {
         self.error(unsupported(span, feature));
-        Self::error_expr(span)
-    }
-
-    fn not_a_struct(&mut self, base: &Ty, field: &str, span: Span) -> hir::Expr {
-        if *base != Ty::Error {
-            let ty = self.display_ty(base);
-            self.error(
-                Diagnostic::error("type is not a struct", span)
-                    .with_code("E0212")
-                    .with_note(format!("`{ty}` has no field `{field}`")),
-            );
-        }
         Self::error_expr(span)
     }
 
@@ -159,14 +129,20 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
-    fn check_path_expr(&mut self, path: &ast::Path, span: Span) -> hir::Expr {
+    pub(super) fn check_path_expr(&mut self, path: &ast::Path, span: Span) -> hir::Expr {
         let first = &path.segments[0];
         if let Some(local) = self.lookup_local(&first.ident.name) {
             let ty = self.locals[local.0 as usize].ty.clone();
-            if path.segments.len() > 1 {
-                return self.not_a_struct(&ty, &path.segments[1].ident.name, span);
+            let mut e = hir::Expr::new(H::Local(local), ty, first.ident.span);
+            // `p.x.y` on a local parses as a path: each further segment is a field.
+            for seg in &path.segments[1..] {
+                let sp = Span::new(span.file, span.lo, seg.ident.span.hi);
+                e = match seg.ident.name.parse::<u32>() {
+                    Ok(i) => self.check_tuple_field(e, i, sp),
+                    Err(_) => self.check_field_access(e, &seg.ident, sp),
+                };
             }
-            return hir::Expr::new(H::Local(local), ty, span);
+            return e;
         }
         let single = path.segments.len() == 1;
         let item = self.gcx.scopes.lookup(&self.item_scopes, &first.ident.name, false);
@@ -191,6 +167,21 @@ impl<'a> FnCx<'_, 'a> {
                 Some(value) => value,
                 None => Self::error_expr(span),
             },
+            (Def::Adt(id), rest) => {
+                if let [name] = rest
+                    && self
+                        .gcx
+                        .methods
+                        .get(&super::adts::TypeKey::Adt(id))
+                        .is_some_and(|m| m.contains_key(&name.ident.name))
+                {
+                    return self.unsupported_expr(span, "functions as values (language level L2)");
+                }
+                match self.adt_member(id, rest, span) {
+                    Some((ty, variant)) => self.unit_ctor(ty, variant, span),
+                    None => Self::error_expr(span),
+                }
+            }
             (Def::Fn(_), []) => self.unsupported_expr(span, "functions as values (language level L2)"),
             (Def::Module(m), []) => {
                 let name = self.gcx.scopes.module_name(m).to_string();
@@ -259,7 +250,7 @@ impl<'a> FnCx<'_, 'a> {
                 let ty = inner.ty.clone();
                 hir::Expr::new(H::Unary(hir::UnOp::Not, Box::new(inner)), ty, span)
             }
-            ast::UnOp::Deref => self.unsupported_expr(span, "dereferencing (references are language level L1)"),
+            ast::UnOp::Deref => self.check_deref(inner, span),
         }
     }
 
@@ -333,49 +324,39 @@ impl<'a> FnCx<'_, 'a> {
 
     fn check_assign(&mut self, op: Option<BinOp>, lhs: &'a ast::Expr, rhs: &'a ast::Expr, span: Span) -> hir::Expr {
         let unit = |kind| hir::Expr::new(kind, Ty::Unit, span);
-        let target = match &lhs.kind {
-            A::Path(path) if path.segments.len() == 1 => match self.lookup_local(&path.segments[0].ident.name) {
-                Some(local) => Some(local),
-                None => {
-                    self.undefined_name(&path.segments[0].ident);
-                    None
-                }
-            },
-            A::Field(..) | A::TupleField(..) | A::Index(..) | A::Unary(ast::UnOp::Deref, _) => {
-                self.check_expr(lhs);
-                None
+        let place = match &lhs.kind {
+            A::Path(_) | A::Field(..) | A::TupleField(..) | A::Index(..) | A::Unary(ast::UnOp::Deref, _) => {
+                self.check_expr(lhs)
             }
             _ => {
                 self.error(Diagnostic::error("invalid left-hand side of assignment", lhs.span));
-                None
+                self.check_expr(rhs);
+                return Self::error_expr(span);
             }
         };
-        let Some(local) = target else {
+        if place.ty == Ty::Error {
             self.check_expr(rhs);
             return Self::error_expr(span);
-        };
-        let info = self.locals[local.0 as usize].clone();
-        if !info.mutable {
-            let name = info.name.clone();
-            self.error(
-                Diagnostic::error("cannot mutate immutable value", lhs.span)
-                    .with_label(format!("`{name}` is not declared `mut`"))
-                    .with_help(format!("declare it as `let mut {name}`")),
-            );
         }
-        let local_ty = info.ty.clone();
+        if !super::data::is_place(&place) {
+            self.error(Diagnostic::error("invalid left-hand side of assignment", lhs.span));
+            self.check_expr(rhs);
+            return Self::error_expr(span);
+        }
+        self.require_mutable_place(&place, lhs.span, "assign");
+        let place_ty = place.ty.clone();
         match op {
             None => {
-                let value = self.check_expr_expect(rhs, &local_ty);
-                unit(H::Assign { local, value: Box::new(value) })
+                let value = self.check_expr_expect(rhs, &place_ty);
+                unit(H::Assign { place: Box::new(place), value: Box::new(value) })
             }
             Some(op) => {
                 let value = self.check_expr(rhs);
-                let result = self.check_operands(op, &local_ty, &value.ty, rhs, span);
+                let result = self.check_operands(op, &place_ty, &value.ty, rhs, span);
                 if !matches!(op, BinOp::Shl | BinOp::Shr) {
-                    self.coerce(&result, &local_ty, span);
+                    self.coerce(&result, &place_ty, span);
                 }
-                unit(H::AssignOp { op, local, value: Box::new(value) })
+                unit(H::AssignOp { op, place: Box::new(place), value: Box::new(value) })
             }
         }
     }
@@ -420,11 +401,8 @@ impl<'a> FnCx<'_, 'a> {
         let name = &first.ident.name;
         if self.lookup_local(name).is_some() {
             if path.segments.len() > 1 {
-                let last = &path.segments[path.segments.len() - 1].ident;
-                self.error(unsupported(
-                    last.span,
-                    &format!("method call `.{}()` (methods are language level L1)", last.name),
-                ));
+                self.check_expr(callee);
+                self.error(Diagnostic::error("expression is not callable", callee.span));
             } else {
                 self.error(
                     Diagnostic::error("expression is not callable", callee.span)
@@ -442,14 +420,48 @@ impl<'a> FnCx<'_, 'a> {
         let (def, used) = self.resolve_item_path(path)?;
         match def {
             Def::Fn(f) if used == path.segments.len() => Some(Callee::Fn(f)),
+            Def::Adt(a) if used == path.segments.len() || used + 1 == path.segments.len() => {
+                if let Some(name) = path.segments.get(used)
+                    && let Some(&(f, _)) =
+                        self.gcx.methods.get(&super::adts::TypeKey::Adt(a)).and_then(|m| m.get(&name.ident.name))
+                {
+                    return Some(Callee::Fn(f));
+                }
+                let def = &self.gcx.adts.defs[a as usize];
+                if let Some(name) = path.segments.get(used)
+                    && !(def.is_enum && def.variants.iter().any(|v| v.name == name.ident.name))
+                {
+                    let type_name = def.name.clone();
+                    if def.is_enum && name.ident.name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                        self.error(Diagnostic::error(
+                            format!("no variant `{}` in enum `{type_name}`", name.ident.name),
+                            name.ident.span,
+                        ));
+                        return None;
+                    }
+                    self.error(
+                        Diagnostic::error("method does not exist", name.ident.span).with_code("E0231").with_note(
+                            format!("`{type_name}` has no associated function or variant `{}`", name.ident.name),
+                        ),
+                    );
+                    return None;
+                }
+                let (ty, variant) = self.adt_member(a, &path.segments[used..], callee.span)?;
+                Some(Callee::Ctor(ty, variant))
+            }
             Def::Enum(e) if used + 1 == path.segments.len() => {
                 let name = &path.segments[used].ident;
-                if let Some(&(f, _)) = self.gcx.methods.get(&e).and_then(|m| m.get(&name.name)) {
+                if let Some(&(f, _)) =
+                    self.gcx.methods.get(&super::adts::TypeKey::Enum(e)).and_then(|m| m.get(&name.name))
+                {
                     return Some(Callee::Fn(f));
                 }
                 let def = &self.gcx.enums[e as usize];
                 if def.variants.iter().any(|(v, _)| *v == name.name) {
-                    self.error(unsupported(callee.span, "enum variants with data (language level L1)"));
+                    self.error(
+                        Diagnostic::error("expression is not callable", callee.span)
+                            .with_note(format!("the variant `{}` has no fields", name.name)),
+                    );
                 } else {
                     let type_name = def.name.clone();
                     self.error(
@@ -467,6 +479,24 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
+    /// For a path `E.V.rest…` naming a unit variant (of a fieldless or payload enum) followed by
+    /// more segments, the number of segments that make up the variant value.
+    fn value_prefix_len(&mut self, path: &ast::Path) -> Option<usize> {
+        let segments: Vec<&str> = path.segments.iter().map(|s| s.ident.name.as_str()).collect();
+        let from = self.current_module();
+        let (def, used) = self.gcx.scopes.resolve_path(&self.item_scopes, from, &segments).ok()?;
+        let variant = segments.get(used)?;
+        let is_variant = match def {
+            Def::Enum(e) => self.gcx.enums[e as usize].variants.iter().any(|(n, _)| n == variant),
+            Def::Adt(a) => {
+                let d = &self.gcx.adts.defs[a as usize];
+                d.is_enum && d.variants.iter().any(|v| v.name == *variant)
+            }
+            _ => false,
+        };
+        (is_variant && used + 2 <= segments.len()).then_some(used + 1)
+    }
+
     /// Checks a call `callee(args)`; `piped` is the already-checked left side of `|>`.
     fn check_call(
         &mut self,
@@ -475,15 +505,32 @@ impl<'a> FnCx<'_, 'a> {
         piped: Option<hir::Expr>,
         span: Span,
     ) -> hir::Expr {
-        // `x.method(args)` on a local parses as a call of the path `x.method`.
+        // `x.a.method(args)` on a local parses as a call of the path `x.a.method`.
         if let A::Path(path) = &callee.kind
             && piped.is_none()
-            && path.segments.len() == 2
-            && let Some(local) = self.lookup_local(&path.segments[0].ident.name)
+            && path.segments.len() >= 2
+            && self.lookup_local(&path.segments[0].ident.name).is_some()
         {
-            let ty = self.locals[local.0 as usize].ty.clone();
-            let receiver = hir::Expr::new(H::Local(local), ty, path.segments[0].ident.span);
-            return self.check_method(receiver, &path.segments[1].ident, args, span);
+            let n = path.segments.len();
+            let recv_path = ast::Path { segments: path.segments[..n - 1].to_vec(), span: path.span };
+            let recv_span = Span::new(span.file, path.span.lo, path.segments[n - 2].ident.span.hi);
+            let receiver = self.check_path_expr(&recv_path, recv_span);
+            return self.check_method(receiver, &path.segments[n - 1].ident, args, span);
+        }
+        // `Enum.Variant.method(args)`: a method call on a unit variant.
+        if let A::Path(path) = &callee.kind
+            && piped.is_none()
+            && path.segments.len() >= 3
+            && self.lookup_local(&path.segments[0].ident.name).is_none()
+            && let Some(n) = self.value_prefix_len(path)
+        {
+            let recv_path = ast::Path { segments: path.segments[..n].to_vec(), span: path.span };
+            let recv_span = Span::new(span.file, path.span.lo, path.segments[n - 1].ident.span.hi);
+            let mut receiver = self.check_path_expr(&recv_path, recv_span);
+            for seg in &path.segments[n..path.segments.len() - 1] {
+                receiver = self.check_field_access(receiver, &seg.ident, recv_span);
+            }
+            return self.check_method(receiver, &path.segments[path.segments.len() - 1].ident, args, span);
         }
         let Some(resolved) = self.resolve_callee(callee) else {
             for a in args {
@@ -491,7 +538,15 @@ impl<'a> FnCx<'_, 'a> {
             }
             return Self::error_expr(span);
         };
+        if let Callee::Ctor(ty, variant) = resolved {
+            if let Some(p) = piped {
+                self.error(Diagnostic::error("a constructor cannot be the target of `|>`", p.span));
+                return Self::error_expr(span);
+            }
+            return self.check_tuple_ctor(ty, variant, args, span);
+        }
         let params: Vec<(String, Ty)> = match &resolved {
+            Callee::Ctor(..) => unreachable!("handled above"),
             Callee::Fn(f) => {
                 self.gcx.sigs[f.0 as usize].params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
             }
@@ -501,6 +556,7 @@ impl<'a> FnCx<'_, 'a> {
             return Self::error_expr(span);
         };
         match resolved {
+            Callee::Ctor(..) => unreachable!("handled above"),
             Callee::Fn(func) => {
                 let ret = self.gcx.sigs[func.0 as usize].ret.clone();
                 hir::Expr::new(H::Call { func, args: bound }, ret, span)
@@ -516,11 +572,20 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
-    /// `receiver.name(args)`: the builtin methods of the receiver's type (LANGUAGE.md §4.10).
-    fn check_method(&mut self, receiver: hir::Expr, name: &ast::Ident, args: &'a [ast::Arg], span: Span) -> hir::Expr {
-        let ty = self.resolve(&receiver.ty);
-        if let Ty::Enum(e) = &ty
-            && let Some(&(func, takes_self)) = self.gcx.methods.get(&e.id).and_then(|m| m.get(&name.name))
+    /// `receiver.name(args)` (LANGUAGE.md §4.10): inherent methods of the receiver's type after
+    /// removing references, then builtin methods. The receiver is adjusted to the method's
+    /// `self` kind (copy, `&` or `&mut` borrow).
+    pub(super) fn check_method(
+        &mut self,
+        receiver: hir::Expr,
+        name: &ast::Ident,
+        args: &'a [ast::Arg],
+        span: Span,
+    ) -> hir::Expr {
+        let base = self.autoderef(receiver.clone());
+        let ty = self.resolve(&base.ty);
+        if let Some(key) = super::adts::TypeKey::of(&ty)
+            && let Some(&(func, takes_self)) = self.gcx.methods.get(&key).and_then(|m| m.get(&name.name))
         {
             if !takes_self {
                 for a in args {
@@ -529,17 +594,21 @@ impl<'a> FnCx<'_, 'a> {
                 self.error(Diagnostic::error("method does not exist", name.span).with_code("E0231").with_note(
                     format!(
                         "`{0}` is an associated function of `{1}`, not a method: call it as `{1}.{0}(…)`",
-                        name.name, e.name
+                        name.name, ty
                     ),
                 ));
                 return Self::error_expr(span);
             }
             let sig = self.gcx.sigs[func.0 as usize].clone();
+            let receiver = self.adjust_receiver(receiver, base, &sig.params[0].1, span);
             let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
             let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
                 return Self::error_expr(span);
             };
             return hir::Expr::new(H::Call { func, args: bound }, sig.ret, span);
+        }
+        if let Some(e) = self.check_sequence_method(&receiver, name, args, span) {
+            return e;
         }
         let method = match ty {
             Ty::Str => builtins::str_method(&name.name),
@@ -560,7 +629,7 @@ impl<'a> FnCx<'_, 'a> {
         };
         let params: Vec<(String, Ty)> =
             b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect();
-        let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
+        let Some(bound) = self.bind_args(&params, args, Some(base), span) else {
             return Self::error_expr(span);
         };
         let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
@@ -569,6 +638,26 @@ impl<'a> FnCx<'_, 'a> {
         }
         let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
         builtins::builtin_call_expr(self, b, args, span)
+    }
+
+    /// Turns a receiver into the method's `self` parameter type `want`: the dereferenced value
+    /// (`base`) for `self`, the receiver itself when it already is the right reference, or a
+    /// borrow of `base`.
+    fn adjust_receiver(&mut self, receiver: hir::Expr, base: hir::Expr, want: &Ty, span: Span) -> hir::Expr {
+        let Ty::Ref(_, mutable) = want else { return base };
+        let recv_ty = self.resolve(&receiver.ty);
+        if let Ty::Ref(inner, m) = &recv_ty
+            && (*m || !*mutable)
+            && !matches!(self.resolve(inner), Ty::Ref(..))
+        {
+            let mut r = receiver;
+            r.ty = want.clone();
+            return r;
+        }
+        if *mutable && super::data::is_place(&base) {
+            self.require_mutable_place(&base, base.span, "borrow as mutable");
+        }
+        hir::Expr::new(H::AddrOf { mutable: *mutable, place: Box::new(base) }, want.clone(), span)
     }
 
     /// Matches arguments to parameters (positional first, then named in any order), checks
@@ -597,7 +686,7 @@ impl<'a> FnCx<'_, 'a> {
         let mut next_positional = 0;
         let mut ok = true;
         if let Some(p) = piped {
-            self.coerce(&p.ty, &params[0].1, p.span);
+            let p = self.coerce_expr(p, &params[0].1);
             bound.push((0, p));
             used[0] = true;
             next_positional = 1;

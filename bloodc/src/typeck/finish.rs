@@ -12,7 +12,8 @@ use crate::hir::{self, ExprKind as H, FormatPiece};
 use crate::source::Span;
 use crate::types::{IntTy, Ty};
 
-use super::{FnCx, FnSig, exhaustive};
+use super::infer::InferTable;
+use super::{FnCx, FnSig, exhaustive, usefulness};
 
 /// A check that needs final types.
 pub(crate) enum Deferred {
@@ -25,6 +26,8 @@ pub(crate) enum Deferred {
     /// A match must be exhaustive and every arm reachable. `has_fallback`: the last arm was
     /// added by desugaring (`if let`, `while let`, `matches!`) and may be unreachable.
     Match { span: Span, ty: Ty, arms: Vec<(hir::Pat, bool)>, has_fallback: bool },
+    /// A `let` or `for` pattern must match every value of its type.
+    Irrefutable { span: Span, ty: Ty, arms: Vec<(hir::Pat, bool)> },
     /// `default` needs a scalar type known from its context.
     DefaultValue { span: Span, ty: Ty },
     /// A range pattern's bounds must be in order.
@@ -109,7 +112,22 @@ impl FnCx<'_, '_> {
                     Ty::Enum(e) => Some(self.gcx.enums[e.id as usize].variants.clone()),
                     _ => None,
                 };
-                let check = exhaustive::check_arms(&ty, &arms, variants.as_deref());
+                let scalar =
+                    matches!(ty, Ty::Int(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Enum(_) | Ty::Float(_) | Ty::Str);
+                let check = if scalar {
+                    let c = exhaustive::check_arms(&ty, &arms, variants.as_deref());
+                    (c.unreachable, c.missing)
+                } else {
+                    let enums: Vec<Vec<(String, i128)>> = self.gcx.enums.iter().map(|e| e.variants.clone()).collect();
+                    let mut zonked = arms.clone();
+                    for (p, _) in &mut zonked {
+                        self.zonk_pat(p);
+                    }
+                    let cx = usefulness::TyCx { adts: &self.gcx.adts, enums: &enums };
+                    let c = usefulness::check_arms(&cx, &ty, &zonked);
+                    (c.unreachable, c.missing)
+                };
+                let check = exhaustive::MatchCheck { unreachable: check.0, missing: check.1 };
                 for i in check.unreachable {
                     if has_fallback && i + 1 == arms.len() {
                         continue;
@@ -121,6 +139,25 @@ impl FnCx<'_, '_> {
                         Diagnostic::error(format!("non-exhaustive patterns: {missing} not covered"), span)
                             .with_code("E0236")
                             .with_help("add an arm for it, or a catch-all `_ =>` arm"),
+                    );
+                }
+            }
+            Deferred::Irrefutable { span, ty, arms } => {
+                let ty = self.infer.resolve_deep(&ty);
+                if ty == Ty::Error {
+                    return;
+                }
+                let enums: Vec<Vec<(String, i128)>> = self.gcx.enums.iter().map(|e| e.variants.clone()).collect();
+                let mut arms = arms;
+                for (p, _) in &mut arms {
+                    self.zonk_pat(p);
+                }
+                let cx = usefulness::TyCx { adts: &self.gcx.adts, enums: &enums };
+                if let Some(missing) = usefulness::check_arms(&cx, &ty, &arms).missing {
+                    self.error(
+                        Diagnostic::error("type mismatch", span)
+                            .with_code("E0201")
+                            .with_note(format!("refutable pattern in let binding: {missing} not covered")),
                     );
                 }
             }
@@ -167,9 +204,7 @@ impl FnCx<'_, '_> {
             OperandClass::Numeric => ty.is_integer() || ty.is_float(),
             OperandClass::Integer => ty.is_integer(),
             OperandClass::IntegerOrBool | OperandClass::Not => ty.is_integer() || ty == Ty::Bool,
-            OperandClass::Equality => {
-                matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Str)
-            }
+            OperandClass::Equality => self.is_comparable(&ty),
             OperandClass::Ordered => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Char),
             OperandClass::Neg => matches!(ty, Ty::Int(i) if i.is_signed()) || ty.is_float(),
             OperandClass::Printable => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str),
@@ -177,13 +212,14 @@ impl FnCx<'_, '_> {
         if ok {
             return;
         }
-        if let Ty::Enum(e) = &ty
-            && matches!(class, OperandClass::Equality | OperandClass::Ordered)
+        if matches!(class, OperandClass::Equality | OperandClass::Ordered)
+            && let Some(culprit) = self.user_type_in(&ty)
         {
             let name = if class == OperandClass::Equality { "PartialEq" } else { "PartialOrd" };
-            self.error(Diagnostic::error(format!("`{}` does not implement `{name}`", e.name), span).with_note(
-                "user enums are not comparable; use `match` (or cast a fieldless enum to an integer with `as`)",
-            ));
+            self.error(
+                Diagnostic::error(format!("`{culprit}` does not implement `{name}`"), span)
+                    .with_note("user structs and enums are not comparable; compare their fields, or use `match`"),
+            );
             return;
         }
         let d = match class {
@@ -203,10 +239,31 @@ impl FnCx<'_, '_> {
         self.error(d);
     }
 
+    /// LANGUAGE.md §4.11: scalars, `&str`, and tuples, arrays, slices and references of them.
+    fn is_comparable(&mut self, ty: &Ty) -> bool {
+        match self.infer.resolve_deep(ty) {
+            Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Str | Ty::Error | Ty::Never => true,
+            Ty::Tuple(xs) => xs.iter().all(|x| self.is_comparable(x)),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.is_comparable(&x),
+            _ => false,
+        }
+    }
+
+    /// The first user struct or enum inside `ty` (for "does not implement `PartialEq`").
+    fn user_type_in(&mut self, ty: &Ty) -> Option<String> {
+        match self.infer.resolve_deep(ty) {
+            Ty::Enum(e) => Some(e.name.to_string()),
+            Ty::Adt(a, _) => Some(a.name.to_string()),
+            Ty::Tuple(xs) => xs.iter().find_map(|x| self.user_type_in(x)),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.user_type_in(&x),
+            _ => None,
+        }
+    }
+
     /// The final type of a HIR node's type: inference variables resolved, defaults applied.
     fn final_ty(&mut self, ty: &Ty, span: Span) -> Ty {
-        match self.infer.resolve_with_defaults(ty) {
-            Ty::Infer(_) => {
+        match self.infer.resolve_deep(ty) {
+            t if InferTable::has_infer(&t) => {
                 self.error(Diagnostic::error("cannot infer type", span).with_code("E0202"));
                 Ty::Error
             }
@@ -214,13 +271,17 @@ impl FnCx<'_, '_> {
         }
     }
 
+    /// The final type of an expression or pattern: unconstrained variables nobody uses carry
+    /// no data, so they become `()`.
+    fn zonk_ty(&mut self, ty: &Ty) -> Ty {
+        let t = self.infer.resolve_deep(ty);
+        if InferTable::has_infer(&t) { replace_infer(&t) } else { t }
+    }
+
     fn zonk_expr(&mut self, e: &mut hir::Expr) {
-        e.ty = match self.infer.resolve_with_defaults(&e.ty) {
-            // A value nobody constrains and nobody uses (e.g. the type of a `loop` whose only
-            // `break` is inside dead code) carries no data: treat it as `()`.
-            Ty::Infer(_) => Ty::Unit,
-            t => t,
-        };
+        // A value nobody constrains and nobody uses (e.g. the type of a `loop` whose only
+        // `break` is inside dead code) carries no data: treat it as `()`.
+        e.ty = self.zonk_ty(&e.ty);
         if let H::Lit(lit @ hir::Lit::Default) = &mut e.kind {
             *lit = match e.ty {
                 Ty::Int(_) => hir::Lit::Int { negative: false, magnitude: 0 },
@@ -237,7 +298,32 @@ impl FnCx<'_, '_> {
                 self.zonk_expr(a);
                 self.zonk_expr(b);
             }
-            H::Assign { value, .. } | H::AssignOp { value, .. } => self.zonk_expr(value),
+            H::Assign { place, value } | H::AssignOp { place, value, .. } => {
+                self.zonk_expr(place);
+                self.zonk_expr(value);
+            }
+            H::Field { base: a, .. }
+            | H::Deref(a)
+            | H::AddrOf { place: a, .. }
+            | H::Repeat(a, _)
+            | H::Unsize(a)
+            | H::Len(a) => self.zonk_expr(a),
+            H::Index { base, index } => {
+                self.zonk_expr(base);
+                self.zonk_expr(index);
+            }
+            H::Tuple(xs) | H::Array(xs) => xs.iter_mut().for_each(|x| self.zonk_expr(x)),
+            H::Adt { fields, base, .. } => {
+                fields.iter_mut().for_each(|(_, x)| self.zonk_expr(x));
+                if let Some(b) = base {
+                    self.zonk_expr(b);
+                }
+            }
+            H::ForEach { pat, seq, body, .. } => {
+                self.zonk_pat(pat);
+                self.zonk_expr(seq);
+                self.zonk_expr(body);
+            }
             H::Call { args, .. } => args.iter_mut().for_each(|(_, a)| self.zonk_expr(a)),
             H::Builtin { args, .. } => args.iter_mut().for_each(|a| self.zonk_expr(a)),
             H::Format { pieces, .. } | H::PanicFormat { pieces } => {
@@ -283,6 +369,10 @@ impl FnCx<'_, '_> {
                 for s in stmts {
                     match s {
                         hir::Stmt::Let { init, .. } => self.zonk_expr(init),
+                        hir::Stmt::LetPat { pat, init } => {
+                            self.zonk_pat(pat);
+                            self.zonk_expr(init);
+                        }
                         hir::Stmt::Expr(e) => self.zonk_expr(e),
                     }
                 }
@@ -295,16 +385,30 @@ impl FnCx<'_, '_> {
 }
 
 impl FnCx<'_, '_> {
-    fn zonk_pat(&mut self, p: &mut hir::Pat) {
-        p.ty = match self.infer.resolve_with_defaults(&p.ty) {
-            Ty::Infer(_) => Ty::Unit,
-            t => t,
-        };
+    pub(super) fn zonk_pat(&mut self, p: &mut hir::Pat) {
+        p.ty = self.zonk_ty(&p.ty);
         match &mut p.kind {
-            hir::PatKind::Binding { sub: Some(sub), .. } => self.zonk_pat(sub),
-            hir::PatKind::Or(alts) => alts.iter_mut().for_each(|a| self.zonk_pat(a)),
+            hir::PatKind::Binding { sub: Some(sub), .. } | hir::PatKind::Deref(sub) => self.zonk_pat(sub),
+            hir::PatKind::Or(alts) | hir::PatKind::Tuple(alts) => alts.iter_mut().for_each(|a| self.zonk_pat(a)),
+            hir::PatKind::Adt { fields, .. } => fields.iter_mut().for_each(|(_, a)| self.zonk_pat(a)),
+            hir::PatKind::Slice { prefix, suffix, .. } => {
+                prefix.iter_mut().chain(suffix.iter_mut()).for_each(|a| self.zonk_pat(a))
+            }
             _ => {}
         }
+    }
+}
+
+/// `t` with every remaining inference variable replaced by `()`.
+fn replace_infer(t: &Ty) -> Ty {
+    match t {
+        Ty::Infer(_) => Ty::Unit,
+        Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(replace_infer).collect()),
+        Ty::Adt(a, xs) => Ty::Adt(a.clone(), xs.iter().map(replace_infer).collect()),
+        Ty::Array(x, n) => Ty::Array(replace_infer(x).into(), *n),
+        Ty::Slice(x) => Ty::Slice(replace_infer(x).into()),
+        Ty::Ref(x, m) => Ty::Ref(replace_infer(x).into(), *m),
+        t => t.clone(),
     }
 }
 

@@ -76,7 +76,7 @@ impl InferTable {
             }
             (Ty::Infer(v), t) | (t, Ty::Infer(v)) => {
                 let ok = match v.kind {
-                    InferKind::General => true,
+                    InferKind::General => !self.occurs(v.id, t),
                     InferKind::Int => matches!(t, Ty::Int(_)),
                     InferKind::Float => matches!(t, Ty::Float(_)),
                 };
@@ -85,7 +85,49 @@ impl InferTable {
                 }
                 ok
             }
+            (Ty::Tuple(xs), Ty::Tuple(ys)) => {
+                xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y))
+            }
+            (Ty::Array(x, n), Ty::Array(y, m)) => n == m && self.unify(x, y),
+            (Ty::Slice(x), Ty::Slice(y)) => self.unify(x, y),
+            (Ty::Ref(x, mx), Ty::Ref(y, my)) => mx == my && self.unify(x, y),
+            (Ty::Adt(a, xs), Ty::Adt(b, ys)) => {
+                a.id == b.id && xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y))
+            }
             (x, y) => x == y,
+        }
+    }
+
+    /// Whether variable `v` occurs in `ty` (binding it there would make an infinite type).
+    fn occurs(&mut self, v: u32, ty: &Ty) -> bool {
+        match self.shallow_resolve(ty) {
+            Ty::Infer(w) => self.root(w.id) == self.root(v),
+            Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(|x| self.occurs(v, x)),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.occurs(v, &x),
+            _ => false,
+        }
+    }
+
+    /// Resolves a type and everything inside it, applying literal defaults; unconstrained
+    /// general variables stay `Infer`.
+    pub fn resolve_deep(&mut self, ty: &Ty) -> Ty {
+        match self.resolve_with_defaults(ty) {
+            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| self.resolve_deep(x)).collect()),
+            Ty::Adt(a, xs) => Ty::Adt(a, xs.iter().map(|x| self.resolve_deep(x)).collect()),
+            Ty::Array(x, n) => Ty::Array(self.resolve_deep(&x).into(), n),
+            Ty::Slice(x) => Ty::Slice(self.resolve_deep(&x).into()),
+            Ty::Ref(x, m) => Ty::Ref(self.resolve_deep(&x).into(), m),
+            t => t,
+        }
+    }
+
+    /// Whether a fully resolved type still contains an inference variable.
+    pub fn has_infer(ty: &Ty) -> bool {
+        match ty {
+            Ty::Infer(_) => true,
+            Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(InferTable::has_infer),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => InferTable::has_infer(x),
+            _ => false,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::resolve::{self, Def, PathError, ScopeId};
 use crate::syntax::ast;
 use crate::types::Ty;
 
+use super::adts::{AdtSource, TypeKey, is_fieldless};
 use super::consts::{AliasDef, ConstDef, ItemState};
 use super::{FnSig, GlobalCx, unsupported};
 
@@ -29,6 +30,8 @@ struct Pending<'a> {
     aliases: Vec<(u32, ScopeId)>,
     uses: Vec<(ScopeId, &'a ast::Item, &'a ast::UseDecl)>,
     impls: Vec<(&'a ast::ImplBlock, ScopeId)>,
+    /// Structs and payload enums whose fields are still to be lowered.
+    adts: Vec<(u32, AdtSource<'a>, ScopeId, crate::source::Span)>,
     /// Methods and associated functions: id, item, declaration, scope chain (with `Self`), and
     /// the implementing type.
     methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty)>,
@@ -90,7 +93,18 @@ impl<'a> GlobalCx<'a> {
             self.scopes.insert(scope, &decl.name.name, Def::Alias(id), is_public(&item.vis));
             pending.aliases.push((id, scope));
         }
+        for (item, decl) in collected.structs {
+            let id = self.declare_adt(AdtSource::Struct(decl));
+            self.scopes.insert(scope, &decl.name.name, Def::Adt(id), is_public(&item.vis));
+            pending.adts.push((id, AdtSource::Struct(decl), scope, decl.name.span));
+        }
         for (item, decl) in collected.enums {
+            if !is_fieldless(decl) {
+                let id = self.declare_adt(AdtSource::Enum(decl));
+                self.scopes.insert(scope, &decl.name.name, Def::Adt(id), is_public(&item.vis));
+                pending.adts.push((id, AdtSource::Enum(decl), scope, decl.name.span));
+                continue;
+            }
             let id = self.enums.len() as u32;
             let def = self.lower_enum(decl);
             self.enums.push(def);
@@ -189,21 +203,21 @@ impl<'a> GlobalCx<'a> {
     /// parameter) or associated functions of the type, in a scope where `Self` names the type.
     fn register_impl(&mut self, block: &'a ast::ImplBlock, chain: &[ScopeId], pending: &mut Pending<'a>) {
         let self_ty = self.lower_type(&block.self_ty, chain);
-        let enum_id = match &self_ty {
-            Ty::Enum(e) => e.id,
+        let (key, self_def, type_name) = match &self_ty {
+            Ty::Enum(e) => (TypeKey::Enum(e.id), Def::Enum(e.id), e.name.to_string()),
+            Ty::Adt(a, _) => (TypeKey::Adt(a.id), Def::Adt(a.id), a.name.to_string()),
             Ty::Error => return,
             other => {
                 self.error(unsupported(
                     block.self_ty.span,
-                    &format!("`impl` blocks for `{other}` (only enums have methods so far)"),
+                    &format!("inherent `impl` blocks for `{other}` (only user structs and enums have methods)"),
                 ));
                 return;
             }
         };
         let module = chain.last().map_or(resolve::ROOT, |&c| self.scopes.get(c).module);
-        let type_name = self.enums[enum_id as usize].name.clone();
         let scope = self.scopes.new_block(module, format!("{}{type_name}.", self.scopes.get(module).prefix));
-        self.scopes.insert(scope, "Self", Def::Enum(enum_id), false);
+        self.scopes.insert(scope, "Self", self_def, false);
         let mut full: Vec<ScopeId> = chain.to_vec();
         full.push(scope);
         for item in &block.items {
@@ -213,7 +227,7 @@ impl<'a> GlobalCx<'a> {
                 }
                 continue;
             };
-            let methods = self.methods.entry(enum_id).or_default();
+            let methods = self.methods.entry(key).or_default();
             if methods.contains_key(&decl.name.name) {
                 self.error(
                     Diagnostic::error(format!("duplicate method `{}` in impl block", decl.name.name), decl.name.span)
@@ -225,7 +239,7 @@ impl<'a> GlobalCx<'a> {
             let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
             self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit });
             self.bodies.push(None);
-            self.methods.entry(enum_id).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
+            self.methods.entry(key).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
             pending.methods.push((id, item, decl, full.clone(), self_ty.clone()));
         }
     }
@@ -241,6 +255,11 @@ impl<'a> GlobalCx<'a> {
 
     /// Phase 3: signatures, constants, aliases and bodies, each with its scope chain.
     fn finish_items(&mut self, mut pending: Pending<'a>, chain_of: &dyn Fn(ScopeId) -> Vec<ScopeId>) {
+        for &(id, source, scope, _) in &pending.adts {
+            self.lower_adt_fields(id, source, &chain_of(scope));
+        }
+        let spans: Vec<(u32, crate::source::Span)> = pending.adts.iter().map(|&(id, _, _, span)| (id, span)).collect();
+        self.check_infinite_size(&spans);
         for (block, scope) in std::mem::take(&mut pending.impls) {
             self.register_impl(block, &chain_of(scope), &mut pending);
         }

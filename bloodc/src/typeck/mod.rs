@@ -12,15 +12,18 @@
 //! Nothing here prints or touches files. Errors become diagnostics and `Ty::Error`, which unifies
 //! with everything, so one mistake produces one message.
 
+mod adts;
 mod builtins;
 mod consts;
 mod control;
+mod data;
 mod exhaustive;
 mod expr;
 mod finish;
 mod infer;
 mod items;
 mod patterns;
+mod usefulness;
 
 use crate::diagnostics::Diagnostic;
 use crate::hir::{self, FnId, LocalId, LocalInfo, LoopId};
@@ -56,7 +59,7 @@ pub(crate) struct GlobalCx<'a> {
     pub adts: crate::types::AdtTable,
     /// Methods and associated functions by type (enum id) and name; `true` when the function
     /// takes `self`.
-    pub methods: std::collections::HashMap<u32, std::collections::HashMap<String, (FnId, bool)>>,
+    pub methods: std::collections::HashMap<adts::TypeKey, std::collections::HashMap<String, (FnId, bool)>>,
 }
 
 /// A fieldless enum: its variants in declaration order with their discriminants.
@@ -187,21 +190,24 @@ impl<'a> GlobalCx<'a> {
         if let Some(sp) = &decl.self_param {
             let (ty, mutable) = match &sp.kind {
                 ast::SelfKind::Value => (self_ty.clone(), sp.mutable),
-                ast::SelfKind::Ref => (self_ty.clone(), false),
-                ast::SelfKind::RefMut => {
-                    self.error(unsupported(sp.span, "`&mut self` (references are language level L1)"));
-                    (Ty::Error, false)
-                }
+                ast::SelfKind::Ref => (Ty::reference(self_ty.clone(), false), false),
+                ast::SelfKind::RefMut => (Ty::reference(self_ty.clone(), true), false),
                 ast::SelfKind::Explicit(t) => {
                     let ty = self.lower_type(t, scopes);
-                    if ty != *self_ty && ty != Ty::Error {
+                    let ok = match &ty {
+                        Ty::Ref(inner, _) => **inner == *self_ty,
+                        t => t == self_ty,
+                    };
+                    if !ok && ty != Ty::Error {
                         self.error(
                             Diagnostic::error("type mismatch", t.span)
                                 .with_code("E0201")
-                                .with_note(format!("the type of `self` must be `{self_ty}`")),
+                                .with_note(format!("the type of `self` must be `{self_ty}` or a reference to it")),
                         );
+                        (self_ty.clone(), false)
+                    } else {
+                        (ty, sp.mutable)
                     }
-                    (self_ty.clone(), false)
                 }
             };
             sig.params.insert(0, ("self".to_string(), ty, mutable));
@@ -218,6 +224,16 @@ impl<'a> GlobalCx<'a> {
                 match self.scopes.lookup(scopes, name, true) {
                     Some(Def::Alias(alias)) => return self.resolve_alias(alias, ty.span),
                     Some(Def::Enum(id)) => return self.enum_ty(id),
+                    Some(Def::Adt(id)) => {
+                        if seg.generic_args.is_some() {
+                            self.error(
+                                Diagnostic::error("type mismatch", ty.span)
+                                    .with_code("E0201")
+                                    .with_note("wrong number of type arguments"),
+                            );
+                        }
+                        return self.adt_ty(id);
+                    }
                     _ => {}
                 }
                 let resolved = match name {
@@ -266,6 +282,7 @@ impl<'a> GlobalCx<'a> {
                 match self.scopes.resolve_path(scopes, from, &segments) {
                     Ok((Def::Alias(a), used)) if used == segments.len() => self.resolve_alias(a, ty.span),
                     Ok((Def::Enum(e), used)) if used == segments.len() => self.enum_ty(e),
+                    Ok((Def::Adt(a), used)) if used == segments.len() => self.adt_ty(a),
                     Err(crate::resolve::PathError::Private(name)) => {
                         self.error(Diagnostic::error(format!("item `{name}` is private"), ty.span));
                         Ty::Error
@@ -284,11 +301,32 @@ impl<'a> GlobalCx<'a> {
                 self.error(Diagnostic::error("the type placeholder `_` is only allowed in `let` annotations", ty.span));
                 Ty::Error
             }
-            ast::TypeKind::Tuple(_) => self.unsupported_ty(ty.span, "tuple types (language level L1)"),
-            ast::TypeKind::Array(..) | ast::TypeKind::Slice(_) => {
-                self.unsupported_ty(ty.span, "arrays and slices (language level L1)")
+            ast::TypeKind::Tuple(elems) => Ty::tuple(elems.iter().map(|t| self.lower_type(t, scopes)).collect()),
+            ast::TypeKind::Array(elem, len) => {
+                let elem = self.lower_type(elem, scopes);
+                match self.array_length(len, scopes) {
+                    Some(n) => Ty::Array(elem.into(), n),
+                    None => Ty::Error,
+                }
             }
-            ast::TypeKind::Ref { .. } => self.unsupported_ty(ty.span, "references (language level L1)"),
+            ast::TypeKind::Slice(_) => {
+                self.error(Diagnostic::error("a slice type `[T]` must be used behind a reference: `&[T]`", ty.span));
+                Ty::Error
+            }
+            ast::TypeKind::Ref { mutable, inner, .. } => {
+                let inner_ty = match &inner.kind {
+                    ast::TypeKind::Slice(elem) => Ty::Slice(self.lower_type(elem, scopes).into()),
+                    ast::TypeKind::Path(p) if p.segments.len() == 1 && p.segments[0].ident.name == "str" => {
+                        if *mutable {
+                            self.error(unsupported(ty.span, "`&mut str`"));
+                            return Ty::Error;
+                        }
+                        return Ty::Str;
+                    }
+                    _ => self.lower_type(inner, scopes),
+                };
+                if inner_ty == Ty::Error { Ty::Error } else { Ty::reference(inner_ty, *mutable) }
+            }
             ast::TypeKind::Ptr { .. } => self.unsupported_ty(ty.span, "raw pointers (language level L5)"),
             ast::TypeKind::Fn { .. } => self.unsupported_ty(ty.span, "function types (language level L2)"),
             ast::TypeKind::Unsupported { feature } => {
@@ -296,6 +334,27 @@ impl<'a> GlobalCx<'a> {
                 self.unsupported_ty(ty.span, &feature)
             }
             ast::TypeKind::Error => Ty::Error,
+        }
+    }
+
+    /// The `N` of `[T; N]`: an integer literal or a `const` item.
+    pub fn array_length(&mut self, e: &ast::Expr, scopes: &[ScopeId]) -> Option<u64> {
+        let bad = |gcx: &mut Self| {
+            gcx.error(Diagnostic::error("array length must be an integer literal or a `const` item", e.span));
+            None
+        };
+        match &e.kind {
+            ast::ExprKind::Lit(ast::Lit::Int { value, .. }) => u64::try_from(*value).ok().or_else(|| bad(self)),
+            ast::ExprKind::Path(p) if p.segments.len() == 1 => {
+                match self.scopes.lookup(scopes, &p.segments[0].ident.name, false) {
+                    Some(Def::Const(id)) => match self.resolve_const(id, e.span)? {
+                        (_, hir::Lit::Int { negative: false, magnitude }) => u64::try_from(magnitude).ok(),
+                        _ => bad(self),
+                    },
+                    _ => bad(self),
+                }
+            }
+            _ => bad(self),
         }
     }
 
@@ -397,6 +456,7 @@ fn check_fn_body<'a>(
     }
     let body = decl.body.as_ref()?;
     let body_expr = cx.check_block(body);
+    cx.check_returned_ref(&body_expr);
     let ret = sig.ret.clone();
     let body_span = body.tail.as_ref().map_or(body.span, |t| t.span);
     cx.coerce(&body_expr.ty, &ret, body_span);

@@ -1,10 +1,10 @@
 //! Patterns: checking them against the matched type, and `match` / `if let` / `while let`.
 //!
-//! Patterns currently range over scalar values (integers, `char`, `bool`, `()`): literals,
-//! ranges, bindings (`x`, `x @ p`), `_` and or-patterns. Structural patterns (tuples, structs,
-//! enum payloads, slices, references) arrive with those types and report "unsupported feature"
-//! until then. Exhaustiveness and reachability are decided in `exhaustive.rs` once the scrutinee
-//! type is final.
+//! Every pattern kind of LANGUAGE.md §4.7: literals, ranges, bindings (`x`, `ref x`, `x @ p`),
+//! `_`, or-patterns, tuples, structs and enum variants (with `..`), slices and arrays (with
+//! `..`), and `&p`. A reference scrutinee is matched only by `&p`, bindings and `_` (no default
+//! binding modes). Exhaustiveness and reachability are decided in `exhaustive.rs` once the
+//! scrutinee type is final.
 
 use std::collections::HashMap;
 
@@ -16,6 +16,13 @@ use crate::types::Ty;
 
 use super::finish::{Deferred, OperandClass};
 use super::{FnCx, unsupported};
+
+/// The sub-patterns written after an ADT path.
+enum AdtPatArgs<'a> {
+    Unit,
+    Tuple(&'a [ast::Pattern]),
+    Named(&'a [ast::FieldPattern]),
+}
 
 /// Bindings of one pattern: name → local. Or-pattern alternatives after the first must bind
 /// exactly the names of the first (`expected`), and reuse their locals.
@@ -138,18 +145,19 @@ impl<'a> FnCx<'_, 'a> {
         let mk = |kind| Pat { kind, ty: expected.clone(), span };
         match &pat.kind {
             P::Wild | P::Error => mk(PatKind::Wild),
-            P::Ident { by_ref: true, .. } => {
-                self.error(unsupported(span, "`ref` bindings (references are language level L1)"));
-                mk(PatKind::Wild)
-            }
             // A lone upper-case name is a constant pattern, never a binding (LANGUAGE.md §4.7).
-            P::Ident { mutable: false, name, sub: None, .. }
+            P::Ident { mutable: false, by_ref: false, name, sub: None }
                 if name.name.starts_with(|c: char| c.is_ascii_uppercase()) =>
             {
                 self.const_pattern(name, expected, span)
             }
-            P::Ident { mutable, name, sub, .. } => {
+            P::Ident { mutable, name, sub, by_ref } => {
                 let sub = sub.as_ref().map(|s| Box::new(self.check_pattern(s, expected, bindings)));
+                let (local_ty, local_mut) = if *by_ref {
+                    (Ty::reference(expected.clone(), *mutable), false)
+                } else {
+                    (expected.clone(), *mutable)
+                };
                 if bindings.bound.contains_key(&name.name) {
                     self.error(Diagnostic::error(
                         format!("identifier `{}` is bound more than once in the same pattern", name.name),
@@ -160,13 +168,13 @@ impl<'a> FnCx<'_, 'a> {
                 let local = match bindings.expected.as_ref().and_then(|e| e.get(&name.name)) {
                     Some(&local) => {
                         let ty = self.locals[local.0 as usize].ty.clone();
-                        self.coerce(expected, &ty, span);
+                        self.coerce(&local_ty, &ty, span);
                         local
                     }
-                    None => self.declare_local(&name.name, expected.clone(), *mutable),
+                    None => self.declare_local(&name.name, local_ty, local_mut),
                 };
                 bindings.bound.insert(name.name.clone(), local);
-                mk(PatKind::Binding { local, sub })
+                mk(PatKind::Binding { local, sub, by_ref: *by_ref })
             }
             P::Lit(e) => match self.pattern_literal(e, expected) {
                 Some(lit) => mk(PatKind::Lit(lit)),
@@ -223,6 +231,9 @@ impl<'a> FnCx<'_, 'a> {
             P::Path(path) if path.segments.len() == 1 => self.const_pattern(&path.segments[0].ident, expected, span),
             P::Path(path) => {
                 let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
+                if let crate::resolve::Def::Adt(id) = def {
+                    return self.adt_pattern(id, &path.segments[used..], expected, AdtPatArgs::Unit, bindings, span);
+                }
                 let value = match def {
                     crate::resolve::Def::Enum(id) => {
                         self.enum_variant(id, &path.segments[used..], span).and_then(|e| match e.kind {
@@ -238,19 +249,280 @@ impl<'a> FnCx<'_, 'a> {
                 };
                 self.value_pattern(value, expected, span)
             }
-            P::Tuple(_) | P::TupleStruct { .. } | P::Struct { .. } | P::Slice(_) | P::Ref { .. } | P::Rest => {
-                self.error(unsupported(
-                    span,
-                    "structural patterns (tuples, structs, enums, slices, references: language level L1)",
-                ));
+            P::Tuple(elems) => {
+                let resolved = self.resolve(expected);
+                let n = match &resolved {
+                    Ty::Tuple(ts) => ts.len(),
+                    _ if elems.iter().any(|e| matches!(e.kind, P::Rest)) => {
+                        if resolved != Ty::Error {
+                            self.pattern_mismatch(expected, "a tuple", span);
+                        }
+                        return mk(PatKind::Wild);
+                    }
+                    _ => elems.len(),
+                };
+                let fresh: Vec<Ty> = (0..n).map(|_| self.infer.fresh(crate::types::InferKind::General)).collect();
+                if !self.infer.unify(&Ty::tuple(fresh.clone()), expected) {
+                    self.pattern_mismatch(expected, "a tuple", span);
+                    return mk(PatKind::Wild);
+                }
+                let Some(pats) = self.sequence_with_rest(elems, &fresh, bindings, span) else {
+                    return mk(PatKind::Wild);
+                };
+                if n == 0 {
+                    return mk(PatKind::Wild);
+                }
+                mk(PatKind::Tuple(pats.into_iter().map(|(_, p)| p).collect()))
+            }
+            P::TupleStruct { path, elems } => {
+                let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
+                match def {
+                    crate::resolve::Def::Adt(id) => {
+                        self.adt_pattern(id, &path.segments[used..], expected, AdtPatArgs::Tuple(elems), bindings, span)
+                    }
+                    _ => {
+                        self.error(Diagnostic::error("expected a tuple struct or tuple variant in this pattern", span));
+                        mk(PatKind::Wild)
+                    }
+                }
+            }
+            P::Struct { path, fields, .. } => {
+                let Some((def, used)) = self.resolve_item_path(path) else { return mk(PatKind::Wild) };
+                match def {
+                    crate::resolve::Def::Adt(id) => self.adt_pattern(
+                        id,
+                        &path.segments[used..],
+                        expected,
+                        AdtPatArgs::Named(fields),
+                        bindings,
+                        span,
+                    ),
+                    _ => {
+                        self.error(Diagnostic::error("expected a struct or struct variant in this pattern", span));
+                        mk(PatKind::Wild)
+                    }
+                }
+            }
+            P::Slice(elems) => self.slice_pattern(elems, expected, bindings, span),
+            P::Ref { mutable, inner } => {
+                let resolved = self.resolve(expected);
+                let inner_ty = match &resolved {
+                    Ty::Ref(t, m) if *m || !*mutable => (**t).clone(),
+                    Ty::Infer(_) => {
+                        let t = self.infer.fresh(crate::types::InferKind::General);
+                        self.infer.unify(&Ty::reference(t.clone(), *mutable), expected);
+                        t
+                    }
+                    Ty::Error => return mk(PatKind::Wild),
+                    _ => {
+                        self.pattern_mismatch(expected, "a reference", span);
+                        return mk(PatKind::Wild);
+                    }
+                };
+                let p = self.check_pattern(inner, &inner_ty, bindings);
+                mk(PatKind::Deref(Box::new(p)))
+            }
+            P::Rest => {
+                self.error(Diagnostic::error("`..` can only be used in tuple, tuple-struct and slice patterns", span));
                 mk(PatKind::Wild)
             }
         }
     }
 
+    fn pattern_mismatch(&mut self, expected: &Ty, what: &str, span: Span) {
+        let shown = self.display_ty(expected);
+        self.error(
+            Diagnostic::error("type mismatch", span)
+                .with_code("E0201")
+                .with_label(format!("expected `{shown}`, found {what} pattern")),
+        );
+    }
+
+    /// Checks the elements of a tuple-like pattern with at most one `..` against `tys`; returns
+    /// (field index, pattern) for the written elements.
+    fn sequence_with_rest(
+        &mut self,
+        elems: &'a [ast::Pattern],
+        tys: &[Ty],
+        bindings: &mut Bindings,
+        span: Span,
+    ) -> Option<Vec<(u32, Pat)>> {
+        let rest = elems.iter().position(|e| matches!(e.kind, P::Rest));
+        if elems.iter().filter(|e| matches!(e.kind, P::Rest)).count() > 1 {
+            self.error(Diagnostic::error("`..` can only be used once per pattern", span));
+            return None;
+        }
+        let written = elems.len() - usize::from(rest.is_some());
+        if (rest.is_none() && written != tys.len()) || written > tys.len() {
+            self.error(
+                Diagnostic::error("type mismatch", span)
+                    .with_code("E0201")
+                    .with_note(format!("this pattern has {written} field(s), but the type has {}", tys.len())),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for (i, e) in elems.iter().enumerate() {
+            let index = match rest {
+                Some(r) if i == r => continue,
+                Some(r) if i > r => tys.len() - (elems.len() - i),
+                _ => i,
+            };
+            let p = self.check_pattern(e, &tys[index], bindings);
+            out.push((index as u32, p));
+        }
+        if rest.is_some() {
+            // Elements skipped by `..` match anything.
+            for (index, ty) in tys.iter().enumerate() {
+                if !out.iter().any(|(i, _)| *i as usize == index) {
+                    out.push((index as u32, Pat { kind: PatKind::Wild, ty: ty.clone(), span }));
+                }
+            }
+            out.sort_by_key(|(i, _)| *i);
+        }
+        Some(out)
+    }
+
+    /// A struct, tuple-struct or variant pattern over ADT `id` (`rest` are the path segments
+    /// after the type name).
+    fn adt_pattern(
+        &mut self,
+        id: u32,
+        rest: &[ast::PathSegment],
+        expected: &Ty,
+        args: AdtPatArgs<'a>,
+        bindings: &mut Bindings,
+        span: Span,
+    ) -> Pat {
+        let wild = Pat { kind: PatKind::Wild, ty: expected.clone(), span };
+        let Some((ty, variant)) = self.adt_member(id, rest, span) else { return wild };
+        if !self.infer.unify(&ty, expected) {
+            let shown = ty.to_string();
+            self.pattern_mismatch(expected, &format!("a `{shown}`"), span);
+            return wild;
+        }
+        let Ty::Adt(a, targs) = &ty else { return wild };
+        let vdef = self.gcx.adts.def(a).variants[variant as usize].clone();
+        let field_tys = self.gcx.adts.field_tys(a, targs, variant as usize);
+        let fields = match args {
+            AdtPatArgs::Unit => {
+                if vdef.ctor != crate::types::CtorKind::Unit {
+                    self.error(
+                        Diagnostic::error("type mismatch", span)
+                            .with_code("E0201")
+                            .with_note(format!("`{}` has fields: match them with `(..)` or `{{ .. }}`", vdef.name)),
+                    );
+                    return wild;
+                }
+                Vec::new()
+            }
+            AdtPatArgs::Tuple(elems) => {
+                if vdef.ctor != crate::types::CtorKind::Tuple {
+                    self.error(
+                        Diagnostic::error("type mismatch", span)
+                            .with_code("E0201")
+                            .with_note(format!("`{}` is not a tuple struct or tuple variant", vdef.name)),
+                    );
+                    return wild;
+                }
+                match self.sequence_with_rest(elems, &field_tys, bindings, span) {
+                    Some(f) => f,
+                    None => return wild,
+                }
+            }
+            AdtPatArgs::Named(fields) => {
+                let mut out = Vec::new();
+                for f in fields {
+                    let Some(i) = vdef.fields.iter().position(|d| d.name == f.name.name) else {
+                        self.error(
+                            Diagnostic::error("field does not exist", f.name.span)
+                                .with_code("E0213")
+                                .with_note(format!("`{}` has no field `{}`", vdef.name, f.name.name)),
+                        );
+                        continue;
+                    };
+                    let p = match &f.pat {
+                        Some(p) => self.check_pattern(p, &field_tys[i], bindings),
+                        None => {
+                            let shorthand = ast::Pattern {
+                                kind: P::Ident { by_ref: false, mutable: false, name: f.name.clone(), sub: None },
+                                span: f.span,
+                            };
+                            // Shorthand `{ x }` binds `x` even though it may look like a constant.
+                            self.bind_shorthand(&shorthand, &field_tys[i], bindings)
+                        }
+                    };
+                    out.push((i as u32, p));
+                }
+                out
+            }
+        };
+        Pat { kind: PatKind::Adt { variant, fields }, ty: expected.clone(), span }
+    }
+
+    fn bind_shorthand(&mut self, pat: &ast::Pattern, ty: &Ty, bindings: &mut Bindings) -> Pat {
+        let P::Ident { name, .. } = &pat.kind else { unreachable!("shorthand patterns are identifiers") };
+        if bindings.bound.contains_key(&name.name) {
+            self.error(Diagnostic::error(
+                format!("identifier `{}` is bound more than once in the same pattern", name.name),
+                name.span,
+            ));
+            return Pat { kind: PatKind::Wild, ty: ty.clone(), span: pat.span };
+        }
+        let local = match bindings.expected.as_ref().and_then(|e| e.get(&name.name)) {
+            Some(&l) => l,
+            None => self.declare_local(&name.name, ty.clone(), false),
+        };
+        bindings.bound.insert(name.name.clone(), local);
+        Pat { kind: PatKind::Binding { local, sub: None, by_ref: false }, ty: ty.clone(), span: pat.span }
+    }
+
+    /// `[a, b, .., z]` over `[T; N]` or `[T]`.
+    fn slice_pattern(&mut self, elems: &'a [ast::Pattern], expected: &Ty, bindings: &mut Bindings, span: Span) -> Pat {
+        let wild = Pat { kind: PatKind::Wild, ty: expected.clone(), span };
+        let (elem, len) = match self.resolve(expected) {
+            Ty::Array(t, n) => ((*t).clone(), Some(n)),
+            Ty::Slice(t) => ((*t).clone(), None),
+            Ty::Error => return wild,
+            _ => {
+                self.pattern_mismatch(expected, "a slice", span);
+                return wild;
+            }
+        };
+        let rest = elems.iter().position(|e| matches!(e.kind, P::Rest));
+        let written = elems.len() - usize::from(rest.is_some());
+        if let Some(n) = len
+            && ((rest.is_none() && written as u64 != n) || written as u64 > n)
+        {
+            self.error(
+                Diagnostic::error("type mismatch", span)
+                    .with_code("E0201")
+                    .with_note(format!("this pattern has {written} element(s), but the array has {n}")),
+            );
+            return wild;
+        }
+        let split = rest.unwrap_or(elems.len());
+        let prefix: Vec<Pat> =
+            elems[..split].iter().map(|e| self.check_pattern(e, &elem, bindings)).collect::<Vec<_>>();
+        let suffix: Vec<Pat> = if rest.is_some() {
+            elems[split + 1..].iter().map(|e| self.check_pattern(e, &elem, bindings)).collect()
+        } else {
+            Vec::new()
+        };
+        Pat { kind: PatKind::Slice { prefix, rest: rest.is_some(), suffix }, ty: expected.clone(), span }
+    }
+
     /// A literal (or negated literal) in a pattern, checked against the matched type.
     fn pattern_literal(&mut self, e: &'a ast::Expr, expected: &Ty) -> Option<Lit> {
         let (lit, negative) = match &e.kind {
+            A::Path(path) if path.segments.len() == 1 => {
+                let Some(id) = self.lookup_const(&path.segments[0].ident.name) else {
+                    return self.bad_pattern_expr(e.span);
+                };
+                let (ty, lit) = self.gcx.resolve_const(id, e.span)?;
+                self.coerce(&ty, expected, e.span);
+                return Some(lit);
+            }
             A::Lit(lit) => (lit, false),
             A::Unary(ast::UnOp::Neg, inner) => match &inner.kind {
                 A::Lit(lit @ ast::Lit::Int { .. }) => (lit, true),
@@ -286,9 +558,14 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
-    /// A constant used as a pattern: its value becomes a literal pattern.
+    /// A constant used as a pattern: its value becomes a literal pattern. A unit struct is a
+    /// constructor pattern.
     fn const_pattern(&mut self, name: &ast::Ident, expected: &Ty, span: Span) -> Pat {
         let mk = |kind| Pat { kind, ty: expected.clone(), span };
+        if let Some(crate::resolve::Def::Adt(id)) = self.gcx.scopes.lookup(&self.item_scopes, &name.name, true) {
+            let mut none = Bindings { bound: HashMap::new(), expected: None };
+            return self.adt_pattern(id, &[], expected, AdtPatArgs::Unit, &mut none, span);
+        }
         let Some(id) = self.lookup_const(&name.name) else {
             self.error(unsupported(
                 span,

@@ -12,6 +12,9 @@ use super::FnBuilder;
 
 impl FnBuilder<'_> {
     pub(crate) fn lower_builtin(&mut self, builtin: Builtin, args: &[hir::Expr], ty: &Ty) -> Operand {
+        if builtin == Builtin::SliceContains {
+            return self.lower_slice_contains(&args[0], &args[1]);
+        }
         let mut values = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             let v = match args.get(i + 1) {
@@ -22,6 +25,8 @@ impl FnBuilder<'_> {
         }
         let unit = Operand::Const(Const::Unit);
         match builtin {
+            Builtin::SliceContains => unreachable!("lowered above"),
+            Builtin::StrAsBytes => self.emit(ty.clone(), Rvalue::Intrinsic(crate::ir::Intrinsic::StrAsBytes, values)),
             Builtin::Print { stream, newline } => {
                 self.print_value(stream, values[0].clone(), &args[0].ty);
                 if newline {

@@ -12,6 +12,9 @@ const DIV_BY_ZERO: &str = "division by zero";
 impl FnBuilder<'_> {
     /// Lowers `e` and returns an operand holding its value (`Const::Unit` for `()` and `!`).
     pub(crate) fn lower_expr(&mut self, e: &hir::Expr) -> Operand {
+        if let Some(v) = self.lower_data_expr(e) {
+            return v;
+        }
         match &e.kind {
             H::Lit(lit) => Operand::Const(lower_lit(lit, &e.ty, self)),
             H::Local(l) => {
@@ -33,23 +36,27 @@ impl FnBuilder<'_> {
                 let rhs = self.lower_expr(b);
                 let op = lower_binop(*op);
                 if matches!(op, BinOp::Eq | BinOp::Ne) {
-                    return self.emit_equality(op, lhs, rhs, &a.ty);
+                    let ty = super::ir_ty(&a.ty);
+                    return self.lower_equality(op, lhs, rhs, &ty);
                 }
                 self.check_divisor(op, &rhs, &b.ty);
                 self.emit(e.ty.clone(), Rvalue::Binary(op, lhs, rhs))
             }
-            H::Assign { local, value } => {
+            H::Assign { place, value } => {
                 let v = self.lower_expr(value);
-                let l = self.map_local(*local);
-                self.assign(l, Rvalue::Use(v));
+                let p = self.lower_place(place);
+                self.write_place(p, v);
                 Operand::Const(Const::Unit)
             }
-            H::AssignOp { op, local, value } => {
+            H::AssignOp { op, place, value } => {
                 let v = self.lower_expr(value);
-                let l = self.map_local(*local);
+                let p = self.lower_place(place);
                 let op = lower_binop(*op);
                 self.check_divisor(op, &v, &value.ty);
-                self.assign(l, Rvalue::Binary(op, Operand::Local(l), v));
+                let ty = super::ir_ty(&place.ty);
+                let cur = self.read_place(p.clone(), &ty);
+                let new = self.emit(ty, Rvalue::Binary(op, cur, v));
+                self.write_place(p, new);
                 Operand::Const(Const::Unit)
             }
             H::Cast(inner) => {
@@ -137,6 +144,15 @@ impl FnBuilder<'_> {
                                 self.assign(l, Rvalue::Use(v));
                             }
                         }
+                        hir::Stmt::LetPat { pat, init } => {
+                            let p = self.lower_place(init);
+                            let unreachable = self.new_block();
+                            self.test_pattern(pat, &p, unreachable);
+                            let cont = self.current;
+                            self.switch_to(unreachable);
+                            self.terminate(Terminator::Unreachable);
+                            self.switch_to(cont);
+                        }
                         hir::Stmt::Expr(e) => {
                             self.lower_expr(e);
                         }
@@ -147,6 +163,7 @@ impl FnBuilder<'_> {
                     None => Operand::Const(Const::Unit),
                 }
             }
+            _ => unreachable!("data expressions are lowered by `lower_data_expr`"),
         }
     }
 

@@ -1,33 +1,46 @@
-//! Lowering `match`: arms are tested in order, each pattern as a chain of branches.
+//! Lowering `match`: arms are tested in order, each pattern as a chain of branches over places.
 //!
-//! The scrutinee is evaluated once into a temporary. For each arm, the pattern test branches to
-//! the next arm's test on failure and falls through on success, after binding its variables;
-//! then the guard, then the body, which jumps to the join block. The type checker proved the arms
-//! exhaustive, so the block after the last arm is unreachable. Or-patterns try each alternative
-//! in turn and meet in one success block. For a single scalar column this chain *is* the
-//! decision tree (each value reaches the first arm it matches with one test per arm); structural
-//! patterns will need column-wise splitting.
+//! The scrutinee is a place: the place it denotes when it is a place expression (so `ref`
+//! bindings point into it), otherwise a temporary holding its value. For each arm the pattern
+//! test branches to the next arm's test on failure and falls through on success, after binding
+//! its variables; then the guard, then the body, which jumps to the join block. The type checker
+//! proved the arms exhaustive, so the block after the last arm is unreachable. Or-patterns try
+//! each alternative in turn and meet in one success block.
+//!
+//! Sub-patterns are tested left to right, reading each field, element or tag through a
+//! projection of the scrutinee's place; an enum's tag is read once per test. This is a
+//! backtracking automaton rather than a decision tree: a value may be tested by several arms'
+//! chains, but each test is a load and a compare, and the chain never reads beyond what the
+//! current arm's pattern needs.
 
 use crate::hir::{self, Lit, Pat, PatKind};
-use crate::ir::{BinOp, BlockId, Const, Operand, Rvalue, Terminator, Ty};
+use crate::ir::{BinOp, BlockId, Const, IntTy, Operand, Place, Proj, Rvalue, Terminator, Ty};
 
 use super::FnBuilder;
 
 impl FnBuilder<'_> {
     pub(crate) fn lower_match(&mut self, scrutinee: &hir::Expr, arms: &[hir::MatchArm], ty: &Ty) -> Operand {
-        let value = self.lower_expr(scrutinee);
-        // A named variable could be assigned by a guard or body: test a copy.
-        let value = match value {
-            Operand::Local(l) if self.locals[l.0 as usize].name.is_some() => {
-                self.emit(scrutinee.ty.clone(), Rvalue::Use(Operand::Local(l)))
+        let place = if crate::hir::is_place(scrutinee) {
+            self.lower_place(scrutinee)
+        } else {
+            let value = self.lower_expr(scrutinee);
+            let sty = super::ir_ty(&scrutinee.ty);
+            Place::local(self.operand_to_local(value, &sty))
+        };
+        // A named variable could be assigned by a guard or body: test a copy of scalars.
+        let place = match place.proj.is_empty() && self.locals[place.base.0 as usize].name.is_some() {
+            true if !self.local_ty(place.base).is_aggregate() && !has_ref_binding(arms) => {
+                let ty = self.local_ty(place.base).clone();
+                let v = self.emit(ty.clone(), Rvalue::Use(Operand::Local(place.base)));
+                Place::local(self.operand_to_local(v, &ty))
             }
-            v => v,
+            _ => place,
         };
         let result = (!ty.is_zero_sized()).then(|| self.temp(ty.clone()));
         let join = self.new_block();
         for arm in arms {
             let next = self.new_block();
-            self.test_pattern(&arm.pat, &value, next);
+            self.test_pattern(&arm.pat, &place, next);
             if let Some(guard) = &arm.guard {
                 let g = self.lower_expr(guard);
                 let body = self.new_block();
@@ -46,42 +59,97 @@ impl FnBuilder<'_> {
         result.map_or(Operand::Const(Const::Unit), Operand::Local)
     }
 
-    /// Emits the test of `pat` against `value`: continues in the current block if it matches
-    /// (with bindings assigned), jumps to `fail` otherwise.
-    fn test_pattern(&mut self, pat: &Pat, value: &Operand, fail: BlockId) {
+    /// Emits the test of `pat` against the value at `place`: continues in the current block if
+    /// it matches (with bindings assigned), jumps to `fail` otherwise.
+    pub(crate) fn test_pattern(&mut self, pat: &Pat, place: &Place, fail: BlockId) {
+        let ty = super::ir_ty(&pat.ty);
         match &pat.kind {
             PatKind::Wild => {}
-            PatKind::Binding { local, sub } => {
-                let l = self.map_local(*local);
-                self.assign(l, Rvalue::Use(value.clone()));
+            PatKind::Binding { local, sub, by_ref } => {
                 if let Some(sub) = sub {
-                    self.test_pattern(sub, value, fail);
+                    self.test_pattern(sub, place, fail);
+                }
+                let l = self.map_local(*local);
+                if *by_ref {
+                    let mutable = matches!(self.local_ty(l), Ty::Ref(_, true));
+                    self.assign(l, Rvalue::Ref(place.clone(), mutable));
+                } else {
+                    let v = self.read_place(place.clone(), &ty);
+                    self.assign(l, Rvalue::Use(v));
                 }
             }
             PatKind::Lit(lit) => {
-                if pat.ty.is_zero_sized() {
+                if ty.is_zero_sized() {
                     return;
                 }
+                let v = self.read_place(place.clone(), &ty);
                 let c = self.pattern_const(lit, &pat.ty);
-                self.test(BinOp::Eq, value, c, fail);
+                self.test(BinOp::Eq, &v, c, fail);
             }
             PatKind::Range { lo, hi, inclusive } => {
+                let v = self.read_place(place.clone(), &ty);
                 let lo = self.pattern_const(lo, &pat.ty);
                 let hi = self.pattern_const(hi, &pat.ty);
-                self.test(BinOp::Ge, value, lo, fail);
-                self.test(if *inclusive { BinOp::Le } else { BinOp::Lt }, value, hi, fail);
+                self.test(BinOp::Ge, &v, lo, fail);
+                self.test(if *inclusive { BinOp::Le } else { BinOp::Lt }, &v, hi, fail);
             }
             PatKind::Or(alts) => {
                 let success = self.new_block();
                 for (i, alt) in alts.iter().enumerate() {
                     let alt_fail = if i + 1 == alts.len() { fail } else { self.new_block() };
-                    self.test_pattern(alt, value, alt_fail);
+                    self.test_pattern(alt, place, alt_fail);
                     self.goto(success);
                     if alt_fail != fail {
                         self.switch_to(alt_fail);
                     }
                 }
                 self.switch_to(success);
+            }
+            PatKind::Tuple(elems) => {
+                for (i, p) in elems.iter().enumerate() {
+                    self.test_pattern(p, &place.project(Proj::Field(i as u32)), fail);
+                }
+            }
+            PatKind::Adt { variant, fields } => {
+                let is_enum = match &ty {
+                    Ty::Adt(a, _) => self.program.adts.def(a).is_enum,
+                    _ => false,
+                };
+                if is_enum {
+                    let tag = self.emit(Ty::Int(crate::types::TAG_REPR), Rvalue::Discriminant(place.clone()));
+                    let want = Operand::Const(Const::Int { bits: u128::from(*variant), ty: crate::types::TAG_REPR });
+                    self.test(BinOp::Eq, &tag, want, fail);
+                }
+                for (i, p) in fields {
+                    let proj =
+                        if is_enum { Proj::VariantField { variant: *variant, field: *i } } else { Proj::Field(*i) };
+                    self.test_pattern(p, &place.project(proj), fail);
+                }
+            }
+            PatKind::Deref(inner) => {
+                let ptr = self.read_place(place.clone(), &ty);
+                let l = self.operand_to_local(ptr, &ty);
+                self.test_pattern(inner, &Place::local(l).project(Proj::Deref), fail);
+            }
+            PatKind::Slice { prefix, rest, suffix } => {
+                let usize_t = Ty::Int(IntTy::Usize);
+                let len = self.emit(usize_t.clone(), Rvalue::Len(place.clone()));
+                let fixed = (prefix.len() + suffix.len()) as u128;
+                if matches!(ty, Ty::Slice(_)) {
+                    let want = Operand::Const(Const::Int { bits: fixed, ty: IntTy::Usize });
+                    self.test(if *rest { BinOp::Ge } else { BinOp::Eq }, &len, want, fail);
+                }
+                for (i, p) in prefix.iter().enumerate() {
+                    let idx = self.temp(usize_t.clone());
+                    self.assign(idx, Rvalue::Use(Operand::Const(Const::Int { bits: i as u128, ty: IntTy::Usize })));
+                    self.test_pattern(p, &place.project(Proj::Index(idx)), fail);
+                }
+                for (j, p) in suffix.iter().enumerate() {
+                    let back = Operand::Const(Const::Int { bits: (suffix.len() - j) as u128, ty: IntTy::Usize });
+                    let idx_v = self.emit(usize_t.clone(), Rvalue::Binary(BinOp::Sub, len.clone(), back));
+                    let idx = self.operand_to_local(idx_v, &usize_t);
+                    self.test_pattern(p, &place.project(Proj::Index(idx)), fail);
+                }
             }
         }
     }
@@ -106,4 +174,19 @@ impl FnBuilder<'_> {
             _ => Operand::Const(Const::Unit),
         }
     }
+}
+
+/// Whether some arm binds by reference (the scrutinee must then stay the original place).
+fn has_ref_binding(arms: &[hir::MatchArm]) -> bool {
+    fn walk(p: &Pat) -> bool {
+        match &p.kind {
+            PatKind::Binding { by_ref, sub, .. } => *by_ref || sub.as_deref().is_some_and(walk),
+            PatKind::Or(xs) | PatKind::Tuple(xs) => xs.iter().any(walk),
+            PatKind::Adt { fields, .. } => fields.iter().any(|(_, p)| walk(p)),
+            PatKind::Deref(p) => walk(p),
+            PatKind::Slice { prefix, suffix, .. } => prefix.iter().chain(suffix).any(walk),
+            _ => false,
+        }
+    }
+    arms.iter().any(|a| walk(&a.pat))
 }

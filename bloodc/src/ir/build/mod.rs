@@ -16,6 +16,7 @@
 mod builtins;
 mod expr;
 mod matching;
+mod places;
 
 use std::collections::HashMap;
 
@@ -31,7 +32,7 @@ pub fn lower_program(hir: &hir::Program) -> Program {
         functions: Vec::new(),
         strings: Vec::new(),
         main: hir.main.map(|f| FuncId(f.0)),
-        adts: hir.adts.clone(),
+        adts: std::sync::Arc::new(ir_adts(&hir.adts)),
     };
     for f in &hir.functions {
         let function = FnBuilder::new(&mut program, hir, f).build(f);
@@ -40,12 +41,30 @@ pub fn lower_program(hir: &hir::Program) -> Program {
     program
 }
 
-/// The IR type of a HIR type: fieldless enums are their discriminant integers.
+/// The IR type of a HIR type: fieldless enums are their discriminant integers (also inside
+/// tuples, arrays and references).
 pub(crate) fn ir_ty(ty: &Ty) -> Ty {
     match ty {
         Ty::Enum(_) => Ty::Int(crate::types::ENUM_REPR),
+        Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(ir_ty).collect()),
+        Ty::Array(x, n) => Ty::Array(ir_ty(x).into(), *n),
+        Ty::Slice(x) => Ty::Slice(ir_ty(x).into()),
+        Ty::Ref(x, m) => Ty::Ref(ir_ty(x).into(), *m),
         t => t.clone(),
     }
+}
+
+/// The ADT table as the IR sees it: field types lowered with [`ir_ty`].
+fn ir_adts(adts: &crate::types::AdtTable) -> crate::types::AdtTable {
+    let mut out = adts.clone();
+    for def in &mut out.defs {
+        for v in &mut def.variants {
+            for f in &mut v.fields {
+                f.ty = ir_ty(&f.ty);
+            }
+        }
+    }
+    out
 }
 
 /// Where `break` and `continue` of one loop go.

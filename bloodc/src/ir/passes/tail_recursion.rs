@@ -32,8 +32,7 @@ struct Site {
 pub fn eliminate_tail_recursion(f: &mut Function, id: FuncId) {
     // A reference to a local could outlive the iteration that took it (in a real recursion it
     // points into the caller's frame, which reassigning the parameters would overwrite).
-    let takes_addresses =
-        f.blocks.iter().flat_map(|b| &b.stmts).any(|s| matches!(s, Stmt::Assign(_, Rvalue::Ref(..))));
+    let takes_addresses = f.blocks.iter().flat_map(|b| &b.stmts).any(|s| matches!(s, Stmt::Assign(_, Rvalue::Ref(..))));
     if takes_addresses {
         return;
     }

@@ -9,6 +9,12 @@
 #[path = "codegen_e2e/support.rs"]
 mod support;
 
+#[path = "codegen_e2e/aggregates.rs"]
+mod aggregates;
+
+#[path = "codegen_e2e/aggregate_calls.rs"]
+mod aggregate_calls;
+
 use bloodc::codegen::{CodegenOptions, compile_program};
 use bloodc::driver::OptLevel;
 use bloodc::ir::{BinOp, BlockId, Const, Intrinsic, Operand, Program, Rvalue, Terminator, UnOp};
@@ -698,7 +704,7 @@ fn every_program_compiles_for_foreign_targets() {
     ];
     for triple in ["aarch64-unknown-linux-gnu", "riscv64gc-unknown-linux-gnu", "x86_64-unknown-linux-gnu"] {
         for opt_level in [OptLevel::O0, OptLevel::O2] {
-            for (name, make) in programs {
+            for (name, make) in programs.into_iter().chain(aggregates::PROGRAMS).chain(aggregate_calls::PROGRAMS) {
                 let options = CodegenOptions {
                     triple: triple.parse().expect("triple"),
                     opt_level,

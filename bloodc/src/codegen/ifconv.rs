@@ -156,4 +156,19 @@ mod tests {
         ]);
         assert_eq!(find_triangles(&f, &Frame::analyze(&f))[0], None);
     }
+
+    #[test]
+    fn locals_in_memory_stay_branches() {
+        // The counter is borrowed elsewhere, so it lives in a stack slot.
+        let mut f = func(vec![
+            BasicBlock { stmts: vec![], terminator: branch(1, 2) },
+            BasicBlock { stmts: vec![incr()], terminator: Terminator::Goto(BlockId(2)) },
+            BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Const(Const::Unit)) },
+        ]);
+        assert!(find_triangles(&f, &Frame::analyze(&f))[0].is_some());
+        f.locals.push(LocalDecl { ty: Ty::reference(Ty::Int(IntTy::U64), false), name: None });
+        let borrow = Stmt::Assign(Local(2), Rvalue::Ref(ir::Place::local(Local(0)), false));
+        f.blocks[2].stmts.push(borrow);
+        assert_eq!(find_triangles(&f, &Frame::analyze(&f))[0], None);
+    }
 }

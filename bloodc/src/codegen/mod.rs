@@ -218,6 +218,10 @@ fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
     // Blood never unwinds (a panic ends the process; runtime entry points never let a Rust panic
     // escape), so no unwind tables are needed; frame pointers serve debuggers and profilers.
     set(&mut flags, "unwind_info", "false")?;
+    // A frame larger than a page (a local array) touches each page as it grows, so it cannot
+    // step over a fiber stack's one guard page into other memory.
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
     // Each function is verified before compilation (see `ModuleCx::define`).
     set(&mut flags, "enable_verifier", "true")?;
 

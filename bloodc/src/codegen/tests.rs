@@ -204,3 +204,143 @@ fn loop_headers_branch_to_the_exit_first_and_panic_paths_are_cold() {
         compile_program(&loop_program(), &options(triple, OptLevel::O2)).expect(triple);
     }
 }
+
+fn adts_for_layouts() -> (crate::types::AdtTable, Ty, Ty) {
+    use crate::types::{AdtDef, AdtRef, AdtTable, CtorKind, FieldDef, VariantDef};
+    let variant = |fields: Vec<Ty>| VariantDef {
+        name: "V".into(),
+        ctor: CtorKind::Tuple,
+        fields: fields.into_iter().enumerate().map(|(i, ty)| FieldDef { name: i.to_string(), ty }).collect(),
+    };
+    let def = |name: &str, is_enum, variants| AdtDef { name: name.into(), generics: vec![], is_enum, variants };
+    let u8t = Ty::Int(IntTy::U8);
+    let adts = AdtTable {
+        defs: vec![
+            // struct S(u8, i128, bool, ())
+            def("S", false, vec![variant(vec![u8t.clone(), Ty::Int(IntTy::I128), Ty::Bool, Ty::Unit])]),
+            // enum E { A, B(u8), C(i64, u8), D(u8, u16) }
+            def(
+                "E",
+                true,
+                vec![
+                    variant(vec![]),
+                    variant(vec![u8t.clone()]),
+                    variant(vec![Ty::Int(IntTy::I64), u8t.clone()]),
+                    variant(vec![u8t, Ty::Int(IntTy::U16)]),
+                ],
+            ),
+        ],
+    };
+    let s = Ty::Adt(AdtRef { id: 0, name: "S".into() }, vec![].into());
+    let e = Ty::Adt(AdtRef { id: 1, name: "E".into() }, vec![].into());
+    (adts, s, e)
+}
+
+#[test]
+fn layouts_follow_c_rules() {
+    use layout_of::{TyLayout, field_offset, layout_of};
+    let (adts, s, e) = adts_for_layouts();
+    let l = |ty: &Ty| layout_of(&adts, ty).expect("layout");
+    let tl = |size, align| TyLayout { size, align };
+    let tuple = |tys: Vec<Ty>| Ty::Tuple(tys.into());
+    assert_eq!(l(&Ty::Unit), tl(0, 1));
+    assert_eq!(l(&Ty::Bool), tl(1, 1));
+    assert_eq!(l(&Ty::Char), tl(4, 4));
+    assert_eq!(l(&Ty::Int(IntTy::I128)), tl(16, 16));
+    assert_eq!(l(&Ty::Str), tl(16, 8));
+    assert_eq!(l(&Ty::reference(Ty::Int(IntTy::U8), false)), tl(8, 8));
+    assert_eq!(l(&Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), true)), tl(16, 8));
+    assert_eq!(l(&tuple(vec![Ty::Int(IntTy::I32), Ty::Int(IntTy::I32), Ty::Int(IntTy::I32)])), tl(12, 4));
+    assert_eq!(l(&tuple(vec![Ty::Int(IntTy::I64), Ty::Bool])), tl(16, 8));
+    assert_eq!(l(&Ty::Array(Ty::Int(IntTy::I16).into(), 5)), tl(10, 2));
+    assert_eq!(l(&Ty::Array(Ty::Int(IntTy::I64).into(), 0)), tl(0, 8));
+    // S: u8 at 0, i128 at 16, bool at 32, () at 33; size 48.
+    assert_eq!(l(&s), tl(48, 16));
+    let offsets: Vec<u64> = (0..4).map(|i| field_offset(&adts, &s, None, i).expect("offset")).collect();
+    assert_eq!(offsets, [0, 16, 32, 33]);
+    // E: tag at 0; B.0 at 4; C.0 at 8, C.1 at 16; D.0 at 4, D.1 at 6; size 24, align 8.
+    assert_eq!(l(&e), tl(24, 8));
+    assert_eq!(field_offset(&adts, &e, Some(1), 0).expect("B.0"), 4);
+    assert_eq!(field_offset(&adts, &e, Some(2), 1).expect("C.1"), 16);
+    assert_eq!(field_offset(&adts, &e, Some(3), 1).expect("D.1"), 6);
+    assert!(field_offset(&adts, &e, None, 0).is_err(), "an enum has no struct fields");
+    assert!(layout_of(&adts, &Ty::Array(Ty::Int(IntTy::I64).into(), 1 << 40)).is_err(), "too large");
+    assert!(layout_of(&adts, &Ty::Slice(Ty::Bool.into())).is_err(), "unsized");
+}
+
+/// `fn big(v: [i64; 125]) -> [i64; 125] { v }` and `fn first(v: (i64, i64)) -> i64 { v.0 }`.
+#[test]
+fn aggregates_are_passed_by_pointer_and_returned_through_memory() {
+    use crate::ir::{Place, Proj};
+    let big_ty = Ty::Array(Ty::Int(IntTy::I64).into(), 125);
+    let pair = Ty::Tuple(vec![Ty::Int(IntTy::I64), Ty::Int(IntTy::I64)].into());
+    let big = Function {
+        name: "big".into(),
+        symbol: "_B3big".into(),
+        param_count: 1,
+        ret: big_ty.clone(),
+        locals: vec![local(big_ty)],
+        blocks: vec![BasicBlock { stmts: vec![], terminator: Terminator::Return(Operand::Local(Local(0))) }],
+        no_preempt: false,
+    };
+    let first = Function {
+        name: "first".into(),
+        symbol: "_B5first".into(),
+        param_count: 1,
+        ret: Ty::Int(IntTy::I64),
+        locals: vec![local(pair), local(Ty::Int(IntTy::I64))],
+        blocks: vec![BasicBlock {
+            stmts: vec![Stmt::Assign(Local(1), Rvalue::Load(Place::local(Local(0)).project(Proj::Field(0))))],
+            terminator: Terminator::Return(Operand::Local(Local(1))),
+        }],
+        no_preempt: false,
+    };
+    let p = Program { functions: vec![big, first], strings: vec![], main: None, adts: Default::default() };
+    crate::ir::validate::validate(&p).expect("valid IR");
+    let clif = compile_program(&p, &host_o0()).expect("codegen").clif.expect("clif");
+    let (big, first) = clif.split_once("; fn first").expect("two functions");
+    // The result pointer comes first, then the argument's address; nothing is returned.
+    assert!(big.contains("function %_B3big(i64, i64) system_v {"), "{big}");
+    assert!(big.contains("call fn0(v0, v1, v2)"), "a 1000-byte copy calls memmove: {big}");
+    // A parameter that is only read is read in place: no stack slot, no copy.
+    assert!(first.contains("function %_B5first(i64) -> i64"), "{first}");
+    assert!(!first.contains("stack_slot") && first.contains("load.i64 notrap aligned v0"), "{first}");
+}
+
+/// `fn big_frame() { let a: [i64; 2000]; a[0] = 1 }`: a frame larger than a page.
+fn big_frame_program() -> Program {
+    use crate::ir::{Place, Proj};
+    let f = Function {
+        name: "big_frame".into(),
+        symbol: "_B9big_frame".into(),
+        param_count: 0,
+        ret: Ty::Unit,
+        locals: vec![local(Ty::Array(Ty::Int(IntTy::I64).into(), 2000)), local(Ty::Int(IntTy::Usize))],
+        blocks: vec![BasicBlock {
+            stmts: vec![
+                Stmt::Assign(Local(1), Rvalue::Use(Operand::Const(Const::Int { bits: 0, ty: IntTy::Usize }))),
+                Stmt::Store(Place::local(Local(0)).project(Proj::Index(Local(1))), int(1)),
+            ],
+            terminator: Terminator::Return(Operand::Const(Const::Unit)),
+        }],
+        no_preempt: false,
+    };
+    Program { functions: vec![f], strings: vec![], main: None, adts: Default::default() }
+}
+
+/// Each page of a large frame is touched as the frame is allocated, so a fiber overflowing its
+/// stack faults on the one guard page instead of writing beyond it.
+#[test]
+fn large_frames_are_probed() {
+    let asm = compile_program(&big_frame_program(), &options("x86_64-unknown-linux-gnu", OptLevel::O2))
+        .expect("codegen")
+        .asm
+        .expect("asm");
+    assert_eq!(asm.matches("subq $0x1000, %rsp\n  movl $0x0, (%rsp)").count(), 3, "{asm}");
+    // A small frame has no probe.
+    let asm = compile_program(&add_program(), &options("x86_64-unknown-linux-gnu", OptLevel::O2))
+        .expect("codegen")
+        .asm
+        .expect("asm");
+    assert!(!asm.contains("subq $0x1000"), "{asm}");
+}

@@ -9,9 +9,10 @@ use bloodc::codegen::{CodegenOptions, compile_program};
 use bloodc::driver::OptLevel;
 use bloodc::driver::{link, runtime_archive};
 use bloodc::ir::{
-    BasicBlock, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Program, Rvalue, Stmt, Terminator,
+    AggregateKind, BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Place,
+    Program, Proj, Rvalue, Stmt, Terminator,
 };
-use bloodc::types::{FloatTy, IntTy, Ty};
+use bloodc::types::{AdtDef, AdtRef, CtorKind, FieldDef, FloatTy, IntTy, Ty, VariantDef};
 
 // ------------------------------------------------------------------------------------------------
 // A small builder for IR functions.
@@ -86,6 +87,44 @@ impl Fb {
         self.println(b, rf, w, nl);
     }
 
+    /// A fresh local of type `ty` assigned `rv`.
+    pub fn let_(&mut self, b: BlockId, ty: Ty, rv: Rvalue) -> Local {
+        let l = self.local(ty);
+        self.assign(b, l, rv);
+        l
+    }
+
+    /// `place = v`.
+    pub fn store(&mut self, b: BlockId, place: Place, v: Operand) {
+        self.f.blocks[b.0 as usize].stmts.push(Stmt::Store(place, v));
+    }
+
+    /// A fresh local holding a copy of the `ty` at `place`.
+    pub fn load(&mut self, b: BlockId, ty: Ty, place: Place) -> Operand {
+        self.tmp(b, ty, Rvalue::Load(place))
+    }
+
+    /// `for i in 0..n { body }` starting in block `b`, with `i: usize`. `body` gets the block the
+    /// body starts in and `i`, and returns the block the body ends in. Returns the exit block.
+    pub fn for_range(
+        &mut self,
+        b: BlockId,
+        n: Operand,
+        body: impl FnOnce(&mut Fb, BlockId, Local) -> BlockId,
+    ) -> BlockId {
+        let usize_t = Ty::Int(IntTy::Usize);
+        let i = self.let_(b, usize_t.clone(), Rvalue::Use(ci(IntTy::Usize, 0)));
+        let (head, first, exit) = (self.block(), self.block(), self.block());
+        self.term(b, Terminator::Goto(head));
+        let more = self.tmp(head, Ty::Bool, Rvalue::Binary(BinOp::Lt, Operand::Local(i), n));
+        self.term(head, Terminator::Branch { cond: more, then_bb: first, else_bb: exit });
+        let last = body(self, first, i);
+        self.assign(last, i, Rvalue::Binary(BinOp::Add, Operand::Local(i), ci(IntTy::Usize, 1)));
+        self.safepoint(last);
+        self.term(last, Terminator::Goto(head));
+        exit
+    }
+
     pub fn term(&mut self, b: BlockId, t: Terminator) {
         self.f.blocks[b.0 as usize].terminator = t;
     }
@@ -121,6 +160,68 @@ impl Pb {
         let id = self.add(fb);
         self.p.main = Some(id);
     }
+
+    fn adt(&mut self, name: &str, is_enum: bool, variants: Vec<Vec<Ty>>) -> Ty {
+        let adts = std::sync::Arc::make_mut(&mut self.p.adts);
+        let variants = variants
+            .into_iter()
+            .enumerate()
+            .map(|(v, fields)| VariantDef {
+                name: format!("V{v}"),
+                ctor: CtorKind::Tuple,
+                fields: fields.into_iter().enumerate().map(|(i, ty)| FieldDef { name: i.to_string(), ty }).collect(),
+            })
+            .collect();
+        adts.defs.push(AdtDef { name: name.to_string(), generics: Vec::new(), is_enum, variants });
+        Ty::Adt(AdtRef { id: adts.defs.len() as u32 - 1, name: name.into() }, Vec::new().into())
+    }
+
+    /// Declares a struct with fields of these types; returns its type.
+    pub fn strukt(&mut self, name: &str, fields: Vec<Ty>) -> Ty {
+        self.adt(name, false, vec![fields])
+    }
+
+    /// Declares a payload enum whose variants have fields of these types; returns its type.
+    pub fn enumeration(&mut self, name: &str, variants: Vec<Vec<Ty>>) -> Ty {
+        self.adt(name, true, variants)
+    }
+}
+
+/// The place of a local.
+pub fn pl(l: Local) -> Place {
+    Place::local(l)
+}
+
+/// `place.i`
+pub fn fld(place: &Place, i: u32) -> Place {
+    place.project(Proj::Field(i))
+}
+
+/// `place[i]`
+pub fn idx(place: &Place, i: Local) -> Place {
+    place.project(Proj::Index(i))
+}
+
+/// `*place`
+pub fn deref(place: &Place) -> Place {
+    place.project(Proj::Deref)
+}
+
+/// Field `field` of variant `variant` of the enum at `place`.
+pub fn vfld(place: &Place, variant: u32, field: u32) -> Place {
+    place.project(Proj::VariantField { variant, field })
+}
+
+pub fn op(l: Local) -> Operand {
+    Operand::Local(l)
+}
+
+pub fn tuple(tys: Vec<Ty>) -> Ty {
+    Ty::Tuple(tys.into())
+}
+
+pub fn array(elem: Ty, n: u64) -> Ty {
+    Ty::Array(elem.into(), n)
 }
 
 pub fn stdout() -> Operand {
@@ -140,6 +241,41 @@ pub fn call(f: FuncId, args: Vec<Operand>) -> Rvalue {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Shorthands for the memory tests.
+
+pub fn i64t() -> Ty {
+    Ty::Int(IntTy::I64)
+}
+
+pub fn usize_t() -> Ty {
+    Ty::Int(IntTy::Usize)
+}
+
+/// A `usize` constant.
+pub fn cu(v: u64) -> Operand {
+    ci(IntTy::Usize, v.into())
+}
+
+/// An `i64` constant.
+pub fn c64(v: i64) -> Operand {
+    ci(IntTy::I64, v.into())
+}
+
+/// Variant `variant` of a struct (0) or enum.
+pub fn adt(variant: u32) -> AggregateKind {
+    AggregateKind::Adt { variant }
+}
+
+pub fn bin(o: BinOp, a: Operand, b: Operand) -> Rvalue {
+    Rvalue::Binary(o, a, b)
+}
+
+/// Prints an `i64` operand and a newline.
+pub fn print_i64(f: &mut Fb, b: BlockId, v: Operand, nl: &Operand) {
+    f.println(b, blood_abi::PRINT_I64, v, nl);
+}
+
+// ------------------------------------------------------------------------------------------------
 // Compiling, linking, running.
 
 pub struct Run {
@@ -149,6 +285,7 @@ pub struct Run {
 }
 
 pub fn build_and_run(program: &Program, opt_level: OptLevel, dir: &Path) -> Run {
+    bloodc::ir::validate::validate(program).unwrap_or_else(|e| panic!("{e}"));
     let out = compile_program(program, &CodegenOptions::host(opt_level)).unwrap_or_else(|e| panic!("codegen: {e}"));
     let tag = format!("{opt_level:?}");
     let obj = dir.join(format!("prog-{tag}.o"));

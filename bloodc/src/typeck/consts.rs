@@ -86,6 +86,7 @@ impl<'a> GlobalCx<'a> {
             ret: ty.clone(),
             infer: InferTable::default(),
             deferred: Vec::new(),
+            reported_infer: false,
         };
         let errors_before = cx.gcx.diagnostics.len();
         let mut value = cx.check_expr_expect(decl.value, &ty);

@@ -271,7 +271,9 @@ impl FnCx<'_, '_> {
     fn final_ty(&mut self, ty: &Ty, span: Span) -> Ty {
         match self.infer.resolve_deep(ty) {
             t if InferTable::has_infer(&t) => {
-                self.error(Diagnostic::error("cannot infer type", span).with_code("E0202"));
+                if !self.reported_infer {
+                    self.error(Diagnostic::error("cannot infer type", span).with_code("E0202"));
+                }
                 Ty::Error
             }
             t => t,
@@ -336,6 +338,7 @@ impl FnCx<'_, '_> {
                 if !type_args.is_empty() {
                     let resolved: Vec<Ty> = type_args.iter().map(|t| self.infer.resolve_deep(t)).collect();
                     if resolved.iter().any(InferTable::has_infer) {
+                        self.reported_infer = true;
                         let name = self.gcx.sigs[func.0 as usize].name.clone();
                         self.error(
                             Diagnostic::error("cannot infer type", e.span)

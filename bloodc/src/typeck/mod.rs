@@ -524,6 +524,9 @@ pub(crate) struct FnCx<'g, 'a> {
     pub ret: Ty,
     pub infer: InferTable,
     pub deferred: Vec<Deferred>,
+    /// A "cannot infer type" was reported at a call: locals left unknown by it are not
+    /// reported again.
+    pub reported_infer: bool,
 }
 
 fn check_fn_body<'a>(gcx: &mut GlobalCx<'a>, job: generics::BodyJob<'a>) -> Option<hir::FnDef> {
@@ -554,6 +557,7 @@ fn check_fn_body_in_env<'a>(
         ret: sig.ret.clone(),
         infer: InferTable::default(),
         deferred: Vec::new(),
+        reported_infer: false,
     };
     for (name, ty, mutable) in &sig.params {
         cx.declare_local(name, ty.clone(), *mutable);

@@ -17,6 +17,7 @@
 
 #![allow(non_upper_case_globals)]
 
+pub mod alloc;
 pub mod arch;
 pub mod cancellation;
 pub mod channel;

@@ -54,6 +54,8 @@ unsafe extern "C" {
     fn blood_args_count() -> i32;
     fn blood_args_get(i: i32) -> StrResult;
     fn blood_args_join() -> StrResult;
+    fn blood_alloc(size: i64, align: i64) -> *mut u8;
+    fn blood_free(ptr: *mut u8, size: i64, align: i64);
     static blood_preempt_flag: std::sync::atomic::AtomicU32;
     static blood_stack_slot_mask: std::sync::atomic::AtomicU64;
 
@@ -151,6 +153,8 @@ fn declared() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)>
         entry!(blood_args_count: fn() -> i32, [], Some(I32)),
         entry!(blood_args_get: fn(i32) -> StrResult, [I32], Some(Str)),
         entry!(blood_args_join: fn() -> StrResult, [], Some(Str)),
+        entry!(blood_alloc: fn(i64, i64) -> *mut u8, [I64, I64], Some(Ptr)),
+        entry!(blood_free: fn(*mut u8, i64, i64), [Ptr, I64, I64], None),
     ]
 }
 

@@ -143,6 +143,11 @@ pub enum Ty {
     /// `&T` (`false`) or `&mut T` (`true`). A reference to a sized type is one pointer; to a
     /// slice, a (pointer, length) pair. `&str` is [`Ty::Str`], not `Ref(str)`.
     Ref(Arc<Ty>, bool),
+    /// `fn(A, B) -> R`: the one callable type, of named functions and closures alike
+    /// (LANGUAGE.md §5.3). A value is two words: the code pointer and the environment pointer
+    /// (null for named functions and closures without captures); see ARCHITECTURE.md,
+    /// "Closures and function values".
+    Fn(Arc<[Ty]>, Arc<Ty>),
     /// An inference variable. Exists only inside `typeck`; the typed HIR it returns and
     /// everything after contain none.
     Infer(InferVar),
@@ -269,6 +274,7 @@ impl Ty {
             Ty::Array(x, n) => Ty::Array(x.subst(args).into(), *n),
             Ty::Slice(x) => Ty::Slice(x.subst(args).into()),
             Ty::Ref(x, m) => Ty::Ref(x.subst(args).into(), *m),
+            Ty::Fn(ps, r) => Ty::Fn(ps.iter().map(|x| x.subst(args)).collect(), r.subst(args).into()),
             t => t.clone(),
         }
     }
@@ -318,6 +324,13 @@ impl fmt::Display for Ty {
             Ty::Slice(t) => write!(f, "[{t}]"),
             Ty::Ref(t, false) => write!(f, "&{t}"),
             Ty::Ref(t, true) => write!(f, "&mut {t}"),
+            Ty::Fn(ps, r) => {
+                write!(f, "fn({})", ps.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))?;
+                if **r != Ty::Unit {
+                    write!(f, " -> {r}")?;
+                }
+                Ok(())
+            }
             Ty::Infer(v) => match v.kind {
                 InferKind::General => write!(f, "_"),
                 InferKind::Int => write!(f, "{{integer}}"),

@@ -212,6 +212,17 @@ pub const ARGS_GET: RuntimeFn = rt("blood_args_get", &[I32], Some(Str));
 /// `str blood_args_join(void)`: the arguments after the program path, joined by spaces.
 pub const ARGS_JOIN: RuntimeFn = rt("blood_args_join", &[], Some(Str));
 
+// ---------------------------------------------------------------------------------------------
+// Heap memory for generated code (closure environments; later the L2 library types).
+
+/// `void *blood_alloc(int64_t size, int64_t align)`: `size` bytes aligned to `align` (a power of
+/// two); never null (out of memory aborts). A zero `size` gives a non-null dangling pointer that
+/// must not be dereferenced.
+pub const ALLOC: RuntimeFn = rt("blood_alloc", &[I64, I64], Some(Ptr));
+/// `void blood_free(void *ptr, int64_t size, int64_t align)`: releases memory from
+/// [`ALLOC`] with the same `size` and `align`.
+pub const FREE: RuntimeFn = rt("blood_free", &[Ptr, I64, I64], None);
+
 /// Every symbol `blood-runtime` must export (checked by the runtime's ABI test).
 pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     RUNTIME_INIT,
@@ -250,6 +261,8 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     ARGS_COUNT,
     ARGS_GET,
     ARGS_JOIN,
+    ALLOC,
+    FREE,
 ];
 
 /// File names of the runtime archives the driver links against.

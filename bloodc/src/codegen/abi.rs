@@ -14,6 +14,7 @@
 //! | fieldless enums | one `i64` (the discriminant) |
 //! | `&T` (`T` sized) | one pointer |
 //! | `&str`, `&[T]` | two: pointer, then length (`i64`; bytes for `&str`, elements for `&[T]`) |
+//! | `fn(A) -> R` | two pointers: code, then environment (see [`super::closures`]) |
 //! | structs, payload enums, tuples, arrays | in memory (see [`super::layout_of`]); one pointer to it |
 //!
 //! # Calling convention
@@ -71,6 +72,8 @@ impl Shape {
                 Ty::Slice(_) => Shape::Pair(pointer, types::I64),
                 _ => Shape::Scalar(pointer),
             },
+            // (code pointer, environment pointer): see `super::closures`.
+            Ty::Fn(..) => Shape::Pair(pointer, pointer),
             Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) => Shape::Memory,
             Ty::Slice(_) | Ty::Infer(_) | Ty::Param(..) | Ty::Error => {
                 return Err(CodegenError::InvalidIr(format!("a value of type {ty}")));

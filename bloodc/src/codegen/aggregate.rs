@@ -33,6 +33,10 @@ impl FunctionCx<'_, '_> {
                 self.call_user(*id, args, Some(dst))?;
                 Ok(())
             }
+            Rvalue::Call(Callee::Indirect(f), args) => {
+                self.call_indirect(f, args, Some(dst))?;
+                Ok(())
+            }
             Rvalue::Aggregate(kind, ops) => self.lower_aggregate(kind, ops, ty, dst),
             Rvalue::Repeat(op, n) => {
                 let Ty::Array(elem, _) = ty else {

@@ -63,6 +63,7 @@ impl FunctionCx<'_, '_> {
         match callee {
             Callee::Fn(id) => self.call_user(*id, args, None),
             Callee::Runtime(rf) => self.call_runtime(rf, args, dest_ty),
+            Callee::Indirect(f) => self.call_indirect(f, args, None),
         }
     }
 
@@ -114,7 +115,7 @@ impl FunctionCx<'_, '_> {
     /// An argument of a user call. An aggregate is passed by the address of its storage, which
     /// the callee only reads; if that storage is mutably borrowed somewhere in this function, the
     /// borrow could change it during the call, so a copy is passed instead.
-    fn argument(&mut self, a: &Operand) -> CgResult<CValue> {
+    pub(crate) fn argument(&mut self, a: &Operand) -> CgResult<CValue> {
         let value = self.operand(a)?;
         match (a, value) {
             (Operand::Local(l), CValue::Mem(src)) if self.frame.borrowed_mut[l.0 as usize] => {

@@ -182,6 +182,7 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Discriminant(place) => self.lower_discriminant(place),
             Rvalue::Len(place) => self.lower_len(place),
             Rvalue::Unsize(op) => self.lower_unsize(op),
+            Rvalue::FnValue { func, env, heap } => self.lower_fn_value(*func, env, *heap),
             Rvalue::Aggregate(..) | Rvalue::Repeat(..) => {
                 Err(CodegenError::InvalidIr(format!("an aggregate rvalue assigned to a {dest_ty}")))
             }

@@ -6,7 +6,7 @@
 //! compilations or optimisation levels:
 //! * scalars have their natural size and alignment (`bool` 1, `char` 4, `i128` 16/16), a
 //!   reference to a sized type is one pointer, `&str` and `&[T]` are (pointer, length) pairs of
-//!   16 bytes, `()` and `!` take no space;
+//!   16 bytes, and so is an `fn` value (code, environment), `()` and `!` take no space;
 //! * structs and tuples place their fields in declaration order, each at the next offset
 //!   aligned for it; the size is rounded up to the largest alignment (an empty struct has size 0
 //!   and alignment 1);
@@ -114,7 +114,7 @@ fn layout_at(adts: &AdtTable, ty: &Ty, depth: u32) -> CgResult<TyLayout> {
         Ty::Float(FloatTy::F32) => TyLayout::new(4, 4),
         Ty::Float(FloatTy::F64) => TyLayout::new(8, 8),
         Ty::Enum(_) => TyLayout::new(8, 8),
-        Ty::Str => TyLayout::new(16, 8),
+        Ty::Str | Ty::Fn(..) => TyLayout::new(16, 8),
         Ty::Ref(inner, _) => match &**inner {
             Ty::Slice(_) => TyLayout::new(16, 8),
             _ => TyLayout::new(8, 8),

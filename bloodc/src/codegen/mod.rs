@@ -34,6 +34,7 @@ mod abi;
 mod aggregate;
 mod calls;
 mod casts;
+mod closures;
 mod entry;
 mod frame;
 mod function;

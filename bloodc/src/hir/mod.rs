@@ -52,6 +52,8 @@ pub struct LocalInfo {
     pub name: String,
     pub ty: Ty,
     pub mutable: bool,
+    /// Declared inside a closure: it belongs to the closure's lifted function, not to this one.
+    pub in_closure: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +156,20 @@ pub enum ExprKind {
         /// arguments. Empty in the finished HIR (the call then names the instance).
         type_args: Vec<Ty>,
     },
+    /// A named function used as a value of type `fn(..) -> R` (LANGUAGE.md §5.3). `type_args`
+    /// as in [`ExprKind::Call`]: empty in the finished HIR.
+    FnRef {
+        func: FnId,
+        type_args: Vec<Ty>,
+    },
+    /// A closure value (LANGUAGE.md §5.3); see [`Closure`].
+    Closure(Box<Closure>),
+    /// A call through a value of type `fn(..) -> R`: `callee` is evaluated first, then `args`
+    /// (in parameter order, which is also the evaluation order).
+    CallIndirect {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
     /// A builtin function (LANGUAGE.md §3.9); `args` in parameter order.
     Builtin {
         builtin: Builtin,
@@ -218,6 +234,29 @@ pub enum ExprKind {
         scrutinee: Box<Expr>,
         arms: Vec<MatchArm>,
     },
+}
+
+/// A closure, checked as part of the enclosing function: its parameters and its own locals are
+/// locals of that function (ids in `locals`), and its body refers to captured variables by their
+/// ids in the enclosing function. The IR builder lifts it into a function of its own whose
+/// parameters are the environment and `params`, and which starts by copying `captures` out of
+/// the environment.
+#[derive(Clone, Debug)]
+pub struct Closure {
+    pub params: Vec<LocalId>,
+    /// Variables of enclosing scopes the body mentions, copied into the environment when the
+    /// closure value is created (by value, in this order).
+    pub captures: Vec<LocalId>,
+    /// The ids of every local declared inside the closure (parameters, its own locals, those of
+    /// nested closures): `locals.start..locals.end`.
+    pub locals: std::ops::Range<u32>,
+    pub ret: Ty,
+    pub body: Expr,
+    /// `false` when the closure value provably never outlives the creating frame (it is bound
+    /// by `let` to a local that is only ever called), so its environment may live in that frame.
+    pub escapes: bool,
+    /// Display name: `<enclosing function>.{closure#N}`.
+    pub name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -378,7 +417,12 @@ pub fn is_place(e: &Expr) -> bool {
 pub fn for_each_child_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
     use ExprKind as H;
     match &mut e.kind {
-        H::Lit(_) | H::Local(_) | H::Continue { .. } => {}
+        H::Lit(_) | H::Local(_) | H::Continue { .. } | H::FnRef { .. } => {}
+        H::Closure(c) => f(&mut c.body),
+        H::CallIndirect { callee, args } => {
+            f(callee);
+            args.iter_mut().for_each(f);
+        }
         H::Unary(_, a)
         | H::Cast(a)
         | H::Dbg { expr: a, .. }

@@ -233,6 +233,12 @@ pub enum Rvalue {
     Len(Place),
     /// `&[T; N]` → `&[T]` (or `&mut`): pairs the pointer with the constant length.
     Unsize(Operand),
+    /// A value of the local's type `fn(A..) -> R`: the address of `func` paired with an
+    /// environment holding `env` as a tuple. `func` takes a reference to that tuple as its first
+    /// parameter, then `A..`, and returns `R`. Without `env` operands the environment pointer is
+    /// null. The environment is allocated on the heap (`blood_alloc`) when `heap`, else in the
+    /// frame (the closure provably does not outlive it).
+    FnValue { func: FuncId, env: Vec<Operand>, heap: bool },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -251,6 +257,9 @@ pub enum Callee {
     Fn(FuncId),
     /// A runtime or libc entry point described by `blood-abi`.
     Runtime(blood_abi::RuntimeFn),
+    /// A value of type `fn(A..) -> R`: its code is called with its environment pointer first,
+    /// then the arguments (see [`Rvalue::FnValue`]).
+    Indirect(Operand),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

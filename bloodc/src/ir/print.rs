@@ -80,6 +80,14 @@ fn rvalue(program: &Program, rv: &Rvalue) -> String {
         Rvalue::Cast(a, ty) => format!("{} as {ty}", operand(program, a)),
         Rvalue::Call(Callee::Fn(f), args) => format!("call {}({})", program.function(*f).name, ops(args)),
         Rvalue::Call(Callee::Runtime(f), args) => format!("call extern {}({})", f.name, ops(args)),
+        Rvalue::Call(Callee::Indirect(callee), args) => format!("call *{}({})", operand(program, callee), ops(args)),
+        Rvalue::FnValue { func, env, heap } if env.is_empty() && !heap => {
+            format!("fn_value {}", program.function(*func).name)
+        }
+        Rvalue::FnValue { func, env, heap } => {
+            let alloc = if *heap { "heap" } else { "frame" };
+            format!("closure {}({alloc}: {})", program.function(*func).name, ops(env))
+        }
         Rvalue::Intrinsic(i, args) => format!("{}({})", intrinsic_name(*i), ops(args)),
         Rvalue::Load(p) => format!("copy {}", place(p)),
         Rvalue::Ref(p, false) => format!("&{}", place(p)),

@@ -158,6 +158,29 @@ fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<
             }
             Some(callee.ret.clone())
         }
+        Rvalue::Call(Callee::Indirect(callee), args) => {
+            let Ty::Fn(params, ret) = operand_ty(program, f, callee)? else {
+                return Err("indirect call of a value that is not a `fn`".to_string());
+            };
+            let tys = args.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
+            if tys.len() != params.len() || params.iter().zip(&tys).any(|(p, t)| !compatible(t, p)) {
+                return Err(format!("indirect call of a {} with ({tys:?})", Ty::Fn(params.clone(), ret.clone())));
+            }
+            Some((*ret).clone())
+        }
+        Rvalue::FnValue { func, env, heap: _ } => {
+            let callee = program.functions.get(func.0 as usize).ok_or("`fn` value of a missing function")?;
+            let Ty::Fn(params, ret) = dest else { return Err(format!("`fn` value assigned to a {dest}")) };
+            let env_tys = env.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
+            let callee_params: Vec<&Ty> = callee.locals.iter().take(callee.param_count as usize).map(|d| &d.ty).collect();
+            let env_ok = matches!(callee_params.first(), Some(Ty::Ref(t, false)) if **t == Ty::tuple(env_tys.clone()));
+            let params_ok = callee_params.len() == params.len() + 1
+                && params.iter().zip(&callee_params[1..]).all(|(p, c)| compatible(p, c));
+            if !env_ok || !params_ok || !compatible(&callee.ret, ret) {
+                return Err(format!("`{}` cannot be a {dest} with environment ({env_tys:?})", callee.name));
+            }
+            Some(dest.clone())
+        }
         Rvalue::Call(Callee::Runtime(_), args) | Rvalue::Intrinsic(_, args) => {
             for a in args {
                 operand_ty(program, f, a)?;

@@ -87,6 +87,7 @@ impl<'a> GlobalCx<'a> {
             infer: InferTable::default(),
             deferred: Vec::new(),
             reported_infer: false,
+            closures: Default::default(),
         };
         let errors_before = cx.gcx.diagnostics.len();
         let mut value = cx.check_expr_expect(decl.value, &ty);

@@ -191,6 +191,7 @@ impl<'a> FnCx<'_, 'a> {
     /// place reached through `&mut`.
     pub(super) fn require_mutable_place(&mut self, place: &hir::Expr, span: Span, what: &str) {
         match &place.kind {
+            H::Local(l) if self.check_captured_write(*l, span, what) => {}
             H::Local(l) => {
                 let info = self.locals[l.0 as usize].clone();
                 if !info.mutable {

@@ -30,7 +30,10 @@ impl<'a> FnCx<'_, 'a> {
 
     /// Checks `e` and requires its type to fit `expected`.
     pub fn check_expr_expect(&mut self, e: &'a ast::Expr, expected: &Ty) -> hir::Expr {
-        let h = self.check_expr(e);
+        let h = match &e.kind {
+            A::Closure(c) => self.check_closure(c, Some(expected), e.span),
+            _ => self.check_expr(e),
+        };
         self.coerce_expr(h, expected)
     }
 
@@ -92,7 +95,7 @@ impl<'a> FnCx<'_, 'a> {
                 self.check_method(receiver, &method.ident, args, span)
             }
             A::Try(inner) => self.check_try(inner, span),
-            A::Closure(_) => self.unsupported_expr(span, "closures (language level L2)"),
+            A::Closure(c) => self.check_closure(c, None, span),
             A::Unsupported { feature } => self.unsupported_expr(span, feature),
             A::Error => Self::error_expr(span),
         }
@@ -179,14 +182,15 @@ impl<'a> FnCx<'_, 'a> {
                         .get(&super::adts::TypeKey::Adt(id))
                         .is_some_and(|m| m.contains_key(&name.ident.name))
                 {
-                    return self.unsupported_expr(span, "functions as values (language level L2)");
+                    let func = self.gcx.methods[&super::adts::TypeKey::Adt(id)][&name.ident.name].0;
+                    return self.fn_value(func, name.generic_args.as_deref(), span);
                 }
                 match self.adt_member(id, rest, span) {
                     Some((ty, variant)) => self.unit_ctor(ty, variant, span),
                     None => Self::error_expr(span),
                 }
             }
-            (Def::Fn(_), []) => self.unsupported_expr(span, "functions as values (language level L2)"),
+            (Def::Fn(f), []) => self.fn_value(f, path.segments.last().and_then(|s| s.generic_args.as_deref()), span),
             (Def::Module(m), []) => {
                 let name = self.gcx.scopes.module_name(m).to_string();
                 self.error(Diagnostic::error(format!("module `{name}` is not a value"), span));
@@ -507,6 +511,9 @@ impl<'a> FnCx<'_, 'a> {
         piped: Option<hir::Expr>,
         span: Span,
     ) -> hir::Expr {
+        if let Some(value) = self.callee_value(callee) {
+            return self.check_indirect_call(value, args, piped, span);
+        }
         // `x.a.method(args)` on a local parses as a call of the path `x.a.method`.
         if let A::Path(path) = &callee.kind
             && piped.is_none()
@@ -650,7 +657,7 @@ impl<'a> FnCx<'_, 'a> {
     pub(super) fn instantiate_sig(
         &mut self,
         func: hir::FnId,
-        explicit: Option<&'a [ast::Type]>,
+        explicit: Option<&[ast::Type]>,
         span: Span,
     ) -> (super::FnSig, Vec<Ty>) {
         let sig = self.gcx.sigs[func.0 as usize].clone();
@@ -707,7 +714,7 @@ impl<'a> FnCx<'_, 'a> {
 
     /// Matches arguments to parameters (positional first, then named in any order), checks
     /// their types, and returns them in source order with their parameter index.
-    fn bind_args(
+    pub(super) fn bind_args(
         &mut self,
         params: &[(String, Ty)],
         args: &'a [ast::Arg],

@@ -61,6 +61,7 @@ impl FnCx<'_, '_> {
         for local in &mut locals {
             local.ty = self.final_ty(&local.ty, span);
         }
+        super::closures::mark_escapes(&mut body, &locals);
         hir::FnDef {
             name: sig.name,
             param_count: sig.params.len() as u32,
@@ -335,21 +336,16 @@ impl FnCx<'_, '_> {
             }
             H::Call { func, args, type_args } => {
                 args.iter_mut().for_each(|(_, a)| self.zonk_expr(a));
-                if !type_args.is_empty() {
-                    let resolved: Vec<Ty> = type_args.iter().map(|t| self.infer.resolve_deep(t)).collect();
-                    if resolved.iter().any(InferTable::has_infer) {
-                        self.reported_infer = true;
-                        let name = self.gcx.sigs[func.0 as usize].name.clone();
-                        self.error(
-                            Diagnostic::error("cannot infer type", e.span)
-                                .with_code("E0202")
-                                .with_note(format!("the type parameters of `{name}` are not fixed by this call")),
-                        );
-                    } else if !resolved.iter().any(|t| *t == Ty::Error) {
-                        *func = self.gcx.instantiate(*func, resolved, e.span);
-                    }
-                    type_args.clear();
-                }
+                self.instantiate_use(func, type_args, e.span);
+            }
+            H::FnRef { func, type_args } => self.instantiate_use(func, type_args, e.span),
+            H::Closure(c) => {
+                c.ret = self.zonk_ty(&c.ret);
+                self.zonk_expr(&mut c.body);
+            }
+            H::CallIndirect { callee, args } => {
+                self.zonk_expr(callee);
+                args.iter_mut().for_each(|a| self.zonk_expr(a));
             }
             H::Builtin { args, .. } => args.iter_mut().for_each(|a| self.zonk_expr(a)),
             H::Format { pieces, .. } | H::PanicFormat { pieces } => {
@@ -411,6 +407,27 @@ impl FnCx<'_, '_> {
 }
 
 impl FnCx<'_, '_> {
+    /// Points a call of (or a reference to) a generic function at the instance for its final
+    /// type arguments.
+    fn instantiate_use(&mut self, func: &mut hir::FnId, type_args: &mut Vec<Ty>, span: Span) {
+        if type_args.is_empty() {
+            return;
+        }
+        let resolved: Vec<Ty> = type_args.iter().map(|t| self.infer.resolve_deep(t)).collect();
+        if resolved.iter().any(InferTable::has_infer) {
+            self.reported_infer = true;
+            let name = self.gcx.sigs[func.0 as usize].name.clone();
+            self.error(
+                Diagnostic::error("cannot infer type", span)
+                    .with_code("E0202")
+                    .with_note(format!("the type parameters of `{name}` are not fixed by this call")),
+            );
+        } else if !resolved.iter().any(|t| *t == Ty::Error) {
+            *func = self.gcx.instantiate(*func, resolved, span);
+        }
+        type_args.clear();
+    }
+
     pub(super) fn zonk_pat(&mut self, p: &mut hir::Pat) {
         p.ty = self.zonk_ty(&p.ty);
         match &mut p.kind {
@@ -434,6 +451,7 @@ fn replace_infer(t: &Ty) -> Ty {
         Ty::Array(x, n) => Ty::Array(replace_infer(x).into(), *n),
         Ty::Slice(x) => Ty::Slice(replace_infer(x).into()),
         Ty::Ref(x, m) => Ty::Ref(replace_infer(x).into(), *m),
+        Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(replace_infer).collect(), replace_infer(r).into()),
         t => t.clone(),
     }
 }

@@ -114,7 +114,7 @@ pub(crate) fn remap_functions(
 }
 
 fn remap_expr(e: &mut hir::Expr, map: &[u32]) {
-    if let hir::ExprKind::Call { func, .. } = &mut e.kind {
+    if let hir::ExprKind::Call { func, .. } | hir::ExprKind::FnRef { func, .. } = &mut e.kind {
         *func = FnId(map[func.0 as usize]);
     }
     hir::for_each_child_mut(e, &mut |c| remap_expr(c, map));

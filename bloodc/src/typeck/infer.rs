@@ -91,6 +91,9 @@ impl InferTable {
             (Ty::Array(x, n), Ty::Array(y, m)) => n == m && self.unify(x, y),
             (Ty::Slice(x), Ty::Slice(y)) => self.unify(x, y),
             (Ty::Ref(x, mx), Ty::Ref(y, my)) => mx == my && self.unify(x, y),
+            (Ty::Fn(xs, xr), Ty::Fn(ys, yr)) => {
+                xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y)) && self.unify(xr, yr)
+            }
             (Ty::Adt(a, xs), Ty::Adt(b, ys)) => {
                 a.id == b.id && xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y))
             }
@@ -104,6 +107,7 @@ impl InferTable {
             Ty::Infer(w) => self.root(w.id) == self.root(v),
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(|x| self.occurs(v, x)),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.occurs(v, &x),
+            Ty::Fn(xs, r) => xs.iter().any(|x| self.occurs(v, x)) || self.occurs(v, &r),
             _ => false,
         }
     }
@@ -117,6 +121,7 @@ impl InferTable {
             Ty::Array(x, n) => Ty::Array(self.resolve_deep(&x).into(), n),
             Ty::Slice(x) => Ty::Slice(self.resolve_deep(&x).into()),
             Ty::Ref(x, m) => Ty::Ref(self.resolve_deep(&x).into(), m),
+            Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(|x| self.resolve_deep(x)).collect(), self.resolve_deep(&r).into()),
             t => t,
         }
     }
@@ -127,6 +132,7 @@ impl InferTable {
             Ty::Infer(_) => true,
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(InferTable::has_infer),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => InferTable::has_infer(x),
+            Ty::Fn(xs, r) => xs.iter().any(InferTable::has_infer) || InferTable::has_infer(r),
             _ => false,
         }
     }

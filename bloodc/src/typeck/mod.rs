@@ -14,6 +14,7 @@
 
 mod adts;
 mod builtins;
+mod closures;
 mod consts;
 mod control;
 mod data;
@@ -404,7 +405,14 @@ impl<'a> GlobalCx<'a> {
                 if inner_ty == Ty::Error { Ty::Error } else { Ty::reference(inner_ty, *mutable) }
             }
             ast::TypeKind::Ptr { .. } => self.unsupported_ty(ty.span, "raw pointers (language level L5)"),
-            ast::TypeKind::Fn { .. } => self.unsupported_ty(ty.span, "function types (language level L2)"),
+            ast::TypeKind::Fn { params, ret, effects } => {
+                if let Some(first) = effects.as_ref().and_then(|row| row.effects.first()) {
+                    self.error(unsupported(first.span, "effect rows (language level L3)"));
+                }
+                let params: Vec<Ty> = params.iter().map(|t| self.lower_type(t, scopes)).collect();
+                let ret = ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t, scopes));
+                Ty::Fn(params.into(), ret.into())
+            }
             ast::TypeKind::Unsupported { feature } => {
                 let feature = feature.clone();
                 self.unsupported_ty(ty.span, &feature)
@@ -527,6 +535,7 @@ pub(crate) struct FnCx<'g, 'a> {
     /// A "cannot infer type" was reported at a call: locals left unknown by it are not
     /// reported again.
     pub reported_infer: bool,
+    pub closures: closures::ClosureState,
 }
 
 fn check_fn_body<'a>(gcx: &mut GlobalCx<'a>, job: generics::BodyJob<'a>) -> Option<hir::FnDef> {
@@ -558,6 +567,7 @@ fn check_fn_body_in_env<'a>(
         infer: InferTable::default(),
         deferred: Vec::new(),
         reported_infer: false,
+        closures: Default::default(),
     };
     for (name, ty, mutable) in &sig.params {
         cx.declare_local(name, ty.clone(), *mutable);
@@ -578,7 +588,8 @@ impl FnCx<'_, '_> {
 
     pub fn declare_local(&mut self, name: &str, ty: Ty, mutable: bool) -> LocalId {
         let id = LocalId(self.locals.len() as u32);
-        self.locals.push(LocalInfo { name: name.to_string(), ty, mutable });
+        let in_closure = self.closures.base.is_some();
+        self.locals.push(LocalInfo { name: name.to_string(), ty, mutable, in_closure });
         if name != "_" {
             self.scopes.last_mut().expect("a scope is open").push((name.to_string(), id));
         }

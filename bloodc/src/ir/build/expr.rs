@@ -15,6 +15,9 @@ impl FnBuilder<'_> {
         if let Some(v) = self.lower_data_expr(e) {
             return v;
         }
+        if let Some(v) = self.lower_fn_value_expr(e) {
+            return v;
+        }
         match &e.kind {
             H::Lit(lit) => Operand::Const(lower_lit(lit, &e.ty, self)),
             H::Local(l) => {

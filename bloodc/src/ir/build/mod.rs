@@ -14,6 +14,7 @@
 //! panics).
 
 mod builtins;
+mod closures;
 mod expr;
 mod matching;
 mod places;
@@ -34,10 +35,12 @@ pub fn lower_program(hir: &hir::Program) -> Program {
         main: hir.main.map(|f| FuncId(f.0)),
         adts: std::sync::Arc::new(ir_adts(&hir.adts)),
     };
+    let mut lifted = closures::Lifted::new(hir.functions.len());
     for f in &hir.functions {
-        let function = FnBuilder::new(&mut program, hir, f).build(f);
+        let function = FnBuilder::new(&mut program, &mut lifted, hir, f).build(f);
         program.functions.push(function);
     }
+    program.functions.extend(lifted.into_functions());
     program
 }
 
@@ -50,6 +53,7 @@ pub(crate) fn ir_ty(ty: &Ty) -> Ty {
         Ty::Array(x, n) => Ty::Array(ir_ty(x).into(), *n),
         Ty::Slice(x) => Ty::Slice(ir_ty(x).into()),
         Ty::Ref(x, m) => Ty::Ref(ir_ty(x).into(), *m),
+        Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(ir_ty).collect(), ir_ty(r).into()),
         t => t.clone(),
     }
 }
@@ -83,7 +87,12 @@ struct PendingBlock {
 
 pub(crate) struct FnBuilder<'p> {
     program: &'p mut Program,
+    /// Functions made by the builder itself: lifted closures and thunks.
+    lifted: &'p mut closures::Lifted,
     hir: &'p hir::Program,
+    /// The HIR locals of the function being lowered (closures share their enclosing
+    /// function's table).
+    hir_locals: &'p [hir::LocalInfo],
     locals: Vec<LocalDecl>,
     /// HIR local → IR local.
     local_map: Vec<Local>,
@@ -95,10 +104,17 @@ pub(crate) struct FnBuilder<'p> {
 }
 
 impl<'p> FnBuilder<'p> {
-    fn new(program: &'p mut Program, hir: &'p hir::Program, f: &hir::FnDef) -> FnBuilder<'p> {
+    fn new(
+        program: &'p mut Program,
+        lifted: &'p mut closures::Lifted,
+        hir: &'p hir::Program,
+        f: &'p hir::FnDef,
+    ) -> FnBuilder<'p> {
         let mut b = FnBuilder {
             program,
+            lifted,
             hir,
+            hir_locals: &f.locals,
             locals: Vec::new(),
             local_map: Vec::new(),
             blocks: Vec::new(),
@@ -107,7 +123,12 @@ impl<'p> FnBuilder<'p> {
             panic_blocks: HashMap::new(),
         };
         for info in &f.locals {
-            let l = b.new_local(info.ty.clone(), Some(info.name.clone()));
+            // A closure's locals belong to its lifted function.
+            let l = if info.in_closure {
+                closures::UNMAPPED
+            } else {
+                b.new_local(info.ty.clone(), Some(info.name.clone()))
+            };
             b.local_map.push(l);
         }
         b.current = b.new_block();
@@ -118,20 +139,17 @@ impl<'p> FnBuilder<'p> {
         let symbol = self.symbol_for(f);
         let value = self.lower_expr(&f.body);
         self.terminate(Terminator::Return(value));
+        self.finish(f.name.clone(), symbol, f.param_count, ir_ty(&f.ret), f.no_preempt)
+    }
+
+    /// The function built so far (its blocks all terminated).
+    fn finish(self, name: String, symbol: String, param_count: u32, ret: Ty, no_preempt: bool) -> Function {
         let blocks = self
             .blocks
             .into_iter()
             .map(|b| BasicBlock { stmts: b.stmts, terminator: b.terminator.unwrap_or(Terminator::Unreachable) })
             .collect();
-        Function {
-            name: f.name.clone(),
-            symbol,
-            param_count: f.param_count,
-            ret: ir_ty(&f.ret),
-            locals: self.locals,
-            blocks,
-            no_preempt: f.no_preempt,
-        }
+        Function { name, symbol, param_count, ret, locals: self.locals, blocks, no_preempt }
     }
 
     /// `blood.<path>`: cannot clash with C symbols; two nested functions with the same path (in

@@ -1,0 +1,122 @@
+//! `fn` values: building them ([`Rvalue::FnValue`](crate::ir::Rvalue::FnValue)) and calling
+//! through them ([`Callee::Indirect`](crate::ir::Callee::Indirect)).
+//!
+//! A value of type `fn(A..) -> R` is two pointers (a [`CValue::Pair`]): the code address and the
+//! environment address. Every such code pointer points to a Blood function whose first
+//! parameter is the environment pointer (a lifted closure, or the thunk of a named function),
+//! so a call is one `call_indirect` with the signature of [`super::abi::user_signature`] for
+//! `(env, A..) -> R`: the environment goes first (after the hidden result pointer of an
+//! aggregate result), then the arguments flattened as for direct calls.
+//!
+//! The environment is a tuple of the captured values laid out by [`super::layout_of`]. It is
+//! allocated with `blood_alloc` when the closure may outlive its frame, or in a stack slot of the
+//! creating function when the IR says it cannot (`heap == false`); without captures the pointer
+//! is null and nothing is allocated.
+
+use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, Value};
+
+use super::abi::{self, Shape};
+use super::function::FunctionCx;
+use super::layout_of::fields_of;
+use super::values::CValue;
+use super::{CgResult, CodegenError};
+use crate::ir::{FuncId, Operand};
+use crate::types::Ty;
+
+impl FunctionCx<'_, '_> {
+    /// `func` paired with a fresh environment holding `env`.
+    pub(crate) fn lower_fn_value(&mut self, func: FuncId, env: &[Operand], heap: bool) -> CgResult<CValue> {
+        let pointer = self.mcx.pointer_type;
+        let id = *self
+            .mcx
+            .functions
+            .get(func.0 as usize)
+            .ok_or_else(|| CodegenError::InvalidIr(format!("`fn` value of unknown function #{}", func.0)))?;
+        let func_ref = self.func_ref(id);
+        let code = self.bcx.ins().func_addr(pointer, func_ref);
+        if env.is_empty() {
+            let null = self.bcx.ins().iconst(pointer, 0);
+            return Ok(CValue::Pair(code, null));
+        }
+        let tys = env.iter().map(|o| self.operand_ty(o)).collect::<CgResult<Vec<Ty>>>()?;
+        let env_ty = Ty::tuple(tys);
+        let layout = self.layout(&env_ty)?;
+        let addr = if heap {
+            let size = self.bcx.ins().iconst(cranelift_codegen::ir::types::I64, layout.size as i64);
+            let align = self.bcx.ins().iconst(cranelift_codegen::ir::types::I64, layout.align as i64);
+            match self.call_import(&blood_abi::ALLOC, &[size, align])?.as_slice() {
+                [p] => *p,
+                _ => return Err(CodegenError::InvalidIr("blood_alloc must return one pointer".to_string())),
+            }
+        } else {
+            self.temp_slot_addr(layout)
+        };
+        let fields = fields_of(&self.program.adts, &env_ty, None)?;
+        for ((offset, ty), op) in fields.iter().zip(env) {
+            let v = self.operand(op)?;
+            self.store_at(ty, v, addr, *offset as i32)?;
+        }
+        Ok(CValue::Pair(code, addr))
+    }
+
+    /// Calls the `fn` value `callee`. `sret` is the memory receiving an aggregate result.
+    pub(crate) fn call_indirect(&mut self, callee: &Operand, args: &[Operand], sret: Option<Value>) -> CgResult<CValue> {
+        let pointer = self.mcx.pointer_type;
+        let Ty::Fn(params, ret) = self.operand_ty(callee)? else {
+            return Err(CodegenError::InvalidIr(format!("indirect call of {callee:?}, which is not a `fn` value")));
+        };
+        let CValue::Pair(code, env) = self.operand(callee)? else {
+            return Err(CodegenError::InvalidIr("a `fn` value is not a pair".to_string()));
+        };
+        if args.len() != params.len() {
+            return Err(CodegenError::InvalidIr(format!("a {} called with {} arguments", callee_ty(&params, &ret), args.len())));
+        }
+        let in_memory = abi::returns_in_memory(&ret);
+        let mut sig = Signature::new(self.mcx.call_conv);
+        let mut tys = Vec::new();
+        if in_memory {
+            tys.push(pointer);
+        }
+        tys.push(pointer);
+        for p in params.iter() {
+            Shape::of(p, pointer)?.push_types(pointer, &mut tys);
+        }
+        sig.params.extend(tys.drain(..).map(AbiParam::new));
+        if !in_memory {
+            Shape::of(&ret, pointer)?.push_types(pointer, &mut tys);
+            sig.returns.extend(tys.drain(..).map(AbiParam::new));
+        }
+        let mut vals = Vec::with_capacity(args.len() + 2);
+        match (in_memory, sret) {
+            (true, Some(dst)) => vals.push(dst),
+            (false, None) => {}
+            _ => {
+                return Err(CodegenError::InvalidIr(format!(
+                    "result of a {} stored in a local of another kind",
+                    callee_ty(&params, &ret)
+                )));
+            }
+        }
+        vals.push(env);
+        for a in args {
+            let value = self.argument(a)?;
+            value.push_to(&mut vals);
+        }
+        let sig_ref = self.bcx.import_signature(sig);
+        let call = self.bcx.ins().call_indirect(sig_ref, code, &vals);
+        if *ret == Ty::Never {
+            self.trap_and_continue();
+            return Ok(CValue::Zst);
+        }
+        if sret.is_some() {
+            return Ok(CValue::Zst);
+        }
+        let shape = Shape::of(&ret, pointer)?;
+        let results = self.bcx.inst_results(call).to_vec();
+        CValue::from_values(shape, &results)
+    }
+}
+
+fn callee_ty(params: &std::sync::Arc<[Ty]>, ret: &std::sync::Arc<Ty>) -> Ty {
+    Ty::Fn(params.clone(), ret.clone())
+}

@@ -1,0 +1,281 @@
+//! Closures, named functions as values, and calls through `fn` values (LANGUAGE.md §5.3).
+//!
+//! A closure is checked inline, as part of the enclosing function body, because its parameter
+//! and return types are inferred by the same unification as the rest of the body ("from the
+//! expected `fn` type or from use"). Its parameters and locals are therefore locals of the
+//! enclosing function; what makes the closure a separate function is decided afterwards:
+//! * *captures* are the locals the body mentions that were declared before the closure started
+//!   (local ids are allocated in order, so "declared outside" is `id < first local of the
+//!   closure`), plus whatever nested closures capture from outside this one;
+//! * captured variables are read-only inside (they are copies made at creation), which
+//!   `require_mutable_place` enforces through [`ClosureState::base`];
+//! * `return` targets the closure (the enclosing `ret` is swapped out) and loops of the enclosing
+//!   function are invisible (the loop stack is swapped out).
+//!
+//! The IR builder lifts each closure into its own function (`ir/build/closures.rs`).
+//!
+//! A call `f(args)` where `f` is not an item is a call through a value: any expression of type
+//! `fn(..) -> R` (a local, a parameter, `(s.f)`, `make()(1)`, `fs[i]`). A variable of a still
+//! unknown type that is called becomes a `fn` type of that many parameters.
+
+use crate::diagnostics::Diagnostic;
+use crate::hir::{self, ExprKind as H, LocalId};
+use crate::source::Span;
+use crate::syntax::ast::{self, ExprKind as A};
+use crate::types::{InferKind, Ty};
+
+use super::FnCx;
+use super::finish::Deferred;
+
+/// Closure-related state of one function body.
+#[derive(Default)]
+pub(crate) struct ClosureState {
+    /// The first local id of the innermost closure being checked: locals below it are captured.
+    pub base: Option<u32>,
+    /// Closures created so far (for their names).
+    pub count: u32,
+}
+
+impl<'a> FnCx<'_, 'a> {
+    /// `|params| body` with the type the context expects, if any.
+    pub(super) fn check_closure(&mut self, c: &'a ast::Closure, expected: Option<&Ty>, span: Span) -> hir::Expr {
+        if let Some(row) = &c.effects
+            && let Some(first) = row.effects.first()
+        {
+            self.error(super::unsupported(first.span, "effect rows (language level L3)"));
+        }
+        let expected = expected.map(|t| self.resolve(t));
+        let expected_fn = match &expected {
+            Some(Ty::Fn(ps, r)) if ps.len() == c.params.len() => Some((ps.clone(), (**r).clone())),
+            _ => None,
+        };
+        let first = self.locals.len() as u32;
+        let saved_loops = std::mem::take(&mut self.loops);
+        let saved_base = self.closures.base.replace(first);
+        self.scopes.push(Vec::new());
+        let mut params = Vec::new();
+        let mut param_tys = Vec::new();
+        let mut destructure = Vec::new();
+        let scopes = self.item_scopes.clone();
+        for (i, p) in c.params.iter().enumerate() {
+            let from_context = expected_fn.as_ref().map(|(ps, _)| ps[i].clone());
+            let ty = match (&p.ty, from_context) {
+                (Some(t), ctx) => {
+                    let ty = self.gcx.lower_type(t, &scopes);
+                    if let Some(ctx) = ctx {
+                        self.coerce(&ctx, &ty, t.span);
+                    }
+                    ty
+                }
+                (None, Some(ctx)) => ctx,
+                (None, None) => self.infer.fresh(InferKind::General),
+            };
+            let local = match &p.pat.kind {
+                ast::PatternKind::Ident { by_ref: false, mutable, name, sub: None }
+                    if !name.name.starts_with(|ch: char| ch.is_ascii_uppercase()) =>
+                {
+                    self.declare_local(&name.name, ty.clone(), *mutable)
+                }
+                ast::PatternKind::Wild => self.declare_local("_", ty.clone(), false),
+                _ => {
+                    let l = self.declare_local(&format!("param${i}"), ty.clone(), false);
+                    let pat = self.check_pattern_top(&p.pat, &ty);
+                    let arms = vec![(pat.clone(), false)];
+                    self.deferred.push(Deferred::Irrefutable { span: p.pat.span, ty: ty.clone(), arms });
+                    let init = hir::Expr::new(H::Local(l), ty.clone(), p.pat.span);
+                    destructure.push(hir::Stmt::LetPat { pat, init });
+                    l
+                }
+            };
+            params.push(local);
+            param_tys.push(ty);
+        }
+        let ret = match (&c.ret, &expected_fn) {
+            (Some(t), ctx) => {
+                let ty = self.gcx.lower_type(t, &scopes);
+                if let Some((_, r)) = ctx {
+                    self.coerce(r, &ty, t.span);
+                }
+                ty
+            }
+            (None, Some((_, r))) => r.clone(),
+            (None, None) => self.infer.fresh(InferKind::General),
+        };
+        let saved_ret = std::mem::replace(&mut self.ret, ret.clone());
+        let body = self.check_expr_expect(&c.body, &ret);
+        self.check_returned_ref(&body);
+        self.ret = saved_ret;
+        self.scopes.pop();
+        self.closures.base = saved_base;
+        self.loops = saved_loops;
+        let body = if destructure.is_empty() {
+            body
+        } else {
+            let (ty, body_span) = (body.ty.clone(), body.span);
+            hir::Expr::new(H::Block { stmts: destructure, tail: Some(Box::new(body)) }, ty, body_span)
+        };
+        let mut body = body;
+        let mut captures = Vec::new();
+        collect_captures(&mut body, first, &mut captures);
+        let name = format!("{}.{{closure#{}}}", self.fn_name, self.closures.count);
+        self.closures.count += 1;
+        let closure = hir::Closure {
+            params,
+            captures,
+            locals: first..self.locals.len() as u32,
+            ret: ret.clone(),
+            body,
+            escapes: true,
+            name,
+        };
+        let ty = Ty::Fn(param_tys.into(), ret.into());
+        hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
+    }
+
+    /// A named function used as a value: `double`, `id::<i32>`, `Point.norm`.
+    pub(super) fn fn_value(&mut self, func: hir::FnId, explicit: Option<&[ast::Type]>, span: Span) -> hir::Expr {
+        let (sig, type_args) = self.instantiate_sig(func, explicit, span);
+        let params: Vec<Ty> = sig.params.iter().map(|(_, t, _)| t.clone()).collect();
+        let ty = Ty::Fn(params.into(), sig.ret.into());
+        hir::Expr::new(H::FnRef { func, type_args }, ty, span)
+    }
+
+    /// If `callee` is a value rather than an item (a local, or any expression that is not a
+    /// path), checks it and returns it; `None` leaves the callee to item resolution (functions,
+    /// builtins, constructors, and the method-call forms `x.m(..)` and `E.V.m(..)` that parse
+    /// as calls of paths).
+    pub(super) fn callee_value(&mut self, callee: &'a ast::Expr) -> Option<hir::Expr> {
+        let A::Path(path) = &callee.kind else { return Some(self.check_expr(callee)) };
+        self.lookup_local(&path.segments[0].ident.name)?;
+        // `(s.f)(x)`: the parentheses widen the expression's span beyond the path's.
+        let parenthesized = callee.span.lo < path.span.lo;
+        (path.segments.len() == 1 || parenthesized).then(|| self.check_path_expr(path, callee.span))
+    }
+
+    /// `callee(args)` for a callee value; `piped` is the left side of `|>`.
+    pub(super) fn check_indirect_call(
+        &mut self,
+        callee: hir::Expr,
+        args: &'a [ast::Arg],
+        piped: Option<hir::Expr>,
+        span: Span,
+    ) -> hir::Expr {
+        let n = args.len() + usize::from(piped.is_some());
+        let (params, ret) = match self.resolve(&callee.ty) {
+            Ty::Fn(ps, r) => (ps.to_vec(), (*r).clone()),
+            Ty::Infer(v) if v.kind == InferKind::General => {
+                let ps: Vec<Ty> = (0..n).map(|_| self.infer.fresh(InferKind::General)).collect();
+                let r = self.infer.fresh(InferKind::General);
+                self.infer.unify(&callee.ty, &Ty::Fn(ps.clone().into(), r.clone().into()));
+                (ps, r)
+            }
+            other => {
+                for a in args {
+                    self.check_expr(&a.value);
+                }
+                if other != Ty::Error {
+                    let mut d = Diagnostic::error("expression is not callable", callee.span);
+                    if let H::Local(l) = callee.kind {
+                        d = d.with_note(format!("`{}` is a local variable", self.locals[l.0 as usize].name));
+                    } else {
+                        let shown = self.display_ty(&other);
+                        d = d.with_note(format!("its type is `{shown}`, not a function type"));
+                    }
+                    self.error(d);
+                }
+                return Self::error_expr(span);
+            }
+        };
+        let named: Vec<(String, Ty)> = params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect();
+        let Some(bound) = self.bind_args(&named, args, piped, span) else { return Self::error_expr(span) };
+        let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
+        for (i, e) in bound {
+            ordered[i] = Some(e);
+        }
+        let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
+        hir::Expr::new(H::CallIndirect { callee: Box::new(callee), args }, ret, span)
+    }
+
+    /// "cannot assign to captured variable `x`" when `local` is captured by the closure being
+    /// checked; returns whether it reported.
+    pub(super) fn check_captured_write(&mut self, local: LocalId, span: Span, what: &str) -> bool {
+        match self.closures.base {
+            Some(base) if local.0 < base => {
+                let name = self.locals[local.0 as usize].name.clone();
+                let msg = if what == "assign" {
+                    format!("cannot assign to captured variable `{name}`")
+                } else {
+                    format!("cannot {what} captured variable `{name}`")
+                };
+                self.error(
+                    Diagnostic::error(msg, span)
+                        .with_note("closures capture variables by value, at creation; the copy is read-only"),
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The locals below `first` that `e` mentions (directly or through nested closures), in order of
+/// first mention.
+fn collect_captures(e: &mut hir::Expr, first: u32, out: &mut Vec<LocalId>) {
+    let add = |l: LocalId, out: &mut Vec<LocalId>| {
+        if l.0 < first && !out.contains(&l) {
+            out.push(l);
+        }
+    };
+    match &e.kind {
+        H::Local(l) => add(*l, out),
+        H::Closure(c) => {
+            for l in &c.captures {
+                add(*l, out);
+            }
+            return;
+        }
+        _ => {}
+    }
+    hir::for_each_child_mut(e, &mut |c| collect_captures(c, first, out));
+}
+
+/// Marks closures whose value provably stays in the creating frame: bound by `let` to an
+/// immutable local whose only uses are calls `f(..)` (not captured, passed, stored or
+/// returned). Their environment may live in the frame instead of the heap.
+pub(crate) fn mark_escapes(body: &mut hir::Expr, locals: &[hir::LocalInfo]) {
+    let mut other_uses = vec![0u32; locals.len()];
+    count_uses(body, &mut other_uses);
+    set_escapes(body, locals, &other_uses);
+}
+
+fn count_uses(e: &mut hir::Expr, other: &mut [u32]) {
+    match &mut e.kind {
+        H::CallIndirect { callee, args } if matches!(callee.kind, H::Local(_)) => {
+            for a in args {
+                count_uses(a, other);
+            }
+            return;
+        }
+        H::Local(l) => other[l.0 as usize] += 1,
+        H::Closure(c) => {
+            for l in &c.captures {
+                other[l.0 as usize] += 1;
+            }
+        }
+        _ => {}
+    }
+    hir::for_each_child_mut(e, &mut |c| count_uses(c, other));
+}
+
+fn set_escapes(e: &mut hir::Expr, locals: &[hir::LocalInfo], other: &[u32]) {
+    if let H::Block { stmts, .. } = &mut e.kind {
+        for s in stmts {
+            if let hir::Stmt::Let { local: Some(l), init } = s
+                && let H::Closure(c) = &mut init.kind
+            {
+                c.escapes = locals[l.0 as usize].mutable || other[l.0 as usize] > 0;
+            }
+        }
+    }
+    hir::for_each_child_mut(e, &mut |c| set_escapes(c, locals, other));
+}

@@ -252,9 +252,6 @@ pub struct Closure {
     pub locals: std::ops::Range<u32>,
     pub ret: Ty,
     pub body: Expr,
-    /// `false` when the closure value provably never outlives the creating frame (it is bound
-    /// by `let` to a local that is only ever called), so its environment may live in that frame.
-    pub escapes: bool,
     /// Display name: `<enclosing function>.{closure#N}`.
     pub name: String,
 }

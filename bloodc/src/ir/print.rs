@@ -81,7 +81,7 @@ fn rvalue(program: &Program, rv: &Rvalue) -> String {
         Rvalue::Call(Callee::Fn(f), args) => format!("call {}({})", program.function(*f).name, ops(args)),
         Rvalue::Call(Callee::Runtime(f), args) => format!("call extern {}({})", f.name, ops(args)),
         Rvalue::Call(Callee::Indirect(callee), args) => format!("call *{}({})", operand(program, callee), ops(args)),
-        Rvalue::FnValue { func, env, heap } if env.is_empty() && !heap => {
+        Rvalue::FnValue { func, env, .. } if env.is_empty() => {
             format!("fn_value {}", program.function(*func).name)
         }
         Rvalue::FnValue { func, env, heap } => {

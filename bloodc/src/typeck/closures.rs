@@ -125,7 +125,6 @@ impl<'a> FnCx<'_, 'a> {
             locals: first..self.locals.len() as u32,
             ret: ret.clone(),
             body,
-            escapes: true,
             name,
         };
         let ty = Ty::Fn(param_tys.into(), ret.into());
@@ -237,45 +236,4 @@ fn collect_captures(e: &mut hir::Expr, first: u32, out: &mut Vec<LocalId>) {
         _ => {}
     }
     hir::for_each_child_mut(e, &mut |c| collect_captures(c, first, out));
-}
-
-/// Marks closures whose value provably stays in the creating frame: bound by `let` to an
-/// immutable local whose only uses are calls `f(..)` (not captured, passed, stored or
-/// returned). Their environment may live in the frame instead of the heap.
-pub(crate) fn mark_escapes(body: &mut hir::Expr, locals: &[hir::LocalInfo]) {
-    let mut other_uses = vec![0u32; locals.len()];
-    count_uses(body, &mut other_uses);
-    set_escapes(body, locals, &other_uses);
-}
-
-fn count_uses(e: &mut hir::Expr, other: &mut [u32]) {
-    match &mut e.kind {
-        H::CallIndirect { callee, args } if matches!(callee.kind, H::Local(_)) => {
-            for a in args {
-                count_uses(a, other);
-            }
-            return;
-        }
-        H::Local(l) => other[l.0 as usize] += 1,
-        H::Closure(c) => {
-            for l in &c.captures {
-                other[l.0 as usize] += 1;
-            }
-        }
-        _ => {}
-    }
-    hir::for_each_child_mut(e, &mut |c| count_uses(c, other));
-}
-
-fn set_escapes(e: &mut hir::Expr, locals: &[hir::LocalInfo], other: &[u32]) {
-    if let H::Block { stmts, .. } = &mut e.kind {
-        for s in stmts {
-            if let hir::Stmt::Let { local: Some(l), init } = s
-                && let H::Closure(c) = &mut init.kind
-            {
-                c.escapes = locals[l.0 as usize].mutable || other[l.0 as usize] > 0;
-            }
-        }
-    }
-    hir::for_each_child_mut(e, &mut |c| set_escapes(c, locals, other));
 }

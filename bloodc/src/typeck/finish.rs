@@ -61,7 +61,6 @@ impl FnCx<'_, '_> {
         for local in &mut locals {
             local.ty = self.final_ty(&local.ty, span);
         }
-        super::closures::mark_escapes(&mut body, &locals);
         hir::FnDef {
             name: sig.name,
             param_count: sig.params.len() as u32,

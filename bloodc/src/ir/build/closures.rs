@@ -11,8 +11,8 @@
 //! * a named function used as a value gets a *thunk* (one per function) that takes the unused
 //!   environment pointer first and calls it;
 //! * [`Rvalue::FnValue`] pairs the code address with the environment (null when nothing is
-//!   captured); the environment lives in the heap, or in the frame when the type checker
-//!   proved the closure never outlives it (`hir::Closure::escapes`).
+//!   captured). The builder always asks for a heap environment; `passes::closure_env` moves it
+//!   into the frame when the closure provably never outlives it.
 //!
 //! Lifted functions and thunks are numbered after the program's own functions, in creation
 //! order ([`Lifted`]), so the HIR's function ids stay valid as IR ids.
@@ -151,7 +151,9 @@ impl FnBuilder<'_> {
         b.terminate(Terminator::Return(value));
         let function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
         self.lifted.define(id, function);
-        self.emit(ty.clone(), Rvalue::FnValue { func: id, env, heap: c.escapes })
+        // On the heap until `passes::closure_env` proves the frame is enough.
+        let heap = !env.is_empty();
+        self.emit(ty.clone(), Rvalue::FnValue { func: id, env, heap })
     }
 
     /// The thunk of program function `f`: `(env, args…) -> R { f(args…) }`.

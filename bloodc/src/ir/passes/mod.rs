@@ -12,7 +12,10 @@
 //!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
 //!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
 //!    accumulator), become loops.
+//! 4. [`closure_env::place_environments`] (whole program): closure environments that provably
+//!    do not outlive their frame move from the heap into the frame.
 
+pub mod closure_env;
 pub mod simplify_cfg;
 pub mod tail_recursion;
 
@@ -29,7 +32,8 @@ pub struct PassOptions {
 
 /// The passes in the order they run; `run_pass` runs one over the whole program. The driver
 /// runs them one by one so each gets its own timing span.
-pub const PASSES: &[&str] = &["remove_unreachable_blocks", "simplify_cfg", "insert_safepoints", "tail_recursion"];
+pub const PASSES: &[&str] =
+    &["remove_unreachable_blocks", "simplify_cfg", "insert_safepoints", "tail_recursion", "closure_envs"];
 
 pub fn run_passes(program: &mut Program, options: PassOptions) {
     for name in PASSES {
@@ -39,6 +43,10 @@ pub fn run_passes(program: &mut Program, options: PassOptions) {
 
 /// Runs the pass called `name` (one of [`PASSES`]) on every function; unknown names do nothing.
 pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
+    if name == "closure_envs" {
+        closure_env::place_environments(program);
+        return;
+    }
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),

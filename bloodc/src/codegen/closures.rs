@@ -60,7 +60,12 @@ impl FunctionCx<'_, '_> {
     }
 
     /// Calls the `fn` value `callee`. `sret` is the memory receiving an aggregate result.
-    pub(crate) fn call_indirect(&mut self, callee: &Operand, args: &[Operand], sret: Option<Value>) -> CgResult<CValue> {
+    pub(crate) fn call_indirect(
+        &mut self,
+        callee: &Operand,
+        args: &[Operand],
+        sret: Option<Value>,
+    ) -> CgResult<CValue> {
         let pointer = self.mcx.pointer_type;
         let Ty::Fn(params, ret) = self.operand_ty(callee)? else {
             return Err(CodegenError::InvalidIr(format!("indirect call of {callee:?}, which is not a `fn` value")));
@@ -69,7 +74,11 @@ impl FunctionCx<'_, '_> {
             return Err(CodegenError::InvalidIr("a `fn` value is not a pair".to_string()));
         };
         if args.len() != params.len() {
-            return Err(CodegenError::InvalidIr(format!("a {} called with {} arguments", callee_ty(&params, &ret), args.len())));
+            return Err(CodegenError::InvalidIr(format!(
+                "a {} called with {} arguments",
+                callee_ty(&params, &ret),
+                args.len()
+            )));
         }
         let in_memory = abi::returns_in_memory(&ret);
         let mut sig = Signature::new(self.mcx.call_conv);

@@ -238,7 +238,11 @@ pub enum Rvalue {
     /// parameter, then `A..`, and returns `R`. Without `env` operands the environment pointer is
     /// null. The environment is allocated on the heap (`blood_alloc`) when `heap`, else in the
     /// frame (the closure provably does not outlive it).
-    FnValue { func: FuncId, env: Vec<Operand>, heap: bool },
+    FnValue {
+        func: FuncId,
+        env: Vec<Operand>,
+        heap: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -119,14 +119,8 @@ impl<'a> FnCx<'_, 'a> {
         collect_captures(&mut body, first, &mut captures);
         let name = format!("{}.{{closure#{}}}", self.fn_name, self.closures.count);
         self.closures.count += 1;
-        let closure = hir::Closure {
-            params,
-            captures,
-            locals: first..self.locals.len() as u32,
-            ret: ret.clone(),
-            body,
-            name,
-        };
+        let closure =
+            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name };
         let ty = Ty::Fn(param_tys.into(), ret.into());
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
     }
@@ -193,6 +187,27 @@ impl<'a> FnCx<'_, 'a> {
         }
         let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
         hir::Expr::new(H::CallIndirect { callee: Box::new(callee), args }, ret, span)
+    }
+
+    /// After inference: a closure whose parameter or result types are still unknown gets one
+    /// "cannot infer type" at the closure (instead of one per local at the function).
+    pub(super) fn check_closure_inferred(&mut self, c: &hir::Closure, span: Span) {
+        if self.reported_infer {
+            return;
+        }
+        let tys = c.params.iter().map(|p| self.locals[p.0 as usize].ty.clone()).chain([c.ret.clone()]);
+        let unknown = tys.collect::<Vec<_>>().iter().any(|t| {
+            let t = self.infer.resolve_deep(t);
+            super::infer::InferTable::has_infer(&t)
+        });
+        if unknown {
+            self.reported_infer = true;
+            self.error(
+                Diagnostic::error("cannot infer type", span)
+                    .with_code("E0202")
+                    .with_note("the closure's parameter or result types are not fixed by its uses; annotate them"),
+            );
+        }
     }
 
     /// "cannot assign to captured variable `x`" when `local` is captured by the closure being

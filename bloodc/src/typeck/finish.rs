@@ -196,7 +196,7 @@ impl FnCx<'_, '_> {
     }
 
     fn check_operand_class(&mut self, span: Span, ty: &Ty, class: OperandClass, op: &str) {
-        let ty = self.infer.resolve_with_defaults(ty);
+        let ty = self.infer.resolve_deep(ty);
         if matches!(ty, Ty::Error | Ty::Never) {
             return;
         }
@@ -339,6 +339,7 @@ impl FnCx<'_, '_> {
             }
             H::FnRef { func, type_args } => self.instantiate_use(func, type_args, e.span),
             H::Closure(c) => {
+                self.check_closure_inferred(c, e.span);
                 c.ret = self.zonk_ty(&c.ret);
                 self.zonk_expr(&mut c.body);
             }

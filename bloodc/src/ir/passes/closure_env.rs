@@ -23,7 +23,7 @@
 
 use std::collections::HashSet;
 
-use crate::ir::{Callee, FuncId, Function, Local, Operand, Place, Proj, Program, Rvalue, Stmt, Terminator, Ty};
+use crate::ir::{Callee, FuncId, Function, Local, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty};
 
 /// How one statement or terminator uses a local.
 #[derive(Copy, Clone, Debug)]
@@ -136,11 +136,8 @@ pub fn place_environments(program: &mut Program) {
     let uses: Vec<Uses> = program.functions.iter().map(Uses::of).collect();
     // params[f][i]: parameter `i` of function `f` may escape (only `fn` parameters can be
     // non-escaping).
-    let mut params: Vec<Vec<bool>> = program
-        .functions
-        .iter()
-        .map(|f| f.params().map(|p| !matches!(f.local(p).ty, Ty::Fn(..))).collect())
-        .collect();
+    let mut params: Vec<Vec<bool>> =
+        program.functions.iter().map(|f| f.params().map(|p| !matches!(f.local(p).ty, Ty::Fn(..))).collect()).collect();
     loop {
         let mut changed = false;
         for (fi, f) in program.functions.iter().enumerate() {

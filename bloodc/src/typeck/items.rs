@@ -35,6 +35,7 @@ struct Pending<'a> {
     adts: Vec<(u32, AdtSource<'a>, ScopeId, crate::source::Span)>,
     /// Methods and associated functions: id, item, declaration, scope chain (with `Self`), and
     /// the implementing type and the `impl`'s type parameters.
+    #[allow(clippy::type_complexity)]
     methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty, Vec<String>)>,
 }
 

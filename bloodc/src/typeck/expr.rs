@@ -127,7 +127,11 @@ impl<'a> FnCx<'_, 'a> {
             ast::Lit::Bool(b) => hir::Expr::new(H::Lit(Lit::Bool(*b)), Ty::Bool, span),
             ast::Lit::Char(c) => hir::Expr::new(H::Lit(Lit::Char(*c)), Ty::Char, span),
             ast::Lit::Str(s) => hir::Expr::new(H::Lit(Lit::Str(s.clone())), Ty::Str, span),
-            ast::Lit::ByteStr(_) => self.unsupported_expr(span, "byte strings (language level L1)"),
+            ast::Lit::ByteStr(b) => hir::Expr::new(
+                H::Lit(Lit::ByteStr(b.clone())),
+                Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), false),
+                span,
+            ),
         }
     }
 
@@ -161,10 +165,26 @@ impl<'a> FnCx<'_, 'a> {
         let Some((def, used)) = self.resolve_item_path(path) else { return Self::error_expr(span) };
         let rest = &path.segments[used..];
         match (def, rest) {
-            (Def::Const(id), []) => match self.gcx.resolve_const(id, span) {
-                Some((ty, lit)) => hir::Expr::new(H::Lit(lit), ty, span),
-                None => Self::error_expr(span),
-            },
+            (Def::Const(id), rest) => {
+                let Some((ty, lit)) = self.gcx.resolve_const(id, span) else { return Self::error_expr(span) };
+                let mut e = match &self.gcx.consts[id as usize].aggregate {
+                    Some(value) => {
+                        let mut v = value.clone();
+                        v.span = span;
+                        v
+                    }
+                    None => hir::Expr::new(H::Lit(lit), ty, span),
+                };
+                // `CONST.field` reads a field of the constant's value.
+                for seg in rest {
+                    let sp = Span::new(span.file, span.lo, seg.ident.span.hi);
+                    e = match seg.ident.name.parse::<u32>() {
+                        Ok(i) => self.check_tuple_field(e, i, sp),
+                        Err(_) => self.check_field_access(e, &seg.ident, sp),
+                    };
+                }
+                e
+            }
             (Def::Enum(id), rest) => match self.enum_variant(id, rest, span) {
                 Some(value) => value,
                 None => Self::error_expr(span),

@@ -115,7 +115,7 @@ impl<'a> GlobalCx<'a> {
         }
         for (item, decl) in collected.consts {
             let id = self.consts.len() as u32;
-            self.consts.push(ConstDef { decl, scopes: Vec::new(), state: ItemState::Pending });
+            self.consts.push(ConstDef { decl, scopes: Vec::new(), state: ItemState::Pending, aggregate: None });
             self.scopes.insert(scope, &decl.name.name, Def::Const(id), is_public(&item.vis));
             pending.consts.push((id, scope));
         }

@@ -89,6 +89,12 @@ pub(crate) struct EnumDef {
     pub variants: Vec<(String, i128)>,
 }
 
+/// The set of ordinals (see `exhaustive.rs`) a scalar pattern matches; everything for a
+/// catch-all. Used by the IR builder's decision trees.
+pub(crate) fn pattern_ordinals(pat: &hir::Pat) -> exhaustive::IntervalSet {
+    exhaustive::pattern_set(pat, &pat.ty).unwrap_or_else(|| exhaustive::IntervalSet::single(0, u128::MAX))
+}
+
 /// Type-checks a program given its root file and the parsed prelude ([`parse_prelude`]).
 /// Returns the typed HIR when there were no errors.
 pub fn check_program(

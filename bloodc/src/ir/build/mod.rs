@@ -14,6 +14,7 @@
 //! panics).
 
 mod builtins;
+mod decision_tree;
 mod expr;
 mod matching;
 mod places;

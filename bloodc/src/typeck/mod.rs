@@ -66,7 +66,7 @@ pub(crate) struct GlobalCx<'a> {
     pub traits: Vec<traits::TraitDef<'a>>,
     /// Methods of inherent impls with bounds (`impl<T: Freeze> Wrapper<T>`): the impl's self
     /// type and bounds; the method exists only for types meeting them.
-    pub method_bounds: std::collections::HashMap<FnId, (Ty, Vec<(Ty, u32)>, usize)>,
+    pub method_bounds: std::collections::HashMap<FnId, traits::ImplBounds>,
     pub trait_impls: Vec<traits::ImplDef>,
     pub scopes: ScopeTable,
     pub consts: Vec<consts::ConstDef<'a>>,

@@ -56,6 +56,9 @@ pub(crate) struct ImplDef {
     pub methods: HashMap<String, (FnId, bool)>,
 }
 
+/// The self type, bounds and parameter count of an inherent impl with bounds.
+pub(crate) type ImplBounds = (Ty, Vec<(Ty, u32)>, usize);
+
 /// A trait method found for a type: the function, whether it takes `self`, and the impl's
 /// type arguments (the first type parameters of the function).
 pub(crate) struct TraitMethod {

@@ -32,6 +32,7 @@ pub mod preempt;
 pub mod scheduler;
 pub mod scope;
 pub mod stack;
+pub mod sync;
 pub mod time;
 pub mod waiter;
 

@@ -14,6 +14,7 @@ mod aarch64;
 #[cfg(target_arch = "aarch64")]
 pub use aarch64::{init_stack, switch};
 
-/// The function a new fiber starts in: `entry(arg)`, running on the fiber's stack. It must never
-/// return (a fiber leaves its stack by switching away for the last time).
-pub type FiberEntry = unsafe extern "C" fn(arg: usize) -> !;
+/// The function a new fiber starts in: `entry(arg, handed)`, running on the fiber's stack, where
+/// `handed` is the value passed to the [`switch`] that first resumed it. It must never return (a
+/// fiber leaves its stack by switching away for the last time).
+pub type FiberEntry = unsafe extern "C" fn(arg: usize, handed: usize) -> !;

@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 ///
 /// # Safety
 /// `arg` is a `*const Fiber` kept alive by the worker's `current` reference for as long as the
-/// fiber runs.
-pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
+/// fiber runs; `handed` is the worker that first switched to it (see `scheduler/worker.rs`).
+pub(crate) unsafe extern "C" fn fiber_entry(arg: usize, handed: usize) -> ! {
     // Whatever the previous context left for us (e.g. re-queueing the fiber we switched from).
-    worker::after_switch();
+    worker::after_switch(worker::handed(handed));
     // SAFETY: see the function contract.
     let fiber: &Fiber = unsafe { &*(arg as *const Fiber) };
     // SAFETY: the body is only touched here, by the fiber itself, once.

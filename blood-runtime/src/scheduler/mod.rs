@@ -356,9 +356,7 @@ pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + S
 
 /// Yields the current fiber (a thread yield outside fibers).
 pub fn yield_now() {
-    if worker::on_fiber() {
-        worker::yield_current();
-    } else {
+    if !worker::yield_current() {
         std::thread::yield_now();
     }
 }

@@ -13,7 +13,13 @@
 //!
 //! Thread-local access: fibers migrate between workers, so code running on a fiber must re-read
 //! the worker pointer after every switch. The accessor is `#[inline(never)]` so the compiler
-//! cannot reuse a thread-local address computed before a switch.
+//! cannot reuse a thread-local address computed before a switch. The switch itself hands the
+//! resuming side its worker: every `arch::switch` on a worker passes a pointer to that worker's
+//! `WorkerLocal` as the handed-over value, so the code right after a switch (and a new fiber's
+//! entry) knows its worker without a thread-local lookup.
+//!
+//! `running` (read by the preemption monitor) is set by the scheduler loop when it switches into
+//! a fiber and cleared when it gets control back; direct fiber-to-fiber switches leave it set.
 
 use super::RuntimeInner;
 use super::queue::Reason;
@@ -137,7 +143,6 @@ impl WorkerLocal {
         f.run.store(fiber::RUNNING, Ordering::Release);
         let shared = &self.rt.workers[self.index];
         WorkerCounters::bump(&shared.counters.switches);
-        shared.running.store(true, Ordering::Relaxed);
         // A request aimed at the previous fiber does not apply to this one (load first: the
         // line is only written when a request was pending).
         if shared.preempt.load(Ordering::Relaxed) {
@@ -173,9 +178,18 @@ impl WorkerLocal {
     }
 }
 
-/// Executes what the previous context left in `pending`. Called right after every switch.
-pub(crate) fn after_switch() {
-    let Some(w) = worker() else { return };
+/// The worker handed over by `arch::switch` (see the module header).
+#[inline]
+pub(crate) fn handed(v: usize) -> &'static WorkerLocal {
+    debug_assert_eq!(v, worker_ptr() as usize);
+    // SAFETY: every switch on a worker hands over the address of that worker's `WorkerLocal`,
+    // which outlives every fiber the worker runs (see `run`).
+    unsafe { &*(v as *const WorkerLocal) }
+}
+
+/// Executes what the previous context left in `pending`. Called right after every switch, with
+/// the worker the switch handed over.
+pub(crate) fn after_switch(w: &WorkerLocal) {
     match w.pending.take() {
         Pending::Nothing => {}
         Pending::Yield(f) => {
@@ -220,8 +234,9 @@ fn switch_to(w: &WorkerLocal, next: Option<Arc<Fiber>>, action: impl FnOnce(Arc<
     };
     // SAFETY: `save` points into the departing fiber, kept alive by `pending`; `target` is a
     // context saved by `switch` or prepared by `init_stack` and owned by this worker.
-    unsafe { arch::switch(save, target, 0) };
-    after_switch();
+    let back = unsafe { arch::switch(save, target, w as *const WorkerLocal as usize) };
+    // Possibly on another worker now: only the handed-over one is ours.
+    after_switch(handed(back));
 }
 
 /// Suspends the current fiber until it is woken (see `waiter.rs`).
@@ -230,15 +245,19 @@ pub fn park_current() {
     switch_away(w, Pending::Park);
 }
 
-/// Lets other runnable fibers of this worker run; a no-op if there are none.
-pub fn yield_current() {
-    let Some(w) = worker() else { return };
-    if !on_fiber() {
-        return;
+/// Lets other runnable fibers of this worker run; a no-op if there are none. Returns false (and
+/// does nothing) when not called on a fiber.
+pub fn yield_current() -> bool {
+    let Some(w) = worker() else { return false };
+    // SAFETY: `current` is only accessed by this worker's thread.
+    if unsafe { (*w.current.get()).is_none() } {
+        return false;
     }
     // Nothing else runnable here: a no-op (the queues were checked in the same pass).
-    let Some(next) = w.find_local() else { return };
-    switch_to(w, Some(next), Pending::Yield);
+    if let Some(next) = w.find_local() {
+        switch_to(w, Some(next), Pending::Yield);
+    }
+    true
 }
 
 /// Ends the current fiber: switches away for the last time.
@@ -251,7 +270,8 @@ pub(crate) fn exit_current() -> ! {
 /// The cold path of a safepoint: yields if this worker was asked to preempt its fiber.
 pub fn safepoint_slow() {
     let Some(w) = worker() else { return };
-    if !on_fiber() {
+    // SAFETY: `current` is only accessed by this worker's thread.
+    if unsafe { (*w.current.get()).is_none() } {
         return;
     }
     let shared = &w.rt.workers[w.index];
@@ -307,10 +327,11 @@ pub(crate) fn run(local: WorkerLocal) {
     loop {
         if let Some(f) = w.find_any() {
             let sp = w.prepare(f);
+            shared.running.store(true, Ordering::Relaxed);
             // SAFETY: `sched_sp` is this worker's own save slot; `sp` belongs to a fiber this
-            // worker now owns.
-            unsafe { arch::switch(w.sched_sp.get(), sp, 0) };
-            after_switch();
+            // worker now owns. Whoever switches back runs on this worker and hands over `w`.
+            unsafe { arch::switch(w.sched_sp.get(), sp, w as *const WorkerLocal as usize) };
+            after_switch(w);
             shared.running.store(false, Ordering::Relaxed);
             continue;
         }

@@ -21,8 +21,9 @@
 //! Each `mmap`, and each `mprotect` that makes a guard page inside a mapping, adds VMAs; Linux
 //! caps a process at `vm.max_map_count` (65,530 by default), i.e. about 32,000 guarded stacks.
 //! One million fibers therefore cannot all have hardware guard pages. The policy:
-//! * The first `BLOOD_STACK_GUARDS` slots ever carved (default [`DEFAULT_GUARDED_SLOTS`], costing
-//!   2 VMAs each) get a `PROT_NONE` guard page. Slots are recycled LIFO through the pool, so in
+//! * The first `BLOOD_STACK_GUARDS` slots ever carved (default [`DEFAULT_GUARDED_SLOTS`]) get a
+//!   guard page: a `MADV_GUARD_INSTALL` marker (Linux ≥ 6.13: no VMA, no address-space write
+//!   lock), else a `PROT_NONE` page (2 VMAs each). Slots are recycled LIFO through the pool, so in
 //!   programs with fewer live fibers than that, every stack is guarded. A fault in a guard page is
 //!   recognised by the SIGSEGV/SIGBUS handler in [`overflow`], which runs on an alternate signal
 //!   stack, prints `fiber stack overflow` and exits with status 134.

@@ -10,7 +10,8 @@
 //! Every function runs under `ffi_guard`, so no Rust panic crosses the boundary.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
-use crate::fiber::{Fiber, FiberConfig, JoinError, JoinHandle, Priority};
+use crate::fiber::FiberRef;
+use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
 use crate::scope::Scope;
@@ -43,7 +44,7 @@ fn register(h: JoinHandle<u64>) -> u64 {
     id
 }
 
-fn lookup(id: u64) -> Option<Arc<Fiber>> {
+fn lookup(id: u64) -> Option<FiberRef> {
     shard(id).get(&id).map(|h| h.fiber().clone())
 }
 

@@ -24,7 +24,7 @@
 use super::RuntimeInner;
 use super::queue::Reason;
 use crate::arch;
-use crate::fiber::{self, Fiber};
+use crate::fiber::{self, FiberRef};
 use crate::metrics::WorkerCounters;
 use crate::stack::StackCache;
 use crossbeam_deque::Worker as LocalQueue;
@@ -37,21 +37,21 @@ use std::sync::atomic::Ordering;
 pub enum Pending {
     #[default]
     Nothing,
-    Yield(Arc<Fiber>),
-    Park(Arc<Fiber>),
-    Exit(Arc<Fiber>),
+    Yield(FiberRef),
+    Park(FiberRef),
+    Exit(FiberRef),
 }
 
 /// A worker's thread-private state.
 pub struct WorkerLocal {
     pub rt: Arc<RuntimeInner>,
     pub index: usize,
-    pub queue: LocalQueue<Arc<Fiber>>,
-    pub next: UnsafeCell<Option<Arc<Fiber>>>,
+    pub queue: LocalQueue<FiberRef>,
+    pub next: UnsafeCell<Option<FiberRef>>,
     pub next_streak: Cell<u32>,
     pub tick: Cell<u32>,
     pub rng: Cell<u64>,
-    current: UnsafeCell<Option<Arc<Fiber>>>,
+    current: UnsafeCell<Option<FiberRef>>,
     sched_sp: UnsafeCell<usize>,
     pending: Cell<Pending>,
     stacks: RefCell<StackCache>,
@@ -88,12 +88,12 @@ pub fn on_fiber() -> bool {
 }
 
 /// The running fiber, if any.
-pub fn current_fiber() -> Option<Arc<Fiber>> {
+pub fn current_fiber() -> Option<FiberRef> {
     with_current_fiber(|f| f.cloned())
 }
 
 /// Runs `f` with the running fiber (without touching its reference count).
-pub fn with_current_fiber<R>(f: impl FnOnce(Option<&Arc<Fiber>>) -> R) -> R {
+pub fn with_current_fiber<R>(f: impl FnOnce(Option<&FiberRef>) -> R) -> R {
     match worker() {
         // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly.
         Some(w) => f(unsafe { (*w.current.get()).as_ref() }),
@@ -102,7 +102,7 @@ pub fn with_current_fiber<R>(f: impl FnOnce(Option<&Arc<Fiber>>) -> R) -> R {
 }
 
 impl WorkerLocal {
-    pub fn new(rt: Arc<RuntimeInner>, index: usize, queue: LocalQueue<Arc<Fiber>>) -> WorkerLocal {
+    pub fn new(rt: Arc<RuntimeInner>, index: usize, queue: LocalQueue<FiberRef>) -> WorkerLocal {
         WorkerLocal {
             rt,
             index,
@@ -118,6 +118,13 @@ impl WorkerLocal {
             id_next: Cell::new(0),
             id_end: Cell::new(0),
         }
+    }
+
+    /// The fiber running on this worker (only meaningful on the worker's own thread).
+    pub fn current(&self) -> Option<&FiberRef> {
+        // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly; the
+        // reference does not outlive the running fiber's turn.
+        unsafe { (*self.current.get()).as_ref() }
     }
 
     /// A fresh fiber id from this worker's block.
@@ -139,7 +146,7 @@ impl WorkerLocal {
 
     /// Makes `f` the current fiber and returns the stack pointer to switch to (giving it a stack
     /// on its first run).
-    fn prepare(&self, f: Arc<Fiber>) -> usize {
+    fn prepare(&self, f: FiberRef) -> usize {
         f.run.store(fiber::RUNNING, Ordering::Release);
         let shared = &self.rt.workers[self.index];
         WorkerCounters::bump(&shared.counters.switches);
@@ -163,7 +170,7 @@ impl WorkerLocal {
 
     /// # Safety
     /// The caller owns `f` (see `prepare`).
-    unsafe fn first_run(&self, f: &Arc<Fiber>) -> usize {
+    unsafe fn first_run(&self, f: &FiberRef) -> usize {
         let stack = match self.stacks.borrow_mut().alloc() {
             Ok(s) => s,
             Err(e) => crate::panic::die("blood runtime: ", e.0.as_bytes(), blood_abi::EXIT_RUNTIME_INIT_FAILED),
@@ -171,7 +178,7 @@ impl WorkerLocal {
         stack.set_limit(if f.stack_size == 0 { usize::MAX } else { f.stack_size as usize });
         // SAFETY: the stack's top is 16-aligned with its whole page writable; the entry receives
         // a pointer to the fiber, which `current` keeps alive while it runs.
-        let sp = unsafe { arch::init_stack(stack.top(), fiber::fiber_entry, Arc::as_ptr(f) as usize) };
+        let sp = unsafe { arch::init_stack(stack.top(), fiber::fiber_entry, FiberRef::as_ptr(f) as usize) };
         // SAFETY: per the contract, we own the fiber's cells.
         unsafe { *f.stack.get() = Some(stack) };
         sp
@@ -216,13 +223,13 @@ pub(crate) fn after_switch(w: &WorkerLocal) {
 
 /// Leaves the current fiber with `action` and runs the next fiber (or the scheduler loop).
 /// Returns when the fiber is resumed (never for `Exit`).
-fn switch_away(w: &WorkerLocal, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+fn switch_away(w: &WorkerLocal, action: impl FnOnce(FiberRef) -> Pending) {
     let next = w.find_local();
     switch_to(w, next, action);
 }
 
 /// Like [`switch_away`] with the next fiber already chosen (`None`: the scheduler loop).
-fn switch_to(w: &WorkerLocal, next: Option<Arc<Fiber>>, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+fn switch_to(w: &WorkerLocal, next: Option<FiberRef>, action: impl FnOnce(FiberRef) -> Pending) {
     // SAFETY: `current` is only accessed by this worker's thread; a fiber is running.
     let me = unsafe { (*w.current.get()).take() }.expect("switch_away outside a fiber");
     let save: *mut usize = me.sp.get();
@@ -306,7 +313,7 @@ pub fn clear_preempt_current() {
 }
 
 /// Queues a fiber that became runnable (from a wake or a spawn).
-pub(crate) fn schedule(f: Arc<Fiber>, reason: Reason) {
+pub(crate) fn schedule(f: FiberRef, reason: Reason) {
     match local_for(&f.rt) {
         Some(w) => w.push(f, reason),
         None => {

@@ -38,10 +38,12 @@
 //! # Pool
 //! Free stacks go to a per-worker cache first (no locking on the spawn/exit hot path), then to a
 //! global pool (`Mutex<Vec>`). Stacks keep their committed pages while pooled (like Go's stack
-//! cache); when the global pool holds more than [`TRIM_THRESHOLD`] untrimmed stacks, the timer
-//! thread trims the surplus, a batch per tick, to `BLOOD_STACK_SIZE` resident bytes with
+//! cache); when the global pool holds more than [`TRIM_THRESHOLD`] untrimmed stacks and nobody
+//! has taken a stack from it since the previous poll ([`StackPool::demand`]), the timer thread
+//! trims the surplus, a batch per tick, to `BLOOD_STACK_SIZE` resident bytes with
 //! `madvise(MADV_DONTNEED)` (off the workers' path: 100,000 fibers exiting at once must not pay
-//! 100,000 system calls). Allocation prefers untrimmed (warm) stacks.
+//! 100,000 system calls; and not during a burst, whose next fibers would fault the pages in
+//! again). Allocation prefers untrimmed (warm) stacks.
 //!
 //! Invariants: a slot is owned by at most one `Stack` value; chunk base addresses are published
 //! (Release) before any slot of theirs is handed out, so the signal handler (Acquire) sees every
@@ -126,6 +128,8 @@ pub struct StackPool {
     free: Mutex<Vec<Stack>>,
     trimmed: Mutex<Vec<Stack>>,
     reserve: reserve::Reservations,
+    /// Allocations served by the global pool so far (see [`StackPool::demand`]).
+    takes: std::sync::atomic::AtomicU64,
 }
 
 static POOL: OnceLock<StackPool> = OnceLock::new();
@@ -140,6 +144,7 @@ pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
             free: Mutex::new(Vec::new()),
             trimmed: Mutex::new(Vec::new()),
             reserve: reserve::Reservations::new(geometry),
+            takes: std::sync::atomic::AtomicU64::new(0),
         }
     });
     crate::ffi_exports::blood_stack_slot_mask
@@ -165,6 +170,7 @@ pub struct StackError(pub String);
 impl StackPool {
     /// Takes a stack from the global pool or carves a new slot.
     pub fn alloc(&self) -> Result<Stack, StackError> {
+        self.takes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(s) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(s);
         }
@@ -177,6 +183,14 @@ impl StackPool {
     /// Returns stacks to the global pool.
     pub fn release_many(&self, stacks: impl IntoIterator<Item = Stack>) {
         self.free.lock().unwrap_or_else(|e| e.into_inner()).extend(stacks);
+    }
+
+    /// Number of allocations that reached the global pool so far. The trimmer compares it between
+    /// two polls and trims only when it has not moved: stacks that the workers are still
+    /// exchanging through the pool (fibers exiting on one worker, spawned on another) would be
+    /// faulted in again right after `madvise` dropped their pages.
+    pub fn demand(&self) -> u64 {
+        self.takes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Trims up to `max` of the untrimmed stacks beyond [`TRIM_THRESHOLD`] (the coldest first);

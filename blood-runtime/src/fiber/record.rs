@@ -29,8 +29,9 @@ use std::ptr::NonNull;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
-/// Bytes per mapping cells are carved from.
-pub const CHUNK_BYTES: usize = 1 << 20;
+/// Bytes per mapping cells are carved from (populated at once: a program that spawns one fiber
+/// pays this much resident memory).
+pub const CHUNK_BYTES: usize = 256 << 10;
 /// Cells a thread takes from the pool (or carves) at once.
 pub const CARVE_BATCH: usize = 64;
 /// Cells a thread keeps before spilling half to the pool.

@@ -11,9 +11,10 @@
 //! [`ffi_exports`], whose names and signatures are fixed by `blood-abi`. Rust code (tests,
 //! benchmarks, future Rust hosts) uses the Rust API re-exported here.
 //!
-//! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber` →
-//! `arch` + `stack`; `waiter`, `time`, `channel`, `cancellation` build on the scheduler;
-//! `output`, `panic`, `lifecycle`, `config`, `metrics`, `preempt` are leaves.
+//! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber`
+//! (records in `fiber/record.rs`) → `arch` + `stack`; `waiter`, `time`, `channel`,
+//! `cancellation` build on the scheduler; `output`, `panic`, `lifecycle`, `config`, `metrics`,
+//! `preempt` and `sync` (the channels' lock) are leaves.
 
 #![allow(non_upper_case_globals)]
 
@@ -33,6 +34,7 @@ pub mod preempt;
 pub mod scheduler;
 pub mod scope;
 pub mod stack;
+pub mod sync;
 pub mod time;
 pub mod waiter;
 

@@ -1,17 +1,14 @@
-//! Lowering `match`: arms are tested in order, each pattern as a chain of branches over places.
+//! Lowering `match`, and the pattern tests of irrefutable `let` and `for` patterns.
 //!
 //! The scrutinee is a place: the place it denotes when it is a place expression (so `ref`
-//! bindings point into it), otherwise a temporary holding its value. For each arm the pattern
-//! test branches to the next arm's test on failure and falls through on success, after binding
-//! its variables; then the guard, then the body, which jumps to the join block. The type checker
-//! proved the arms exhaustive, so the block after the last arm is unreachable. Or-patterns try
-//! each alternative in turn and meet in one success block.
+//! bindings point into it), otherwise a temporary holding its value. `match` is compiled to a
+//! decision tree (`decision_tree.rs`) whose leaves jump to one block per arm; each arm's body is
+//! lowered once and jumps to the join block. The type checker proved the arms exhaustive, so the
+//! tree's dead ends are unreachable.
 //!
-//! Sub-patterns are tested left to right, reading each field, element or tag through a
-//! projection of the scrutinee's place; an enum's tag is read once per test. This is a
-//! backtracking automaton rather than a decision tree: a value may be tested by several arms'
-//! chains, but each test is a load and a compare, and the chain never reads beyond what the
-//! current arm's pattern needs.
+//! [`FnBuilder::test_pattern`] is the simple form used for a single pattern (`let (a, b) = …`,
+//! `for` patterns): sub-patterns tested left to right, reading each field, element or tag
+//! through a projection of the place, branching to `fail` on a mismatch.
 
 use crate::hir::{self, Lit, Pat, PatKind};
 use crate::ir::{BinOp, BlockId, Const, IntTy, Operand, Place, Proj, Rvalue, Terminator, Ty};
@@ -38,23 +35,16 @@ impl FnBuilder<'_> {
         };
         let result = (!ty.is_zero_sized()).then(|| self.temp(ty.clone()));
         let join = self.new_block();
-        for arm in arms {
-            let next = self.new_block();
-            self.test_pattern(&arm.pat, &place, next);
-            if let Some(guard) = &arm.guard {
-                let g = self.lower_expr(guard);
-                let body = self.new_block();
-                self.terminate(Terminator::Branch { cond: g, then_bb: body, else_bb: next });
-                self.switch_to(body);
-            }
+        let arm_blocks: Vec<BlockId> = arms.iter().map(|_| self.new_block()).collect();
+        self.lower_decision_tree(&place, arms, &arm_blocks);
+        for (arm, block) in arms.iter().zip(arm_blocks) {
+            self.switch_to(block);
             let v = self.lower_expr(&arm.body);
             if let Some(r) = result {
                 self.assign(r, Rvalue::Use(v));
             }
             self.goto(join);
-            self.switch_to(next);
         }
-        self.terminate(Terminator::Unreachable);
         self.switch_to(join);
         result.map_or(Operand::Const(Const::Unit), Operand::Local)
     }
@@ -162,7 +152,7 @@ impl FnBuilder<'_> {
         self.switch_to(ok);
     }
 
-    fn pattern_const(&mut self, lit: &Lit, ty: &Ty) -> Operand {
+    pub(crate) fn pattern_const(&mut self, lit: &Lit, ty: &Ty) -> Operand {
         match (lit, ty) {
             (Lit::Int { negative, magnitude }, Ty::Int(_) | Ty::Enum(_)) => {
                 let Ty::Int(int) = super::ir_ty(ty) else { unreachable!("integer-like types lower to integers") };

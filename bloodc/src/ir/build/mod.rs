@@ -15,6 +15,7 @@
 
 mod builtins;
 mod closures;
+mod decision_tree;
 mod expr;
 mod matching;
 mod places;

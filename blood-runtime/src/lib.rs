@@ -13,10 +13,12 @@
 //!
 //! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber` →
 //! `arch` + `stack`; `waiter`, `time`, `channel`, `cancellation` build on the scheduler;
-//! `output`, `panic`, `lifecycle`, `config`, `metrics`, `preempt` are leaves.
+//! `output`, `panic`, `lifecycle`, `config`, `metrics`, `preempt` are leaves; `alloc` (the heap
+//! allocator entry and the `Vec`/`String` helpers of generated code) builds on `panic`.
 
 #![allow(non_upper_case_globals)]
 
+pub mod alloc;
 pub mod arch;
 pub mod cancellation;
 pub mod channel;

@@ -37,6 +37,7 @@ mod casts;
 mod entry;
 mod frame;
 mod function;
+mod heap;
 mod ifconv;
 mod inline;
 mod layout;

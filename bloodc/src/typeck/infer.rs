@@ -91,6 +91,7 @@ impl InferTable {
             (Ty::Array(x, n), Ty::Array(y, m)) => n == m && self.unify(x, y),
             (Ty::Slice(x), Ty::Slice(y)) => self.unify(x, y),
             (Ty::Ref(x, mx), Ty::Ref(y, my)) => mx == my && self.unify(x, y),
+            (Ty::Owned(kx, x), Ty::Owned(ky, y)) => kx == ky && self.unify(x, y),
             (Ty::Adt(a, xs), Ty::Adt(b, ys)) => {
                 a.id == b.id && xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y))
             }
@@ -103,7 +104,7 @@ impl InferTable {
         match self.shallow_resolve(ty) {
             Ty::Infer(w) => self.root(w.id) == self.root(v),
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(|x| self.occurs(v, x)),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.occurs(v, &x),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => self.occurs(v, &x),
             _ => false,
         }
     }
@@ -117,6 +118,7 @@ impl InferTable {
             Ty::Array(x, n) => Ty::Array(self.resolve_deep(&x).into(), n),
             Ty::Slice(x) => Ty::Slice(self.resolve_deep(&x).into()),
             Ty::Ref(x, m) => Ty::Ref(self.resolve_deep(&x).into(), m),
+            Ty::Owned(k, x) => Ty::Owned(k, self.resolve_deep(&x).into()),
             t => t,
         }
     }
@@ -126,7 +128,7 @@ impl InferTable {
         match ty {
             Ty::Infer(_) => true,
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(InferTable::has_infer),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => InferTable::has_infer(x),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => InferTable::has_infer(x),
             _ => false,
         }
     }

@@ -21,6 +21,7 @@ mod exhaustive;
 mod expr;
 mod finish;
 mod generics;
+mod heap;
 mod infer;
 mod items;
 mod patterns;
@@ -331,7 +332,8 @@ impl<'a> GlobalCx<'a> {
                         self.error(Diagnostic::error("`str` must be used behind a reference: `&str`", ty.span));
                         Ty::Error
                     }
-                    None if matches!(name, "String" | "Vec" | "Box" | "Option" | "Result") => {
+                    None if let Some(t) = self.lower_heap_type(seg, scopes) => t,
+                    None if matches!(name, "Option" | "Result") => {
                         self.error(unsupported(ty.span, &format!("`{name}` (language level L2)")));
                         Ty::Error
                     }

@@ -14,9 +14,20 @@
 //! current arm's pattern needs.
 
 use crate::hir::{self, Lit, Pat, PatKind};
-use crate::ir::{BinOp, BlockId, Const, IntTy, Operand, Place, Proj, Rvalue, Terminator, Ty};
+use crate::ir::{BinOp, BlockId, Const, IntTy, Local, Operand, Place, Proj, Rvalue, Terminator, Ty};
 
 use super::FnBuilder;
+use super::drops::ScopeKind;
+
+/// A variable of a pattern being tested, bound only once the whole pattern matched (so a
+/// failing test never moves anything out of the scrutinee).
+#[derive(Clone, Debug)]
+pub(crate) struct PendingBinding {
+    local: Local,
+    place: Place,
+    by_ref: bool,
+    ty: Ty,
+}
 
 impl FnBuilder<'_> {
     pub(crate) fn lower_match(&mut self, scrutinee: &hir::Expr, arms: &[hir::MatchArm], ty: &Ty) -> Operand {
@@ -28,8 +39,9 @@ impl FnBuilder<'_> {
             Place::local(self.operand_to_local(value, &sty))
         };
         // A named variable could be assigned by a guard or body: test a copy of scalars.
+        let copyable = !self.needs_drop(&self.local_ty(place.base).clone());
         let place = match place.proj.is_empty() && self.locals[place.base.0 as usize].name.is_some() {
-            true if !self.local_ty(place.base).is_aggregate() && !has_ref_binding(arms) => {
+            true if !self.local_ty(place.base).is_aggregate() && !has_ref_binding(arms) && copyable => {
                 let ty = self.local_ty(place.base).clone();
                 let v = self.emit(ty.clone(), Rvalue::Use(Operand::Local(place.base)));
                 Place::local(self.operand_to_local(v, &ty))
@@ -41,16 +53,22 @@ impl FnBuilder<'_> {
         for arm in arms {
             let next = self.new_block();
             self.test_pattern(&arm.pat, &place, next);
+            self.push_scope(ScopeKind::Block);
+            self.bind_pending(&place);
             if let Some(guard) = &arm.guard {
+                self.push_scope(ScopeKind::Temps);
                 let g = self.lower_expr(guard);
+                self.pop_scope();
                 let body = self.new_block();
                 self.terminate(Terminator::Branch { cond: g, then_bb: body, else_bb: next });
                 self.switch_to(body);
             }
             let v = self.lower_expr(&arm.body);
             if let Some(r) = result {
+                let (v, _) = self.move_out_of_scope(v);
                 self.assign(r, Rvalue::Use(v));
             }
+            self.pop_scope();
             self.goto(join);
             self.switch_to(next);
         }
@@ -70,13 +88,7 @@ impl FnBuilder<'_> {
                     self.test_pattern(sub, place, fail);
                 }
                 let l = self.map_local(*local);
-                if *by_ref {
-                    let mutable = matches!(self.local_ty(l), Ty::Ref(_, true));
-                    self.assign(l, Rvalue::Ref(place.clone(), mutable));
-                } else {
-                    let v = self.read_place(place.clone(), &ty);
-                    self.assign(l, Rvalue::Use(v));
-                }
+                self.pending_bindings.push(PendingBinding { local: l, place: place.clone(), by_ref: *by_ref, ty });
             }
             PatKind::Lit(lit) => {
                 if ty.is_zero_sized() {
@@ -95,9 +107,13 @@ impl FnBuilder<'_> {
             }
             PatKind::Or(alts) => {
                 let success = self.new_block();
+                let outer = self.pending_bindings.len();
                 for (i, alt) in alts.iter().enumerate() {
                     let alt_fail = if i + 1 == alts.len() { fail } else { self.new_block() };
                     self.test_pattern(alt, place, alt_fail);
+                    // Each alternative binds its own variables before the paths meet.
+                    let mine = self.pending_bindings.split_off(outer);
+                    self.emit_bindings(mine);
                     self.goto(success);
                     if alt_fail != fail {
                         self.switch_to(alt_fail);
@@ -151,6 +167,37 @@ impl FnBuilder<'_> {
                     self.test_pattern(p, &place.project(Proj::Index(idx)), fail);
                 }
             }
+        }
+    }
+
+    /// Assigns the bindings of the pattern just tested against `scrutinee` (registering them in
+    /// the innermost scope). If some moved an owned value out of a part of the scrutinee, the
+    /// rest of the scrutinee's local is dropped (ARCHITECTURE.md "Memory": a partial move moves
+    /// the whole local).
+    pub(crate) fn bind_pending(&mut self, scrutinee: &Place) {
+        let pending = std::mem::take(&mut self.pending_bindings);
+        let mut moved: Vec<Vec<Proj>> = Vec::new();
+        for b in &pending {
+            if !b.by_ref && self.needs_drop(&b.ty) && b.place.base == scrutinee.base && self.is_owned_path(&b.place) {
+                moved.push(b.place.proj.clone());
+            }
+        }
+        self.emit_bindings(pending);
+        if !moved.is_empty() && moved.iter().all(|m| !m.is_empty()) {
+            self.drop_rest(scrutinee.base, &moved);
+        }
+    }
+
+    fn emit_bindings(&mut self, bindings: Vec<PendingBinding>) {
+        for b in bindings {
+            if b.by_ref {
+                let mutable = matches!(self.local_ty(b.local), Ty::Ref(_, true));
+                self.assign(b.local, Rvalue::Ref(b.place, mutable));
+            } else {
+                let v = self.read_place(b.place, &b.ty);
+                self.assign(b.local, Rvalue::Use(v));
+            }
+            self.register_binding(b.local);
         }
     }
 

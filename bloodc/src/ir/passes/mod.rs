@@ -4,6 +4,10 @@
 //!    `return`, `break`, panics); they are dropped and the rest renumbered in order. Then
 //!    [`simplify_cfg::simplify_cfg`] threads jumps through empty blocks and merges straight-line
 //!    chains.
+//! 1b. [`elaborate_drops::elaborate_drops`]: each scheduled `drop` of a local is removed, kept,
+//!    or guarded by a drop flag, by data flow over initialisation (ARCHITECTURE.md "Memory");
+//!    then [`glue::generate_glue`] turns every drop and clone into a call of per-type glue
+//!    functions it generates.
 //! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
 //!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
@@ -13,6 +17,8 @@
 //!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
 //!    accumulator), become loops.
 
+pub mod elaborate_drops;
+pub mod glue;
 pub mod simplify_cfg;
 pub mod tail_recursion;
 
@@ -29,7 +35,14 @@ pub struct PassOptions {
 
 /// The passes in the order they run; `run_pass` runs one over the whole program. The driver
 /// runs them one by one so each gets its own timing span.
-pub const PASSES: &[&str] = &["remove_unreachable_blocks", "simplify_cfg", "insert_safepoints", "tail_recursion"];
+pub const PASSES: &[&str] = &[
+    "remove_unreachable_blocks",
+    "elaborate_drops",
+    "drop_glue",
+    "simplify_cfg",
+    "insert_safepoints",
+    "tail_recursion",
+];
 
 pub fn run_passes(program: &mut Program, options: PassOptions) {
     for name in PASSES {
@@ -39,9 +52,15 @@ pub fn run_passes(program: &mut Program, options: PassOptions) {
 
 /// Runs the pass called `name` (one of [`PASSES`]) on every function; unknown names do nothing.
 pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
+    if name == "drop_glue" {
+        glue::generate_glue(program);
+        return;
+    }
+    let adts = program.adts.clone();
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),
+            "elaborate_drops" => elaborate_drops::elaborate_drops(&adts, f),
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
             "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f),
             "tail_recursion" if options.optimize => {

@@ -24,6 +24,7 @@ mod generics;
 mod heap;
 mod infer;
 mod items;
+mod moves;
 mod patterns;
 mod usefulness;
 
@@ -158,7 +159,15 @@ impl Resolved<'_> {
             return (None, diagnostics);
         }
         let (functions, main) = generics::remap_functions(gcx.bodies, &gcx.templates, main);
-        (Some(hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) }), diagnostics)
+        let program = hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) };
+        // Ownership (LANGUAGE.md §5.5): uses after moves, on the finished HIR.
+        let move_errors = moves::check_program(&program);
+        if !move_errors.is_empty() {
+            diagnostics.extend(move_errors);
+            diagnostics.sort_by_key(|d| (d.span.file, d.span.lo));
+            return (None, diagnostics);
+        }
+        (Some(program), diagnostics)
     }
 }
 

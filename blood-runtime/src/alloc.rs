@@ -35,7 +35,10 @@ fn out_of_memory(bytes: u128) -> ! {
 
 fn layout(size: u128, align: i64) -> Layout {
     let align = usize::try_from(align).ok().filter(|a| a.is_power_of_two()).unwrap_or(1);
-    usize::try_from(size).ok().and_then(|s| Layout::from_size_align(s, align).ok()).unwrap_or_else(|| out_of_memory(size))
+    usize::try_from(size)
+        .ok()
+        .and_then(|s| Layout::from_size_align(s, align).ok())
+        .unwrap_or_else(|| out_of_memory(size))
 }
 
 /// Allocates `size` bytes aligned to `align` (see the module contract).
@@ -222,7 +225,7 @@ mod tests {
     use super::*;
 
     fn empty() -> RawVec {
-        RawVec { ptr: 1 as *mut u8, len: 0, cap: 0 }
+        RawVec { ptr: std::ptr::dangling_mut::<u8>(), len: 0, cap: 0 }
     }
 
     #[test]

@@ -273,7 +273,14 @@ impl Ty {
     /// tuples and arrays. Everything else is one or two machine words (`&str` and `&[T]` are
     /// (pointer, length) pairs).
     pub fn is_aggregate(&self) -> bool {
-        matches!(self, Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) | Ty::Owned(OwnedKind::Vec | OwnedKind::String, _))
+        matches!(
+            self,
+            Ty::Adt(..)
+                | Ty::Tuple(_)
+                | Ty::Array(..)
+                | Ty::Slice(_)
+                | Ty::Owned(OwnedKind::Vec | OwnedKind::String, _)
+        )
     }
 
     /// `Vec<T>` / `Box<T>` / `String`.

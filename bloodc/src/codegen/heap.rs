@@ -53,9 +53,8 @@ impl FunctionCx<'_, '_> {
 
     /// Heap intrinsics whose result is a scalar, a pair or nothing.
     pub(crate) fn lower_heap_intrinsic(&mut self, h: HeapIntrinsic, args: &[Operand], dest: &Ty) -> CgResult<CValue> {
-        let arg = |i: usize| {
-            args.get(i).ok_or_else(|| CodegenError::InvalidIr(format!("{h:?} needs argument {i}"))).cloned()
-        };
+        let arg =
+            |i: usize| args.get(i).ok_or_else(|| CodegenError::InvalidIr(format!("{h:?} needs argument {i}"))).cloned();
         match h {
             HeapIntrinsic::VecReserve => {
                 let (size, align) = self.elem_layout(&arg(0)?)?;

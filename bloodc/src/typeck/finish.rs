@@ -350,7 +350,7 @@ impl FnCx<'_, '_> {
                                 .with_code("E0202")
                                 .with_note(format!("the type parameters of `{name}` are not fixed by this call")),
                         );
-                    } else if !resolved.iter().any(|t| *t == Ty::Error) {
+                    } else if !resolved.contains(&Ty::Error) {
                         *func = self.gcx.instantiate(*func, resolved, e.span);
                     }
                     type_args.clear();

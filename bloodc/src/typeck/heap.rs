@@ -35,10 +35,11 @@ impl super::GlobalCx<'_> {
         };
         let args: Vec<Ty> = seg.generic_args.iter().flatten().map(|t| self.lower_type(t, scopes)).collect();
         if args.len() != arity {
-            self.error(Diagnostic::error("type mismatch", seg.ident.span).with_code("E0201").with_note(format!(
-                "wrong number of type arguments: `{name}` takes {arity}, found {}",
-                args.len()
-            )));
+            self.error(
+                Diagnostic::error("type mismatch", seg.ident.span)
+                    .with_code("E0201")
+                    .with_note(format!("wrong number of type arguments: `{name}` takes {arity}, found {}", args.len())),
+            );
             return Some(Ty::Error);
         }
         Some(match name {
@@ -121,11 +122,11 @@ impl<'a> FnCx<'_, 'a> {
             for a in args {
                 self.check_expr(&a.value);
             }
-            self.error(
-                Diagnostic::error("wrong number of arguments", span)
-                    .with_code("E0211")
-                    .with_note(format!("expected {} argument(s), found {}", params.len(), args.len())),
-            );
+            self.error(Diagnostic::error("wrong number of arguments", span).with_code("E0211").with_note(format!(
+                "expected {} argument(s), found {}",
+                params.len(),
+                args.len()
+            )));
             return params.iter().map(|_| Self::error_expr(span)).collect();
         }
         params.iter().zip(args).map(|(p, a)| self.check_expr_expect(&a.value, p)).collect()

@@ -150,7 +150,11 @@ impl MoveCx<'_> {
         match &e.kind {
             H::Local(l) => Ok(Some(*l)),
             H::Field { base, .. } => {
-                if hir::is_place(base) { self.move_root(base) } else { Ok(None) }
+                if hir::is_place(base) {
+                    self.move_root(base)
+                } else {
+                    Ok(None)
+                }
             }
             H::Deref(inner) => match &inner.ty {
                 Ty::Owned(OwnedKind::Box, _) if hir::is_place(inner) => self.move_root(inner),
@@ -330,9 +334,10 @@ impl MoveCx<'_> {
             return;
         }
         if guarded {
-            self.error(Diagnostic::error("cannot bind by-move into a pattern guard", pats[0].span).with_help(
-                "bind by reference (`ref x`) in a guarded arm, or move the test into the arm's body",
-            ));
+            self.error(
+                Diagnostic::error("cannot bind by-move into a pattern guard", pats[0].span)
+                    .with_help("bind by reference (`ref x`) in a guarded arm, or move the test into the arm's body"),
+            );
         }
         if pats.iter().any(has_ref_binding) {
             self.error(

@@ -35,7 +35,8 @@ impl FnBuilder<'_> {
                 let v = self.emit(ty.clone(), heap_rv(HeapIntrinsic::VecNew, vec![]));
                 let Operand::Local(vl) = v else { return v };
                 let r = self.emit(Ty::reference(ty.clone(), true), Rvalue::Ref(Place::local(vl), true));
-                let what = if op == HeapOp::StringFrom { HeapIntrinsic::StringPushStr } else { HeapIntrinsic::VecReserve };
+                let what =
+                    if op == HeapOp::StringFrom { HeapIntrinsic::StringPushStr } else { HeapIntrinsic::VecReserve };
                 self.heap_effect(what, vec![r, values[0].clone()]);
                 v
             }

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use crate::ir::{
-    AdtTable,     BasicBlock, BlockId, Const, Function, Local, LocalDecl, Operand, OwnedKind, Place, Proj, Rvalue, Stmt,
+    AdtTable, BasicBlock, BlockId, Const, Function, Local, LocalDecl, Operand, OwnedKind, Place, Proj, Rvalue, Stmt,
     Terminator, Ty, project_ty,
 };
 
@@ -110,10 +110,8 @@ enum Decision {
 fn analyze(adts: &AdtTable, f: &Function, owned: &[bool]) -> Vec<Option<State>> {
     let n = f.locals.len();
     let mut entry = State::bottom(n);
-    for i in 0..n {
-        if owned[i] {
-            entry.set(i, i < f.param_count as usize);
-        }
+    for (i, _) in owned.iter().enumerate().filter(|(_, o)| **o) {
+        entry.set(i, i < f.param_count as usize);
     }
     let mut states: Vec<Option<State>> = vec![None; f.blocks.len()];
     states[0] = Some(entry);
@@ -163,9 +161,11 @@ fn effect(adts: &AdtTable, f: &Function, owned: &[bool], stmt: &Stmt) -> Effect 
     match stmt {
         Stmt::Assign(l, rv) => {
             match rv {
-                Rvalue::Use(o) | Rvalue::Unary(_, o) | Rvalue::Cast(o, _) | Rvalue::Repeat(o, _) | Rvalue::Unsize(o) => {
-                    operand(o, &mut moved)
-                }
+                Rvalue::Use(o)
+                | Rvalue::Unary(_, o)
+                | Rvalue::Cast(o, _)
+                | Rvalue::Repeat(o, _)
+                | Rvalue::Unsize(o) => operand(o, &mut moved),
                 Rvalue::Binary(_, a, b) => {
                     operand(a, &mut moved);
                     operand(b, &mut moved);

@@ -21,8 +21,8 @@
 use std::collections::HashMap;
 
 use crate::ir::{
-    AggregateKind, BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, HeapIntrinsic, IntTy, Intrinsic,
-    Local, LocalDecl, Operand, OwnedKind, Place, Proj, Program, Rvalue, Stmt, Terminator, Ty, VEC_LEN_FIELD,
+    AggregateKind, BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, HeapIntrinsic, IntTy, Intrinsic, Local,
+    LocalDecl, Operand, OwnedKind, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty, VEC_LEN_FIELD,
 };
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,7 +80,7 @@ fn glue_fn(program: &mut Program, cx: &mut GlueCx, kind: Kind, ty: &Ty) -> FuncI
 
 /// Replaces the drops and clones of function `index` by glue calls.
 fn rewrite_function(program: &mut Program, cx: &mut GlueCx, index: usize) {
-    let mut f = std::mem::replace(&mut program.functions[index].blocks, Vec::new());
+    let mut f = std::mem::take(&mut program.functions[index].blocks);
     let mut locals = std::mem::take(&mut program.functions[index].locals);
     for block in &mut f {
         let stmts = std::mem::take(&mut block.stmts);
@@ -194,7 +194,11 @@ impl Body<'_> {
             let want = Operand::Const(Const::Int { bits: u128::from(v), ty: crate::types::TAG_REPR });
             let is_v = self.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, tag.clone(), want));
             let (yes, no) = (self.block(), self.block());
-            self.terminate(Terminator::Branch { cond: is_v, then_bb: BlockId(yes as u32), else_bb: BlockId(no as u32) });
+            self.terminate(Terminator::Branch {
+                cond: is_v,
+                then_bb: BlockId(yes as u32),
+                else_bb: BlockId(no as u32),
+            });
             self.current = yes;
             per_variant(self, v);
             self.terminate(Terminator::Goto(BlockId(done as u32)));
@@ -284,10 +288,8 @@ fn drop_body(b: &mut Body<'_>, target: &Place, ty: &Ty) {
                 }
             }
         }
-        Ty::Array(elem, n) => {
-            if b.needs_drop(elem) {
-                b.each_index(usize_const(*n), |b, i| b.push(Stmt::Drop(target.project(Proj::Index(i)))));
-            }
+        Ty::Array(elem, n) if b.needs_drop(elem) => {
+            b.each_index(usize_const(*n), |b, i| b.push(Stmt::Drop(target.project(Proj::Index(i)))));
         }
         Ty::Adt(a, args) => {
             let def = adts.def(a);
@@ -340,11 +342,8 @@ fn clone_body(b: &mut Body<'_>, target: &Place, ty: &Ty) -> Operand {
             new
         }
         Ty::Tuple(elems) => {
-            let ops: Vec<Operand> = elems
-                .iter()
-                .enumerate()
-                .map(|(i, t)| b.clone_of(target.project(Proj::Field(i as u32)), t))
-                .collect();
+            let ops: Vec<Operand> =
+                elems.iter().enumerate().map(|(i, t)| b.clone_of(target.project(Proj::Field(i as u32)), t)).collect();
             b.emit(ty.clone(), Rvalue::Aggregate(AggregateKind::Tuple, ops))
         }
         Ty::Array(elem, n) => {

@@ -4,10 +4,12 @@
 //!    `return`, `break`, panics); they are dropped and the rest renumbered in order. Then
 //!    [`simplify_cfg::simplify_cfg`] threads jumps through empty blocks and merges straight-line
 //!    chains.
-//! 1b. [`elaborate_drops::elaborate_drops`]: each scheduled `drop` of a local is removed, kept,
-//!    or guarded by a drop flag, by data flow over initialisation (ARCHITECTURE.md "Memory");
-//!    then [`glue::generate_glue`] turns every drop and clone into a call of per-type glue
-//!    functions it generates.
+//!
+//!    Before simplification, [`elaborate_drops::elaborate_drops`] removes, keeps or guards with
+//!    a drop flag each scheduled `drop` of a local, by data flow over initialisation
+//!    (ARCHITECTURE.md "Memory"); then [`glue::generate_glue`] turns every drop and clone into a
+//!    call of per-type glue functions it generates.
+//!
 //! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
 //!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and

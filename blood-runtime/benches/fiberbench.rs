@@ -229,7 +229,7 @@ fn raw_switch() {
     const N: usize = 10_000_000;
     static MAIN_SP: AtomicUsize = AtomicUsize::new(0);
     static CO_SP: AtomicUsize = AtomicUsize::new(0);
-    unsafe extern "C" fn co(_arg: usize) -> ! {
+    unsafe extern "C" fn co(_arg: usize, _handed: usize) -> ! {
         loop {
             // SAFETY: MAIN_SP holds the benchmark loop's context, saved by its `switch`.
             unsafe { blood_runtime::arch::switch(CO_SP.as_ptr(), MAIN_SP.load(Ordering::Relaxed), 0) };

@@ -17,7 +17,7 @@
 //! cancelled too. Lock order: a node's lock is never held while taking another node's lock
 //! (children are collected, the lock released, then each child is cancelled).
 
-use crate::fiber::Fiber;
+use crate::fiber::{FiberRef, FiberWeak};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -25,12 +25,12 @@ struct Node {
     cancelled: AtomicBool,
     children: Mutex<Children>,
     /// The fiber this token belongs to, cancelled with it.
-    fiber: OnceLock<Weak<Fiber>>,
+    fiber: OnceLock<FiberWeak>,
 }
 
 enum Child {
     Token(Weak<Node>),
-    Fiber(Weak<Fiber>),
+    Fiber(FiberWeak),
 }
 
 impl Child {
@@ -97,8 +97,8 @@ impl CancelToken {
     }
 
     /// Makes `fiber` a child of this token (at spawn).
-    pub(crate) fn register_fiber(&self, fiber: &Arc<Fiber>) {
-        self.push(Child::Fiber(Arc::downgrade(fiber)));
+    pub(crate) fn register_fiber(&self, fiber: &FiberRef) {
+        self.push(Child::Fiber(FiberRef::downgrade(fiber)));
         if self.is_cancelled() {
             cancel_fiber(fiber);
         }
@@ -116,8 +116,8 @@ impl CancelToken {
     }
 
     /// Binds the token to the fiber it belongs to (done once, at spawn).
-    pub(crate) fn bind_fiber(&self, fiber: &Arc<Fiber>) {
-        let _ = self.0.fiber.set(Arc::downgrade(fiber));
+    pub(crate) fn bind_fiber(&self, fiber: &FiberRef) {
+        let _ = self.0.fiber.set(FiberRef::downgrade(fiber));
     }
 
     /// Whether two handles name the same token.
@@ -127,12 +127,12 @@ impl CancelToken {
 }
 
 /// Cancels `fiber` and everything below it.
-pub(crate) fn cancel_fiber(fiber: &Arc<Fiber>) {
+pub(crate) fn cancel_fiber(fiber: &FiberRef) {
     cancel_all(Vec::new(), vec![fiber.clone()]);
 }
 
 /// Iterative cascade over tokens and fibers (no recursion: trees can be deep).
-fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<Arc<Fiber>>) {
+fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<FiberRef>) {
     loop {
         if let Some(f) = fibers.pop() {
             if f.cancelled.swap(true, Ordering::SeqCst) {
@@ -148,7 +148,7 @@ fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<Arc<Fiber>>) {
         if node.cancelled.swap(true, Ordering::SeqCst) {
             continue;
         }
-        if let Some(f) = node.fiber.get().and_then(Weak::upgrade) {
+        if let Some(f) = node.fiber.get().and_then(FiberWeak::upgrade) {
             fibers.push(f);
         }
         let children = std::mem::take(&mut node.children.lock().unwrap_or_else(|e| e.into_inner()).list);

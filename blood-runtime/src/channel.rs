@@ -2,7 +2,8 @@
 //! blocking operations suspend the fiber (or, outside fibers, the thread), never the worker.
 //!
 //! # Design (Go's `hchan`, with our waiter protocol)
-//! One mutex protects the buffer, the closed flag and two FIFO wait lists of *nodes*. A node
+//! One mutex ([`crate::sync::SpinMutex`]: backs off instead of bouncing the line between
+//! contending workers) protects the buffer, the closed flag and two FIFO wait lists of *nodes*. A node
 //! lives on the waiting party's stack for the duration of the wait (fibers' stacks do not move),
 //! and the lists hold raw pointers to nodes. A node is only read or written under its channel's
 //! lock, and its owner removes it (or finds it removed) under that lock before returning, so no
@@ -29,11 +30,12 @@
 mod select;
 pub use select::{Selected, select_recv};
 
+use crate::sync::{SpinGuard, SpinMutex};
 use crate::waiter::{self, NodeWaker, Waker};
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 /// Error of a blocking send.
@@ -116,7 +118,7 @@ impl<T> State<T> {
 
 /// The channel object shared by its senders and receivers.
 pub struct Chan<T> {
-    pub(crate) state: Mutex<State<T>>,
+    pub(crate) state: SpinMutex<State<T>>,
 }
 
 // SAFETY: the raw node pointers in `State` are only dereferenced under the mutex, and nodes are
@@ -165,7 +167,7 @@ pub fn unbounded<T: Send>() -> (Sender<T>, Receiver<T>) {
 impl<T: Send> Chan<T> {
     pub fn new(cap: usize) -> Chan<T> {
         Chan {
-            state: Mutex::new(State {
+            state: SpinMutex::new(State {
                 buf: VecDeque::new(),
                 cap,
                 closed: false,
@@ -175,8 +177,9 @@ impl<T: Send> Chan<T> {
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    #[inline]
+    pub(crate) fn lock(&self) -> SpinGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     /// Gives `value` to the first live waiting receiver; returns the waker to call, or the value.

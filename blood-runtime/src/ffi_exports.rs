@@ -293,6 +293,26 @@ pub unsafe extern "C" fn blood_parse_i64_radix(s: *const u8, len: i64, radix: u3
     std::str::from_utf8(bytes).ok().and_then(|t| i64::from_str_radix(t.trim(), radix).ok()).unwrap_or(0)
 }
 
+/// Nanoseconds on the monotonic clock (`CLOCK_MONOTONIC`): comparable across threads.
+fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC is always available on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// `uint64_t blood_clock_millis(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_clock_millis() -> u64 {
+    ffi_guard("blood_clock_millis", || monotonic_nanos() / 1_000_000)
+}
+
+/// `uint64_t blood_clock_nanos(void)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_clock_nanos() -> u64 {
+    ffi_guard("blood_clock_nanos", monotonic_nanos)
+}
+
 /// `int32_t blood_args_count(void)`.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_args_count() -> i32 {

@@ -10,7 +10,8 @@
 //! Every function runs under `ffi_guard`, so no Rust panic crosses the boundary.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
-use crate::fiber::{Fiber, FiberConfig, JoinError, JoinHandle, Priority};
+use crate::fiber::FiberRef;
+use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
 use crate::scope::Scope;
@@ -43,7 +44,7 @@ fn register(h: JoinHandle<u64>) -> u64 {
     id
 }
 
-fn lookup(id: u64) -> Option<Arc<Fiber>> {
+fn lookup(id: u64) -> Option<FiberRef> {
     shard(id).get(&id).map(|h| h.fiber().clone())
 }
 
@@ -103,8 +104,12 @@ pub extern "C" fn blood_runtime_run_main(main: extern "C" fn() -> i32) -> i32 {
     ffi_guard("blood_runtime_run_main", || {
         let rt = scheduler::global();
         sync_stack_mask();
-        let h = rt.spawn_with(FiberConfig::named("main"), move || main());
-        ROOT_ID.store(h.id(), Ordering::Release);
+        // The root records its own id before running `main`: a worker may start it before
+        // `spawn_with` has even returned here.
+        let h = rt.spawn_with(FiberConfig::named("main"), move || {
+            ROOT_ID.store(scheduler::current_id(), Ordering::Release);
+            main()
+        });
         match h.join() {
             Ok(status) => status,
             Err(e) => blood_panic(e.to_string().as_bytes()),

@@ -11,10 +11,11 @@
 //! [`ffi_exports`], whose names and signatures are fixed by `blood-abi`. Rust code (tests,
 //! benchmarks, future Rust hosts) uses the Rust API re-exported here.
 //!
-//! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber` →
-//! `arch` + `stack`; `waiter`, `time`, `channel`, `cancellation` build on the scheduler;
-//! `output`, `panic`, `lifecycle`, `config`, `metrics`, `preempt` are leaves; `alloc` (the heap
-//! allocator entry and the `Vec`/`String` helpers of generated code) builds on `panic`.
+//! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber`
+//! (records in `fiber/record.rs`) → `arch` + `stack`; `waiter`, `time`, `channel`,
+//! `cancellation` build on the scheduler; `output`, `panic`, `lifecycle`, `config`, `metrics`,
+//! `preempt` and `sync` (the channels' lock) are leaves; `alloc` (the heap allocator entry and
+//! the `Vec`/`String` helpers of generated code) builds on `panic`.
 
 #![allow(non_upper_case_globals)]
 
@@ -34,6 +35,7 @@ pub mod preempt;
 pub mod scheduler;
 pub mod scope;
 pub mod stack;
+pub mod sync;
 pub mod time;
 pub mod waiter;
 

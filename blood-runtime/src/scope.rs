@@ -8,12 +8,12 @@
 use crate::cancellation::CancelToken;
 use crate::fiber::{FiberConfig, JoinError, JoinHandle};
 use crate::waiter;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// The spawning handle of a nursery.
 pub struct Scope {
     token: CancelToken,
-    fibers: Mutex<Vec<Arc<crate::fiber::Fiber>>>,
+    fibers: Mutex<Vec<crate::fiber::FiberRef>>,
 }
 
 impl Scope {
@@ -63,7 +63,7 @@ impl Scope {
 }
 
 /// Waits for `f` to finish ignoring the caller's cancellation.
-fn wait_uncancellable(f: &Arc<crate::fiber::Fiber>) {
+fn wait_uncancellable(f: &crate::fiber::FiberRef) {
     while !f.is_finished() {
         {
             let mut j = f.join.lock().unwrap_or_else(|e| e.into_inner());

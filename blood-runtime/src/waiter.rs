@@ -14,16 +14,15 @@
 //!
 //! Parking never holds an OS lock across the switch, so a fiber waiting never blocks its worker.
 
-use crate::fiber::Fiber;
+use crate::fiber::{Fiber, FiberRef};
 use crate::scheduler::worker;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Something that can be made runnable again.
 #[derive(Clone, Debug)]
 pub enum Waker {
     /// A fiber of some runtime.
-    Fiber(Arc<Fiber>),
+    Fiber(FiberRef),
     /// An OS thread blocked outside any fiber.
     Thread(std::thread::Thread),
 }
@@ -40,7 +39,7 @@ impl Waker {
     /// Whether two wakers wake the same party.
     pub fn same_as(&self, other: &Waker) -> bool {
         match (self, other) {
-            (Waker::Fiber(a), Waker::Fiber(b)) => Arc::ptr_eq(a, b),
+            (Waker::Fiber(a), Waker::Fiber(b)) => FiberRef::ptr_eq(a, b),
             (Waker::Thread(a), Waker::Thread(b)) => a.id() == b.id(),
             _ => false,
         }
@@ -72,11 +71,8 @@ impl NodeWaker {
     pub unsafe fn to_waker(&self) -> Waker {
         match self {
             NodeWaker::Fiber(p) => {
-                // SAFETY: the fiber is alive (contract) and `p` came from `Arc::as_ptr`.
-                unsafe {
-                    Arc::increment_strong_count(*p);
-                    Waker::Fiber(Arc::from_raw(*p))
-                }
+                // SAFETY: the fiber is alive (contract) and `p` came from `FiberRef::as_ptr`.
+                Waker::Fiber(unsafe { FiberRef::clone_from_ptr(*p) })
             }
             NodeWaker::Thread(t) => Waker::Thread(t.clone()),
         }
@@ -86,7 +82,7 @@ impl NodeWaker {
 /// The node waker of the current context (see [`NodeWaker`]).
 pub fn current_node() -> NodeWaker {
     worker::with_current_fiber(|f| match f {
-        Some(f) => NodeWaker::Fiber(Arc::as_ptr(f)),
+        Some(f) => NodeWaker::Fiber(FiberRef::as_ptr(f)),
         None => NodeWaker::Thread(std::thread::current()),
     })
 }

@@ -33,10 +33,13 @@ fn a_spinning_fiber_is_preempted() {
         let stop = Arc::new(AtomicBool::new(false));
         let t0 = Instant::now();
         let s = stop.clone();
+        let started = Arc::new(AtomicU32::new(0));
         let spinners: Vec<_> = (0..workers)
             .map(|_| {
                 let s = s.clone();
+                let started = started.clone();
                 rt.spawn(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
                     let mut n = 0u64;
                     while !s.load(Ordering::Relaxed) {
                         n = n.wrapping_add(1);
@@ -46,7 +49,12 @@ fn a_spinning_fiber_is_preempted() {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(5));
+        // Wait until every worker is busy spinning (on a loaded machine the spinners may start
+        // late; the setter must not run before them, or nothing needs preempting).
+        while started.load(Ordering::SeqCst) < workers as u32 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "spinners did not start");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         // All workers are busy spinning; this fiber runs only if a spinner is preempted.
         let setter = rt.spawn(move || stop.store(true, Ordering::Relaxed));
         setter.join().unwrap();

@@ -19,7 +19,9 @@ fn build_blood(src: &Path, out: &Path) {
     assert!(status.success(), "blood build {} failed", src.display());
 }
 
-/// Runs `exe args` to completion; returns (stdout, peak RSS in KiB).
+/// Runs `exe args` to completion; returns (stdout, peak RSS in KiB). The child is reaped by
+/// `wait4` (not `Child::wait`), which also reports its resource usage.
+#[allow(clippy::zombie_processes)]
 fn run_peak_rss(exe: &Path, args: &[&str]) -> (String, i64) {
     let child = Command::new(exe).args(args).stdout(Stdio::piped()).spawn().unwrap();
     let pid = child.id() as libc::pid_t;

@@ -205,6 +205,10 @@ pub const CHAR_TO_STRING: RuntimeFn = rt("blood_char_to_string", &[I32], Some(St
 pub const PARSE_F64: RuntimeFn = rt("blood_parse_f64", &[Ptr, I64], Some(F64));
 /// `int64_t blood_parse_i64_radix(s, len, uint32_t radix)`: the number, or 0 if invalid.
 pub const PARSE_I64_RADIX: RuntimeFn = rt("blood_parse_i64_radix", &[Ptr, I64, I32], Some(I64));
+/// `uint64_t blood_clock_millis(void)`: a monotonic clock in milliseconds (LANGUAGE.md §8.3).
+pub const CLOCK_MILLIS: RuntimeFn = rt("blood_clock_millis", &[], Some(I64));
+/// `uint64_t blood_clock_nanos(void)`: a monotonic clock in nanoseconds.
+pub const CLOCK_NANOS: RuntimeFn = rt("blood_clock_nanos", &[], Some(I64));
 /// `int32_t blood_args_count(void)`: the number of command-line arguments (with the program).
 pub const ARGS_COUNT: RuntimeFn = rt("blood_args_count", &[], Some(I32));
 /// `str blood_args_get(int32_t i)`: argument `i` (0 is the program path), `""` out of range.
@@ -276,6 +280,8 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     ARGS_COUNT,
     ARGS_GET,
     ARGS_JOIN,
+    CLOCK_MILLIS,
+    CLOCK_NANOS,
     ALLOC,
     REALLOC,
     FREE,

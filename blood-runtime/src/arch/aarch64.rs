@@ -52,10 +52,11 @@ pub unsafe extern "C" fn switch(save_sp: *mut usize, next_sp: usize, arg: usize)
     )
 }
 
-/// New fibers start here with the entry in x19 and its argument in x20.
+/// New fibers start here with the entry in x19, its argument in x20 and the value handed over by
+/// `switch` in x0.
 #[unsafe(naked)]
 unsafe extern "C" fn fiber_trampoline() -> ! {
-    core::arch::naked_asm!("mov x0, x20", "blr x19", "brk #1")
+    core::arch::naked_asm!("mov x1, x0", "mov x0, x20", "blr x19", "brk #1")
 }
 
 /// Prepares a fresh stack so that `switch(_, sp, _)` starts `entry(arg)` on it.

@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 ///
 /// # Safety
 /// `arg` is a `*const Fiber` kept alive by the worker's `current` reference for as long as the
-/// fiber runs.
-pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
+/// fiber runs; `handed` is the worker that first switched to it (see `scheduler/worker.rs`).
+pub(crate) unsafe extern "C" fn fiber_entry(arg: usize, handed: usize) -> ! {
     // Whatever the previous context left for us (e.g. re-queueing the fiber we switched from).
-    worker::after_switch();
+    worker::after_switch(worker::handed(handed));
     // SAFETY: see the function contract.
     let fiber: &Fiber = unsafe { &*(arg as *const Fiber) };
     // SAFETY: the body is only touched here, by the fiber itself, once.
@@ -46,14 +46,7 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
     // its child has), or for a root fiber the runtime's count of live roots.
     fiber.complete(outcome);
     match &fiber.parent {
-        Some(parent) => {
-            let done = parent.children_done.fetch_add(1, Ordering::AcqRel) + 1;
-            // Equal counts: possibly the last child. If the parent is still running and spawns
-            // more, this wake is spurious (it re-checks the counts).
-            if done == parent.children_spawned.load(Ordering::Acquire) {
-                parent.wake();
-            }
-        }
+        Some(parent) => parent.note_child_done(),
         None => fiber.rt.root_finished(),
     }
     worker::exit_current()
@@ -62,9 +55,17 @@ pub(crate) unsafe extern "C" fn fiber_entry(arg: usize) -> ! {
 /// Structured concurrency: a fiber is not complete before its children. Waits (not a
 /// cancellation point: cancelled children end soon and must still be waited for).
 fn wait_for_children(fiber: &Fiber) {
-    while fiber.children_done.load(Ordering::Acquire) < fiber.children_spawned.load(Ordering::Relaxed) {
-        // The last child wakes us after its decrement; a wake that races with this check leaves
-        // the fiber NOTIFIED, so the park returns at once.
+    let Some(fam) = fiber.family.get() else { return };
+    // Only this fiber writes `spawned`, and it spawns no more.
+    let spawned = fam.spawned.load(Ordering::Relaxed);
+    if fam.done.count.load(Ordering::Acquire) >= spawned {
+        return;
+    }
+    // See `Family` for why this cannot miss the last child.
+    fam.done.waiting.store(true, Ordering::SeqCst);
+    while fam.done.count.load(Ordering::SeqCst) < spawned {
+        // A wake that races with this check leaves the fiber NOTIFIED: the park returns at once.
         worker::park_current();
     }
+    fam.done.waiting.store(false, Ordering::Relaxed);
 }

@@ -1,10 +1,9 @@
 //! Join handles: waiting for a fiber's outcome.
 
-use super::{Fiber, Outcome};
+use super::{FiberRef, Outcome};
 use crate::cancellation::Cancelled;
 use crate::waiter;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 /// Why `join` returned no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +31,7 @@ impl std::fmt::Display for JoinError {
 
 /// An owned handle to a spawned fiber producing a `T`.
 pub struct JoinHandle<T> {
-    pub(crate) fiber: Arc<Fiber>,
+    pub(crate) fiber: FiberRef,
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
@@ -54,7 +53,7 @@ impl<T: Send + 'static> JoinHandle<T> {
         self.fiber.id
     }
     /// The fiber record.
-    pub fn fiber(&self) -> &Arc<Fiber> {
+    pub fn fiber(&self) -> &FiberRef {
         &self.fiber
     }
     /// Whether it has completed.
@@ -91,7 +90,7 @@ impl<T: Send + 'static> JoinHandle<T> {
 
 /// Blocks the caller (fiber or thread) until `fiber` has finished. Returns `Err(Cancelled)` if
 /// the caller is a fiber that gets cancelled while waiting.
-pub(crate) fn wait_finished(fiber: &Arc<Fiber>) -> Result<(), Cancelled> {
+pub(crate) fn wait_finished(fiber: &FiberRef) -> Result<(), Cancelled> {
     if fiber.is_finished() {
         return Ok(());
     }

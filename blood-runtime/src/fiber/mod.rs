@@ -23,16 +23,19 @@
 //!   Cancelled (the fiber's token was cancelled before it finished). Joiners register in the same
 //!   mutex, so none misses the completion.
 //!
-//! A fiber gets its stack only when it first runs (spawn is a heap allocation and a queue push),
-//! and gives it back when it exits.
+//! A fiber gets its stack only when it first runs (spawn is a record from a per-thread cache and
+//! a queue push), and gives it back when it exits. Records are reference-counted [`FiberRef`]s
+//! (`record.rs`: `Arc`'s protocol, cells recycled without `malloc`).
 
 mod body;
 mod entry;
 pub mod handle;
+mod record;
 #[doc(hidden)]
 pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
+pub use record::{FiberRef, FiberWeak};
 
 use crate::cancellation::CancelToken;
 use crate::scheduler::RuntimeInner;
@@ -156,7 +159,7 @@ pub(crate) struct JoinState {
     pub(crate) waiters: Vec<Waker>,
 }
 
-/// The fiber record. Shared (`Arc`) by the scheduler, wait lists and handles.
+/// The fiber record. Shared ([`FiberRef`]) by the scheduler, wait lists and handles.
 pub struct Fiber {
     pub(crate) id: u64,
     pub(crate) rt: Arc<RuntimeInner>,
@@ -171,12 +174,9 @@ pub struct Fiber {
     pub(crate) stack_size: u32,
     pub(crate) body: UnsafeCell<Body>,
     pub(crate) join: Mutex<JoinState>,
-    pub(crate) parent: Option<Arc<Fiber>>,
-    /// Children spawned so far. Written only by the fiber itself (load + store, no read-modify-
-    /// write: the counter's line stays with the spawner); read by finishing children.
-    pub(crate) children_spawned: AtomicUsize,
-    /// Children that have completed (incremented by each child as it completes).
-    pub(crate) children_done: AtomicUsize,
+    pub(crate) parent: Option<FiberRef>,
+    /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
+    pub(crate) family: std::sync::OnceLock<Box<Family>>,
     /// Set once when the fiber (or an ancestor token) is cancelled.
     pub(crate) cancelled: AtomicBool,
     /// The fiber's own token, created on first need (see `cancellation.rs`).
@@ -184,21 +184,36 @@ pub struct Fiber {
     pub(crate) name: Option<Box<str>>,
 }
 
-// SAFETY: the UnsafeCell fields (`sp`, `stack`, `body`) are only accessed by the worker thread
-// that currently owns the fiber (it is running there, or being switched in or out there); the
-// run-state protocol above guarantees a single owner at a time, with Acquire/Release handover
-// through the queues and the `run` CAS.
-unsafe impl Sync for Fiber {}
-// SAFETY: as above; every other field is Send + Sync.
-unsafe impl Send for Fiber {}
+/// The children counts of a fiber that has spawned (structured concurrency: it completes only
+/// after all of them). The parent spawns on one worker while its children finish on others, so
+/// the two sides write different cache lines: `spawned` is written only by the parent (load +
+/// store), `done` is incremented by each finishing child, which then reads `waiting` (same line)
+/// and wakes the parent only if it is set.
+///
+/// No lost wake-up (Dekker, all SeqCst): the parent stores `waiting = true` and then reads
+/// `done`; a child increments `done` and then reads `waiting`. In the total order one of them
+/// comes second and sees the other's write: the parent finds every child done, or the last child
+/// finds the parent waiting and wakes it (a wake before the park makes the park return at once).
+#[derive(Default)]
+pub(crate) struct Family {
+    pub(crate) spawned: crossbeam_utils::CachePadded<AtomicUsize>,
+    pub(crate) done: crossbeam_utils::CachePadded<Done>,
+}
 
-impl std::fmt::Debug for Fiber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fiber").field("id", &self.id).field("name", &self.name).field("state", &self.state()).finish()
-    }
+/// The children's side of [`Family`] (one cache line).
+#[derive(Default)]
+pub(crate) struct Done {
+    pub(crate) count: AtomicUsize,
+    pub(crate) waiting: AtomicBool,
 }
 
 impl Fiber {
+    /// Records one more child; called by the fiber itself (it is the running fiber).
+    pub(crate) fn note_child_spawned(&self) {
+        let fam = self.family.get_or_init(Box::default);
+        fam.spawned.store(fam.spawned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
     /// The fiber's id (unique in the process, never 0).
     pub fn id(&self) -> u64 {
         self.id
@@ -206,22 +221,6 @@ impl Fiber {
     /// The fiber's name, if any.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
-    }
-    /// The fiber's cancellation token (created on first use): cancelling it cancels the fiber
-    /// and everything it spawned.
-    pub fn token(self: &Arc<Fiber>) -> &CancelToken {
-        self.node.get_or_init(|| {
-            let t = CancelToken::new();
-            t.bind_fiber(self);
-            t
-        });
-        let t = self.node.get().expect("initialised");
-        // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
-        // flag swap and `node.get()` in `cancel_all`).
-        if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
-            t.cancel();
-        }
-        t
     }
 
     /// Whether the fiber was cancelled.
@@ -232,10 +231,6 @@ impl Fiber {
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
         self.finished.load(Ordering::Acquire)
-    }
-    /// Requests cancellation (cooperative; see `cancellation.rs`).
-    pub fn cancel(self: &Arc<Fiber>) {
-        crate::cancellation::cancel_fiber(self);
     }
 
     /// Current state (racy snapshot).
@@ -254,8 +249,46 @@ impl Fiber {
         }
     }
 
+    /// Records the outcome and wakes joiners (runs on the fiber's own stack, at its end).
+    pub(crate) fn complete(&self, outcome: Outcome) {
+        let waiters = {
+            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            j.outcome = Some(outcome);
+            self.finished.store(true, Ordering::Release);
+            std::mem::take(&mut j.waiters)
+        };
+        for w in waiters {
+            w.wake();
+        }
+    }
+}
+
+/// Operations that need a counted reference to the fiber (they hand out new ones).
+impl FiberRef {
+    /// The fiber's cancellation token (created on first use): cancelling it cancels the fiber
+    /// and everything it spawned.
+    pub fn token(&self) -> &CancelToken {
+        self.node.get_or_init(|| {
+            let t = CancelToken::new();
+            t.bind_fiber(self);
+            t
+        });
+        let t = self.node.get().expect("initialised");
+        // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
+        // flag swap and `node.get()` in `cancel_all`).
+        if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
+            t.cancel();
+        }
+        t
+    }
+
+    /// Requests cancellation (cooperative; see `cancellation.rs`).
+    pub fn cancel(&self) {
+        crate::cancellation::cancel_fiber(self);
+    }
+
     /// Makes the fiber runnable if it is suspended; records the wake if it is running.
-    pub(crate) fn wake(self: &Arc<Fiber>) {
+    pub(crate) fn wake(&self) {
         let mut s = self.run.load(Ordering::Acquire);
         loop {
             let Some((target, enqueue)) = state::wake_step(s) else { return };
@@ -272,22 +305,33 @@ impl Fiber {
     }
 
     /// Called by the token when this fiber is cancelled.
-    pub(crate) fn note_cancelled(self: &Arc<Fiber>) {
+    pub(crate) fn note_cancelled(&self) {
         self.rt.counters.cancel_requests.fetch_add(1, Ordering::Relaxed);
         self.wake();
     }
 
-    /// Records the outcome and wakes joiners (runs on the fiber's own stack, at its end).
-    pub(crate) fn complete(&self, outcome: Outcome) {
-        let waiters = {
-            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
-            j.outcome = Some(outcome);
-            self.finished.store(true, Ordering::Release);
-            std::mem::take(&mut j.waiters)
-        };
-        for w in waiters {
-            w.wake();
+    /// Called by a child as it completes, after publishing its outcome.
+    pub(crate) fn note_child_done(&self) {
+        let fam = self.family.get().expect("a parent counted its child");
+        fam.done.count.fetch_add(1, Ordering::SeqCst);
+        if fam.done.waiting.load(Ordering::SeqCst) {
+            // Possibly not the last child: the parent re-checks the counts.
+            self.wake();
         }
+    }
+}
+
+// SAFETY: the UnsafeCell fields (`sp`, `stack`, `body`) are only accessed by the worker thread
+// that currently owns the fiber (it is running there, or being switched in or out there); the
+// run-state protocol above guarantees a single owner at a time, with Acquire/Release handover
+// through the queues and the `run` CAS.
+unsafe impl Sync for Fiber {}
+// SAFETY: as above; every other field is Send + Sync.
+unsafe impl Send for Fiber {}
+
+impl std::fmt::Debug for Fiber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fiber").field("id", &self.id).field("name", &self.name).field("state", &self.state()).finish()
     }
 }
 

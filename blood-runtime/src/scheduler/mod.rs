@@ -21,7 +21,7 @@ pub mod queue;
 pub mod worker;
 
 use crate::config::{Config, ConfigError};
-use crate::fiber::{Body, Fiber, FiberConfig, JoinError, JoinHandle, JoinState, RUNNABLE};
+use crate::fiber::{Body, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, JoinState, RUNNABLE};
 use crate::metrics::{Counters, Snapshot, WorkerCounters};
 use crate::time::Timers;
 use crossbeam_deque::Stealer;
@@ -35,7 +35,7 @@ pub use queue::Reason;
 
 /// What other threads may see of a worker.
 pub struct WorkerShared {
-    pub(crate) stealer: Stealer<Arc<Fiber>>,
+    pub(crate) stealer: Stealer<FiberRef>,
     pub(crate) thread: OnceLock<std::thread::Thread>,
     /// Set by `park::notify_*` before unparking.
     pub(crate) notified: AtomicBool,
@@ -47,6 +47,11 @@ pub struct WorkerShared {
 }
 
 /// State shared by a runtime's workers, fibers and handles.
+///
+/// Aligned to 128 bytes so that the `Arc`'s reference counts (before the data) have their cache
+/// line to themselves: every spawn increments them, while idle workers keep reading the queues'
+/// fields here; sharing a line made that increment a cache miss on every spawn.
+#[repr(align(128))]
 pub struct RuntimeInner {
     pub(crate) config: Config,
     pub(crate) global: queue::Global,
@@ -100,17 +105,17 @@ impl RuntimeInner {
     }
 
     /// Creates a fiber and queues it.
-    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> Arc<Fiber> {
-        let parent = worker::local_for(self).and_then(|_| worker::current_fiber());
+    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> FiberRef {
+        let w = worker::local_for(self);
+        let parent = w.and_then(|w| w.current().cloned());
         match &parent {
-            // Only the parent itself writes its spawn count (it is the running fiber).
-            Some(p) => p.children_spawned.store(p.children_spawned.load(Ordering::Relaxed) + 1, Ordering::Release),
+            Some(p) => p.note_child_spawned(),
             None => {
                 self.live.fetch_add(1, Ordering::AcqRel);
             }
         }
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
-        let id = match worker::local_for(self) {
+        let id = match w {
             Some(w) => {
                 WorkerCounters::bump(&self.workers[w.index].counters.spawned);
                 w.next_fiber_id()
@@ -120,7 +125,7 @@ impl RuntimeInner {
                 NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
         };
-        let fiber = Arc::new(Fiber {
+        let fiber = FiberRef::new(Fiber {
             id,
             rt: self.clone(),
             run: AtomicU8::new(RUNNABLE),
@@ -132,8 +137,7 @@ impl RuntimeInner {
             body: UnsafeCell::new(body),
             join: Mutex::new(JoinState::default()),
             parent,
-            children_spawned: AtomicUsize::new(0),
-            children_done: AtomicUsize::new(0),
+            family: OnceLock::new(),
             cancelled: AtomicBool::new(false),
             node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
@@ -143,7 +147,10 @@ impl RuntimeInner {
             (None, Some(p)) => p.token().register_fiber(&fiber),
             (None, None) => {}
         }
-        worker::schedule(fiber.clone(), Reason::Spawned);
+        match w {
+            Some(w) => w.push(fiber.clone(), Reason::Spawned),
+            None => worker::schedule(fiber.clone(), Reason::Spawned),
+        }
         fiber
     }
 
@@ -179,7 +186,7 @@ impl RuntimeInner {
 }
 
 /// Wakes a fiber whose run state just became RUNNABLE.
-pub(crate) fn schedule_woken(f: Arc<Fiber>) {
+pub(crate) fn schedule_woken(f: FiberRef) {
     worker::schedule(f, Reason::Woken);
 }
 
@@ -348,17 +355,15 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
 
 /// [`spawn`] with a configuration.
 pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    match current_runtime() {
-        Some(rt) => spawn_on(&rt, cfg, f),
+    worker::with_current_fiber(move |cur| match cur {
+        Some(cur) => spawn_on(&cur.rt, cfg, f),
         None => spawn_on(global().inner(), cfg, f),
-    }
+    })
 }
 
 /// Yields the current fiber (a thread yield outside fibers).
 pub fn yield_now() {
-    if worker::on_fiber() {
-        worker::yield_current();
-    } else {
+    if !worker::yield_current() {
         std::thread::yield_now();
     }
 }

@@ -16,10 +16,9 @@
 //! other workers, starting at a random victim.
 
 use super::worker::WorkerLocal;
-use crate::fiber::{Fiber, Priority};
+use crate::fiber::{FiberRef, Priority};
 use crate::metrics::WorkerCounters;
 use crossbeam_deque::{Injector, Steal};
-use std::sync::Arc;
 
 /// Consecutive runs from the `next` slot before it must wait its turn in the queue.
 pub const NEXT_STREAK: u32 = 16;
@@ -27,11 +26,11 @@ pub const NEXT_STREAK: u32 = 16;
 /// The global queues, one per priority.
 #[derive(Default)]
 pub struct Global {
-    pub by_priority: [Injector<Arc<Fiber>>; 4],
+    pub by_priority: [Injector<FiberRef>; 4],
 }
 
 impl Global {
-    pub fn push(&self, f: Arc<Fiber>) {
+    pub fn push(&self, f: FiberRef) {
         self.by_priority[f.priority as usize].push(f);
     }
     pub fn is_empty(&self) -> bool {
@@ -42,7 +41,7 @@ impl Global {
     }
 }
 
-fn steal_one(inj: &Injector<Arc<Fiber>>) -> Option<Arc<Fiber>> {
+fn steal_one(inj: &Injector<FiberRef>) -> Option<FiberRef> {
     loop {
         match inj.steal() {
             Steal::Success(f) => return Some(f),
@@ -62,7 +61,7 @@ pub enum Reason {
 
 impl WorkerLocal {
     /// Queues `f` on this worker according to its priority and `reason`.
-    pub fn push(&self, f: Arc<Fiber>, reason: Reason) {
+    pub fn push(&self, f: FiberRef, reason: Reason) {
         let rt = &*self.rt;
         match f.priority {
             Priority::Normal => {
@@ -91,7 +90,7 @@ impl WorkerLocal {
         }
     }
 
-    fn global_fair(&self) -> Option<Arc<Fiber>> {
+    fn global_fair(&self) -> Option<FiberRef> {
         let g = &self.rt.global;
         for p in [Priority::Critical, Priority::High, Priority::Normal, Priority::Low] {
             if let Some(f) = steal_one(&g.by_priority[p as usize]) {
@@ -102,7 +101,7 @@ impl WorkerLocal {
     }
 
     /// Work available without stealing from other workers.
-    pub fn find_local(&self) -> Option<Arc<Fiber>> {
+    pub fn find_local(&self) -> Option<FiberRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         let g = &self.rt.global;
@@ -152,7 +151,7 @@ impl WorkerLocal {
     }
 
     /// `find_local`, then stealing from the other workers.
-    pub fn find_any(&self) -> Option<Arc<Fiber>> {
+    pub fn find_any(&self) -> Option<FiberRef> {
         if let Some(f) = self.find_local() {
             return Some(f);
         }

@@ -13,12 +13,18 @@
 //!
 //! Thread-local access: fibers migrate between workers, so code running on a fiber must re-read
 //! the worker pointer after every switch. The accessor is `#[inline(never)]` so the compiler
-//! cannot reuse a thread-local address computed before a switch.
+//! cannot reuse a thread-local address computed before a switch. The switch itself hands the
+//! resuming side its worker: every `arch::switch` on a worker passes a pointer to that worker's
+//! `WorkerLocal` as the handed-over value, so the code right after a switch (and a new fiber's
+//! entry) knows its worker without a thread-local lookup.
+//!
+//! `running` (read by the preemption monitor) is set by the scheduler loop when it switches into
+//! a fiber and cleared when it gets control back; direct fiber-to-fiber switches leave it set.
 
 use super::RuntimeInner;
 use super::queue::Reason;
 use crate::arch;
-use crate::fiber::{self, Fiber};
+use crate::fiber::{self, FiberRef};
 use crate::metrics::WorkerCounters;
 use crate::stack::StackCache;
 use crossbeam_deque::Worker as LocalQueue;
@@ -31,21 +37,21 @@ use std::sync::atomic::Ordering;
 pub enum Pending {
     #[default]
     Nothing,
-    Yield(Arc<Fiber>),
-    Park(Arc<Fiber>),
-    Exit(Arc<Fiber>),
+    Yield(FiberRef),
+    Park(FiberRef),
+    Exit(FiberRef),
 }
 
 /// A worker's thread-private state.
 pub struct WorkerLocal {
     pub rt: Arc<RuntimeInner>,
     pub index: usize,
-    pub queue: LocalQueue<Arc<Fiber>>,
-    pub next: UnsafeCell<Option<Arc<Fiber>>>,
+    pub queue: LocalQueue<FiberRef>,
+    pub next: UnsafeCell<Option<FiberRef>>,
     pub next_streak: Cell<u32>,
     pub tick: Cell<u32>,
     pub rng: Cell<u64>,
-    current: UnsafeCell<Option<Arc<Fiber>>>,
+    current: UnsafeCell<Option<FiberRef>>,
     sched_sp: UnsafeCell<usize>,
     pending: Cell<Pending>,
     stacks: RefCell<StackCache>,
@@ -82,12 +88,12 @@ pub fn on_fiber() -> bool {
 }
 
 /// The running fiber, if any.
-pub fn current_fiber() -> Option<Arc<Fiber>> {
+pub fn current_fiber() -> Option<FiberRef> {
     with_current_fiber(|f| f.cloned())
 }
 
 /// Runs `f` with the running fiber (without touching its reference count).
-pub fn with_current_fiber<R>(f: impl FnOnce(Option<&Arc<Fiber>>) -> R) -> R {
+pub fn with_current_fiber<R>(f: impl FnOnce(Option<&FiberRef>) -> R) -> R {
     match worker() {
         // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly.
         Some(w) => f(unsafe { (*w.current.get()).as_ref() }),
@@ -96,7 +102,7 @@ pub fn with_current_fiber<R>(f: impl FnOnce(Option<&Arc<Fiber>>) -> R) -> R {
 }
 
 impl WorkerLocal {
-    pub fn new(rt: Arc<RuntimeInner>, index: usize, queue: LocalQueue<Arc<Fiber>>) -> WorkerLocal {
+    pub fn new(rt: Arc<RuntimeInner>, index: usize, queue: LocalQueue<FiberRef>) -> WorkerLocal {
         WorkerLocal {
             rt,
             index,
@@ -112,6 +118,13 @@ impl WorkerLocal {
             id_next: Cell::new(0),
             id_end: Cell::new(0),
         }
+    }
+
+    /// The fiber running on this worker (only meaningful on the worker's own thread).
+    pub fn current(&self) -> Option<&FiberRef> {
+        // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly; the
+        // reference does not outlive the running fiber's turn.
+        unsafe { (*self.current.get()).as_ref() }
     }
 
     /// A fresh fiber id from this worker's block.
@@ -133,11 +146,10 @@ impl WorkerLocal {
 
     /// Makes `f` the current fiber and returns the stack pointer to switch to (giving it a stack
     /// on its first run).
-    fn prepare(&self, f: Arc<Fiber>) -> usize {
+    fn prepare(&self, f: FiberRef) -> usize {
         f.run.store(fiber::RUNNING, Ordering::Release);
         let shared = &self.rt.workers[self.index];
         WorkerCounters::bump(&shared.counters.switches);
-        shared.running.store(true, Ordering::Relaxed);
         // A request aimed at the previous fiber does not apply to this one (load first: the
         // line is only written when a request was pending).
         if shared.preempt.load(Ordering::Relaxed) {
@@ -158,7 +170,7 @@ impl WorkerLocal {
 
     /// # Safety
     /// The caller owns `f` (see `prepare`).
-    unsafe fn first_run(&self, f: &Arc<Fiber>) -> usize {
+    unsafe fn first_run(&self, f: &FiberRef) -> usize {
         let stack = match self.stacks.borrow_mut().alloc() {
             Ok(s) => s,
             Err(e) => crate::panic::die("blood runtime: ", e.0.as_bytes(), blood_abi::EXIT_RUNTIME_INIT_FAILED),
@@ -166,16 +178,25 @@ impl WorkerLocal {
         stack.set_limit(if f.stack_size == 0 { usize::MAX } else { f.stack_size as usize });
         // SAFETY: the stack's top is 16-aligned with its whole page writable; the entry receives
         // a pointer to the fiber, which `current` keeps alive while it runs.
-        let sp = unsafe { arch::init_stack(stack.top(), fiber::fiber_entry, Arc::as_ptr(f) as usize) };
+        let sp = unsafe { arch::init_stack(stack.top(), fiber::fiber_entry, FiberRef::as_ptr(f) as usize) };
         // SAFETY: per the contract, we own the fiber's cells.
         unsafe { *f.stack.get() = Some(stack) };
         sp
     }
 }
 
-/// Executes what the previous context left in `pending`. Called right after every switch.
-pub(crate) fn after_switch() {
-    let Some(w) = worker() else { return };
+/// The worker handed over by `arch::switch` (see the module header).
+#[inline]
+pub(crate) fn handed(v: usize) -> &'static WorkerLocal {
+    debug_assert_eq!(v, worker_ptr() as usize);
+    // SAFETY: every switch on a worker hands over the address of that worker's `WorkerLocal`,
+    // which outlives every fiber the worker runs (see `run`).
+    unsafe { &*(v as *const WorkerLocal) }
+}
+
+/// Executes what the previous context left in `pending`. Called right after every switch, with
+/// the worker the switch handed over.
+pub(crate) fn after_switch(w: &WorkerLocal) {
     match w.pending.take() {
         Pending::Nothing => {}
         Pending::Yield(f) => {
@@ -202,13 +223,13 @@ pub(crate) fn after_switch() {
 
 /// Leaves the current fiber with `action` and runs the next fiber (or the scheduler loop).
 /// Returns when the fiber is resumed (never for `Exit`).
-fn switch_away(w: &WorkerLocal, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+fn switch_away(w: &WorkerLocal, action: impl FnOnce(FiberRef) -> Pending) {
     let next = w.find_local();
     switch_to(w, next, action);
 }
 
 /// Like [`switch_away`] with the next fiber already chosen (`None`: the scheduler loop).
-fn switch_to(w: &WorkerLocal, next: Option<Arc<Fiber>>, action: impl FnOnce(Arc<Fiber>) -> Pending) {
+fn switch_to(w: &WorkerLocal, next: Option<FiberRef>, action: impl FnOnce(FiberRef) -> Pending) {
     // SAFETY: `current` is only accessed by this worker's thread; a fiber is running.
     let me = unsafe { (*w.current.get()).take() }.expect("switch_away outside a fiber");
     let save: *mut usize = me.sp.get();
@@ -220,8 +241,9 @@ fn switch_to(w: &WorkerLocal, next: Option<Arc<Fiber>>, action: impl FnOnce(Arc<
     };
     // SAFETY: `save` points into the departing fiber, kept alive by `pending`; `target` is a
     // context saved by `switch` or prepared by `init_stack` and owned by this worker.
-    unsafe { arch::switch(save, target, 0) };
-    after_switch();
+    let back = unsafe { arch::switch(save, target, w as *const WorkerLocal as usize) };
+    // Possibly on another worker now: only the handed-over one is ours.
+    after_switch(handed(back));
 }
 
 /// Suspends the current fiber until it is woken (see `waiter.rs`).
@@ -230,15 +252,19 @@ pub fn park_current() {
     switch_away(w, Pending::Park);
 }
 
-/// Lets other runnable fibers of this worker run; a no-op if there are none.
-pub fn yield_current() {
-    let Some(w) = worker() else { return };
-    if !on_fiber() {
-        return;
+/// Lets other runnable fibers of this worker run; a no-op if there are none. Returns false (and
+/// does nothing) when not called on a fiber.
+pub fn yield_current() -> bool {
+    let Some(w) = worker() else { return false };
+    // SAFETY: `current` is only accessed by this worker's thread.
+    if unsafe { (*w.current.get()).is_none() } {
+        return false;
     }
     // Nothing else runnable here: a no-op (the queues were checked in the same pass).
-    let Some(next) = w.find_local() else { return };
-    switch_to(w, Some(next), Pending::Yield);
+    if let Some(next) = w.find_local() {
+        switch_to(w, Some(next), Pending::Yield);
+    }
+    true
 }
 
 /// Ends the current fiber: switches away for the last time.
@@ -251,7 +277,8 @@ pub(crate) fn exit_current() -> ! {
 /// The cold path of a safepoint: yields if this worker was asked to preempt its fiber.
 pub fn safepoint_slow() {
     let Some(w) = worker() else { return };
-    if !on_fiber() {
+    // SAFETY: `current` is only accessed by this worker's thread.
+    if unsafe { (*w.current.get()).is_none() } {
         return;
     }
     let shared = &w.rt.workers[w.index];
@@ -286,7 +313,7 @@ pub fn clear_preempt_current() {
 }
 
 /// Queues a fiber that became runnable (from a wake or a spawn).
-pub(crate) fn schedule(f: Arc<Fiber>, reason: Reason) {
+pub(crate) fn schedule(f: FiberRef, reason: Reason) {
     match local_for(&f.rt) {
         Some(w) => w.push(f, reason),
         None => {
@@ -307,10 +334,11 @@ pub(crate) fn run(local: WorkerLocal) {
     loop {
         if let Some(f) = w.find_any() {
             let sp = w.prepare(f);
+            shared.running.store(true, Ordering::Relaxed);
             // SAFETY: `sched_sp` is this worker's own save slot; `sp` belongs to a fiber this
-            // worker now owns.
-            unsafe { arch::switch(w.sched_sp.get(), sp, 0) };
-            after_switch();
+            // worker now owns. Whoever switches back runs on this worker and hands over `w`.
+            unsafe { arch::switch(w.sched_sp.get(), sp, w as *const WorkerLocal as usize) };
+            after_switch(w);
             shared.running.store(false, Ordering::Relaxed);
             continue;
         }

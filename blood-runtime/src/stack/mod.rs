@@ -21,8 +21,9 @@
 //! Each `mmap`, and each `mprotect` that makes a guard page inside a mapping, adds VMAs; Linux
 //! caps a process at `vm.max_map_count` (65,530 by default), i.e. about 32,000 guarded stacks.
 //! One million fibers therefore cannot all have hardware guard pages. The policy:
-//! * The first `BLOOD_STACK_GUARDS` slots ever carved (default [`DEFAULT_GUARDED_SLOTS`], costing
-//!   2 VMAs each) get a `PROT_NONE` guard page. Slots are recycled LIFO through the pool, so in
+//! * The first `BLOOD_STACK_GUARDS` slots ever carved (default [`DEFAULT_GUARDED_SLOTS`]) get a
+//!   guard page: a `MADV_GUARD_INSTALL` marker (Linux ≥ 6.13: no VMA, no address-space write
+//!   lock), else a `PROT_NONE` page (2 VMAs each). Slots are recycled LIFO through the pool, so in
 //!   programs with fewer live fibers than that, every stack is guarded. A fault in a guard page is
 //!   recognised by the SIGSEGV/SIGBUS handler in [`overflow`], which runs on an alternate signal
 //!   stack, prints `fiber stack overflow` and exits with status 134.
@@ -37,10 +38,12 @@
 //! # Pool
 //! Free stacks go to a per-worker cache first (no locking on the spawn/exit hot path), then to a
 //! global pool (`Mutex<Vec>`). Stacks keep their committed pages while pooled (like Go's stack
-//! cache); when the global pool holds more than [`TRIM_THRESHOLD`] untrimmed stacks, the timer
-//! thread trims the surplus, a batch per tick, to `BLOOD_STACK_SIZE` resident bytes with
+//! cache); when the global pool holds more than [`TRIM_THRESHOLD`] untrimmed stacks and nobody
+//! has taken a stack from it since the previous poll ([`StackPool::demand`]), the timer thread
+//! trims the surplus, a batch per tick, to `BLOOD_STACK_SIZE` resident bytes with
 //! `madvise(MADV_DONTNEED)` (off the workers' path: 100,000 fibers exiting at once must not pay
-//! 100,000 system calls). Allocation prefers untrimmed (warm) stacks.
+//! 100,000 system calls; and not during a burst, whose next fibers would fault the pages in
+//! again). Allocation prefers untrimmed (warm) stacks.
 //!
 //! Invariants: a slot is owned by at most one `Stack` value; chunk base addresses are published
 //! (Release) before any slot of theirs is handed out, so the signal handler (Acquire) sees every
@@ -125,6 +128,8 @@ pub struct StackPool {
     free: Mutex<Vec<Stack>>,
     trimmed: Mutex<Vec<Stack>>,
     reserve: reserve::Reservations,
+    /// Allocations served by the global pool so far (see [`StackPool::demand`]).
+    takes: std::sync::atomic::AtomicU64,
 }
 
 static POOL: OnceLock<StackPool> = OnceLock::new();
@@ -139,6 +144,7 @@ pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
             free: Mutex::new(Vec::new()),
             trimmed: Mutex::new(Vec::new()),
             reserve: reserve::Reservations::new(geometry),
+            takes: std::sync::atomic::AtomicU64::new(0),
         }
     });
     crate::ffi_exports::blood_stack_slot_mask
@@ -164,6 +170,7 @@ pub struct StackError(pub String);
 impl StackPool {
     /// Takes a stack from the global pool or carves a new slot.
     pub fn alloc(&self) -> Result<Stack, StackError> {
+        self.takes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(s) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(s);
         }
@@ -176,6 +183,14 @@ impl StackPool {
     /// Returns stacks to the global pool.
     pub fn release_many(&self, stacks: impl IntoIterator<Item = Stack>) {
         self.free.lock().unwrap_or_else(|e| e.into_inner()).extend(stacks);
+    }
+
+    /// Number of allocations that reached the global pool so far. The trimmer compares it between
+    /// two polls and trims only when it has not moved: stacks that the workers are still
+    /// exchanging through the pool (fibers exiting on one worker, spawned on another) would be
+    /// faulted in again right after `madvise` dropped their pages.
+    pub fn demand(&self) -> u64 {
+        self.takes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Trims up to `max` of the untrimmed stacks beyond [`TRIM_THRESHOLD`] (the coldest first);

@@ -22,18 +22,25 @@ pub const IDLE_POLL: Duration = Duration::from_millis(250);
 pub struct Monitor {
     rt: Arc<RuntimeInner>,
     last: Vec<(u64, Instant)>,
+    /// The stack pool's demand at the previous poll.
+    stack_demand: u64,
 }
 
 impl Monitor {
     pub fn new(rt: &Arc<RuntimeInner>) -> Monitor {
         let now = Instant::now();
-        Monitor { rt: rt.clone(), last: vec![(0, now); rt.workers.len()] }
+        Monitor { rt: rt.clone(), last: vec![(0, now); rt.workers.len()], stack_demand: 0 }
     }
 
     /// Checks every worker; returns when it wants to be polled again.
     pub fn poll(&mut self, now: Instant) -> Option<Duration> {
-        // Housekeeping that must stay off the workers' path: trim surplus pooled stacks.
-        let trimming = crate::stack::pool().trim_some(256) == 256;
+        // Housekeeping that must stay off the workers' path: trim surplus pooled stacks, once the
+        // workers have stopped drawing from the pool (else poll again soon to check).
+        let pool = crate::stack::pool();
+        let demand = pool.demand();
+        let settled = std::mem::replace(&mut self.stack_demand, demand) == demand;
+        let trimming =
+            if settled { pool.trim_some(256) == 256 } else { pool.pooled().0 > crate::stack::TRIM_THRESHOLD };
         let Some(slice) = self.rt.config.preempt_interval else {
             return trimming.then_some(Duration::from_millis(1));
         };

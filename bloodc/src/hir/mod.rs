@@ -72,6 +72,8 @@ pub enum Lit {
     Bool(bool),
     Char(char),
     Str(String),
+    /// `b"…"`: a `&[u8]`.
+    ByteStr(Vec<u8>),
     Unit,
     /// `default`: the zero value of the expression's type (`0`, `0.0`, `false`, `'\0'`, `()`).
     /// Replaced by the concrete literal when the type checker finishes.

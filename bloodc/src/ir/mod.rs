@@ -148,13 +148,13 @@ pub enum Stmt {
 }
 
 /// A memory location: a local, then projections applied left to right.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Place {
     pub base: Local,
     pub proj: Vec<Proj>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Proj {
     /// `*p` for `p: &T` / `&mut T`: continues at the pointee. For `p: &[T]` the result is the
     /// unsized slice place `[T]` (its length comes from the reference).

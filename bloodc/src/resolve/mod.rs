@@ -47,9 +47,10 @@ pub struct CollectedItems<'a> {
     pub aliases: Vec<(&'a ast::Item, &'a ast::TypeAlias)>,
     pub enums: Vec<(&'a ast::Item, &'a ast::EnumDecl)>,
     pub structs: Vec<(&'a ast::Item, &'a ast::StructDecl)>,
+    pub traits: Vec<(&'a ast::Item, &'a ast::TraitDecl)>,
     pub modules: Vec<(&'a ast::Item, &'a ast::ModDecl)>,
     pub uses: Vec<(&'a ast::Item, &'a ast::UseDecl)>,
-    /// Inherent `impl` blocks.
+    /// `impl` blocks, inherent and of traits.
     pub impls: Vec<(&'a ast::Item, &'a ast::ImplBlock)>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -61,6 +62,7 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
     let mut aliases = Vec::new();
     let mut enums = Vec::new();
     let mut structs = Vec::new();
+    let mut traits = Vec::new();
     let mut modules = Vec::new();
     let mut uses = Vec::new();
     let mut impls = Vec::new();
@@ -78,9 +80,8 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::TypeAlias(d) => (Some(&d.name), None),
             ast::ItemKind::Const(d) => (Some(&d.name), None),
             ast::ItemKind::Static(d) => (Some(&d.name), d.mutable.then_some("`static mut` (language level L5)")),
-            ast::ItemKind::Impl(b) if b.trait_.is_some() => (None, Some("trait implementations (language level L2)")),
             ast::ItemKind::Impl(_) => (None, None),
-            ast::ItemKind::Trait(d) => (Some(&d.name), Some("traits (language level L2)")),
+            ast::ItemKind::Trait(d) => (Some(&d.name), None),
             ast::ItemKind::Mod(d) => (Some(&d.name), None),
             ast::ItemKind::Use(_) => (None, None),
             ast::ItemKind::Unsupported { feature } => {
@@ -119,11 +120,12 @@ pub fn collect_items<'a>(items: impl IntoIterator<Item = &'a ast::Item>) -> Coll
             ast::ItemKind::Struct(decl) => structs.push((item, decl)),
             ast::ItemKind::Mod(decl) => modules.push((item, decl)),
             ast::ItemKind::Use(decl) => uses.push((item, decl)),
-            ast::ItemKind::Impl(block) if block.trait_.is_none() => impls.push((item, block)),
+            ast::ItemKind::Impl(block) => impls.push((item, block)),
+            ast::ItemKind::Trait(decl) => traits.push((item, decl)),
             _ => {}
         }
     }
-    CollectedItems { functions, consts, aliases, enums, structs, modules, uses, impls, diagnostics }
+    CollectedItems { functions, consts, aliases, enums, structs, traits, modules, uses, impls, diagnostics }
 }
 
 fn enum_unsupported(_decl: &ast::EnumDecl) -> Option<&'static str> {

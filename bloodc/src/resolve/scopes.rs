@@ -29,6 +29,8 @@ pub enum Def {
     Enum(u32),
     /// Index into the ADT table (structs and enums with payloads).
     Adt(u32),
+    /// Index into the type checker's trait table.
+    Trait(u32),
     /// A variant usable without its enum's name (`Some`, `None`, `Ok`, `Err`): ADT, variant.
     Variant(u32, u32),
     Module(ScopeId),
@@ -36,7 +38,7 @@ pub enum Def {
 
 impl Def {
     pub fn is_type(self) -> bool {
-        matches!(self, Def::Alias(_) | Def::Enum(_) | Def::Adt(_))
+        matches!(self, Def::Alias(_) | Def::Enum(_) | Def::Adt(_) | Def::Trait(_))
     }
 }
 

@@ -184,6 +184,8 @@ pub(super) fn lookup(name: &str) -> Option<BuiltinCallee> {
         "parse_f64" => call(B::Direct(blood_abi::PARSE_F64), &[Ty::Str], F64),
         "parse_i64_radix" => call(B::Direct(blood_abi::PARSE_I64_RADIX), &[Ty::Str, U32], I64),
         "args_count" => call(B::Direct(blood_abi::ARGS_COUNT), &[], I32),
+        "blood_clock_millis" => call(B::Direct(blood_abi::CLOCK_MILLIS), &[], U64),
+        "blood_clock_nanos" => call(B::Direct(blood_abi::CLOCK_NANOS), &[], U64),
         "args_get" => call(B::Direct(blood_abi::ARGS_GET), &[I32], Ty::Str),
         "args_join" => call(B::Direct(blood_abi::ARGS_JOIN), &[], Ty::Str),
         _ => return None,

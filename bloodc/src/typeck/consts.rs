@@ -28,6 +28,9 @@ pub(crate) struct ConstDef<'a> {
     pub scopes: Vec<ScopeId>,
     /// The type and value (`None` after an error, already reported).
     pub state: ItemState<Option<(Ty, Lit)>>,
+    /// For a constant of aggregate type (struct, enum, tuple, array): its value as an
+    /// expression of constructors over literals, copied into each use.
+    pub aggregate: Option<hir::Expr>,
 }
 
 /// A type alias and the scopes visible from its definition.
@@ -94,6 +97,19 @@ impl<'a> GlobalCx<'a> {
         let ok = cx.gcx.diagnostics[errors_before..].iter().all(|d| !d.is_error());
         let result = if !ok {
             None
+        } else if value.ty.is_aggregate() {
+            match fold_aggregate(&value) {
+                Ok(folded) => {
+                    self.consts[id as usize].aggregate = Some(folded);
+                    Some((ty.clone(), Lit::Unit))
+                }
+                Err(msg) => {
+                    self.error(
+                        Diagnostic::error(format!("error evaluating constant: {msg}"), value.span).with_code("E0216"),
+                    );
+                    None
+                }
+            }
         } else if let H::Lit(Lit::Str(text)) = &value.kind {
             Some((ty.clone(), Lit::Str(text.clone())))
         } else {
@@ -118,6 +134,25 @@ impl<'a> GlobalCx<'a> {
             self.resolve_const(id, span);
         }
     }
+}
+
+/// Folds an aggregate constant: constructors are kept, every scalar inside is evaluated to a
+/// literal.
+fn fold_aggregate(e: &hir::Expr) -> Result<hir::Expr, String> {
+    let kind = match &e.kind {
+        H::Tuple(xs) => H::Tuple(xs.iter().map(fold_aggregate).collect::<Result<_, _>>()?),
+        H::Array(xs) => H::Array(xs.iter().map(fold_aggregate).collect::<Result<_, _>>()?),
+        H::Repeat(x, n) => H::Repeat(Box::new(fold_aggregate(x)?), *n),
+        H::Adt { variant, fields, base: None } => H::Adt {
+            variant: *variant,
+            fields: fields.iter().map(|(i, x)| Ok((*i, fold_aggregate(x)?))).collect::<Result<_, String>>()?,
+            base: None,
+        },
+        H::Lit(Lit::Str(_)) => e.kind.clone(),
+        _ if e.ty.is_aggregate() => return Err("this expression is not allowed in a constant".to_string()),
+        _ => H::Lit(eval(e)?.into_lit(&e.ty)),
+    };
+    Ok(hir::Expr::new(kind, e.ty.clone(), e.span))
 }
 
 /// A compile-time value.

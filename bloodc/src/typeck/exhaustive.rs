@@ -132,7 +132,7 @@ fn enum_ordinal(discriminant: i128) -> u128 {
 }
 
 /// The set of values a pattern matches, or `None` for "everything" (a catch-all).
-fn pattern_set(pat: &Pat, ty: &Ty) -> Option<IntervalSet> {
+pub(crate) fn pattern_set(pat: &Pat, ty: &Ty) -> Option<IntervalSet> {
     match &pat.kind {
         PatKind::Wild => None,
         PatKind::Binding { sub, .. } => sub.as_ref().and_then(|s| pattern_set(s, ty)),

@@ -21,6 +21,8 @@ pub(super) enum Callee {
     Builtin(BuiltinCallee),
     /// A tuple struct or tuple variant constructor: the type and variant.
     Ctor(Ty, u32),
+    /// A trait's associated function for a type: the function and the impl's type arguments.
+    TraitFn(hir::FnId, Vec<Ty>),
 }
 
 impl<'a> FnCx<'_, 'a> {
@@ -125,7 +127,11 @@ impl<'a> FnCx<'_, 'a> {
             ast::Lit::Bool(b) => hir::Expr::new(H::Lit(Lit::Bool(*b)), Ty::Bool, span),
             ast::Lit::Char(c) => hir::Expr::new(H::Lit(Lit::Char(*c)), Ty::Char, span),
             ast::Lit::Str(s) => hir::Expr::new(H::Lit(Lit::Str(s.clone())), Ty::Str, span),
-            ast::Lit::ByteStr(_) => self.unsupported_expr(span, "byte strings (language level L1)"),
+            ast::Lit::ByteStr(b) => hir::Expr::new(
+                H::Lit(Lit::ByteStr(b.clone())),
+                Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), false),
+                span,
+            ),
         }
     }
 
@@ -159,10 +165,26 @@ impl<'a> FnCx<'_, 'a> {
         let Some((def, used)) = self.resolve_item_path(path) else { return Self::error_expr(span) };
         let rest = &path.segments[used..];
         match (def, rest) {
-            (Def::Const(id), []) => match self.gcx.resolve_const(id, span) {
-                Some((ty, lit)) => hir::Expr::new(H::Lit(lit), ty, span),
-                None => Self::error_expr(span),
-            },
+            (Def::Const(id), rest) => {
+                let Some((ty, lit)) = self.gcx.resolve_const(id, span) else { return Self::error_expr(span) };
+                let mut e = match &self.gcx.consts[id as usize].aggregate {
+                    Some(value) => {
+                        let mut v = value.clone();
+                        v.span = span;
+                        v
+                    }
+                    None => hir::Expr::new(H::Lit(lit), ty, span),
+                };
+                // `CONST.field` reads a field of the constant's value.
+                for seg in rest {
+                    let sp = Span::new(span.file, span.lo, seg.ident.span.hi);
+                    e = match seg.ident.name.parse::<u32>() {
+                        Ok(i) => self.check_tuple_field(e, i, sp),
+                        Err(_) => self.check_field_access(e, &seg.ident, sp),
+                    };
+                }
+                e
+            }
             (Def::Enum(id), rest) => match self.enum_variant(id, rest, span) {
                 Some(value) => value,
                 None => Self::error_expr(span),
@@ -190,6 +212,10 @@ impl<'a> FnCx<'_, 'a> {
             (Def::Module(m), []) => {
                 let name = self.gcx.scopes.module_name(m).to_string();
                 self.error(Diagnostic::error(format!("module `{name}` is not a value"), span));
+                Self::error_expr(span)
+            }
+            (Def::Trait(_), _) => {
+                self.error(Diagnostic::error("a trait is not a value", span));
                 Self::error_expr(span)
             }
             (Def::Alias(_), _) => {
@@ -418,6 +444,30 @@ impl<'a> FnCx<'_, 'a> {
         {
             return Some(Callee::Builtin(b));
         }
+        // `T.method()` for a type parameter (bound to its concrete type in this instance) or
+        // `Self.method()`.
+        if path.segments.len() == 2
+            && self.gcx.scopes.lookup(&self.item_scopes, name, true).is_none()
+            && let Some((_, ty)) = self.gcx.type_env.iter().rev().find(|(n, _)| n == name).cloned()
+        {
+            let m = &path.segments[1].ident;
+            if let Some(key) = super::adts::TypeKey::of(&ty)
+                && let Some(&(f, _)) = self.gcx.methods.get(&key).and_then(|ms| ms.get(&m.name))
+            {
+                return Some(Callee::Fn(f));
+            }
+            return match self.gcx.find_trait_method(&ty, &m.name) {
+                Some(tm) => Some(Callee::TraitFn(tm.func, tm.impl_args)),
+                None => {
+                    self.error(
+                        Diagnostic::error("method does not exist", m.span)
+                            .with_code("E0231")
+                            .with_note(format!("`{ty}` has no associated function `{}`", m.name)),
+                    );
+                    None
+                }
+            };
+        }
         let (def, used) = self.resolve_item_path(path)?;
         match def {
             Def::Fn(f) if used == path.segments.len() => Some(Callee::Fn(f)),
@@ -428,6 +478,14 @@ impl<'a> FnCx<'_, 'a> {
                         self.gcx.methods.get(&super::adts::TypeKey::Adt(a)).and_then(|m| m.get(&name.ident.name))
                 {
                     return Some(Callee::Fn(f));
+                }
+                if let Some(name) = path.segments.get(used)
+                    && used + 1 == path.segments.len()
+                {
+                    let probe = self.adt_instance(a);
+                    if let Some(tm) = self.trait_fn_for(&probe, &name.ident.name) {
+                        return Some(tm);
+                    }
                 }
                 let def = &self.gcx.adts.defs[a as usize];
                 if let Some(name) = path.segments.get(used)
@@ -457,6 +515,10 @@ impl<'a> FnCx<'_, 'a> {
                     self.gcx.methods.get(&super::adts::TypeKey::Enum(e)).and_then(|m| m.get(&name.name))
                 {
                     return Some(Callee::Fn(f));
+                }
+                let probe = self.gcx.enum_ty(e);
+                if let Some(tm) = self.trait_fn_for(&probe, &name.name) {
+                    return Some(tm);
                 }
                 let def = &self.gcx.enums[e as usize];
                 if def.variants.iter().any(|(v, _)| *v == name.name) {
@@ -562,6 +624,15 @@ impl<'a> FnCx<'_, 'a> {
                 fn_ret = sig.ret.clone();
                 sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
             }
+            Callee::TraitFn(f, impl_args) => {
+                let (sig, targs) = self.instantiate_sig(*f, None, span);
+                for (a, b) in targs.iter().zip(impl_args) {
+                    self.infer.unify(a, b);
+                }
+                type_args = targs;
+                fn_ret = sig.ret.clone();
+                sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
+            }
             Callee::Builtin(b) => b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect(),
         };
         let Some(bound) = self.bind_args(&params, args, piped, span) else {
@@ -569,7 +640,9 @@ impl<'a> FnCx<'_, 'a> {
         };
         match resolved {
             Callee::Ctor(..) => unreachable!("handled above"),
-            Callee::Fn(func) => hir::Expr::new(H::Call { func, args: bound, type_args }, fn_ret, span),
+            Callee::Fn(func) | Callee::TraitFn(func, _) => {
+                hir::Expr::new(H::Call { func, args: bound, type_args }, fn_ret, span)
+            }
             Callee::Builtin(b) => {
                 let mut ordered: Vec<Option<hir::Expr>> = (0..params.len()).map(|_| None).collect();
                 for (i, e) in bound {
@@ -592,10 +665,22 @@ impl<'a> FnCx<'_, 'a> {
         span: Span,
     ) -> hir::Expr {
         let base = self.autoderef(receiver.clone());
-        let ty = self.resolve(&base.ty);
+        let ty = self.infer.resolve_bound(&base.ty);
         if let Some(key) = super::adts::TypeKey::of(&ty)
             && let Some(&(func, takes_self)) = self.gcx.methods.get(&key).and_then(|m| m.get(&name.name))
         {
+            if !self.gcx.method_applies(func, &ty) {
+                for a in args {
+                    self.check_expr(&a.value);
+                }
+                self.error(Diagnostic::error("method does not exist", name.span).with_code("E0231").with_note(
+                    format!(
+                        "`{}` exists only for types that meet its `impl`'s bounds, which `{ty}` does not",
+                        name.name
+                    ),
+                ));
+                return Self::error_expr(span);
+            }
             if !takes_self {
                 for a in args {
                     self.check_expr(&a.value);
@@ -627,6 +712,29 @@ impl<'a> FnCx<'_, 'a> {
             Ty::Error => return Self::error_expr(span),
             _ => None,
         };
+        if method.is_none()
+            && let Some(tm) = self.gcx.find_trait_method(&ty, &name.name)
+        {
+            if !tm.takes_self {
+                for a in args {
+                    self.check_expr(&a.value);
+                }
+                self.error(Diagnostic::error("method does not exist", name.span).with_code("E0231").with_note(
+                    format!("`{0}` is an associated function, not a method: call it as `{1}.{0}(…)`", name.name, ty),
+                ));
+                return Self::error_expr(span);
+            }
+            let (sig, type_args) = self.instantiate_sig(tm.func, None, span);
+            for (a, b) in type_args.iter().zip(&tm.impl_args) {
+                self.infer.unify(a, b);
+            }
+            let receiver = self.adjust_receiver(receiver, base, &sig.params[0].1, span);
+            let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
+            let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
+                return Self::error_expr(span);
+            };
+            return hir::Expr::new(H::Call { func: tm.func, args: bound, type_args }, sig.ret, span);
+        }
         let Some(b) = method else {
             for a in args {
                 self.check_expr(&a.value);
@@ -650,6 +758,12 @@ impl<'a> FnCx<'_, 'a> {
         }
         let args = ordered.into_iter().map(|e| e.expect("every parameter bound")).collect();
         builtins::builtin_call_expr(self, b, args, span)
+    }
+
+    /// A trait's function named `name` implemented for `ty`, as a callee.
+    fn trait_fn_for(&mut self, ty: &Ty, name: &str) -> Option<Callee> {
+        let tm = self.gcx.find_trait_method(ty, name)?;
+        Some(Callee::TraitFn(tm.func, tm.impl_args))
     }
 
     /// The signature of `func` as seen by one call: a template's type parameters become fresh
@@ -687,6 +801,7 @@ impl<'a> FnCx<'_, 'a> {
             params: sig.params.iter().map(|(p, t, m)| (p.clone(), t.subst(&args), *m)).collect(),
             ret: sig.ret.subst(&args),
             generics: Vec::new(),
+            bounds: Vec::new(),
         };
         (inst, args)
     }

@@ -73,7 +73,19 @@ impl<'a> GlobalCx<'a> {
             params: sig.params.iter().map(|(n, t, m)| (n.clone(), t.subst(&args), *m)).collect(),
             ret: sig.ret.subst(&args),
             generics: Vec::new(),
+            bounds: Vec::new(),
         };
+        for (bty, t) in &sig.bounds {
+            let concrete = bty.subst(&args);
+            if !self.implements(&concrete, *t) {
+                let tn = self.traits[*t as usize].name.clone();
+                self.error(
+                    Diagnostic::error("type does not implement trait", span)
+                        .with_code("E0206")
+                        .with_note(format!("`{concrete}` does not implement `{tn}`")),
+                );
+            }
+        }
         let id = FnId(self.sigs.len() as u32);
         self.sigs.push(inst);
         self.bodies.push(None);

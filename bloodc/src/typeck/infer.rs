@@ -123,6 +123,19 @@ impl InferTable {
         }
     }
 
+    /// Resolves a type and everything inside it as far as current bindings go, without applying
+    /// literal defaults (safe in the middle of inference).
+    pub fn resolve_bound(&mut self, ty: &Ty) -> Ty {
+        match self.shallow_resolve(ty) {
+            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| self.resolve_bound(x)).collect()),
+            Ty::Adt(a, xs) => Ty::Adt(a, xs.iter().map(|x| self.resolve_bound(x)).collect()),
+            Ty::Array(x, n) => Ty::Array(self.resolve_bound(&x).into(), n),
+            Ty::Slice(x) => Ty::Slice(self.resolve_bound(&x).into()),
+            Ty::Ref(x, m) => Ty::Ref(self.resolve_bound(&x).into(), m),
+            t => t,
+        }
+    }
+
     /// Whether a fully resolved type still contains an inference variable.
     pub fn has_infer(ty: &Ty) -> bool {
         match ty {

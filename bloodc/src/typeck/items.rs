@@ -31,11 +31,27 @@ struct Pending<'a> {
     aliases: Vec<(u32, ScopeId)>,
     uses: Vec<(ScopeId, &'a ast::Item, &'a ast::UseDecl)>,
     impls: Vec<(&'a ast::ImplBlock, ScopeId)>,
+    /// `impl Trait for Type` blocks.
+    trait_impls: Vec<(&'a ast::ImplBlock, &'a ast::Path, ScopeId, crate::source::Span)>,
+    /// Traits whose supertraits are still to be resolved.
+    traits: Vec<(u32, ScopeId)>,
     /// Structs and payload enums whose fields are still to be lowered.
     adts: Vec<(u32, AdtSource<'a>, ScopeId, crate::source::Span)>,
-    /// Methods and associated functions: id, item, declaration, scope chain (with `Self`), and
-    /// the implementing type and the `impl`'s type parameters.
-    methods: Vec<(FnId, &'a ast::Item, &'a ast::FnDecl, Vec<ScopeId>, Ty, Vec<String>)>,
+    /// Methods and associated functions whose signatures are still to be lowered.
+    methods: Vec<PendingMethod<'a>>,
+}
+
+/// A method or associated function of an `impl` block, waiting for phase 3.
+pub(crate) struct PendingMethod<'a> {
+    pub id: FnId,
+    pub item: &'a ast::Item,
+    pub decl: &'a ast::FnDecl,
+    /// Scope chain of the body (ends with the impl's scope, where `Self` is bound).
+    pub chain: Vec<ScopeId>,
+    pub self_ty: Ty,
+    pub impl_generics: Vec<String>,
+    /// For a method written in a trait impl: the trait whose signature it must match.
+    pub expected: Option<u32>,
 }
 
 fn is_public(vis: &ast::Visibility) -> bool {
@@ -91,6 +107,7 @@ impl<'a> GlobalCx<'a> {
                 params: Vec::new(),
                 ret: Ty::Unit,
                 generics: Vec::new(),
+                bounds: Vec::new(),
             });
             self.bodies.push(None);
             self.scopes.insert(scope, &decl.name.name, Def::Fn(id), is_public(&item.vis));
@@ -98,7 +115,7 @@ impl<'a> GlobalCx<'a> {
         }
         for (item, decl) in collected.consts {
             let id = self.consts.len() as u32;
-            self.consts.push(ConstDef { decl, scopes: Vec::new(), state: ItemState::Pending });
+            self.consts.push(ConstDef { decl, scopes: Vec::new(), state: ItemState::Pending, aggregate: None });
             self.scopes.insert(scope, &decl.name.name, Def::Const(id), is_public(&item.vis));
             pending.consts.push((id, scope));
         }
@@ -137,8 +154,22 @@ impl<'a> GlobalCx<'a> {
                 self.declare_items(items.iter(), child, pending, true);
             }
         }
-        for (_, block) in collected.impls {
-            pending.impls.push((block, scope));
+        for (item, block) in collected.impls {
+            match &block.trait_ {
+                Some(path) => pending.trait_impls.push((block, path, scope, item.span)),
+                None => pending.impls.push((block, scope)),
+            }
+        }
+        for (item, decl) in collected.traits {
+            let id = self.traits.len() as u32;
+            self.traits.push(super::traits::TraitDef {
+                name: decl.name.name.clone(),
+                decl,
+                supertraits: Vec::new(),
+                scopes: Vec::new(),
+            });
+            self.scopes.insert(scope, &decl.name.name, Def::Trait(id), is_public(&item.vis));
+            pending.traits.push((id, scope));
         }
         for (item, decl) in collected.uses {
             if allow_modules {
@@ -220,6 +251,7 @@ impl<'a> GlobalCx<'a> {
         let impl_generics: Vec<String> = block.generics.params.iter().map(|p| p.name.name.clone()).collect();
         let saved = std::mem::replace(&mut self.type_env, super::generics::param_env(&impl_generics));
         let self_ty = self.lower_type(&block.self_ty, chain);
+        let impl_bounds = self.lower_bounds(&block.generics, chain);
         self.type_env = saved;
         let (key, self_def, type_name) = match &self_ty {
             Ty::Enum(e) => (TypeKey::Enum(e.id), Def::Enum(e.id), e.name.to_string()),
@@ -255,10 +287,21 @@ impl<'a> GlobalCx<'a> {
             }
             let id = FnId(self.sigs.len() as u32);
             let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
-            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit, generics: Vec::new() });
+            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit, generics: Vec::new(), bounds: Vec::new() });
             self.bodies.push(None);
             self.methods.entry(key).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
-            pending.methods.push((id, item, decl, full.clone(), self_ty.clone(), impl_generics.clone()));
+            if !impl_bounds.is_empty() {
+                self.method_bounds.insert(id, (self_ty.clone(), impl_bounds.clone(), impl_generics.len()));
+            }
+            pending.methods.push(PendingMethod {
+                id,
+                item,
+                decl,
+                chain: full.clone(),
+                self_ty: self_ty.clone(),
+                impl_generics: impl_generics.clone(),
+                expected: None,
+            });
         }
     }
 
@@ -299,6 +342,13 @@ impl<'a> GlobalCx<'a> {
         no_preempt: bool,
         fixed_env: Vec<(String, Ty)>,
     ) {
+        if decl.body.is_none() {
+            self.error(Diagnostic::error(
+                format!("function `{}` declared without a body", decl.name.name),
+                decl.name.span,
+            ));
+            return;
+        }
         if self.sigs[id.0 as usize].generics.is_empty() {
             let job = BodyJob { id, decl, scopes, span, no_preempt, env: fixed_env };
             self.queue.push(job);
@@ -314,9 +364,21 @@ impl<'a> GlobalCx<'a> {
         }
         let spans: Vec<(u32, crate::source::Span)> = pending.adts.iter().map(|&(id, _, _, span)| (id, span)).collect();
         self.check_infinite_size(&spans);
+        for &(id, scope) in &pending.traits {
+            let chain = chain_of(scope);
+            let decl = self.traits[id as usize].decl;
+            let supers: Vec<u32> = decl.supertraits.iter().filter_map(|p| self.resolve_trait(p, &chain)).collect();
+            self.traits[id as usize].supertraits = supers;
+            self.traits[id as usize].scopes = chain;
+        }
         for (block, scope) in std::mem::take(&mut pending.impls) {
             self.register_impl(block, &chain_of(scope), &mut pending);
         }
+        let first_trait_impl = self.trait_impls.len();
+        for (block, path, scope, span) in std::mem::take(&mut pending.trait_impls) {
+            self.register_trait_impl(block, path, &chain_of(scope), &mut pending.methods, span);
+        }
+        self.check_supertraits(first_trait_impl);
         for &(id, scope) in &pending.consts {
             self.consts[id as usize].scopes = chain_of(scope);
         }
@@ -331,12 +393,16 @@ impl<'a> GlobalCx<'a> {
             let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
             self.queue_or_template(id, decl, chain_of(scope), item.span, no_preempt, Vec::new());
         }
-        for (id, item, decl, chain, self_ty, impl_generics) in std::mem::take(&mut pending.methods) {
-            let name = self.sigs[id.0 as usize].name.clone();
-            self.sigs[id.0 as usize] = self.lower_method_signature(decl, &name, &chain, &self_ty, &impl_generics);
-            let no_preempt = item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
-            let fixed = vec![("Self".to_string(), self_ty)];
-            self.queue_or_template(id, decl, chain, item.span, no_preempt, fixed);
+        for m in std::mem::take(&mut pending.methods) {
+            let name = self.sigs[m.id.0 as usize].name.clone();
+            let sig = self.lower_method_signature(m.decl, &name, &m.chain, &m.self_ty, &m.impl_generics);
+            if let Some(t) = m.expected {
+                self.check_trait_signature(t, &sig, m.decl, &m.self_ty, &m.impl_generics);
+            }
+            self.sigs[m.id.0 as usize] = sig;
+            let no_preempt = m.item.attrs.iter().any(|a| a.name == "unchecked" && a.text.contains("preemption"));
+            let fixed = vec![("Self".to_string(), m.self_ty)];
+            self.queue_or_template(m.id, m.decl, m.chain, m.item.span, no_preempt, fixed);
         }
         let ids: Vec<u32> = pending.consts.iter().map(|(id, _)| *id).collect();
         self.check_consts(&ids);

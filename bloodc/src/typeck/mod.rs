@@ -26,6 +26,7 @@ mod infer;
 mod items;
 mod moves;
 mod patterns;
+mod traits;
 mod usefulness;
 
 use crate::diagnostics::Diagnostic;
@@ -46,6 +47,8 @@ pub(crate) struct FnSig {
     pub ret: Ty,
     /// Type parameter names of a template (`Ty::Param(i)` in `params`/`ret`); empty otherwise.
     pub generics: Vec<String>,
+    /// Trait bounds over the parameters, checked when an instance is created.
+    pub bounds: Vec<(Ty, u32)>,
 }
 
 /// State shared by all function bodies of one program.
@@ -62,6 +65,11 @@ pub(crate) struct GlobalCx<'a> {
     pub instances: std::collections::HashMap<(FnId, Vec<Ty>), FnId>,
     /// Type parameters (and `Self`) in scope while lowering a signature or checking a body.
     pub type_env: Vec<(String, Ty)>,
+    pub traits: Vec<traits::TraitDef<'a>>,
+    /// Methods of inherent impls with bounds (`impl<T: Freeze> Wrapper<T>`): the impl's self
+    /// type and bounds; the method exists only for types meeting them.
+    pub method_bounds: std::collections::HashMap<FnId, traits::ImplBounds>,
+    pub trait_impls: Vec<traits::ImplDef>,
     pub scopes: ScopeTable,
     pub consts: Vec<consts::ConstDef<'a>>,
     pub aliases: Vec<consts::AliasDef<'a>>,
@@ -81,6 +89,12 @@ pub(crate) struct GlobalCx<'a> {
 pub(crate) struct EnumDef {
     pub name: String,
     pub variants: Vec<(String, i128)>,
+}
+
+/// The set of ordinals (see `exhaustive.rs`) a scalar pattern matches; everything for a
+/// catch-all. Used by the IR builder's decision trees.
+pub(crate) fn pattern_ordinals(pat: &hir::Pat) -> exhaustive::IntervalSet {
+    exhaustive::pattern_set(pat, &pat.ty).unwrap_or_else(|| exhaustive::IntervalSet::single(0, u128::MAX))
 }
 
 /// Type-checks a program given its root file and the parsed prelude ([`parse_prelude`]).
@@ -129,6 +143,9 @@ pub fn resolve_program<'a>(
         templates: Default::default(),
         instances: Default::default(),
         type_env: Vec::new(),
+        traits: Vec::new(),
+        method_bounds: Default::default(),
+        trait_impls: Vec::new(),
         consts: Vec::new(),
         aliases: Vec::new(),
         enums: Vec::new(),
@@ -225,7 +242,8 @@ impl<'a> GlobalCx<'a> {
         let saved = std::mem::take(&mut self.type_env);
         self.type_env = fixed_env.to_vec();
         self.type_env.extend(generics::param_env(&generics));
-        let sig = self.lower_signature_inner(decl, name, scopes, generics);
+        let mut sig = self.lower_signature_inner(decl, name, scopes, generics);
+        sig.bounds = self.lower_bounds(&decl.generics, scopes);
         self.type_env = saved;
         sig
     }
@@ -248,18 +266,12 @@ impl<'a> GlobalCx<'a> {
         let params =
             decl.params.iter().map(|p| (p.name.name.clone(), self.lower_type(&p.ty, scopes), p.mutable)).collect();
         let ret = decl.ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t, scopes));
-        if decl.body.is_none() {
-            self.error(Diagnostic::error(
-                format!("function `{}` declared without a body", decl.name.name),
-                decl.name.span,
-            ));
-        }
-        FnSig { name: name.to_string(), params, ret, generics }
+        FnSig { name: name.to_string(), params, ret, generics, bounds: Vec::new() }
     }
 
     /// The signature of a function of an `impl` block: `self` (by value, or `&self` — the same
     /// for the value types that have methods so far) becomes the first parameter.
-    fn lower_method_signature(
+    pub(crate) fn lower_method_signature(
         &mut self,
         decl: &ast::FnDecl,
         name: &str,

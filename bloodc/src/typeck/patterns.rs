@@ -316,7 +316,10 @@ impl<'a> FnCx<'_, 'a> {
                     Ty::Ref(t, m) if *m || !*mutable => (**t).clone(),
                     Ty::Infer(_) => {
                         let t = self.infer.fresh(crate::types::InferKind::General);
-                        self.infer.unify(&Ty::reference(t.clone(), *mutable), expected);
+                        if !self.infer.unify(&Ty::reference(t.clone(), *mutable), expected) {
+                            self.pattern_mismatch(expected, "a reference", span);
+                            return mk(PatKind::Wild);
+                        }
                         t
                     }
                     Ty::Error => return mk(PatKind::Wild),

@@ -73,6 +73,16 @@ pub(crate) fn check_arms(cx: &TyCx<'_>, ty: &Ty, arms: &[(Pat, bool)]) -> MatchC
 }
 
 fn lower(cx: &TyCx<'_>, pat: &Pat) -> DPat {
+    let d = lower_unchecked(cx, pat);
+    // A pattern whose shape does not fit its type was already reported; it covers nothing
+    // specific, so treat it as a wildcard rather than confuse the algorithm.
+    match &d {
+        DPat::Ctor(c, subs) if field_tys(cx, &pat.ty, c).len() != subs.len() => DPat::Wild,
+        _ => d,
+    }
+}
+
+fn lower_unchecked(cx: &TyCx<'_>, pat: &Pat) -> DPat {
     match &pat.kind {
         PatKind::Wild => DPat::Wild,
         PatKind::Binding { sub: None, .. } => DPat::Wild,

@@ -17,6 +17,7 @@ impl FnBuilder<'_> {
             return v;
         }
         match &e.kind {
+            H::Lit(Lit::ByteStr(bytes)) => self.lower_byte_str(bytes, &e.ty),
             H::Lit(lit) => Operand::Const(lower_lit(lit, &e.ty, self)),
             H::Local(l) => {
                 let l = self.map_local(*l);
@@ -203,6 +204,23 @@ impl FnBuilder<'_> {
             }
             _ => unreachable!("data expressions are lowered by `lower_data_expr`"),
         }
+    }
+
+    /// `b"…"`: valid UTF-8 shares the read-only string data; other bytes are built in a hidden
+    /// local array of the function (so such a slice must not outlive the function — a known
+    /// limitation).
+    fn lower_byte_str(&mut self, bytes: &[u8], ty: &Ty) -> Operand {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            let s = self.str_const(text);
+            return self.emit(ty.clone(), Rvalue::Intrinsic(crate::ir::Intrinsic::StrAsBytes, vec![s]));
+        }
+        let u8t = crate::ir::IntTy::U8;
+        let elems = bytes.iter().map(|b| Operand::Const(Const::Int { bits: u128::from(*b), ty: u8t })).collect();
+        let arr_ty = Ty::Array(Ty::Int(u8t).into(), bytes.len() as u64);
+        let arr = self.emit(arr_ty.clone(), Rvalue::Aggregate(crate::ir::AggregateKind::Array, elems));
+        let local = self.operand_to_local(arr, &arr_ty);
+        let r = self.emit(Ty::reference(arr_ty, false), Rvalue::Ref(crate::ir::Place::local(local), false));
+        self.emit(ty.clone(), Rvalue::Unsize(r))
     }
 
     /// Lowers `first` when `later` is evaluated after it: a variable read is copied to a

@@ -1,17 +1,14 @@
-//! Lowering `match`: arms are tested in order, each pattern as a chain of branches over places.
+//! Lowering `match`, and the pattern tests of irrefutable `let` and `for` patterns.
 //!
 //! The scrutinee is a place: the place it denotes when it is a place expression (so `ref`
-//! bindings point into it), otherwise a temporary holding its value. For each arm the pattern
-//! test branches to the next arm's test on failure and falls through on success, after binding
-//! its variables; then the guard, then the body, which jumps to the join block. The type checker
-//! proved the arms exhaustive, so the block after the last arm is unreachable. Or-patterns try
-//! each alternative in turn and meet in one success block.
+//! bindings point into it), otherwise a temporary holding its value. `match` is compiled to a
+//! decision tree (`decision_tree.rs`) whose leaves jump to one block per arm; each arm's body is
+//! lowered once and jumps to the join block. The type checker proved the arms exhaustive, so the
+//! tree's dead ends are unreachable.
 //!
-//! Sub-patterns are tested left to right, reading each field, element or tag through a
-//! projection of the scrutinee's place; an enum's tag is read once per test. This is a
-//! backtracking automaton rather than a decision tree: a value may be tested by several arms'
-//! chains, but each test is a load and a compare, and the chain never reads beyond what the
-//! current arm's pattern needs.
+//! [`FnBuilder::test_pattern`] is the simple form used for a single pattern (`let (a, b) = …`,
+//! `for` patterns): sub-patterns tested left to right, reading each field, element or tag
+//! through a projection of the place, branching to `fail` on a mismatch.
 
 use crate::hir::{self, Lit, Pat, PatKind};
 use crate::ir::{BinOp, BlockId, Const, IntTy, Local, Operand, Place, Proj, Rvalue, Terminator, Ty};
@@ -23,10 +20,10 @@ use super::drops::ScopeKind;
 /// failing test never moves anything out of the scrutinee).
 #[derive(Clone, Debug)]
 pub(crate) struct PendingBinding {
-    local: Local,
-    place: Place,
-    by_ref: bool,
-    ty: Ty,
+    pub(crate) local: Local,
+    pub(crate) place: Place,
+    pub(crate) by_ref: bool,
+    pub(crate) ty: Ty,
 }
 
 impl FnBuilder<'_> {
@@ -50,18 +47,17 @@ impl FnBuilder<'_> {
         };
         let result = (!ty.is_zero_sized()).then(|| self.temp(ty.clone()));
         let join = self.new_block();
-        for arm in arms {
-            let next = self.new_block();
-            self.test_pattern(&arm.pat, &place, next);
+        let arm_blocks: Vec<BlockId> = arms.iter().map(|_| self.new_block()).collect();
+        self.lower_decision_tree(&place, arms, &arm_blocks);
+        for (arm, block) in arms.iter().zip(arm_blocks) {
+            self.switch_to(block);
+            // The arm's bindings (assigned by the tree's leaves) are dropped when the arm ends.
             self.push_scope(ScopeKind::Block);
-            self.bind_pending(&place);
-            if let Some(guard) = &arm.guard {
-                self.push_scope(ScopeKind::Temps);
-                let g = self.lower_expr(guard);
-                self.pop_scope();
-                let body = self.new_block();
-                self.terminate(Terminator::Branch { cond: g, then_bb: body, else_bb: next });
-                self.switch_to(body);
+            let mut bound = Vec::new();
+            pattern_locals(&arm.pat, &mut bound);
+            for l in bound {
+                let l = self.map_local(l);
+                self.register_binding(l);
             }
             let v = self.lower_expr(&arm.body);
             if let Some(r) = result {
@@ -70,9 +66,7 @@ impl FnBuilder<'_> {
             }
             self.pop_scope();
             self.goto(join);
-            self.switch_to(next);
         }
-        self.terminate(Terminator::Unreachable);
         self.switch_to(join);
         result.map_or(Operand::Const(Const::Unit), Operand::Local)
     }
@@ -113,7 +107,7 @@ impl FnBuilder<'_> {
                     self.test_pattern(alt, place, alt_fail);
                     // Each alternative binds its own variables before the paths meet.
                     let mine = self.pending_bindings.split_off(outer);
-                    self.emit_bindings(mine);
+                    self.emit_bindings(mine, true);
                     self.goto(success);
                     if alt_fail != fail {
                         self.switch_to(alt_fail);
@@ -176,19 +170,26 @@ impl FnBuilder<'_> {
     /// the whole local).
     pub(crate) fn bind_pending(&mut self, scrutinee: &Place) {
         let pending = std::mem::take(&mut self.pending_bindings);
+        self.bind_and_drop_rest(scrutinee, pending, true);
+    }
+
+    /// Assigns `pending` and drops what the moves among them left of the scrutinee's local.
+    pub(crate) fn bind_and_drop_rest(&mut self, scrutinee: &Place, pending: Vec<PendingBinding>, register: bool) {
         let mut moved: Vec<Vec<Proj>> = Vec::new();
         for b in &pending {
             if !b.by_ref && self.needs_drop(&b.ty) && b.place.base == scrutinee.base && self.is_owned_path(&b.place) {
                 moved.push(b.place.proj.clone());
             }
         }
-        self.emit_bindings(pending);
+        self.emit_bindings(pending, register);
         if !moved.is_empty() && moved.iter().all(|m| !m.is_empty()) {
             self.drop_rest(scrutinee.base, &moved);
         }
     }
 
-    fn emit_bindings(&mut self, bindings: Vec<PendingBinding>) {
+    /// Assigns bindings; `register` puts the owned ones in the innermost block scope (a `match`
+    /// arm registers its bindings itself).
+    pub(crate) fn emit_bindings(&mut self, bindings: Vec<PendingBinding>, register: bool) {
         for b in bindings {
             if b.by_ref {
                 let mutable = matches!(self.local_ty(b.local), Ty::Ref(_, true));
@@ -197,7 +198,9 @@ impl FnBuilder<'_> {
                 let v = self.read_place(b.place, &b.ty);
                 self.assign(b.local, Rvalue::Use(v));
             }
-            self.register_binding(b.local);
+            if register {
+                self.register_binding(b.local);
+            }
         }
     }
 
@@ -209,7 +212,7 @@ impl FnBuilder<'_> {
         self.switch_to(ok);
     }
 
-    fn pattern_const(&mut self, lit: &Lit, ty: &Ty) -> Operand {
+    pub(crate) fn pattern_const(&mut self, lit: &Lit, ty: &Ty) -> Operand {
         match (lit, ty) {
             (Lit::Int { negative, magnitude }, Ty::Int(_) | Ty::Enum(_)) => {
                 let Ty::Int(int) = super::ir_ty(ty) else { unreachable!("integer-like types lower to integers") };
@@ -220,6 +223,25 @@ impl FnBuilder<'_> {
             (Lit::Char(c), _) => Operand::Const(Const::Char(*c)),
             _ => Operand::Const(Const::Unit),
         }
+    }
+}
+
+/// The locals a pattern binds (each once).
+fn pattern_locals(p: &Pat, out: &mut Vec<hir::LocalId>) {
+    match &p.kind {
+        PatKind::Binding { local, sub, .. } => {
+            if !out.contains(local) {
+                out.push(*local);
+            }
+            if let Some(s) = sub {
+                pattern_locals(s, out);
+            }
+        }
+        PatKind::Or(xs) | PatKind::Tuple(xs) => xs.iter().for_each(|x| pattern_locals(x, out)),
+        PatKind::Adt { fields, .. } => fields.iter().for_each(|(_, x)| pattern_locals(x, out)),
+        PatKind::Deref(x) => pattern_locals(x, out),
+        PatKind::Slice { prefix, suffix, .. } => prefix.iter().chain(suffix).for_each(|x| pattern_locals(x, out)),
+        _ => {}
     }
 }
 

@@ -15,6 +15,7 @@
 //! (`Vec`/`String`/`Box` operations), `drops.rs` (drop scopes and moves out of places).
 
 mod builtins;
+mod decision_tree;
 mod drops;
 mod expr;
 mod heap;
@@ -104,6 +105,8 @@ pub(crate) struct FnBuilder<'p> {
     /// Bindings of the pattern being tested, assigned once the whole pattern matched
     /// (`matching.rs`).
     pending_bindings: Vec<matching::PendingBinding>,
+    /// The scrutinee locals of the `match`es being lowered, innermost last.
+    match_roots: Vec<Local>,
 }
 
 impl<'p> FnBuilder<'p> {
@@ -120,6 +123,7 @@ impl<'p> FnBuilder<'p> {
             scopes: Vec::new(),
             needs_drop_cache: HashMap::new(),
             pending_bindings: Vec::new(),
+            match_roots: Vec::new(),
         };
         for info in &f.locals {
             let l = b.new_local(info.ty.clone(), Some(info.name.clone()));

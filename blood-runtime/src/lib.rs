@@ -14,7 +14,8 @@
 //! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber`
 //! (records in `fiber/record.rs`) → `arch` + `stack`; `waiter`, `time`, `channel`,
 //! `cancellation` build on the scheduler; `output`, `panic`, `lifecycle`, `config`, `metrics`,
-//! `preempt` and `sync` (the channels' lock) are leaves.
+//! `preempt` and `sync` (the channels' lock) are leaves; `alloc` (the heap allocator entry and
+//! the `Vec`/`String` helpers of generated code) builds on `panic`.
 
 #![allow(non_upper_case_globals)]
 

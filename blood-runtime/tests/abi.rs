@@ -54,8 +54,15 @@ unsafe extern "C" {
     fn blood_args_count() -> i32;
     fn blood_args_get(i: i32) -> StrResult;
     fn blood_args_join() -> StrResult;
+    fn blood_clock_millis() -> u64;
+    fn blood_clock_nanos() -> u64;
     fn blood_alloc(size: i64, align: i64) -> *mut u8;
+    fn blood_realloc(ptr: *mut u8, old: i64, align: i64, new: i64) -> *mut u8;
     fn blood_free(ptr: *mut u8, size: i64, align: i64);
+    fn blood_vec_reserve(v: *mut u8, additional: i64, elem_size: i64, align: i64);
+    fn blood_vec_clone(dst: *mut u8, src: *const u8, elem_size: i64, align: i64);
+    fn blood_string_push_str(s: *mut u8, ptr: *const u8, len: i64);
+    fn blood_string_push_char(s: *mut u8, c: u32);
     static blood_preempt_flag: std::sync::atomic::AtomicU32;
     static blood_stack_slot_mask: std::sync::atomic::AtomicU64;
 
@@ -153,8 +160,15 @@ fn declared() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiType>)>
         entry!(blood_args_count: fn() -> i32, [], Some(I32)),
         entry!(blood_args_get: fn(i32) -> StrResult, [I32], Some(Str)),
         entry!(blood_args_join: fn() -> StrResult, [], Some(Str)),
+        entry!(blood_clock_millis: fn() -> u64, [], Some(I64)),
+        entry!(blood_clock_nanos: fn() -> u64, [], Some(I64)),
         entry!(blood_alloc: fn(i64, i64) -> *mut u8, [I64, I64], Some(Ptr)),
+        entry!(blood_realloc: fn(*mut u8, i64, i64, i64) -> *mut u8, [Ptr, I64, I64, I64], Some(Ptr)),
         entry!(blood_free: fn(*mut u8, i64, i64), [Ptr, I64, I64], None),
+        entry!(blood_vec_reserve: fn(*mut u8, i64, i64, i64), [Ptr, I64, I64, I64], None),
+        entry!(blood_vec_clone: fn(*mut u8, *const u8, i64, i64), [Ptr, Ptr, I64, I64], None),
+        entry!(blood_string_push_str: fn(*mut u8, *const u8, i64), [Ptr, Ptr, I64], None),
+        entry!(blood_string_push_char: fn(*mut u8, u32), [Ptr, I32], None),
     ]
 }
 

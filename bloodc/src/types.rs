@@ -148,12 +148,28 @@ pub enum Ty {
     /// (null for named functions and closures without captures); see ARCHITECTURE.md,
     /// "Closures and function values".
     Fn(Arc<[Ty]>, Arc<Ty>),
+    /// An owned heap value (LANGUAGE.md §5.5): `Vec<T>`, `String` (whose argument is always
+    /// `u8`: a `String` is laid out and handled as a `Vec<u8>` of UTF-8 bytes) or `Box<T>`.
+    /// Values of these types, and of every type containing one, move instead of being copied
+    /// (see [`Ty::needs_drop`]).
+    Owned(OwnedKind, Arc<Ty>),
     /// An inference variable. Exists only inside `typeck`; the typed HIR it returns and
     /// everything after contain none.
     Infer(InferVar),
     /// The type of an expression that already produced an error; unifies with everything so one
     /// mistake is reported once. Never reaches IR (lowering runs only on error-free programs).
     Error,
+}
+
+/// Which builtin heap type a [`Ty::Owned`] is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OwnedKind {
+    /// `Vec<T>`: three words in memory: data pointer, length, capacity (in elements).
+    Vec,
+    /// `String`: a `Vec<u8>` holding UTF-8.
+    String,
+    /// `Box<T>`: one pointer to a heap `T`.
+    Box,
 }
 
 /// Identifies a user enum; the name is carried along for messages.
@@ -262,7 +278,45 @@ impl Ty {
     /// tuples and arrays. Everything else is one or two machine words (`&str` and `&[T]` are
     /// (pointer, length) pairs).
     pub fn is_aggregate(&self) -> bool {
-        matches!(self, Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_))
+        matches!(
+            self,
+            Ty::Adt(..)
+                | Ty::Tuple(_)
+                | Ty::Array(..)
+                | Ty::Slice(_)
+                | Ty::Owned(OwnedKind::Vec | OwnedKind::String, _)
+        )
+    }
+
+    /// `Vec<T>` / `Box<T>` / `String`.
+    pub fn vec(elem: Ty) -> Ty {
+        Ty::Owned(OwnedKind::Vec, Arc::new(elem))
+    }
+
+    pub fn boxed(inner: Ty) -> Ty {
+        Ty::Owned(OwnedKind::Box, Arc::new(inner))
+    }
+
+    pub fn string() -> Ty {
+        Ty::Owned(OwnedKind::String, Arc::new(Ty::Int(IntTy::U8)))
+    }
+
+    /// Whether values of this type own heap storage: the type is or contains (as a field,
+    /// element, payload or type argument used by a field) a `Vec`, `String` or `Box`. Such values
+    /// move instead of being copied, and are dropped by compiler-inserted drops (LANGUAGE.md
+    /// §5.5, ARCHITECTURE.md "Memory"). Terminates on recursive types: every cycle of ADTs goes
+    /// through an owned indirection (the type checker rejects the others), which answers `true`.
+    pub fn needs_drop(&self, adts: &AdtTable) -> bool {
+        match self {
+            Ty::Owned(..) => true,
+            Ty::Tuple(xs) => xs.iter().any(|x| x.needs_drop(adts)),
+            Ty::Array(x, n) => *n > 0 && x.needs_drop(adts),
+            Ty::Adt(a, args) => {
+                let def = adts.def(a);
+                (0..def.variants.len()).any(|v| adts.field_tys(a, args, v).iter().any(|t| t.needs_drop(adts)))
+            }
+            _ => false,
+        }
     }
 
     /// Replaces `Param(i)` by `args[i]` everywhere in the type.
@@ -275,6 +329,7 @@ impl Ty {
             Ty::Slice(x) => Ty::Slice(x.subst(args).into()),
             Ty::Ref(x, m) => Ty::Ref(x.subst(args).into(), *m),
             Ty::Fn(ps, r) => Ty::Fn(ps.iter().map(|x| x.subst(args)).collect(), r.subst(args).into()),
+            Ty::Owned(k, x) => Ty::Owned(*k, x.subst(args).into()),
             t => t.clone(),
         }
     }
@@ -331,6 +386,9 @@ impl fmt::Display for Ty {
                 }
                 Ok(())
             }
+            Ty::Owned(OwnedKind::Vec, t) => write!(f, "Vec<{t}>"),
+            Ty::Owned(OwnedKind::String, _) => write!(f, "String"),
+            Ty::Owned(OwnedKind::Box, t) => write!(f, "Box<{t}>"),
             Ty::Infer(v) => match v.kind {
                 InferKind::General => write!(f, "_"),
                 InferKind::Int => write!(f, "{{integer}}"),

@@ -217,15 +217,30 @@ pub const ARGS_GET: RuntimeFn = rt("blood_args_get", &[I32], Some(Str));
 pub const ARGS_JOIN: RuntimeFn = rt("blood_args_join", &[], Some(Str));
 
 // ---------------------------------------------------------------------------------------------
-// Heap memory for generated code (closure environments; later the L2 library types).
+// Heap allocation (LANGUAGE.md §5.5). Every allocation of generated code goes through these
+// three entry points (blood-runtime `alloc.rs`); out of memory prints a message and exits with
+// [`EXIT_OUT_OF_MEMORY`]. A size of 0 allocates nothing: `blood_alloc` returns the alignment as
+// a dangling, aligned pointer and `blood_free` ignores it.
 
-/// `void *blood_alloc(int64_t size, int64_t align)`: `size` bytes aligned to `align` (a power of
-/// two); never null (out of memory aborts). A zero `size` gives a non-null dangling pointer that
-/// must not be dereferenced.
+/// `void *blood_alloc(int64_t size, int64_t align)`: `align` is a power of two.
 pub const ALLOC: RuntimeFn = rt("blood_alloc", &[I64, I64], Some(Ptr));
-/// `void blood_free(void *ptr, int64_t size, int64_t align)`: releases memory from
-/// [`ALLOC`] with the same `size` and `align`.
+/// `void *blood_realloc(void *ptr, int64_t old_size, int64_t align, int64_t new_size)`.
+pub const REALLOC: RuntimeFn = rt("blood_realloc", &[Ptr, I64, I64, I64], Some(Ptr));
+/// `void blood_free(void *ptr, int64_t size, int64_t align)`: `size`/`align` as allocated.
 pub const FREE: RuntimeFn = rt("blood_free", &[Ptr, I64, I64], None);
+/// `void blood_vec_reserve(vec *v, int64_t additional, int64_t elem_size, int64_t elem_align)`:
+/// `v` points to a vector's three words (data pointer, length, capacity in elements); ensures
+/// `capacity >= length + additional`, at least doubling the capacity (minimum 4) when it grows.
+pub const VEC_RESERVE: RuntimeFn = rt("blood_vec_reserve", &[Ptr, I64, I64, I64], None);
+/// `void blood_vec_clone(vec *dst, const vec *src, int64_t elem_size, int64_t elem_align)`:
+/// writes into `dst` a new vector holding a byte copy of `src`'s elements.
+pub const VEC_CLONE: RuntimeFn = rt("blood_vec_clone", &[Ptr, Ptr, I64, I64], None);
+/// `void blood_string_push_str(vec *s, const uint8_t *ptr, int64_t len)`: appends the bytes.
+pub const STRING_PUSH_STR: RuntimeFn = rt("blood_string_push_str", &[Ptr, Ptr, I64], None);
+/// `void blood_string_push_char(vec *s, uint32_t c)`: appends the UTF-8 encoding of `c`.
+pub const STRING_PUSH_CHAR: RuntimeFn = rt("blood_string_push_char", &[Ptr, I32], None);
+/// Exit status after an allocation failed ("out of memory").
+pub const EXIT_OUT_OF_MEMORY: i32 = 102;
 
 /// Every symbol `blood-runtime` must export (checked by the runtime's ABI test).
 pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
@@ -265,10 +280,15 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     ARGS_COUNT,
     ARGS_GET,
     ARGS_JOIN,
-    ALLOC,
-    FREE,
     CLOCK_MILLIS,
     CLOCK_NANOS,
+    ALLOC,
+    REALLOC,
+    FREE,
+    VEC_RESERVE,
+    VEC_CLONE,
+    STRING_PUSH_STR,
+    STRING_PUSH_CHAR,
 ];
 
 /// File names of the runtime archives the driver links against.

@@ -75,6 +75,9 @@ impl Shape {
             // (code pointer, environment pointer): see `super::closures`.
             Ty::Fn(..) => Shape::Pair(pointer, pointer),
             Ty::Adt(..) | Ty::Tuple(_) | Ty::Array(..) => Shape::Memory,
+            // `Box<T>` is one pointer; `Vec<T>` and `String` are three words in memory.
+            Ty::Owned(crate::types::OwnedKind::Box, _) => Shape::Scalar(pointer),
+            Ty::Owned(..) => Shape::Memory,
             Ty::Slice(_) | Ty::Infer(_) | Ty::Param(..) | Ty::Error => {
                 return Err(CodegenError::InvalidIr(format!("a value of type {ty}")));
             }

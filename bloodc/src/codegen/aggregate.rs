@@ -38,6 +38,7 @@ impl FunctionCx<'_, '_> {
                 Ok(())
             }
             Rvalue::Aggregate(kind, ops) => self.lower_aggregate(kind, ops, ty, dst),
+            Rvalue::Intrinsic(crate::ir::Intrinsic::Heap(h), args) => self.lower_heap_into(*h, args, ty, dst),
             Rvalue::Repeat(op, n) => {
                 let Ty::Array(elem, _) = ty else {
                     return Err(CodegenError::InvalidIr(format!("[x; {n}] assigned to a {ty}")));

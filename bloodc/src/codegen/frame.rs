@@ -55,7 +55,7 @@ impl Frame {
                         mark(&mut frame.written, base);
                     }
                 }
-                Stmt::Safepoint => {}
+                Stmt::Safepoint | Stmt::Drop(_) => {}
             }
         }
         frame

@@ -165,6 +165,7 @@ impl<'m> FunctionCx<'m, '_> {
                 self.write_local(*local, value)
             }
             Stmt::Store(place, value) => self.lower_store(place, value),
+            Stmt::Drop(_) => Err(CodegenError::InvalidIr("a drop left after `passes::glue`".to_string())),
         }
     }
 
@@ -176,6 +177,7 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Unary(op, operand) => self.lower_unary(*op, operand),
             Rvalue::Cast(operand, to) => self.lower_cast(operand, to),
             Rvalue::Call(callee, args) => self.lower_call(callee, args, dest_ty),
+            Rvalue::Intrinsic(ir::Intrinsic::Heap(h), args) => self.lower_heap_intrinsic(*h, args, dest_ty),
             Rvalue::Intrinsic(intrinsic, args) => self.lower_intrinsic(*intrinsic, args),
             Rvalue::Load(place) => self.lower_load(place),
             Rvalue::Ref(place, _) => self.lower_ref(place),

@@ -86,7 +86,7 @@ fn is_cheap(func: &ir::Function, frame: &Frame, stmts: &[Stmt]) -> bool {
                         _ => false,
                     }
             }
-            Stmt::Store(..) | Stmt::Safepoint => false,
+            Stmt::Store(..) | Stmt::Safepoint | Stmt::Drop(_) => false,
         })
 }
 

@@ -55,6 +55,10 @@ pub(crate) fn layout_of(adts: &AdtTable, ty: &Ty) -> CgResult<TyLayout> {
 /// The offset of field `field` in a struct or tuple (`variant == None`) or in variant `variant` of
 /// a payload enum.
 pub(crate) fn field_offset(adts: &AdtTable, ty: &Ty, variant: Option<u32>, field: u32) -> CgResult<u64> {
+    if let Ty::Owned(..) = ty {
+        // A vector's words: pointer, length, capacity (`ir::VEC_LEN_FIELD`, `VEC_CAP_FIELD`).
+        return Ok(u64::from(field) * 8);
+    }
     let fields = field_tys(adts, ty, variant)?;
     let start = fields_start(adts, ty);
     let offsets = struct_fields(adts, &fields, start, 1, 0)?.offsets;
@@ -120,6 +124,9 @@ fn layout_at(adts: &AdtTable, ty: &Ty, depth: u32) -> CgResult<TyLayout> {
             _ => TyLayout::new(8, 8),
         },
         Ty::Tuple(elems) => struct_fields(adts, elems, 0, 1, depth)?.layout,
+        // A box is a pointer; a vector or string is (data pointer, length, capacity).
+        Ty::Owned(crate::types::OwnedKind::Box, _) => TyLayout::new(8, 8),
+        Ty::Owned(..) => TyLayout::new(24, 8),
         Ty::Adt(a, args) => {
             let def = adts.def(a);
             if def.is_enum {

@@ -38,6 +38,7 @@ mod closures;
 mod entry;
 mod frame;
 mod function;
+mod heap;
 mod ifconv;
 mod inline;
 mod layout;

@@ -227,7 +227,9 @@ impl FunctionCx<'_, '_> {
                 }
                 ins.bitcast(types::I64, MemFlagsData::new(), v)
             }
-            Intrinsic::StrAsBytes => return Err(CodegenError::InvalidIr(format!("str_as_bytes on {ty}"))),
+            Intrinsic::StrAsBytes | Intrinsic::Heap(_) => {
+                return Err(CodegenError::InvalidIr(format!("{intrinsic:?} on {ty}")));
+            }
         };
         Ok(CValue::One(r))
     }

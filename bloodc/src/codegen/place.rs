@@ -75,8 +75,18 @@ impl FunctionCx<'_, '_> {
         Ok(at)
     }
 
-    /// The place a pointer value of type `ref_ty` points to.
+    /// The place a pointer value of type `ref_ty` points to: the pointee of a reference or box,
+    /// or the elements (`[T]`, with their count) of a vector, whose value is its address.
     fn deref(&mut self, ref_ty: &Ty, pointer: CValue) -> CgResult<PlaceRef> {
+        if let (Ty::Owned(kind, elem), CValue::Mem(addr)) = (ref_ty, pointer)
+            && *kind != crate::types::OwnedKind::Box
+        {
+            let (ptr, len) = self.vec_words(addr)?;
+            return Ok(PlaceRef { base: ptr, offset: 0, ty: Ty::Slice(elem.clone()), len: Some(len) });
+        }
+        if let (Ty::Owned(crate::types::OwnedKind::Box, inner), CValue::One(p)) = (ref_ty, pointer) {
+            return Ok(PlaceRef { base: p, offset: 0, ty: (**inner).clone(), len: None });
+        }
         let Ty::Ref(pointee, _) = ref_ty else {
             return Err(CodegenError::InvalidIr(format!("dereference of a {ref_ty}")));
         };

@@ -368,6 +368,48 @@ pub enum Builtin {
     /// A runtime entry point called with the arguments as they are (`str_concat`, `parse_f64`,
     /// `args_get`, …).
     Direct(blood_abi::RuntimeFn),
+    /// An operation of `Vec`, `String` or `Box` (LANGUAGE.md §5.5; `typeck/heap.rs`).
+    Heap(HeapOp),
+}
+
+/// Operations of the builtin heap types. A receiver argument is explicit and already borrowed
+/// (`&v` / `&mut v`), so only the other arguments are moved. `String` shares the vector
+/// operations (it is a `Vec<u8>` of UTF-8).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HeapOp {
+    /// `Vec.new()`, `String.new()`: no arguments.
+    New,
+    /// `Vec.with_capacity(n)`, `String.with_capacity(n)`.
+    WithCapacity,
+    /// `String.from(s: &str)`.
+    StringFrom,
+    /// `Box.new(v)`.
+    BoxNew,
+    /// `(&mut Vec<T>, T)`
+    Push,
+    /// `(&mut Vec<T>) -> Option<T>`
+    Pop,
+    /// `(&Vec<T>) -> usize`
+    Len,
+    Capacity,
+    /// `(&mut Vec<T>)`: drops the elements, keeps the buffer.
+    Clear,
+    /// `(&Vec<T>, usize) -> Option<&T>`
+    Get,
+    First,
+    Last,
+    /// `(&mut Vec<T>, usize, T)`: panics if the index is beyond the length.
+    Insert,
+    /// `(&mut Vec<T>, usize) -> T`: panics if the index is out of bounds.
+    Remove,
+    /// `(&Vec<T>) -> Vec<T>`: an independent copy (elements cloned too).
+    Clone,
+    /// `(&String) -> &str`
+    AsStr,
+    /// `(&mut String, char)`
+    StringPushChar,
+    /// `(&mut String, &str)`
+    StringPushStr,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -33,7 +33,12 @@ pub mod passes;
 pub mod print;
 pub mod validate;
 
-pub use crate::types::{AdtRef, AdtTable, FloatTy, IntTy, Ty};
+pub use crate::types::{AdtRef, AdtTable, FloatTy, IntTy, OwnedKind, Ty};
+
+/// `Proj::Field` index of a `Vec`/`String`'s length (elements in use), a `usize`.
+pub const VEC_LEN_FIELD: u32 = 1;
+/// `Proj::Field` index of a `Vec`/`String`'s capacity (elements allocated), a `usize`.
+pub const VEC_CAP_FIELD: u32 = 2;
 
 /// Index of a function in [`Program::functions`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -133,6 +138,13 @@ pub enum Stmt {
     /// A preemption check: if the runtime asked the running fiber to yield, yield here.
     /// Inserted by `passes::insert_safepoints`.
     Safepoint,
+    /// Runs the drop glue of the value at the place (frees what it owns). Emitted by the
+    /// builder; `passes::elaborate_drops` decides, for a bare local, whether it is still
+    /// initialised (removing the drop, keeping it, or testing a drop flag), and `passes::glue`
+    /// then replaces every drop by a call of the type's drop glue, so codegen never sees one.
+    /// A drop of a place with projections is unconditional (the builder emits those only where
+    /// the value is known to be there: overwrites, the rest of a partly moved value).
+    Drop(Place),
 }
 
 /// A memory location: a local, then projections applied left to right.
@@ -199,6 +211,14 @@ pub fn try_project_ty(adts: &AdtTable, ty: &Ty, p: &Proj) -> Option<Ty> {
             adts.field_tys(a, args, *variant as usize).get(*field as usize).cloned()
         }
         (Proj::Index(_), Ty::Array(elem, _) | Ty::Slice(elem)) => Some((**elem).clone()),
+        // The elements of a `Vec`/`String` are the unsized slice place `[T]` (its pointer and
+        // length are the vector's first two words); a `Box` derefs to its content.
+        (Proj::Deref, Ty::Owned(OwnedKind::Vec | OwnedKind::String, elem)) => Some(Ty::Slice(elem.clone())),
+        (Proj::Deref, Ty::Owned(OwnedKind::Box, inner)) => Some((**inner).clone()),
+        // A vector's length and capacity words (the data pointer is not a field).
+        (Proj::Field(VEC_LEN_FIELD | VEC_CAP_FIELD), Ty::Owned(OwnedKind::Vec | OwnedKind::String, _)) => {
+            Some(Ty::Int(IntTy::Usize))
+        }
         _ => None,
     }
 }
@@ -278,6 +298,42 @@ pub enum Intrinsic {
     F64ToBits,
     /// `&str` → `&[u8]` over the same bytes.
     StrAsBytes,
+    /// Heap operations on `Vec`/`String`/`Box` (LANGUAGE.md §5.5), expanded by
+    /// `codegen/heap.rs`; element sizes come from the operand types.
+    Heap(HeapIntrinsic),
+}
+
+/// The primitive heap operations generated code performs; everything else about `Vec`,
+/// `String` and `Box` (pushing, popping, bounds checks, drop glue) is ordinary IR built from
+/// these and from places.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum HeapIntrinsic {
+    /// `() -> Vec<T>` (or `String`): an empty vector that owns no allocation.
+    VecNew,
+    /// `(&mut Vec<T>, usize n)`: makes room for `n` more elements (capacity ≥ len + n),
+    /// growing geometrically; the runtime's `blood_vec_reserve`.
+    VecReserve,
+    /// `(&mut Vec<T>, usize from, usize to, usize count)`: moves `count` elements within the
+    /// buffer from index `from` to index `to` (`memmove`; for `insert`/`remove`).
+    VecMoveElems,
+    /// `(&mut Vec<T>)`: frees the buffer (not the elements; the glue drops those first).
+    VecFree,
+    /// `(&Vec<T>) -> Vec<T>`: a copy of the buffer's bytes (for element types without drop
+    /// glue; others are cloned element by element).
+    VecCloneBytes,
+    /// `(&T) -> T`: an independent copy of a value that owns heap storage (`Vec.clone()`,
+    /// `String.clone()`); `passes::glue` replaces it by a call of the type's clone glue.
+    Clone,
+    /// `() -> Box<T>`: allocates uninitialised memory for a `T` (the builder stores it next).
+    BoxAlloc,
+    /// `(Box<T>)`: frees the allocation without dropping the content.
+    BoxFree,
+    /// `(&String) -> &str`: the bytes in use.
+    StringAsStr,
+    /// `(&mut String, &str)`: appends the bytes.
+    StringPushStr,
+    /// `(&mut String, char)`: appends the UTF-8 encoding.
+    StringPushChar,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -16,7 +16,8 @@
 use std::fmt::Write;
 
 use super::{
-    AggregateKind, Callee, Const, Function, Intrinsic, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator,
+    AggregateKind, Callee, Const, Function, HeapIntrinsic, Intrinsic, Operand, Place, Program, Proj, Rvalue, Stmt,
+    Terminator,
 };
 
 pub fn print_program(program: &Program) -> String {
@@ -56,6 +57,9 @@ fn print_function(program: &Program, f: &Function, out: &mut String) {
                     let _ = writeln!(out, "    {} = {}", place(p), operand(program, v));
                 }
                 Stmt::Safepoint => out.push_str("    safepoint\n"),
+                Stmt::Drop(p) => {
+                    let _ = writeln!(out, "    drop {}", place(p));
+                }
             }
         }
         let t = match &block.terminator {
@@ -124,6 +128,19 @@ fn intrinsic_name(i: Intrinsic) -> &'static str {
         Intrinsic::FAbs => "fabs",
         Intrinsic::F64ToBits => "f64_to_bits",
         Intrinsic::StrAsBytes => "str_as_bytes",
+        Intrinsic::Heap(h) => match h {
+            HeapIntrinsic::VecNew => "vec_new",
+            HeapIntrinsic::VecReserve => "vec_reserve",
+            HeapIntrinsic::VecMoveElems => "vec_move_elems",
+            HeapIntrinsic::VecFree => "vec_free",
+            HeapIntrinsic::VecCloneBytes => "vec_clone_bytes",
+            HeapIntrinsic::Clone => "clone",
+            HeapIntrinsic::BoxAlloc => "box_alloc",
+            HeapIntrinsic::BoxFree => "box_free",
+            HeapIntrinsic::StringAsStr => "string_as_str",
+            HeapIntrinsic::StringPushStr => "string_push_str",
+            HeapIntrinsic::StringPushChar => "string_push_char",
+        },
     }
 }
 

@@ -52,6 +52,9 @@ fn validate_function(program: &Program, f: &Function) -> Result<(), String> {
                     }
                 }
                 Stmt::Safepoint => {}
+                Stmt::Drop(place) => {
+                    place_ty(program, f, place).map_err(at)?;
+                }
             }
         }
         for succ in block.terminator.successors() {

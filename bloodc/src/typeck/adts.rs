@@ -132,11 +132,14 @@ impl GlobalCx<'_> {
     pub(crate) fn check_infinite_size(&mut self, ids: &[(u32, crate::source::Span)]) {
         for &(id, span) in ids {
             let mut visiting = vec![false; self.adts.defs.len()];
-            if self.contains_by_value(id, id, &mut visiting) {
+            let params: Vec<Ty> = (0..self.adts.defs[id as usize].generics.len() as u32)
+                .map(|i| Ty::Param(i, self.adts.defs[id as usize].generics[i as usize].as_str().into()))
+                .collect();
+            if self.contains_by_value(id, &params, id, &mut visiting) {
                 let name = self.adts.defs[id as usize].name.clone();
                 self.error(
                     Diagnostic::error(format!("recursive type `{name}` has infinite size"), span)
-                        .with_help("insert indirection (a `Box`, L2, or a reference) to break the cycle"),
+                        .with_help("insert indirection (a `Box`, a `Vec` or a reference) to break the cycle"),
                 );
                 for v in &mut self.adts.defs[id as usize].variants {
                     for f in &mut v.fields {
@@ -147,19 +150,24 @@ impl GlobalCx<'_> {
         }
     }
 
-    /// Whether ADT `current` contains `target` by value (through fields, tuples and arrays).
-    fn contains_by_value(&self, current: u32, target: u32, visiting: &mut Vec<bool>) -> bool {
+    /// Whether ADT `current` (instantiated with `args`) contains `target` by value (through
+    /// fields, tuples, arrays and type arguments used by value, as in `Option<Node>`). `Box`,
+    /// `Vec` and references are indirections: they end the search.
+    fn contains_by_value(&self, current: u32, args: &[Ty], target: u32, visiting: &mut Vec<bool>) -> bool {
         if visiting[current as usize] {
             return false;
         }
         visiting[current as usize] = true;
         let def = &self.adts.defs[current as usize];
-        def.variants.iter().flat_map(|v| &v.fields).any(|f| self.ty_contains(&f.ty, target, visiting))
+        let found =
+            def.variants.iter().flat_map(|v| &v.fields).any(|f| self.ty_contains(&f.ty.subst(args), target, visiting));
+        visiting[current as usize] = false;
+        found
     }
 
     fn ty_contains(&self, ty: &Ty, target: u32, visiting: &mut Vec<bool>) -> bool {
         match ty {
-            Ty::Adt(a, _) => a.id == target || self.contains_by_value(a.id, target, visiting),
+            Ty::Adt(a, args) => a.id == target || self.contains_by_value(a.id, args, target, visiting),
             Ty::Tuple(elems) => elems.iter().any(|t| self.ty_contains(t, target, visiting)),
             Ty::Array(t, _) => self.ty_contains(t, target, visiting),
             _ => false,

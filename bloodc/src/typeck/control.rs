@@ -166,6 +166,15 @@ impl<'a> FnCx<'_, 'a> {
         let seq = self.check_expr(iter);
         let (seq, elem_ty, by_ref) = match self.resolve(&seq.ty) {
             Ty::Array(elem, _) => (seq, (*elem).clone(), false),
+            // `for x in v` consumes a vector (LANGUAGE.md §5.5).
+            Ty::Owned(crate::types::OwnedKind::Vec, elem) => {
+                (super::heap::elements(seq, &elem), (*elem).clone(), false)
+            }
+            Ty::Ref(inner, m) if matches!(self.resolve(&inner), Ty::Owned(crate::types::OwnedKind::Vec, _)) => {
+                let Ty::Owned(_, elem) = self.resolve(&inner) else { unreachable!("matched above") };
+                let vec = hir::Expr::new(H::Deref(Box::new(seq)), (*inner).clone(), iter.span);
+                (super::heap::elements(vec, &elem), Ty::reference((*elem).clone(), m), true)
+            }
             Ty::Ref(inner, m) => match self.resolve(&inner) {
                 Ty::Array(elem, _) | Ty::Slice(elem) => {
                     let deref = hir::Expr::new(H::Deref(Box::new(seq)), (*inner).clone(), iter.span);

@@ -38,11 +38,11 @@ impl<'a> FnCx<'_, 'a> {
         hir::Expr::new(H::Repeat(Box::new(value), n), ty, span)
     }
 
-    /// Wraps `e` in dereferences until its type is not a reference.
+    /// Wraps `e` in dereferences until its type is neither a reference nor a `Box`.
     pub(super) fn autoderef(&mut self, mut e: hir::Expr) -> hir::Expr {
         loop {
             match self.resolve(&e.ty) {
-                Ty::Ref(inner, _) => {
+                Ty::Ref(inner, _) | Ty::Owned(crate::types::OwnedKind::Box, inner) => {
                     let span = e.span;
                     e = hir::Expr::new(H::Deref(Box::new(e)), (*inner).clone(), span);
                 }
@@ -144,8 +144,13 @@ impl<'a> FnCx<'_, 'a> {
             op: "index",
         });
         let ty = self.resolve(&base.ty);
-        let elem = match &ty {
-            Ty::Array(elem, _) | Ty::Slice(elem) => (**elem).clone(),
+        let (base, elem) = match &ty {
+            Ty::Array(elem, _) | Ty::Slice(elem) => (base, (**elem).clone()),
+            // A vector is indexed through its elements' slice place (LANGUAGE.md §5.5).
+            Ty::Owned(crate::types::OwnedKind::Vec, elem) => (super::heap::elements(base, elem), (**elem).clone()),
+            Ty::Owned(crate::types::OwnedKind::String, _) => {
+                return self.unsupported_expr(span, "indexing `String` (use `as_bytes()`)");
+            }
             Ty::Error => return Self::error_expr(span),
             Ty::Str => return self.unsupported_expr(span, "indexing `&str` (use `as_bytes()`)"),
             _ => {
@@ -173,7 +178,9 @@ impl<'a> FnCx<'_, 'a> {
     pub(super) fn check_deref(&mut self, inner: &'a ast::Expr, span: Span) -> hir::Expr {
         let inner = self.check_expr(inner);
         match self.resolve(&inner.ty) {
-            Ty::Ref(t, _) => hir::Expr::new(H::Deref(Box::new(inner)), (*t).clone(), span),
+            Ty::Ref(t, _) | Ty::Owned(crate::types::OwnedKind::Box, t) => {
+                hir::Expr::new(H::Deref(Box::new(inner)), (*t).clone(), span)
+            }
             Ty::Error => Self::error_expr(span),
             other => {
                 let shown = self.display_ty(&other);
@@ -206,6 +213,8 @@ impl<'a> FnCx<'_, 'a> {
             H::Field { base, .. } | H::Index { base, .. } => self.require_mutable_place(base, span, what),
             H::Deref(r) => match self.resolve(&r.ty) {
                 Ty::Ref(_, true) | Ty::Error => {}
+                // A box's content and a vector's elements are as mutable as the box or vector.
+                Ty::Owned(..) => self.require_mutable_place(r, span, what),
                 _ => {
                     self.error(
                         Diagnostic::error("cannot mutate immutable value", span)

@@ -603,6 +603,11 @@ impl<'a> FnCx<'_, 'a> {
             }
             return self.check_method(receiver, &path.segments[path.segments.len() - 1].ident, args, span);
         }
+        if piped.is_none()
+            && let Some(e) = self.check_heap_assoc_call(callee, args, span)
+        {
+            return e;
+        }
         let Some(resolved) = self.resolve_callee(callee) else {
             for a in args {
                 self.check_expr(&a.value);
@@ -702,6 +707,9 @@ impl<'a> FnCx<'_, 'a> {
                 return Self::error_expr(span);
             };
             return hir::Expr::new(H::Call { func, args: bound, type_args }, sig.ret, span);
+        }
+        if let Some(e) = self.check_heap_method(&base, name, args, span) {
+            return e;
         }
         if let Some(e) = self.check_sequence_method(&receiver, name, args, span) {
             return e;
@@ -813,7 +821,7 @@ impl<'a> FnCx<'_, 'a> {
         let recv_ty = self.resolve(&receiver.ty);
         if let Ty::Ref(inner, m) = &recv_ty
             && (*m || !*mutable)
-            && !matches!(self.resolve(inner), Ty::Ref(..))
+            && !matches!(self.resolve(inner), Ty::Ref(..) | Ty::Owned(crate::types::OwnedKind::Box, _))
         {
             self.coerce(inner, want_inner, span);
             let mut r = receiver;

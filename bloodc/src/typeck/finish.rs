@@ -207,7 +207,10 @@ impl FnCx<'_, '_> {
             OperandClass::Equality => self.is_comparable(&ty),
             OperandClass::Ordered => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Char),
             OperandClass::Neg => matches!(ty, Ty::Int(i) if i.is_signed()) || ty.is_float(),
-            OperandClass::Printable => matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str),
+            OperandClass::Printable => {
+                matches!(ty, Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Str)
+                    || matches!(ty, Ty::Owned(crate::types::OwnedKind::String, _))
+            }
         };
         if ok {
             return;
@@ -245,6 +248,8 @@ impl FnCx<'_, '_> {
             Ty::Int(_) | Ty::Float(_) | Ty::Bool | Ty::Char | Ty::Unit | Ty::Str | Ty::Error | Ty::Never => true,
             Ty::Tuple(xs) => xs.iter().all(|x| self.is_comparable(x)),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.is_comparable(&x),
+            // `Vec<T>` and `String` (LANGUAGE.md §4.11, L2); `Box` is not in the list.
+            Ty::Owned(crate::types::OwnedKind::Vec | crate::types::OwnedKind::String, x) => self.is_comparable(&x),
             Ty::Adt(a, args) if self.is_prelude_enum(a.id) => args.iter().all(|x| self.is_comparable(x)),
             _ => false,
         }
@@ -262,7 +267,7 @@ impl FnCx<'_, '_> {
             Ty::Adt(a, args) if self.is_prelude_enum(a.id) => args.iter().find_map(|x| self.user_type_in(x)),
             Ty::Adt(a, _) => Some(a.name.to_string()),
             Ty::Tuple(xs) => xs.iter().find_map(|x| self.user_type_in(x)),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.user_type_in(&x),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => self.user_type_in(&x),
             _ => None,
         }
     }
@@ -452,6 +457,7 @@ fn replace_infer(t: &Ty) -> Ty {
         Ty::Slice(x) => Ty::Slice(replace_infer(x).into()),
         Ty::Ref(x, m) => Ty::Ref(replace_infer(x).into(), *m),
         Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(replace_infer).collect(), replace_infer(r).into()),
+        Ty::Owned(k, x) => Ty::Owned(*k, replace_infer(x).into()),
         t => t.clone(),
     }
 }

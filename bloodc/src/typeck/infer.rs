@@ -94,6 +94,7 @@ impl InferTable {
             (Ty::Fn(xs, xr), Ty::Fn(ys, yr)) => {
                 xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y)) && self.unify(xr, yr)
             }
+            (Ty::Owned(kx, x), Ty::Owned(ky, y)) => kx == ky && self.unify(x, y),
             (Ty::Adt(a, xs), Ty::Adt(b, ys)) => {
                 a.id == b.id && xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y))
             }
@@ -106,8 +107,8 @@ impl InferTable {
         match self.shallow_resolve(ty) {
             Ty::Infer(w) => self.root(w.id) == self.root(v),
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(|x| self.occurs(v, x)),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => self.occurs(v, &x),
             Ty::Fn(xs, r) => xs.iter().any(|x| self.occurs(v, x)) || self.occurs(v, &r),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => self.occurs(v, &x),
             _ => false,
         }
     }
@@ -122,6 +123,7 @@ impl InferTable {
             Ty::Slice(x) => Ty::Slice(self.resolve_deep(&x).into()),
             Ty::Ref(x, m) => Ty::Ref(self.resolve_deep(&x).into(), m),
             Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(|x| self.resolve_deep(x)).collect(), self.resolve_deep(&r).into()),
+            Ty::Owned(k, x) => Ty::Owned(k, self.resolve_deep(&x).into()),
             t => t,
         }
     }
@@ -144,8 +146,8 @@ impl InferTable {
         match ty {
             Ty::Infer(_) => true,
             Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(InferTable::has_infer),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) => InferTable::has_infer(x),
             Ty::Fn(xs, r) => xs.iter().any(InferTable::has_infer) || InferTable::has_infer(r),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => InferTable::has_infer(x),
             _ => false,
         }
     }

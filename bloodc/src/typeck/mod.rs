@@ -22,8 +22,10 @@ mod exhaustive;
 mod expr;
 mod finish;
 mod generics;
+mod heap;
 mod infer;
 mod items;
+mod moves;
 mod patterns;
 mod traits;
 mod usefulness;
@@ -175,7 +177,15 @@ impl Resolved<'_> {
             return (None, diagnostics);
         }
         let (functions, main) = generics::remap_functions(gcx.bodies, &gcx.templates, main);
-        (Some(hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) }), diagnostics)
+        let program = hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) };
+        // Ownership (LANGUAGE.md §5.5): uses after moves, on the finished HIR.
+        let move_errors = moves::check_program(&program);
+        if !move_errors.is_empty() {
+            diagnostics.extend(move_errors);
+            diagnostics.sort_by_key(|d| (d.span.file, d.span.lo));
+            return (None, diagnostics);
+        }
+        (Some(program), diagnostics)
     }
 }
 
@@ -344,7 +354,8 @@ impl<'a> GlobalCx<'a> {
                         self.error(Diagnostic::error("`str` must be used behind a reference: `&str`", ty.span));
                         Ty::Error
                     }
-                    None if matches!(name, "String" | "Vec" | "Box" | "Option" | "Result") => {
+                    None if let Some(t) = self.lower_heap_type(seg, scopes) => t,
+                    None if matches!(name, "Option" | "Result") => {
                         self.error(unsupported(ty.span, &format!("`{name}` (language level L2)")));
                         Ty::Error
                     }

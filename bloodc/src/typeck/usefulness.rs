@@ -283,6 +283,11 @@ fn is_useful(cx: &TyCx<'_>, rows: &[Vec<DPat>], v: &[DPat], tys: &[Ty]) -> Optio
     if v.is_empty() {
         return rows.is_empty().then(Vec::new);
     }
+    if tys.len() < v.len() {
+        // A pattern whose shape does not fit its type (already reported as a type error):
+        // nothing to check.
+        return None;
+    }
     if let DPat::Or(alts) = &v[0] {
         for a in alts {
             let mut nv = vec![a.clone()];

@@ -15,6 +15,12 @@ impl FnBuilder<'_> {
         if builtin == Builtin::SliceContains {
             return self.lower_slice_contains(&args[0], &args[1]);
         }
+        if builtin == Builtin::ToString {
+            // A `String` argument is read in place (formatting does not move it).
+            let v = self.lower_printable(&args[0]);
+            let t = if matches!(args[0].ty, Ty::Owned(..)) { Ty::Str } else { args[0].ty.clone() };
+            return self.lower_to_string(v, &t);
+        }
         let mut values = Vec::with_capacity(args.len());
         for (i, a) in args.iter().enumerate() {
             let v = match args.get(i + 1) {
@@ -25,7 +31,8 @@ impl FnBuilder<'_> {
         }
         let unit = Operand::Const(Const::Unit);
         match builtin {
-            Builtin::SliceContains => unreachable!("lowered above"),
+            Builtin::SliceContains | Builtin::ToString => unreachable!("lowered above"),
+            Builtin::Heap(op) => self.lower_heap(op, values, ty),
             Builtin::StrAsBytes => self.emit(ty.clone(), Rvalue::Intrinsic(crate::ir::Intrinsic::StrAsBytes, values)),
             Builtin::Print { stream, newline } => {
                 self.print_value(stream, values[0].clone(), &args[0].ty);
@@ -120,7 +127,6 @@ impl FnBuilder<'_> {
             Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
             Builtin::Str(op) => self.lower_str_op(op, values, ty),
             Builtin::Direct(f) => self.emit(ty.clone(), Rvalue::Call(Callee::Runtime(f), values)),
-            Builtin::ToString => self.lower_to_string(values[0].clone(), &args[0].ty),
         }
     }
 
@@ -240,8 +246,9 @@ impl FnBuilder<'_> {
                     if !text.is_empty() {
                         self.print_str(stream, &std::mem::take(&mut text));
                     }
-                    let v = self.lower_expr(e);
-                    self.print_value(stream, v, &e.ty);
+                    let v = self.lower_printable(e);
+                    let t = if matches!(e.ty, Ty::Owned(..)) { Ty::Str } else { e.ty.clone() };
+                    self.print_value(stream, v, &t);
                 }
             }
         }

@@ -127,6 +127,10 @@ impl FnBuilder<'_> {
             current: crate::ir::BlockId(0),
             loops: HashMap::new(),
             panic_blocks: HashMap::new(),
+            scopes: Vec::new(),
+            needs_drop_cache: HashMap::new(),
+            pending_bindings: Vec::new(),
+            match_roots: Vec::new(),
         };
         let env_local = b.new_local(Ty::reference(Ty::tuple(env_tys.clone()), false), Some("env".to_string()));
         for p in &c.params {
@@ -147,8 +151,15 @@ impl FnBuilder<'_> {
             let field = Place::local(env_local).project(Proj::Deref).project(Proj::Field(i as u32));
             b.push(Stmt::Assign(copy, Rvalue::Load(field)));
         }
+        // Parameters are owned by the closure's function (dropped at its end); the captured
+        // copies are not (the type checker rejects captures that need dropping).
+        b.push_scope(super::drops::ScopeKind::Block);
+        for p in &c.params {
+            let l = b.local_map[p.0 as usize];
+            b.register_binding(l);
+        }
         let value = b.lower_expr(&c.body);
-        b.terminate(Terminator::Return(value));
+        b.lower_return(value);
         let function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
         self.lifted.define(id, function);
         // On the heap until `passes::closure_env` proves the frame is enough.

@@ -46,7 +46,9 @@ impl FnBuilder<'_> {
             .enumerate()
             .map(|(i, a)| Row { cols: vec![(scrutinee.clone(), &a.pat)], binds: Vec::new(), arm: i })
             .collect();
+        self.match_roots.push(scrutinee.base);
         self.tree(rows, arms, arm_blocks, &mut Cache::new());
+        self.match_roots.pop();
     }
 
     fn tree<'p>(&mut self, rows: Vec<Row<'p>>, arms: &'p [hir::MatchArm], arm_blocks: &[BlockId], cache: &mut Cache) {
@@ -57,21 +59,22 @@ impl FnBuilder<'_> {
         };
         if first.cols.is_empty() {
             let first = first.clone();
+            let mut pending = Vec::new();
             for (local, place, by_ref) in &first.binds {
                 let l = self.map_local(*local);
-                if *by_ref {
-                    let mutable = matches!(self.local_ty(l), Ty::Ref(_, true));
-                    self.assign(l, Rvalue::Ref(place.clone(), mutable));
-                } else {
-                    let ty = self.local_ty(l).clone();
-                    let v = self.read_place(place.clone(), &ty);
-                    self.assign(l, Rvalue::Use(v));
-                }
+                let ty = self.local_ty(l).clone();
+                pending.push(super::matching::PendingBinding { local: l, place: place.clone(), by_ref: *by_ref, ty });
             }
+            // Owned parts bound by value move out of the scrutinee; its rest is dropped here
+            // (the arm registers its bindings in its own drop scope).
+            let root = Place::local(self.match_roots.last().copied().expect("inside a match"));
+            self.bind_and_drop_rest(&root, pending, false);
             match &arms[first.arm].guard {
                 None => self.goto(arm_blocks[first.arm]),
                 Some(guard) => {
+                    self.push_scope(super::drops::ScopeKind::Temps);
                     let g = self.lower_expr(guard);
+                    self.pop_scope();
                     let rest = self.new_block();
                     self.terminate(Terminator::Branch { cond: g, then_bb: arm_blocks[first.arm], else_bb: rest });
                     self.switch_to(rest);

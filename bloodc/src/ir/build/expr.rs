@@ -4,6 +4,7 @@ use crate::hir::{self, ExprKind as H, Lit};
 use crate::ir::{BinOp, Callee, Const, FloatTy, FuncId, Operand, Rvalue, Terminator, Ty, UnOp};
 use crate::syntax::ast;
 
+use super::drops::ScopeKind;
 use super::{FnBuilder, LoopTargets};
 
 /// The message of the division-by-zero panic (LANGUAGE.md §3.10).
@@ -35,6 +36,13 @@ impl FnBuilder<'_> {
             }
             H::Binary(ast::BinOp::And, a, b) => self.lower_short_circuit(true, a, b),
             H::Binary(ast::BinOp::Or, a, b) => self.lower_short_circuit(false, a, b),
+            H::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), a, b) if self.needs_drop(&super::ir_ty(&a.ty)) => {
+                // Owned values are compared in place: `==` only reads its operands.
+                let ty = super::ir_ty(&a.ty);
+                let pa = self.lower_place(a);
+                let pb = self.lower_place(b);
+                self.lower_place_equality(lower_binop(*op), &pa, &pb, &ty)
+            }
             H::Binary(op, a, b) => {
                 let lhs = self.lower_operand_before(a, b);
                 let rhs = self.lower_expr(b);
@@ -49,7 +57,16 @@ impl FnBuilder<'_> {
             H::Assign { place, value } => {
                 let v = self.lower_expr(value);
                 let p = self.lower_place(place);
-                self.write_place(p, v);
+                let ty = super::ir_ty(&place.ty);
+                if self.needs_drop(&ty) {
+                    // The old value is dropped first (conditionally for a bare local, which may
+                    // be uninitialised: `passes::elaborate_drops` decides).
+                    let (v, _) = self.move_out_of_scope(v);
+                    self.push(crate::ir::Stmt::Drop(p.clone()));
+                    self.write_place(p, v);
+                } else {
+                    self.write_place(p, v);
+                }
                 Operand::Const(Const::Unit)
             }
             H::AssignOp { op, place, value } => {
@@ -90,8 +107,11 @@ impl FnBuilder<'_> {
                 let result = (!e.ty.is_zero_sized()).then(|| self.temp(e.ty.clone()));
                 self.goto(body_bb);
                 self.switch_to(body_bb);
-                self.loops.insert(*id, LoopTargets { break_bb: exit, continue_bb: body_bb, result });
+                let depth = self.scopes.len();
+                self.loops.insert(*id, LoopTargets { break_bb: exit, continue_bb: body_bb, result, depth });
+                self.push_scope(ScopeKind::Block);
                 self.lower_expr(body);
+                self.pop_scope();
                 self.goto(body_bb);
                 self.switch_to(exit);
                 result.map_or(Operand::Const(Const::Unit), Operand::Local)
@@ -102,11 +122,16 @@ impl FnBuilder<'_> {
                 let exit = self.new_block();
                 self.goto(header);
                 self.switch_to(header);
+                self.push_scope(ScopeKind::Temps);
                 let c = self.lower_expr(cond);
+                self.pop_scope();
                 self.terminate(Terminator::Branch { cond: c, then_bb: body_bb, else_bb: exit });
                 self.switch_to(body_bb);
-                self.loops.insert(*id, LoopTargets { break_bb: exit, continue_bb: header, result: None });
+                let depth = self.scopes.len();
+                self.loops.insert(*id, LoopTargets { break_bb: exit, continue_bb: header, result: None, depth });
+                self.push_scope(ScopeKind::Block);
                 self.lower_expr(body);
+                self.pop_scope();
                 self.goto(header);
                 self.switch_to(exit);
                 Operand::Const(Const::Unit)
@@ -117,17 +142,19 @@ impl FnBuilder<'_> {
             }
             H::Break { id, value } => {
                 let targets = &self.loops[id];
-                let (exit, result) = (targets.break_bb, targets.result);
+                let (exit, result, depth) = (targets.break_bb, targets.result, targets.depth);
                 if let Some(v) = value {
                     let v = self.lower_expr(v);
                     if let Some(r) = result {
                         self.assign(r, Rvalue::Use(v));
                     }
                 }
+                self.drop_scopes_from(depth);
                 self.diverge(Terminator::Goto(exit))
             }
             H::Continue { id } => {
-                let target = self.loops[id].continue_bb;
+                let (target, depth) = (self.loops[id].continue_bb, self.loops[id].depth);
+                self.drop_scopes_from(depth);
                 self.diverge(Terminator::Goto(target))
             }
             H::Return(value) => {
@@ -135,23 +162,27 @@ impl FnBuilder<'_> {
                     Some(v) => self.lower_expr(v),
                     None => Operand::Const(Const::Unit),
                 };
-                self.diverge(Terminator::Return(v))
+                self.lower_return(v)
             }
             H::Match { scrutinee, arms } => self.lower_match(scrutinee, arms, &e.ty),
             H::Block { stmts, tail } => {
+                self.push_scope(ScopeKind::Block);
                 for s in stmts {
+                    self.push_scope(ScopeKind::Temps);
                     match s {
                         hir::Stmt::Let { local, init } => {
                             let v = self.lower_expr(init);
                             if let Some(l) = local {
                                 let l = self.map_local(*l);
                                 self.assign(l, Rvalue::Use(v));
+                                self.register_binding(l);
                             }
                         }
                         hir::Stmt::LetPat { pat, init } => {
                             let p = self.lower_place(init);
                             let unreachable = self.new_block();
                             self.test_pattern(pat, &p, unreachable);
+                            self.bind_pending(&p);
                             let cont = self.current;
                             self.switch_to(unreachable);
                             self.terminate(Terminator::Unreachable);
@@ -161,11 +192,18 @@ impl FnBuilder<'_> {
                             self.lower_expr(e);
                         }
                     }
+                    self.pop_scope();
                 }
-                match tail {
+                let v = match tail {
                     Some(t) => self.lower_expr(t),
                     None => Operand::Const(Const::Unit),
+                };
+                let (v, moved) = self.move_out_of_scope(v);
+                self.pop_scope();
+                if let Some(t) = moved {
+                    self.register_temp(t);
                 }
+                v
             }
             _ => unreachable!("data expressions are lowered by `lower_data_expr`"),
         }
@@ -334,8 +372,11 @@ impl FnBuilder<'_> {
         self.switch_to(body_bb);
         let v = self.map_local(var);
         self.assign(v, Rvalue::Use(c.clone()));
-        self.loops.insert(id, LoopTargets { break_bb: exit, continue_bb: latch, result: None });
+        let depth = self.scopes.len();
+        self.loops.insert(id, LoopTargets { break_bb: exit, continue_bb: latch, result: None, depth });
+        self.push_scope(ScopeKind::Block);
         self.lower_expr(body);
+        self.pop_scope();
         self.goto(latch);
         self.switch_to(latch);
         if inclusive {

@@ -11,9 +11,20 @@
 //! through a projection of the place, branching to `fail` on a mismatch.
 
 use crate::hir::{self, Lit, Pat, PatKind};
-use crate::ir::{BinOp, BlockId, Const, IntTy, Operand, Place, Proj, Rvalue, Terminator, Ty};
+use crate::ir::{BinOp, BlockId, Const, IntTy, Local, Operand, Place, Proj, Rvalue, Terminator, Ty};
 
 use super::FnBuilder;
+use super::drops::ScopeKind;
+
+/// A variable of a pattern being tested, bound only once the whole pattern matched (so a
+/// failing test never moves anything out of the scrutinee).
+#[derive(Clone, Debug)]
+pub(crate) struct PendingBinding {
+    pub(crate) local: Local,
+    pub(crate) place: Place,
+    pub(crate) by_ref: bool,
+    pub(crate) ty: Ty,
+}
 
 impl FnBuilder<'_> {
     pub(crate) fn lower_match(&mut self, scrutinee: &hir::Expr, arms: &[hir::MatchArm], ty: &Ty) -> Operand {
@@ -25,8 +36,9 @@ impl FnBuilder<'_> {
             Place::local(self.operand_to_local(value, &sty))
         };
         // A named variable could be assigned by a guard or body: test a copy of scalars.
+        let copyable = !self.needs_drop(&self.local_ty(place.base).clone());
         let place = match place.proj.is_empty() && self.locals[place.base.0 as usize].name.is_some() {
-            true if !self.local_ty(place.base).is_aggregate() && !has_ref_binding(arms) => {
+            true if !self.local_ty(place.base).is_aggregate() && !has_ref_binding(arms) && copyable => {
                 let ty = self.local_ty(place.base).clone();
                 let v = self.emit(ty.clone(), Rvalue::Use(Operand::Local(place.base)));
                 Place::local(self.operand_to_local(v, &ty))
@@ -39,10 +51,20 @@ impl FnBuilder<'_> {
         self.lower_decision_tree(&place, arms, &arm_blocks);
         for (arm, block) in arms.iter().zip(arm_blocks) {
             self.switch_to(block);
+            // The arm's bindings (assigned by the tree's leaves) are dropped when the arm ends.
+            self.push_scope(ScopeKind::Block);
+            let mut bound = Vec::new();
+            pattern_locals(&arm.pat, &mut bound);
+            for l in bound {
+                let l = self.map_local(l);
+                self.register_binding(l);
+            }
             let v = self.lower_expr(&arm.body);
             if let Some(r) = result {
+                let (v, _) = self.move_out_of_scope(v);
                 self.assign(r, Rvalue::Use(v));
             }
+            self.pop_scope();
             self.goto(join);
         }
         self.switch_to(join);
@@ -60,13 +82,7 @@ impl FnBuilder<'_> {
                     self.test_pattern(sub, place, fail);
                 }
                 let l = self.map_local(*local);
-                if *by_ref {
-                    let mutable = matches!(self.local_ty(l), Ty::Ref(_, true));
-                    self.assign(l, Rvalue::Ref(place.clone(), mutable));
-                } else {
-                    let v = self.read_place(place.clone(), &ty);
-                    self.assign(l, Rvalue::Use(v));
-                }
+                self.pending_bindings.push(PendingBinding { local: l, place: place.clone(), by_ref: *by_ref, ty });
             }
             PatKind::Lit(lit) => {
                 if ty.is_zero_sized() {
@@ -85,9 +101,13 @@ impl FnBuilder<'_> {
             }
             PatKind::Or(alts) => {
                 let success = self.new_block();
+                let outer = self.pending_bindings.len();
                 for (i, alt) in alts.iter().enumerate() {
                     let alt_fail = if i + 1 == alts.len() { fail } else { self.new_block() };
                     self.test_pattern(alt, place, alt_fail);
+                    // Each alternative binds its own variables before the paths meet.
+                    let mine = self.pending_bindings.split_off(outer);
+                    self.emit_bindings(mine, true);
                     self.goto(success);
                     if alt_fail != fail {
                         self.switch_to(alt_fail);
@@ -144,6 +164,46 @@ impl FnBuilder<'_> {
         }
     }
 
+    /// Assigns the bindings of the pattern just tested against `scrutinee` (registering them in
+    /// the innermost scope). If some moved an owned value out of a part of the scrutinee, the
+    /// rest of the scrutinee's local is dropped (ARCHITECTURE.md "Memory": a partial move moves
+    /// the whole local).
+    pub(crate) fn bind_pending(&mut self, scrutinee: &Place) {
+        let pending = std::mem::take(&mut self.pending_bindings);
+        self.bind_and_drop_rest(scrutinee, pending, true);
+    }
+
+    /// Assigns `pending` and drops what the moves among them left of the scrutinee's local.
+    pub(crate) fn bind_and_drop_rest(&mut self, scrutinee: &Place, pending: Vec<PendingBinding>, register: bool) {
+        let mut moved: Vec<Vec<Proj>> = Vec::new();
+        for b in &pending {
+            if !b.by_ref && self.needs_drop(&b.ty) && b.place.base == scrutinee.base && self.is_owned_path(&b.place) {
+                moved.push(b.place.proj.clone());
+            }
+        }
+        self.emit_bindings(pending, register);
+        if !moved.is_empty() && moved.iter().all(|m| !m.is_empty()) {
+            self.drop_rest(scrutinee.base, &moved);
+        }
+    }
+
+    /// Assigns bindings; `register` puts the owned ones in the innermost block scope (a `match`
+    /// arm registers its bindings itself).
+    pub(crate) fn emit_bindings(&mut self, bindings: Vec<PendingBinding>, register: bool) {
+        for b in bindings {
+            if b.by_ref {
+                let mutable = matches!(self.local_ty(b.local), Ty::Ref(_, true));
+                self.assign(b.local, Rvalue::Ref(b.place, mutable));
+            } else {
+                let v = self.read_place(b.place, &b.ty);
+                self.assign(b.local, Rvalue::Use(v));
+            }
+            if register {
+                self.register_binding(b.local);
+            }
+        }
+    }
+
     /// Continues if `value op constant` holds, jumps to `fail` otherwise.
     fn test(&mut self, op: BinOp, value: &Operand, constant: Operand, fail: BlockId) {
         let cond = self.emit(Ty::Bool, Rvalue::Binary(op, value.clone(), constant));
@@ -163,6 +223,25 @@ impl FnBuilder<'_> {
             (Lit::Char(c), _) => Operand::Const(Const::Char(*c)),
             _ => Operand::Const(Const::Unit),
         }
+    }
+}
+
+/// The locals a pattern binds (each once).
+fn pattern_locals(p: &Pat, out: &mut Vec<hir::LocalId>) {
+    match &p.kind {
+        PatKind::Binding { local, sub, .. } => {
+            if !out.contains(local) {
+                out.push(*local);
+            }
+            if let Some(s) = sub {
+                pattern_locals(s, out);
+            }
+        }
+        PatKind::Or(xs) | PatKind::Tuple(xs) => xs.iter().for_each(|x| pattern_locals(x, out)),
+        PatKind::Adt { fields, .. } => fields.iter().for_each(|(_, x)| pattern_locals(x, out)),
+        PatKind::Deref(x) => pattern_locals(x, out),
+        PatKind::Slice { prefix, suffix, .. } => prefix.iter().chain(suffix).for_each(|x| pattern_locals(x, out)),
+        _ => {}
     }
 }
 

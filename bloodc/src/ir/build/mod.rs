@@ -11,12 +11,15 @@
 //! copied to a temporary when a later operand could change that variable.
 //!
 //! Submodules: `expr.rs` (operators, calls, control flow), `builtins.rs` (builtins, printing,
-//! panics).
+//! panics), `places.rs` (places, aggregates, equality), `matching.rs` (patterns), `heap.rs`
+//! (`Vec`/`String`/`Box` operations), `drops.rs` (drop scopes and moves out of places).
 
 mod builtins;
 mod closures;
 mod decision_tree;
+mod drops;
 mod expr;
+mod heap;
 mod matching;
 mod places;
 
@@ -55,6 +58,7 @@ pub(crate) fn ir_ty(ty: &Ty) -> Ty {
         Ty::Slice(x) => Ty::Slice(ir_ty(x).into()),
         Ty::Ref(x, m) => Ty::Ref(ir_ty(x).into(), *m),
         Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(ir_ty).collect(), ir_ty(r).into()),
+        Ty::Owned(k, x) => Ty::Owned(*k, ir_ty(x).into()),
         t => t.clone(),
     }
 }
@@ -78,6 +82,8 @@ struct LoopTargets {
     continue_bb: BlockId,
     /// Receives `break` values (`loop` with a non-zero-sized type).
     result: Option<Local>,
+    /// The number of drop scopes open outside the loop: `break`/`continue` drop the others.
+    depth: usize,
 }
 
 /// A block under construction: its terminator is set exactly once.
@@ -102,6 +108,14 @@ pub(crate) struct FnBuilder<'p> {
     loops: HashMap<LoopId, LoopTargets>,
     /// One shared panic block per message, per function.
     panic_blocks: HashMap<String, BlockId>,
+    /// Drop scopes, innermost last (`drops.rs`).
+    scopes: Vec<drops::DropScope>,
+    needs_drop_cache: HashMap<Ty, bool>,
+    /// Bindings of the pattern being tested, assigned once the whole pattern matched
+    /// (`matching.rs`).
+    pending_bindings: Vec<matching::PendingBinding>,
+    /// The scrutinee locals of the `match`es being lowered, innermost last.
+    match_roots: Vec<Local>,
 }
 
 impl<'p> FnBuilder<'p> {
@@ -122,6 +136,10 @@ impl<'p> FnBuilder<'p> {
             current: BlockId(0),
             loops: HashMap::new(),
             panic_blocks: HashMap::new(),
+            scopes: Vec::new(),
+            needs_drop_cache: HashMap::new(),
+            pending_bindings: Vec::new(),
+            match_roots: Vec::new(),
         };
         for info in &f.locals {
             // A closure's locals belong to its lifted function.
@@ -138,8 +156,13 @@ impl<'p> FnBuilder<'p> {
 
     fn build(mut self, f: &hir::FnDef) -> Function {
         let symbol = self.symbol_for(f);
+        self.push_scope(drops::ScopeKind::Block);
+        for p in 0..f.param_count {
+            let l = self.map_local(hir::LocalId(p));
+            self.register_binding(l);
+        }
         let value = self.lower_expr(&f.body);
-        self.terminate(Terminator::Return(value));
+        self.lower_return(value);
         self.finish(f.name.clone(), symbol, f.param_count, ir_ty(&f.ret), f.no_preempt)
     }
 
@@ -166,8 +189,18 @@ impl<'p> FnBuilder<'p> {
         Local(self.locals.len() as u32 - 1)
     }
 
+    /// A temporary; one owning heap storage is dropped at the end of the innermost scope.
     pub(crate) fn temp(&mut self, ty: Ty) -> Local {
-        self.new_local(ty, None)
+        let t = self.new_local(ty, None);
+        self.register_temp(t);
+        t
+    }
+
+    /// `return v`: the value leaves every scope, which drop their locals.
+    pub(crate) fn lower_return(&mut self, v: Operand) -> Operand {
+        let (v, _) = self.move_out_of_scope(v);
+        self.drop_scopes_from(0);
+        self.diverge(Terminator::Return(v))
     }
 
     pub(crate) fn local_ty(&self, l: Local) -> &Ty {

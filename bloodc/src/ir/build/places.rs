@@ -21,7 +21,13 @@ impl FnBuilder<'_> {
             H::Field { base, index } => self.lower_place(base).project(Proj::Field(*index)),
             H::Deref(r) => {
                 let p = self.lower_place(r);
-                self.place_to_local(p).project(Proj::Deref)
+                // A box or vector is dereferenced where it lives (loading it would be a move);
+                // a reference is loaded into a local first.
+                if matches!(self.place_ty(&p), Ty::Owned(..)) {
+                    p.project(Proj::Deref)
+                } else {
+                    self.place_to_local(p).project(Proj::Deref)
+                }
             }
             H::Index { base, index } => {
                 let p = self.lower_place(base);
@@ -117,7 +123,8 @@ impl FnBuilder<'_> {
         Some(match &e.kind {
             H::Field { .. } | H::Index { .. } | H::Deref(_) => {
                 let p = self.lower_place(e);
-                self.read_place(p, &e.ty)
+                let ty = super::ir_ty(&e.ty);
+                if self.needs_drop(&ty) { self.move_out(p, &ty) } else { self.read_place(p, &e.ty) }
             }
             H::AddrOf { mutable, place } => {
                 let p = self.lower_place(place);
@@ -177,11 +184,20 @@ impl FnBuilder<'_> {
         }
         if let Some(b) = base {
             let bp = self.lower_place(b);
+            let mut moved = Vec::new();
             for (i, slot) in ops.iter_mut().enumerate() {
                 if slot.is_none() {
                     let fty = super::ir_ty(&field_tys[i]);
-                    *slot = Some(self.read_place(bp.project(Proj::Field(i as u32)), &fty));
+                    let fp = bp.project(Proj::Field(i as u32));
+                    if self.needs_drop(&fty) {
+                        moved.push(fp.proj.clone());
+                    }
+                    *slot = Some(self.read_place(fp, &fty));
                 }
+            }
+            // `..base` moves the owned fields it supplies; the rest of `base` is dropped.
+            if !moved.is_empty() && self.is_owned_path(&bp) {
+                self.drop_rest(bp.base, &moved);
             }
         }
         // Every field is given by the literal or its base (the type checker made sure).
@@ -192,7 +208,26 @@ impl FnBuilder<'_> {
     /// `for pat in seq` over an array or slice place: an index loop (the length is read once).
     fn lower_for_each(&mut self, id: hir::LoopId, pat: &hir::Pat, seq: &hir::Expr, by_ref: bool, body: &hir::Expr) {
         let usize_t = Ty::Int(IntTy::Usize);
+        self.push_scope(super::drops::ScopeKind::Block);
         let seq_p = self.lower_place(seq);
+        // `for x in v` over a vector consumes it: the loop owns it in a hidden local, moves the
+        // elements out one by one, and on every exit drops the ones not reached, then the buffer.
+        let mut into_iter_next = None;
+        let seq_p = match (&seq.kind, by_ref) {
+            (H::Deref(v), false) if matches!(v.ty, Ty::Owned(..)) => {
+                let vec_place = Place { base: seq_p.base, proj: seq_p.proj[..seq_p.proj.len() - 1].to_vec() };
+                let vty = super::ir_ty(&v.ty);
+                let value = self.move_out(vec_place, &vty);
+                let it = self.new_local(vty, Some("for$vec".to_string()));
+                self.push(Stmt::Assign(it, Rvalue::Use(value)));
+                let next = self.new_local(usize_t.clone(), Some("for$next".to_string()));
+                self.push(Stmt::Assign(next, Rvalue::Use(Operand::Const(Const::Int { bits: 0, ty: IntTy::Usize }))));
+                self.register_into_iter(it, next);
+                into_iter_next = Some(next);
+                Place::local(it).project(Proj::Deref)
+            }
+            _ => seq_p,
+        };
         let len = self.emit(usize_t.clone(), Rvalue::Len(seq_p.clone()));
         let counter = self.new_local(usize_t.clone(), Some("for$index".to_string()));
         self.assign(counter, Rvalue::Use(Operand::Const(Const::Int { bits: 0, ty: IntTy::Usize })));
@@ -207,6 +242,8 @@ impl FnBuilder<'_> {
         self.switch_to(body_bb);
         let idx = self.temp(usize_t.clone());
         self.push(Stmt::Assign(idx, Rvalue::Use(Operand::Local(counter))));
+        let depth = self.scopes.len();
+        self.push_scope(super::drops::ScopeKind::Block);
         let elem = seq_p.project(Proj::Index(idx));
         let target = if by_ref {
             let r = self.temp(pat.ty.clone());
@@ -217,8 +254,14 @@ impl FnBuilder<'_> {
         };
         let unreachable = self.new_block();
         self.test_pattern(pat, &target, unreachable);
-        self.loops.insert(id, LoopTargets { break_bb: exit, continue_bb: latch, result: None });
+        self.bind_pending(&target);
+        if let Some(next) = into_iter_next {
+            let one = Operand::Const(Const::Int { bits: 1, ty: IntTy::Usize });
+            self.push(Stmt::Assign(next, Rvalue::Binary(BinOp::Add, Operand::Local(idx), one)));
+        }
+        self.loops.insert(id, LoopTargets { break_bb: exit, continue_bb: latch, result: None, depth });
         self.lower_expr(body);
+        self.pop_scope();
         self.goto(latch);
         self.switch_to(latch);
         let one = Operand::Const(Const::Int { bits: 1, ty: IntTy::Usize });
@@ -227,6 +270,7 @@ impl FnBuilder<'_> {
         self.switch_to(unreachable);
         self.terminate(Terminator::Unreachable);
         self.switch_to(exit);
+        self.pop_scope();
     }
 
     /// `a == b` / `a != b` for any comparable type (LANGUAGE.md §4.11).
@@ -236,6 +280,12 @@ impl FnBuilder<'_> {
         }
         let pa = Place::local(self.operand_to_local(a, ty));
         let pb = Place::local(self.operand_to_local(b, ty));
+        self.lower_place_equality(op, &pa, &pb, ty)
+    }
+
+    /// `a == b` / `a != b` comparing the values at two places (nothing is moved).
+    pub(crate) fn lower_place_equality(&mut self, op: BinOp, pa: &Place, pb: &Place, ty: &Ty) -> Operand {
+        let (pa, pb) = (pa.clone(), pb.clone());
         let result = self.temp(Ty::Bool);
         let differ = self.new_block();
         let join = self.new_block();
@@ -289,9 +339,25 @@ impl FnBuilder<'_> {
                 self.goto(header);
                 self.switch_to(done);
             }
+            Ty::Owned(_, inner) => {
+                // Vectors and strings compare their elements, boxes their contents.
+                let inner = match ty {
+                    Ty::Owned(crate::ir::OwnedKind::Box, _) => (**inner).clone(),
+                    _ => Ty::Slice(inner.clone()),
+                };
+                self.eq_places(&a.project(Proj::Deref), &b.project(Proj::Deref), &inner, differ);
+            }
+            Ty::Adt(adt, args) if !self.program.adts.def(adt).is_enum => {
+                // Structs (only through `Vec.contains`, which is structural): field by field.
+                for (i, fty) in self.program.adts.field_tys(adt, args, 0).iter().enumerate() {
+                    let f = Proj::Field(i as u32);
+                    let fty = super::ir_ty(fty);
+                    self.eq_places(&a.project(f.clone()), &b.project(f), &fty, differ);
+                }
+            }
             Ty::Adt(adt, args) => {
-                // Only `Option`/`Result` reach here (the type checker rejects `==` on user ADTs):
-                // equal tags, then the fields of that variant.
+                // Enums: `Option`/`Result` (the type checker rejects `==` on user ADTs) and any
+                // enum element of `Vec.contains`: equal tags, then the fields of that variant.
                 let tag_ty = Ty::Int(crate::types::TAG_REPR);
                 let ta = self.emit(tag_ty.clone(), Rvalue::Discriminant(a.clone()));
                 let tb = self.emit(tag_ty, Rvalue::Discriminant(b.clone()));
@@ -378,5 +444,5 @@ impl FnBuilder<'_> {
 }
 
 fn needs_structural_eq(ty: &Ty) -> bool {
-    matches!(ty, Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) | Ty::Ref(..) | Ty::Adt(..))
+    matches!(ty, Ty::Tuple(_) | Ty::Array(..) | Ty::Slice(_) | Ty::Ref(..) | Ty::Adt(..) | Ty::Owned(..))
 }

@@ -63,6 +63,7 @@ impl Uses {
                         u.place(place);
                         u.operand(op, Use::Other);
                     }
+                    Stmt::Drop(place) => u.place(place),
                     Stmt::Safepoint => {}
                 }
             }

@@ -4,6 +4,12 @@
 //!    `return`, `break`, panics); they are dropped and the rest renumbered in order. Then
 //!    [`simplify_cfg::simplify_cfg`] threads jumps through empty blocks and merges straight-line
 //!    chains.
+//!
+//!    Before simplification, [`elaborate_drops::elaborate_drops`] removes, keeps or guards with
+//!    a drop flag each scheduled `drop` of a local, by data flow over initialisation
+//!    (ARCHITECTURE.md "Memory"); then [`glue::generate_glue`] turns every drop and clone into a
+//!    call of per-type glue functions it generates.
+//!
 //! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
 //!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
@@ -16,6 +22,8 @@
 //!    do not outlive their frame move from the heap into the frame.
 
 pub mod closure_env;
+pub mod elaborate_drops;
+pub mod glue;
 pub mod simplify_cfg;
 pub mod tail_recursion;
 
@@ -32,8 +40,15 @@ pub struct PassOptions {
 
 /// The passes in the order they run; `run_pass` runs one over the whole program. The driver
 /// runs them one by one so each gets its own timing span.
-pub const PASSES: &[&str] =
-    &["remove_unreachable_blocks", "simplify_cfg", "insert_safepoints", "tail_recursion", "closure_envs"];
+pub const PASSES: &[&str] = &[
+    "remove_unreachable_blocks",
+    "elaborate_drops",
+    "drop_glue",
+    "simplify_cfg",
+    "insert_safepoints",
+    "tail_recursion",
+    "closure_envs",
+];
 
 pub fn run_passes(program: &mut Program, options: PassOptions) {
     for name in PASSES {
@@ -47,9 +62,15 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
         closure_env::place_environments(program);
         return;
     }
+    if name == "drop_glue" {
+        glue::generate_glue(program);
+        return;
+    }
+    let adts = program.adts.clone();
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),
+            "elaborate_drops" => elaborate_drops::elaborate_drops(&adts, f),
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
             "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f),
             "tail_recursion" if options.optimize => {

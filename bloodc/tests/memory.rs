@@ -1,0 +1,89 @@
+//! Memory is reclaimed (LANGUAGE.md §5.5, ARCHITECTURE.md "Memory"): real programs built with
+//! `blood`, run as child processes, their peak resident set size read from `wait4`'s
+//! `ru_maxrss`. Blood programs cannot observe their own RSS, hence a Rust test.
+//!
+//! * `tools/bench/codegen/binary_trees.blood` at depth 18 (allocates and drops millions of
+//!   `Box` nodes) must peak within 2× its C peer (`binary_trees.c`, malloc/free, built with
+//!   `gcc -O2`; skipped with a message if `gcc` is missing);
+//! * 10,000,000 `String`s built and dropped in a loop must stay under 20 MB.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+fn build_blood(src: &Path, out: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_blood")).arg("build").arg(src).arg("-o").arg(out).status().unwrap();
+    assert!(status.success(), "blood build {} failed", src.display());
+}
+
+/// Runs `exe args` to completion; returns (stdout, peak RSS in KiB). The child is reaped by
+/// `wait4` (not `Child::wait`), which also reports its resource usage.
+#[allow(clippy::zombie_processes)]
+fn run_peak_rss(exe: &Path, args: &[&str]) -> (String, i64) {
+    let child = Command::new(exe).args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let pid = child.id() as libc::pid_t;
+    let output = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut s = String::new();
+        child.stdout.expect("piped").read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value for `wait4` to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet reaped (the `Child` handle is only read from); the
+    // pointers are to live locals.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{} failed: status {status}", exe.display());
+    (output.join().unwrap(), usage.ru_maxrss)
+}
+
+#[test]
+fn binary_trees_peak_rss_within_twice_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = repo().join("tools/bench/codegen");
+    let blood_exe = dir.path().join("binary_trees");
+    build_blood(&bench.join("binary_trees.blood"), &blood_exe);
+    let (out, blood_kb) = run_peak_rss(&blood_exe, &["18"]);
+    assert!(out.contains("long lived tree of depth 18\t check: 524287"), "unexpected output:\n{out}");
+    let c_exe = dir.path().join("binary_trees_c");
+    let gcc = Command::new("gcc").arg("-O2").arg(bench.join("binary_trees.c")).arg("-o").arg(&c_exe).status();
+    let Ok(gcc) = gcc else {
+        eprintln!("SKIPPED: gcc is missing; binary_trees peak RSS was {blood_kb} KiB (no C baseline)");
+        return;
+    };
+    assert!(gcc.success(), "gcc failed to build binary_trees.c");
+    let (c_out, c_kb) = run_peak_rss(&c_exe, &["18"]);
+    assert_eq!(out, c_out, "Blood and C outputs differ");
+    eprintln!("binary_trees depth 18 peak RSS: Blood {blood_kb} KiB, C {c_kb} KiB");
+    assert!(blood_kb <= 2 * c_kb, "Blood peaks at {blood_kb} KiB, more than twice C's {c_kb} KiB");
+}
+
+#[test]
+fn ten_million_strings_run_in_flat_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("strings.blood");
+    std::fs::write(
+        &src,
+        "fn main() {\n\
+         \x20   let mut total: i64 = 0\n\
+         \x20   for i in 0..10000000 {\n\
+         \x20       let mut s = String.from(\"string number \")\n\
+         \x20       s.push(('a' as u8 + (i % 26) as u8) as char)\n\
+         \x20       total += s.len() as i64\n\
+         \x20   }\n\
+         \x20   println!(\"{}\", total)\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = dir.path().join("strings");
+    build_blood(&src, &exe);
+    let (out, kb) = run_peak_rss(&exe, &[]);
+    assert_eq!(out.trim(), "150000000");
+    eprintln!("10,000,000 Strings: peak RSS {kb} KiB");
+    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+}

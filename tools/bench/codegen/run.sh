@@ -18,6 +18,10 @@ if ! command -v hyperfine >/dev/null; then
   echo "# installing hyperfine" >&2
   apt-get install -y hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; }
 fi
+if [ ! -x /usr/bin/time ]; then
+  echo "# installing GNU time" >&2
+  apt-get install -y time >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
 if [ ! -x "$BLOOD" ]; then
   echo "# building target/release/blood" >&2
   (cd "$ROOT" && cargo build --release -p bloodc >&2)
@@ -29,10 +33,9 @@ trap 'rc=$?; if [ $rc -ne 0 ] && [ -f "$OUT/hyperfine.log" ]; then cat "$OUT/hyp
 # median of a hyperfine JSON export, in seconds
 median() { python3 -c 'import json,sys,statistics; print(statistics.median(json.load(open(sys.argv[1]))["results"][0]["times"]))' "$1"; }
 fmt() { python3 -c 'import sys; v=float(sys.argv[1]); print(f"{v*1000:.1f} ms" if v < 10 else f"{v:.2f} s")' "$1"; }
-# peak resident set of one run of a program, in MB
-peak() { python3 -c 'import resource,subprocess,sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)
-print(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024:.1f} MB")' "$@"; }
+# peak resident set of one run of a program, in MB (GNU time: a small C parent, so the figure is
+# the program's own, not a forked interpreter's)
+peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | python3 -c 'import sys; print(f"{int(sys.stdin.read())/1024:.1f} MB")'; }
 RATIOS="$OUT/ratios"
 : > "$RATIOS"
 

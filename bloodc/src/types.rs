@@ -323,14 +323,34 @@ impl Ty {
     pub fn subst(&self, args: &[Ty]) -> Ty {
         match self {
             Ty::Param(i, _) => args.get(*i as usize).cloned().unwrap_or(Ty::Error),
-            Ty::Adt(a, xs) if !xs.is_empty() => Ty::Adt(a.clone(), xs.iter().map(|x| x.subst(args)).collect()),
-            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| x.subst(args)).collect()),
-            Ty::Array(x, n) => Ty::Array(x.subst(args).into(), *n),
-            Ty::Slice(x) => Ty::Slice(x.subst(args).into()),
-            Ty::Ref(x, m) => Ty::Ref(x.subst(args).into(), *m),
-            Ty::Fn(ps, r) => Ty::Fn(ps.iter().map(|x| x.subst(args)).collect(), r.subst(args).into()),
-            Ty::Owned(k, x) => Ty::Owned(*k, x.subst(args).into()),
+            t => t.map_children(&mut |x| x.subst(args)),
+        }
+    }
+
+    /// The same type constructor applied to `f` of each component type (tuple and ADT
+    /// arguments, element, pointee and owned types, function parameters and result); leaves
+    /// are returned as they are. Every structural rewrite of types goes through here, so a new
+    /// type constructor needs handling in one place.
+    pub fn map_children(&self, f: &mut dyn FnMut(&Ty) -> Ty) -> Ty {
+        match self {
+            Ty::Adt(a, xs) => Ty::Adt(a.clone(), xs.iter().map(&mut *f).collect()),
+            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(&mut *f).collect()),
+            Ty::Array(x, n) => Ty::Array(f(x).into(), *n),
+            Ty::Slice(x) => Ty::Slice(f(x).into()),
+            Ty::Ref(x, m) => Ty::Ref(f(x).into(), *m),
+            Ty::Fn(ps, r) => Ty::Fn(ps.iter().map(&mut *f).collect(), f(r).into()),
+            Ty::Owned(k, x) => Ty::Owned(*k, f(x).into()),
             t => t.clone(),
+        }
+    }
+
+    /// Whether `pred` holds for some component type (not for `self`).
+    pub fn any_child(&self, pred: &mut dyn FnMut(&Ty) -> bool) -> bool {
+        match self {
+            Ty::Adt(_, xs) | Ty::Tuple(xs) => xs.iter().any(&mut *pred),
+            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => pred(x),
+            Ty::Fn(ps, r) => ps.iter().any(&mut *pred) || pred(r),
+            _ => false,
         }
     }
 

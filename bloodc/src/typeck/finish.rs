@@ -451,14 +451,7 @@ impl FnCx<'_, '_> {
 fn replace_infer(t: &Ty) -> Ty {
     match t {
         Ty::Infer(_) => Ty::Unit,
-        Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(replace_infer).collect()),
-        Ty::Adt(a, xs) => Ty::Adt(a.clone(), xs.iter().map(replace_infer).collect()),
-        Ty::Array(x, n) => Ty::Array(replace_infer(x).into(), *n),
-        Ty::Slice(x) => Ty::Slice(replace_infer(x).into()),
-        Ty::Ref(x, m) => Ty::Ref(replace_infer(x).into(), *m),
-        Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(replace_infer).collect(), replace_infer(r).into()),
-        Ty::Owned(k, x) => Ty::Owned(*k, replace_infer(x).into()),
-        t => t.clone(),
+        t => t.map_children(&mut replace_infer),
     }
 }
 

@@ -106,50 +106,25 @@ impl InferTable {
     fn occurs(&mut self, v: u32, ty: &Ty) -> bool {
         match self.shallow_resolve(ty) {
             Ty::Infer(w) => self.root(w.id) == self.root(v),
-            Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(|x| self.occurs(v, x)),
-            Ty::Fn(xs, r) => xs.iter().any(|x| self.occurs(v, x)) || self.occurs(v, &r),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => self.occurs(v, &x),
-            _ => false,
+            t => t.any_child(&mut |x| self.occurs(v, x)),
         }
     }
 
     /// Resolves a type and everything inside it, applying literal defaults; unconstrained
     /// general variables stay `Infer`.
     pub fn resolve_deep(&mut self, ty: &Ty) -> Ty {
-        match self.resolve_with_defaults(ty) {
-            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| self.resolve_deep(x)).collect()),
-            Ty::Adt(a, xs) => Ty::Adt(a, xs.iter().map(|x| self.resolve_deep(x)).collect()),
-            Ty::Array(x, n) => Ty::Array(self.resolve_deep(&x).into(), n),
-            Ty::Slice(x) => Ty::Slice(self.resolve_deep(&x).into()),
-            Ty::Ref(x, m) => Ty::Ref(self.resolve_deep(&x).into(), m),
-            Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(|x| self.resolve_deep(x)).collect(), self.resolve_deep(&r).into()),
-            Ty::Owned(k, x) => Ty::Owned(k, self.resolve_deep(&x).into()),
-            t => t,
-        }
+        self.resolve_with_defaults(ty).map_children(&mut |x| self.resolve_deep(x))
     }
 
     /// Resolves a type and everything inside it as far as current bindings go, without applying
     /// literal defaults (safe in the middle of inference).
     pub fn resolve_bound(&mut self, ty: &Ty) -> Ty {
-        match self.shallow_resolve(ty) {
-            Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(|x| self.resolve_bound(x)).collect()),
-            Ty::Adt(a, xs) => Ty::Adt(a, xs.iter().map(|x| self.resolve_bound(x)).collect()),
-            Ty::Array(x, n) => Ty::Array(self.resolve_bound(&x).into(), n),
-            Ty::Slice(x) => Ty::Slice(self.resolve_bound(&x).into()),
-            Ty::Ref(x, m) => Ty::Ref(self.resolve_bound(&x).into(), m),
-            t => t,
-        }
+        self.shallow_resolve(ty).map_children(&mut |x| self.resolve_bound(x))
     }
 
     /// Whether a fully resolved type still contains an inference variable.
     pub fn has_infer(ty: &Ty) -> bool {
-        match ty {
-            Ty::Infer(_) => true,
-            Ty::Tuple(xs) | Ty::Adt(_, xs) => xs.iter().any(InferTable::has_infer),
-            Ty::Fn(xs, r) => xs.iter().any(InferTable::has_infer) || InferTable::has_infer(r),
-            Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => InferTable::has_infer(x),
-            _ => false,
-        }
+        matches!(ty, Ty::Infer(_)) || ty.any_child(&mut InferTable::has_infer)
     }
 
     /// Resolves a type completely, applying the literal defaults (`i32`, `f64`). Unconstrained

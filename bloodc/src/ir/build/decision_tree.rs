@@ -235,11 +235,7 @@ impl FnBuilder<'_> {
             }
             let want = Operand::Const(Const::Int { bits: u128::from(v), ty: crate::types::TAG_REPR });
             let is_v = self.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, tag.clone(), want));
-            let (then_bb, else_bb) = (self.new_block(), self.new_block());
-            self.terminate(Terminator::Branch { cond: is_v, then_bb, else_bb });
-            self.switch_to(then_bb);
-            self.tree(specialized, arms, arm_blocks, &mut cache.clone());
-            self.switch_to(else_bb);
+            self.branch_into(is_v, specialized, arms, arm_blocks, cache);
         }
         self.tree(default, arms, arm_blocks, cache);
     }
@@ -312,12 +308,26 @@ impl FnBuilder<'_> {
             self.tree(yes, arms, arm_blocks, cache);
             return;
         }
+        self.branch_into(cond, yes, arms, arm_blocks, cache);
+        self.tree(no, arms, arm_blocks, cache);
+    }
+
+    /// Emits the subtree of `rows` where `cond` holds and continues in the block where it does
+    /// not. The subtree gets its own copy of the cache: what it loads does not dominate the
+    /// other side.
+    fn branch_into<'p>(
+        &mut self,
+        cond: Operand,
+        rows: Vec<Row<'p>>,
+        arms: &'p [hir::MatchArm],
+        arm_blocks: &[BlockId],
+        cache: &Cache,
+    ) {
         let (then_bb, else_bb) = (self.new_block(), self.new_block());
         self.terminate(Terminator::Branch { cond, then_bb, else_bb });
         self.switch_to(then_bb);
-        self.tree(yes, arms, arm_blocks, &mut cache.clone());
+        self.tree(rows, arms, arm_blocks, &mut cache.clone());
         self.switch_to(else_bb);
-        self.tree(no, arms, arm_blocks, cache);
     }
 
     /// Tests a slice's length against the first row's slice pattern.

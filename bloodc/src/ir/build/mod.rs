@@ -53,13 +53,7 @@ pub fn lower_program(hir: &hir::Program) -> Program {
 pub(crate) fn ir_ty(ty: &Ty) -> Ty {
     match ty {
         Ty::Enum(_) => Ty::Int(crate::types::ENUM_REPR),
-        Ty::Tuple(xs) => Ty::Tuple(xs.iter().map(ir_ty).collect()),
-        Ty::Array(x, n) => Ty::Array(ir_ty(x).into(), *n),
-        Ty::Slice(x) => Ty::Slice(ir_ty(x).into()),
-        Ty::Ref(x, m) => Ty::Ref(ir_ty(x).into(), *m),
-        Ty::Fn(xs, r) => Ty::Fn(xs.iter().map(ir_ty).collect(), ir_ty(r).into()),
-        Ty::Owned(k, x) => Ty::Owned(*k, ir_ty(x).into()),
-        t => t.clone(),
+        t => t.map_children(&mut ir_ty),
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod adts;
 mod builtins;
+mod calls;
 mod closures;
 mod consts;
 mod control;

@@ -475,8 +475,8 @@ impl<'a> FnCx<'_, 'a> {
         }
     }
 
-    /// Coerces `e` to `expected`: `&[T; N]` → `&[T]`, `&mut T` → `&T`; otherwise unifies (and
-    /// reports a mismatch).
+    /// Coerces `e` to `expected`: `&[T; N]` → `&[T]`, `&mut T` → `&T`, `&Box<T>` → `&T`;
+    /// otherwise unifies (and reports a mismatch).
     pub(super) fn coerce_expr(&mut self, e: hir::Expr, expected: &Ty) -> hir::Expr {
         let found = self.resolve(&e.ty);
         let want = self.resolve(expected);
@@ -490,6 +490,16 @@ impl<'a> FnCx<'_, 'a> {
                     let span = e.span;
                     return hir::Expr::new(H::Unsize(Box::new(e)), want, span);
                 }
+            } else if let Ty::Owned(crate::types::OwnedKind::Box, boxed) = &inner
+                && !matches!(want_inner_r, Ty::Infer(_) | Ty::Owned(crate::types::OwnedKind::Box, _))
+                && self.infer.unify(boxed, &want_inner_r)
+            {
+                // `&Box<T>` where `&T` is expected: `&**e` (a borrow of the boxed value).
+                let span = e.span;
+                let boxed_ty = (**boxed).clone();
+                let the_box = hir::Expr::new(H::Deref(Box::new(e)), inner.clone(), span);
+                let value = hir::Expr::new(H::Deref(Box::new(the_box)), boxed_ty, span);
+                return hir::Expr::new(H::AddrOf { mutable: *want_m, place: Box::new(value) }, want, span);
             } else if *m && !*want_m && self.infer.unify(&inner, &want_inner_r) {
                 let mut e = e;
                 e.ty = want;

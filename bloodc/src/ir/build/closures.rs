@@ -116,22 +116,8 @@ impl FnBuilder<'_> {
         let symbol = self.lifted_symbol(&c.name);
         let hir = self.hir;
         let hir_locals = self.hir_locals;
-        let mut b = FnBuilder {
-            program: &mut *self.program,
-            lifted: &mut *self.lifted,
-            hir,
-            hir_locals,
-            locals: Vec::new(),
-            local_map: vec![UNMAPPED; hir_locals.len()],
-            blocks: Vec::new(),
-            current: crate::ir::BlockId(0),
-            loops: HashMap::new(),
-            panic_blocks: HashMap::new(),
-            scopes: Vec::new(),
-            needs_drop_cache: HashMap::new(),
-            pending_bindings: Vec::new(),
-            match_roots: Vec::new(),
-        };
+        let mut b = FnBuilder::empty(&mut *self.program, &mut *self.lifted, hir, hir_locals);
+        b.local_map = vec![UNMAPPED; hir_locals.len()];
         let env_local = b.new_local(Ty::reference(Ty::tuple(env_tys.clone()), false), Some("env".to_string()));
         for p in &c.params {
             let info = &hir_locals[p.0 as usize];

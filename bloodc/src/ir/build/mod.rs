@@ -113,17 +113,19 @@ pub(crate) struct FnBuilder<'p> {
 }
 
 impl<'p> FnBuilder<'p> {
-    fn new(
+    /// A builder with no locals mapped and no blocks, for a function whose HIR locals are
+    /// `hir_locals` (a program function, or a closure being lifted out of one).
+    pub(crate) fn empty(
         program: &'p mut Program,
         lifted: &'p mut closures::Lifted,
         hir: &'p hir::Program,
-        f: &'p hir::FnDef,
+        hir_locals: &'p [hir::LocalInfo],
     ) -> FnBuilder<'p> {
-        let mut b = FnBuilder {
+        FnBuilder {
             program,
             lifted,
             hir,
-            hir_locals: &f.locals,
+            hir_locals,
             locals: Vec::new(),
             local_map: Vec::new(),
             blocks: Vec::new(),
@@ -134,7 +136,16 @@ impl<'p> FnBuilder<'p> {
             needs_drop_cache: HashMap::new(),
             pending_bindings: Vec::new(),
             match_roots: Vec::new(),
-        };
+        }
+    }
+
+    fn new(
+        program: &'p mut Program,
+        lifted: &'p mut closures::Lifted,
+        hir: &'p hir::Program,
+        f: &'p hir::FnDef,
+    ) -> FnBuilder<'p> {
+        let mut b = FnBuilder::empty(program, lifted, hir, &f.locals);
         for info in &f.locals {
             // A closure's locals belong to its lifted function.
             let l = if info.in_closure {

@@ -172,7 +172,7 @@ impl MoveCx<'_> {
         match &e.kind {
             H::Lit(_) => {}
             H::Local(_) | H::Field { .. } | H::Index { .. } | H::Deref(_) => self.consume(e),
-            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } | H::Repeat(a, _) => self.consume(a),
+            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } | H::Repeat(a, _) | H::Nursery(a) => self.consume(a),
             H::Unsize(a) | H::Len(a) => self.read(a),
             H::Binary(op, a, b) => {
                 use crate::syntax::ast::BinOp;

@@ -126,7 +126,14 @@ impl FnBuilder<'_> {
             Builtin::F64ToBits => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::F64ToBits, values)),
             Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
             Builtin::Str(op) => self.lower_str_op(op, values, ty),
+            Builtin::Direct(f) if f.noreturn => {
+                self.call_runtime(f, values);
+                unit
+            }
             Builtin::Direct(f) => self.emit(ty.clone(), Rvalue::Call(Callee::Runtime(f), values)),
+            Builtin::ToWord => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::ToWord, values)),
+            Builtin::FromWord => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::FromWord, values)),
+            Builtin::SpawnFiber => self.lower_spawn_fiber(values[0].clone(), &super::ir_ty(&args[0].ty)),
         }
     }
 

@@ -36,15 +36,17 @@ pub(crate) struct Lifted {
     functions: Vec<Function>,
     /// Thunk of each function used as a value.
     thunks: HashMap<FuncId, FuncId>,
+    /// Fiber trampoline per result type (`fibers.rs`).
+    pub(super) trampolines: HashMap<Ty, FuncId>,
 }
 
 impl Lifted {
     pub(super) fn new(base: usize) -> Lifted {
-        Lifted { base, functions: Vec::new(), thunks: HashMap::new() }
+        Lifted { base, functions: Vec::new(), thunks: HashMap::new(), trampolines: HashMap::new() }
     }
 
     /// Reserves the id of a function built later by [`Lifted::define`].
-    fn reserve(&mut self) -> FuncId {
+    pub(super) fn reserve(&mut self) -> FuncId {
         self.functions.push(Function {
             name: String::new(),
             symbol: String::new(),
@@ -57,7 +59,7 @@ impl Lifted {
         FuncId((self.base + self.functions.len() - 1) as u32)
     }
 
-    fn define(&mut self, id: FuncId, f: Function) {
+    pub(super) fn define(&mut self, id: FuncId, f: Function) {
         self.functions[id.0 as usize - self.base] = f;
     }
 
@@ -192,7 +194,7 @@ impl FnBuilder<'_> {
     }
 
     /// A symbol for a lifted function, unique in the program.
-    fn lifted_symbol(&self, name: &str) -> String {
+    pub(super) fn lifted_symbol(&self, name: &str) -> String {
         let base = format!("blood.{name}");
         let taken = |s: &str| self.program.functions.iter().any(|g| g.symbol == s) || self.lifted.has_symbol(s);
         if !taken(&base) {

@@ -100,6 +100,7 @@ impl FnBuilder<'_> {
                 Operand::Const(Const::Unit)
             }
             H::Dbg { text, expr } => self.lower_dbg(text, expr),
+            H::Nursery(body) => self.lower_nursery(body),
             H::If { cond, then, else_ } => self.lower_if(cond, then, else_.as_deref(), &e.ty),
             H::Loop { id, body } => {
                 let body_bb = self.new_block();

@@ -259,6 +259,10 @@ pub struct Closure {
     pub body: Expr,
     /// Display name: `<enclosing function>.{closure#N}`.
     pub name: String,
+    /// Called at most once (a fiber's task, LANGUAGE.md §7.2): it may capture values that own
+    /// heap storage, which are *moved* into its environment and dropped by the closure; the
+    /// environment is freed when it returns.
+    pub once: bool,
 }
 
 #[derive(Clone, Debug)]

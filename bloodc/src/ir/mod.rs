@@ -347,7 +347,8 @@ pub enum HeapIntrinsic {
     Clone,
     /// `() -> Box<T>`: allocates uninitialised memory for a `T` (the builder stores it next).
     BoxAlloc,
-    /// `(Box<T>)`: frees the allocation without dropping the content.
+    /// `(Box<T>)`: frees the allocation without dropping the content. Also `(&(C…))`: the
+    /// heap environment of a closure called once, freed when it returns.
     BoxFree,
     /// `(&String) -> &str`: the bytes in use.
     StringAsStr,

@@ -34,11 +34,14 @@ pub(crate) struct ClosureState {
     pub base: Option<u32>,
     /// Closures created so far (for their names).
     pub count: u32,
+    /// The next closure checked is called at most once (the task of `perform Fiber.spawn`).
+    pub next_once: bool,
 }
 
 impl<'a> FnCx<'_, 'a> {
     /// `|params| body` with the type the context expects, if any.
     pub(super) fn check_closure(&mut self, c: &'a ast::Closure, expected: Option<&Ty>, span: Span) -> hir::Expr {
+        let once = std::mem::take(&mut self.closures.next_once);
         let scopes = self.item_scopes.clone();
         let annotated = c.effects.as_ref().map(|row| self.gcx.lower_row(row, &scopes));
         let expected = expected.map(|t| self.resolve(t));
@@ -117,7 +120,7 @@ impl<'a> FnCx<'_, 'a> {
         let name = format!("{}.{{closure#{}}}", self.fn_name, self.closures.count);
         self.closures.count += 1;
         let closure =
-            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name };
+            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name, once };
         let ty = Ty::Fn(param_tys.into(), ret.into(), row);
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
     }
@@ -195,7 +198,7 @@ impl<'a> FnCx<'_, 'a> {
     pub(super) fn check_closure_inferred(&mut self, c: &hir::Closure, span: Span) {
         for &l in &c.captures {
             let ty = self.infer.resolve_deep(&self.locals[l.0 as usize].ty);
-            if ty.needs_drop(&self.gcx.adts) {
+            if ty.needs_drop(&self.gcx.adts) && !c.once {
                 let name = self.locals[l.0 as usize].name.clone();
                 self.error(super::unsupported(
                     span,

@@ -170,7 +170,12 @@ impl<'a> FnCx<'_, 'a> {
         self.note_perform(e, name, span);
         let (sig, type_args) = self.instantiate_sig(func, op.generic_args.as_deref(), span);
         let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
-        let Some(bound) = self.bind_args(&params, args, None, span) else {
+        // A fiber's task runs once: a closure written right there may take owned captures.
+        self.closures.next_once =
+            (name, op.ident.name.as_str()) == ("Fiber", "spawn") && matches!(args, [a] if matches!(a.value.kind, ast::ExprKind::Closure(_)));
+        let bound = self.bind_args(&params, args, None, span);
+        self.closures.next_once = false;
+        let Some(bound) = bound else {
             return Self::error_expr(span);
         };
         hir::Expr::new(H::Call { func, args: bound, type_args }, sig.ret, span)

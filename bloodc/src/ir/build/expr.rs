@@ -396,7 +396,7 @@ impl FnBuilder<'_> {
 }
 
 /// Expressions whose evaluation cannot assign a variable (so earlier operands need no copy).
-fn is_pure(e: &hir::Expr) -> bool {
+pub(super) fn is_pure(e: &hir::Expr) -> bool {
     match &e.kind {
         H::Lit(_) | H::Local(_) => true,
         H::Unary(_, a) | H::Cast(a) => is_pure(a),

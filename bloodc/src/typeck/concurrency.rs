@@ -110,12 +110,15 @@ impl<'a> FnCx<'_, 'a> {
                     let shown = self.display_ty(&r.ty);
                     let is_receiver = matches!(self.infer.resolve_bound(&r.ty), Ty::Ref(inner, _)
                         if matches!(self.infer.resolve_bound(&inner), Ty::Adt(a, _) if &*a.name == "Receiver"));
-                    if !is_receiver && !shown.contains("error") {
-                        self.error(
-                            Diagnostic::error("type mismatch", receiver.span)
-                                .with_code("E0201")
-                                .with_label(format!("expected a `Receiver<T>`, found `{shown}`")),
-                        );
+                    if !is_receiver {
+                        if !shown.contains("error") {
+                            self.error(
+                                Diagnostic::error("type mismatch", receiver.span)
+                                    .with_code("E0201")
+                                    .with_label(format!("expected a `Receiver<T>`, found `{shown}`")),
+                            );
+                        }
+                        return Self::error_expr(span);
                     }
                     let local = self.new_temp(&format!("select${}", receivers.len()), r, &mut stmts);
                     receivers.push((arm, binding, local));

@@ -131,6 +131,7 @@ pub fn expr(e: &Expr) -> String {
             });
             format!("(select{})", list(arms))
         }
+        ExprKind::Unsafe(b) => format!("(unsafe {})", block(b)),
         ExprKind::Unsupported { feature } => format!("(unsupported {feature})"),
         ExprKind::Error => "(error)".to_string(),
     }

@@ -41,6 +41,19 @@ impl<'a> FnCx<'_, 'a> {
             A::Cast(inner, ty) => {
                 let inner = self.check_expr(inner);
                 let target = self.gcx.lower_type(ty, &self.item_scopes);
+                if let H::FnRef { .. } = inner.kind
+                    && let Ty::Int(crate::types::IntTy::U64 | crate::types::IntTy::Usize | crate::types::IntTy::I64) = target
+                {
+                    // `@unsafe { worker as u64 }`: the function's code address (LANGUAGE.md §8.2).
+                    if self.unsafe_depth == 0 {
+                        self.error(
+                            Diagnostic::error("invalid cast", span)
+                                .with_code("E0238")
+                                .with_note("operation requires @unsafe: casting a function to an address"),
+                        );
+                    }
+                    return hir::Expr::new(H::Cast(Box::new(inner)), target, span);
+                }
                 self.deferred.push(Deferred::Cast { span, from: inner.ty.clone(), to: target.clone() });
                 hir::Expr::new(H::Cast(Box::new(inner)), target, span)
             }
@@ -50,6 +63,9 @@ impl<'a> FnCx<'_, 'a> {
                 self.check_call(rhs, &[], Some(arg), span)
             }
             A::Macro(mac) => self.check_macro(mac, span),
+            A::Perform { effect, op, args } => self.check_perform(effect, op, args, span),
+            A::With { handler, fields, body } => self.check_with(handler, fields, body, span),
+            A::Select(arms) => self.check_select(arms, span),
             A::In { expr, range } => self.check_in(expr, range, span),
             A::If { .. }
             | A::IfLet { .. }
@@ -62,6 +78,7 @@ impl<'a> FnCx<'_, 'a> {
             | A::Return(_)
             | A::Block(_)
             | A::Unchecked(_)
+            | A::Unsafe(_)
             | A::Match { .. } => self.check_control(e),
             A::Tuple(elems) if elems.is_empty() => hir::Expr::new(H::Lit(Lit::Unit), Ty::Unit, span),
             A::Tuple(elems) => self.check_tuple(elems, span),

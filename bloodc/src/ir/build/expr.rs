@@ -81,6 +81,11 @@ impl FnBuilder<'_> {
                 Operand::Const(Const::Unit)
             }
             H::Cast(inner) => {
+                if let H::FnRef { func, .. } = inner.kind {
+                    // `f as u64`: the code address of `f` itself (called by the runtime).
+                    let addr = self.emit(Ty::Int(crate::types::IntTy::U64), Rvalue::FnAddr(crate::ir::FuncId(func.0)));
+                    return if e.ty == Ty::Int(crate::types::IntTy::U64) { addr } else { self.emit(e.ty.clone(), Rvalue::Cast(addr, e.ty.clone())) };
+                }
                 let v = self.lower_expr(inner);
                 if inner.ty == e.ty || inner.ty == Ty::Never {
                     return v;
@@ -100,6 +105,7 @@ impl FnBuilder<'_> {
                 Operand::Const(Const::Unit)
             }
             H::Dbg { text, expr } => self.lower_dbg(text, expr),
+            H::Nursery(body) => self.lower_nursery(body),
             H::If { cond, then, else_ } => self.lower_if(cond, then, else_.as_deref(), &e.ty),
             H::Loop { id, body } => {
                 let body_bb = self.new_block();
@@ -395,7 +401,7 @@ impl FnBuilder<'_> {
 }
 
 /// Expressions whose evaluation cannot assign a variable (so earlier operands need no copy).
-fn is_pure(e: &hir::Expr) -> bool {
+pub(super) fn is_pure(e: &hir::Expr) -> bool {
     match &e.kind {
         H::Lit(_) | H::Local(_) => true,
         H::Unary(_, a) | H::Cast(a) => is_pure(a),

@@ -204,6 +204,9 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
         shard(id).remove(&id);
     }
     r.map_err(|e| match e {
+        // A cancelled caller hears of its own cancellation first: the fiber it joins (say its
+        // child, cancelled with it) may have ended cancelled just before.
+        JoinError::Cancelled if crate::waiter::current_cancelled() => CANCELLED,
         JoinError::Cancelled => JOINED_CANCELLED,
         JoinError::Failed(_) => FAILED,
         JoinError::JoinerCancelled => CANCELLED,
@@ -219,8 +222,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 pub extern "C" fn blood_fiber_await(id: u64) -> u64 {
     ffi_guard("blood_fiber_await", || match try_join_id(id) {
         Ok(v) => v,
-        // A cancelled caller ends anyway (its child, cancelled with it, may end first).
-        Err(CANCELLED | JOINED_CANCELLED) if crate::waiter::current_cancelled() => blood_fiber_exit_cancelled(),
+        Err(CANCELLED) => blood_fiber_exit_cancelled(),
         Err(JOINED_CANCELLED) => blood_panic(b"joined a cancelled fiber"),
         Err(FAILED) => blood_panic(b"joined a failed fiber"),
         Err(_) => blood_panic(format!("join: no fiber with id {id}").as_bytes()),
@@ -234,7 +236,8 @@ pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
 }
 
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: 0 and `*out` = result; 6 the
-/// fiber was cancelled; 5 it failed; 2 the caller was cancelled while waiting; 4 unknown id.
+/// fiber was cancelled; 5 it failed; 2 the caller was cancelled while waiting (or is cancelled
+/// and the fiber ended cancelled); 4 unknown id.
 ///
 /// # Safety
 /// `out` must be valid for a write (or null to discard the value).

@@ -122,6 +122,18 @@ extern "C" fn join_child_body(arg: u64) -> u64 {
     v
 }
 
+/// As `join_child_body` with `try_join`: a cancelled caller gets 2, even when its child ended
+/// (cancelled) first.
+extern "C" fn try_join_child_body(arg: u64) -> u64 {
+    let c = ctx(arg);
+    let child = blood_fiber_spawn_with(sleep_body, arg);
+    if try_join(child).0 == STATUS_CANCELLED {
+        blood_fiber_exit_cancelled();
+    }
+    c.resumed.fetch_add(1, Ordering::SeqCst);
+    0
+}
+
 /// Waits (as a fiber) until `n` bodies have started, then a little more so they block.
 fn wait_started(c: &Ctx, n: u64) {
     let t0 = Instant::now();
@@ -184,7 +196,11 @@ fn a_cancelled_fiber_blocked_in_join_ends_there() {
             let sleeper = blood_fiber_spawn_with(sleep_body, addr(sc));
             let c = new_ctx(sleeper);
             let joiner = blood_fiber_spawn_with(join_body, addr(c));
-            let parents: Vec<u64> = (0..20).map(|_| blood_fiber_spawn_with(join_child_body, addr(c))).collect();
+            let parents: Vec<u64> = (0..20)
+                .map(|i| {
+                    blood_fiber_spawn_with(if i % 2 == 0 { join_child_body } else { try_join_child_body }, addr(c))
+                })
+                .collect();
             // The joiner, the sleeper and 20 children of `parents` have started.
             wait_started(c, 21);
             wait_started(sc, 1);

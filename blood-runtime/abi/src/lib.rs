@@ -340,7 +340,8 @@ pub const FIBER_AWAIT: RuntimeFn = rt("blood_fiber_await", &[I64], Some(I64));
 /// `uint64_t blood_fiber_join(uint64_t id)`: same as FIBER_AWAIT.
 pub const FIBER_JOIN: RuntimeFn = rt("blood_fiber_join", &[I64], Some(I64));
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: STATUS_OK / _JOINED_CANCELLED /
-/// _FAILED / _CANCELLED / _NO_SUCH_FIBER.
+/// _FAILED / _CANCELLED (the caller is cancelled: it was while waiting, or the fiber ended
+/// cancelled while the caller is too) / _NO_SUCH_FIBER.
 pub const FIBER_TRY_JOIN: RuntimeFn = rt("blood_fiber_try_join", &[I64, Ptr], Some(I32));
 /// `uint64_t blood_fiber_current(void)`.
 pub const FIBER_CURRENT: RuntimeFn = rt("blood_fiber_current", &[], Some(I64));

@@ -119,8 +119,15 @@ impl<'a> FnCx<'_, 'a> {
         collect_captures(&mut body, first, &mut captures);
         let name = format!("{}.{{closure#{}}}", self.fn_name, self.closures.count);
         self.closures.count += 1;
-        let closure =
-            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name, once };
+        let closure = hir::Closure {
+            params,
+            captures,
+            locals: first..self.locals.len() as u32,
+            ret: ret.clone(),
+            body,
+            name,
+            once,
+        };
         let ty = Ty::Fn(param_tys.into(), ret.into(), row);
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
     }

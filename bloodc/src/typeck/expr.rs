@@ -42,7 +42,8 @@ impl<'a> FnCx<'_, 'a> {
                 let inner = self.check_expr(inner);
                 let target = self.gcx.lower_type(ty, &self.item_scopes);
                 if let H::FnRef { .. } = inner.kind
-                    && let Ty::Int(crate::types::IntTy::U64 | crate::types::IntTy::Usize | crate::types::IntTy::I64) = target
+                    && let Ty::Int(crate::types::IntTy::U64 | crate::types::IntTy::Usize | crate::types::IntTy::I64) =
+                        target
                 {
                     // `@unsafe { worker as u64 }`: the function's code address (LANGUAGE.md §8.2).
                     if self.unsafe_depth == 0 {

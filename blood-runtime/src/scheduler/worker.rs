@@ -282,26 +282,39 @@ pub fn safepoint_slow() {
         return;
     }
     let shared = &w.rt.workers[w.index];
-    if !shared.preempt.swap(false, Ordering::AcqRel) {
-        // A false positive for this worker. If no worker still needs the word (its fiber yielded
-        // on its own since), clear it so other safepoints stop taking the slow path.
-        if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
-            crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
-        }
+    let mine = shared.preempt.swap(false, Ordering::AcqRel);
+    // Whether for us or a false positive (another worker's request, or one whose fiber already
+    // switched away), clear the global word unless some worker still needs it, so other
+    // safepoints stop taking the slow path.
+    clear_preempt_word(&w.rt);
+    if !mine {
         return;
-    }
-    if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
-        crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
     }
     w.rt.counters.preemptions.fetch_add(1, Ordering::Relaxed);
     yield_current();
 }
 
+/// Clears `blood_preempt_flag` if no worker of `rt` has a pending request. A request made
+/// concurrently is not lost (Dekker, SeqCst): the requester stores its worker's flag, then the
+/// word; we store the word, then read the workers' flags. If we miss the new request, its word
+/// store comes after ours in the total order and the word stays set; if we see it, we set the
+/// word again ourselves.
+fn clear_preempt_word(rt: &RuntimeInner) {
+    use crate::preempt::blood_preempt_flag;
+    if rt.workers.iter().any(|s| s.preempt.load(Ordering::SeqCst)) {
+        return;
+    }
+    blood_preempt_flag.store(0, Ordering::SeqCst);
+    if rt.workers.iter().any(|s| s.preempt.load(Ordering::SeqCst)) {
+        blood_preempt_flag.store(1, Ordering::SeqCst);
+    }
+}
+
 /// Asks the current worker to yield at its next safepoint (`__builtin_safepoint_request`).
 pub fn request_preempt_current() {
     if let Some(w) = worker() {
-        w.rt.workers[w.index].preempt.store(true, Ordering::Release);
-        crate::preempt::blood_preempt_flag.store(1, Ordering::Release);
+        w.rt.workers[w.index].preempt.store(true, Ordering::SeqCst);
+        crate::preempt::blood_preempt_flag.store(1, Ordering::SeqCst);
     }
 }
 
@@ -350,6 +363,8 @@ pub(crate) fn run(local: WorkerLocal) {
         }
         WorkerCounters::bump(&shared.counters.parks);
         super::park::park(&rt, w.index, &shared.notified);
+        // Awake again (no longer counted as parked): the preemption monitor must watch us.
+        rt.timers.worker_woke();
     }
     w.stacks.borrow_mut().drain();
     WORKER.with(|c| c.set(std::ptr::null()));

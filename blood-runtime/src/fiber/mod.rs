@@ -18,6 +18,14 @@
 //!   RUNNING into NOTIFIED, the CAS fails and the fiber is re-enqueued; a wake of a SUSPENDED
 //!   fiber enqueues it exactly once (CAS). RUNNABLE and DONE absorb wakes. Every wait loops and
 //!   re-checks its condition, so a stale NOTIFIED only costs one spurious wake-up.
+//!
+//!   The *run reference*: from spawn until it exits, a fiber owns one strong reference to its
+//!   record, held by whatever holds the fiber in its run state — a queue or `next` slot while
+//!   RUNNABLE, the worker's `current` while RUNNING, and the SUSPENDED state itself while parked
+//!   (the park commit forgets it; the wake that moves the fiber out of SUSPENDED adopts it and
+//!   queues it). So a parked fiber stays alive even when nobody holds its handle: wait lists
+//!   (channel nodes) only keep raw pointers to it. A fiber that is never woken is never freed
+//!   (as a goroutine blocked forever).
 //! * The **outcome** (`join`, under a mutex): pending until the body has ended *and* every
 //!   child has completed (structured concurrency); then Completed, Failed (the body panicked) or
 //!   Cancelled (the fiber's token was cancelled before it finished, or it left through
@@ -320,7 +328,9 @@ impl FiberRef {
             match self.run.compare_exchange_weak(s, target, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     if enqueue {
-                        crate::scheduler::schedule_woken(self.clone());
+                        // SAFETY: we moved the fiber out of SUSPENDED, so the run reference the
+                        // suspended state owned (see the module header) is ours to queue.
+                        crate::scheduler::schedule_woken(unsafe { FiberRef::adopt(FiberRef::as_ptr(self)) });
                     }
                     return;
                 }
@@ -370,7 +380,8 @@ impl std::fmt::Debug for Fiber {
 
 impl Drop for Fiber {
     fn drop(&mut self) {
-        // A fiber dropped while suspended forever (nobody can wake it) still owns its stack.
+        // A fiber dropped while it still had a stack (it was left in a queue when its runtime
+        // shut down; a suspended fiber is never dropped, see the run reference) gives it back.
         if let Some(stack) = self.stack.get_mut().take() {
             crate::stack::pool().release_many([stack]);
         }

@@ -212,6 +212,19 @@ impl FiberRef {
         r
     }
 
+    /// Takes over the strong reference that `p`'s owner gave up (see the run reference in
+    /// `fiber/mod.rs`); no count changes.
+    ///
+    /// # Safety
+    /// `p` must come from [`FiberRef::as_ptr`], and the caller must own one strong count of the
+    /// record that no `FiberRef` represents (one that was [`std::mem::forget`]ten).
+    pub(crate) unsafe fn adopt(p: *const Fiber) -> FiberRef {
+        // SAFETY: `p` points at the `fiber` field of a live cell (contract).
+        let cell = unsafe { p.cast::<u8>().sub(offset_of!(Cell, fiber)).cast::<Cell>() };
+        // SAFETY: as above; the cell pointer is non-null.
+        FiberRef { cell: unsafe { NonNull::new_unchecked(cell.cast_mut()) } }
+    }
+
     /// Whether two references name the same record.
     pub fn ptr_eq(a: &FiberRef, b: &FiberRef) -> bool {
         a.cell == b.cell

@@ -205,11 +205,15 @@ pub(crate) fn after_switch(w: &WorkerLocal) {
         }
         Pending::Park(f) => {
             use crate::fiber::state::{PARK_FAILED_TO, PARK_FROM, PARK_TO};
+            // Before the CAS: once SUSPENDED the fiber may be woken (and its reference adopted)
+            // at once, so the run reference must already belong to the suspended state.
+            let f = std::mem::ManuallyDrop::new(f);
             if f.run.compare_exchange(PARK_FROM, PARK_TO, Ordering::AcqRel, Ordering::Acquire).is_err() {
                 // Woken between registering and parking: run it again.
                 f.run.store(PARK_FAILED_TO, Ordering::Release);
-                w.push(f, Reason::Yielded);
+                w.push(std::mem::ManuallyDrop::into_inner(f), Reason::Yielded);
             }
+            // Parked: the suspended state owns the run reference (see `fiber/mod.rs`).
         }
         Pending::Exit(f) => {
             f.run.store(fiber::DONE, Ordering::Release);

@@ -32,8 +32,8 @@ fn cancel_while_blocked<T: Send + std::fmt::Debug + 'static>(
     std::thread::sleep(Duration::from_millis(20));
     let t0 = Instant::now();
     h.cancel();
-    let fiber = h.fiber().clone();
-    assert_eq!(h.clone().join().err(), Some(JoinError::Cancelled), "join of a cancelled fiber says so");
+    let fiber = h.clone();
+    assert_eq!(h.join().err(), Some(JoinError::Cancelled), "join of a cancelled fiber says so");
     assert!(t0.elapsed() < Duration::from_secs(5), "cancellation did not wake the fiber promptly");
     assert_eq!(fiber.state(), FiberState::Cancelled);
     // What the operation itself returned is observed through a second fiber in the real tests

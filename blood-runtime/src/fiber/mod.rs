@@ -26,13 +26,19 @@
 //!   queues it). So a parked fiber stays alive even when nobody holds its handle: wait lists
 //!   (channel nodes) only keep raw pointers to it. A fiber that is never woken is never freed
 //!   (as a goroutine blocked forever).
-//! * The **outcome** (`join`, under a mutex): pending until the body has ended *and* every
-//!   child has completed (structured concurrency); then Completed, Failed (the body panicked) or
-//!   Cancelled (the fiber's token was cancelled before it finished, or it left through
-//!   `blood_fiber_exit_cancelled`). Joiners register in the same mutex, so none misses the
-//!   completion. A fiber whose body ended before its children does not wait on its stack: it
-//!   leaves its result in its [`Family`] and exits, and the last child to finish publishes it
-//!   (see `entry.rs`).
+//! * The **outcome**, kept in a separate, small [`Completion`] cell (under its mutex): pending
+//!   until the body has ended *and* every child has completed (structured concurrency); then
+//!   Completed, Failed (the body panicked) or Cancelled (the fiber's token was cancelled before it
+//!   finished, or it left through `blood_fiber_exit_cancelled`). Joiners register in the same
+//!   mutex, so none misses the completion. A fiber whose body ended before its children does not
+//!   wait on its stack: it leaves its result in its [`Family`] and exits, and the last child to
+//!   finish publishes it (see `entry.rs`).
+//!
+//! Join handles hold the completion cell, not the record: a program that keeps a million handles
+//! of finished fibers keeps a million small cells, while the records (several cache lines) are
+//! recycled as soon as the fibers end, and the next spawns reuse them cache-warm. Until the
+//! fiber completes, its completion cell also holds a reference to the record (`JoinState::fiber`,
+//! taken out by the completion), so a handle can still cancel, wake or inspect the fiber.
 //!
 //! A fiber gets its stack only when it first runs (spawn is a record from a per-thread cache and
 //! a queue push), and gives it back when it exits. Records are reference-counted [`FiberRef`]s
@@ -46,9 +52,9 @@ mod record;
 pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
+pub use record::{CompletionRef, FiberRef, FiberWeak};
 #[doc(hidden)]
-pub use record::cells_carved;
-pub use record::{FiberRef, FiberWeak};
+pub use record::{cells_carved, completions_carved};
 
 use crate::cancellation::CancelToken;
 use crate::scheduler::RuntimeInner;
@@ -170,6 +176,69 @@ pub(crate) struct JoinState {
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
     pub(crate) waiters: Vec<Waker>,
+    /// The fiber's record until it completes (then None: the record may be recycled).
+    pub(crate) fiber: Option<FiberRef>,
+}
+
+/// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
+/// the fiber record and by join handles (see the module header).
+pub struct Completion {
+    pub(crate) id: u64,
+    /// Set once the outcome is known (fast path for joins and `is_finished`).
+    pub(crate) finished: AtomicBool,
+    pub(crate) join: Mutex<JoinState>,
+}
+
+impl Completion {
+    pub(crate) fn new(id: u64) -> Completion {
+        Completion { id, finished: AtomicBool::new(false), join: Mutex::new(JoinState::default()) }
+    }
+
+    /// The fiber's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the fiber has completed (any outcome).
+    #[inline]
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    /// The fiber record while the fiber has not completed.
+    pub fn fiber(&self) -> Option<FiberRef> {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).fiber.clone()
+    }
+
+    /// Current state (racy snapshot).
+    pub fn state(&self) -> FiberState {
+        let j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_finished() {
+            return j.fiber.as_ref().map_or(FiberState::Runnable, |f| f.run_state());
+        }
+        match &j.outcome {
+            Some(Outcome::Failed(_)) => FiberState::Failed,
+            Some(Outcome::Cancelled) => FiberState::Cancelled,
+            // Completed, or its value already taken by a join.
+            _ => FiberState::Completed,
+        }
+    }
+
+    /// Records the outcome, wakes joiners and lets go of the record.
+    pub(crate) fn complete(&self, outcome: Outcome) {
+        let (waiters, fiber) = {
+            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            j.outcome = Some(outcome);
+            self.finished.store(true, Ordering::Release);
+            (std::mem::take(&mut j.waiters), j.fiber.take())
+        };
+        for w in waiters {
+            w.wake();
+        }
+        // Possibly the last reference to the record: whoever completes a fiber holds another
+        // (see `entry.rs`), so the record outlives the caller's use of it.
+        drop(fiber);
+    }
 }
 
 /// The fiber record. Shared ([`FiberRef`]) by the scheduler, wait lists and handles.
@@ -178,15 +247,14 @@ pub struct Fiber {
     pub(crate) rt: Arc<RuntimeInner>,
     pub(crate) run: AtomicU8,
     pub(crate) priority: Priority,
-    /// Set once the outcome is known (fast path for joins and `is_finished`).
-    pub(crate) finished: AtomicBool,
+    /// The outcome, shared with join handles.
+    pub(crate) completion: CompletionRef,
     /// Saved stack pointer while not running. Only the worker switching it touches it.
     pub(crate) sp: UnsafeCell<usize>,
     /// The stack, assigned when the fiber first runs.
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     pub(crate) stack_size: u32,
     pub(crate) body: UnsafeCell<Body>,
-    pub(crate) join: Mutex<JoinState>,
     pub(crate) parent: Option<FiberRef>,
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
     pub(crate) family: std::sync::OnceLock<Box<Family>>,
@@ -262,18 +330,24 @@ impl Fiber {
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
+        self.completion.is_finished()
+    }
+
+    /// The fiber's completion cell (what join handles hold).
+    pub fn completion(&self) -> &CompletionRef {
+        &self.completion
     }
 
     /// Current state (racy snapshot).
     pub fn state(&self) -> FiberState {
         if self.is_finished() {
-            return match self.join.lock().unwrap_or_else(|e| e.into_inner()).outcome {
-                Some(Outcome::Failed(_)) => FiberState::Failed,
-                Some(Outcome::Cancelled) => FiberState::Cancelled,
-                _ => FiberState::Completed,
-            };
+            return self.completion.state();
         }
+        self.run_state()
+    }
+
+    /// The state from the run state alone (the fiber has not completed).
+    fn run_state(&self) -> FiberState {
         match self.run.load(Ordering::Acquire) {
             RUNNABLE => FiberState::Runnable,
             // DONE but not finished: the body ended, children are still running.
@@ -282,17 +356,9 @@ impl Fiber {
         }
     }
 
-    /// Records the outcome and wakes joiners (runs on the fiber's own stack, at its end).
+    /// Records the outcome and wakes joiners (see [`Completion::complete`]).
     pub(crate) fn complete(&self, outcome: Outcome) {
-        let waiters = {
-            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
-            j.outcome = Some(outcome);
-            self.finished.store(true, Ordering::Release);
-            std::mem::take(&mut j.waiters)
-        };
-        for w in waiters {
-            w.wake();
-        }
+        self.completion.complete(outcome);
     }
 }
 

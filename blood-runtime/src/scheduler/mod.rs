@@ -21,7 +21,7 @@ pub mod queue;
 pub mod worker;
 
 use crate::config::{Config, ConfigError};
-use crate::fiber::{Body, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, JoinState, RUNNABLE};
+use crate::fiber::{Body, Completion, CompletionRef, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, RUNNABLE};
 use crate::metrics::{Counters, Snapshot, WorkerCounters};
 use crate::time::Timers;
 use crossbeam_deque::Stealer;
@@ -104,8 +104,8 @@ impl RuntimeInner {
         }
     }
 
-    /// Creates a fiber and queues it.
-    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> FiberRef {
+    /// Creates a fiber and queues it; returns its completion cell.
+    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> CompletionRef {
         let w = worker::local_for(self);
         let parent = w.and_then(|w| w.current().cloned());
         match &parent {
@@ -125,17 +125,17 @@ impl RuntimeInner {
                 NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
         };
+        let completion = CompletionRef::new(Completion::new(id));
         let fiber = FiberRef::new(Fiber {
             id,
             rt: self.clone(),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
-            finished: AtomicBool::new(false),
+            completion: completion.clone(),
             sp: UnsafeCell::new(0),
             stack: UnsafeCell::new(None),
             stack_size,
             body: UnsafeCell::new(body),
-            join: Mutex::new(JoinState::default()),
             parent,
             family: OnceLock::new(),
             cancelled: AtomicBool::new(false),
@@ -148,11 +148,16 @@ impl RuntimeInner {
             (None, Some(p)) => p.token().register_fiber(&fiber),
             (None, None) => {}
         }
+        // SAFETY: the cell is not shared yet: only this thread holds its references (ours and
+        // the record's, and the record is not queued yet).
+        let c = unsafe { completion.get_mut_unshared() };
+        c.join.get_mut().unwrap_or_else(|e| e.into_inner()).fiber = Some(fiber.clone());
+        // The run reference (see `fiber/mod.rs`).
         match w {
-            Some(w) => w.push(fiber.clone(), Reason::Spawned),
-            None => worker::schedule(fiber.clone(), Reason::Spawned),
+            Some(w) => w.push(fiber, Reason::Spawned),
+            None => worker::schedule(fiber, Reason::Spawned),
         }
-        fiber
+        completion
     }
 
     /// A snapshot of the counters.
@@ -341,7 +346,7 @@ fn spawn_on<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
     let body = Body::new(move || crate::fiber::Value::new(f()));
-    JoinHandle { fiber: rt.spawn_body(cfg, body), _t: PhantomData }
+    JoinHandle { completion: rt.spawn_body(cfg, body), _t: PhantomData }
 }
 
 /// The runtime of the calling fiber's worker.

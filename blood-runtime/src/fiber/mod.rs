@@ -57,13 +57,12 @@ pub use record::{CompletionRef, FiberRef, FiberWeak};
 pub use record::{cells_carved, completions_carved};
 
 use crate::cancellation::CancelToken;
-use crate::scheduler::RuntimeInner;
 use crate::stack::Stack;
 use crate::waiter::Waker;
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 pub(crate) use entry::{exit_cancelled, fiber_entry};
 
@@ -244,7 +243,7 @@ impl Completion {
 /// The fiber record. Shared ([`FiberRef`]) by the scheduler, wait lists and handles.
 pub struct Fiber {
     pub(crate) id: u64,
-    pub(crate) rt: Arc<RuntimeInner>,
+    pub(crate) rt: crate::scheduler::RtRef,
     pub(crate) run: AtomicU8,
     pub(crate) priority: Priority,
     /// The outcome, shared with join handles.
@@ -255,7 +254,8 @@ pub struct Fiber {
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     pub(crate) stack_size: u32,
     pub(crate) body: UnsafeCell<Body>,
-    pub(crate) parent: Option<FiberRef>,
+    /// Valid until this fiber counted itself done in the parent's family (see [`Family`]).
+    pub(crate) parent: Option<ParentPtr>,
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
     pub(crate) family: std::sync::OnceLock<Box<Family>>,
     /// Set once when the fiber (or an ancestor token) is cancelled.
@@ -272,46 +272,88 @@ pub struct Fiber {
 /// The children counts of a fiber that has spawned (structured concurrency: it completes only
 /// after all of them). The parent spawns on one worker while its children finish on others, so
 /// the two sides write different cache lines: `spawned` is written only by the parent (load +
-/// store), `done` is incremented by each finishing child, which then reads `waiting` (same line).
+/// store), `done` is incremented once by each finishing child and never read by it otherwise.
 ///
 /// When the parent's body ends with children still running, the parent stores its result in
-/// `spawned.pending`, sets `waiting` and exits (its stack is recycled at once); whoever sees the
-/// last child done while `waiting` is set publishes the parent's outcome (`entry.rs`).
+/// `spawned.pending`, adds [`WAITING`]` - spawned` to `done` and exits (its stack is recycled at
+/// once). `done` then reaches exactly `WAITING` once every child has counted itself, and whoever
+/// makes it so publishes the parent's outcome (`entry.rs`): the parent itself if all children
+/// were done before its own addition (it sees `done == spawned` in what it replaced), else the
+/// child whose increment completes it. Each party decides from the value its own read-modify-
+/// write returned (AcqRel: the publisher sees the other side's writes, `pending` included), so
+/// exactly one publishes, and a child that does not touches nothing of its parent after its
+/// increment.
 ///
-/// Nobody misses the last child (Dekker, all SeqCst): the parent stores `waiting = true` and then
-/// reads `done`; a child increments `done` and then reads `waiting`. In the total order one of
-/// them comes second and sees the other's write: the parent finds every child done, or the last
-/// child finds the parent waiting (and, through that Release/Acquire pair, the final `spawned`
-/// and `pending`). Both may see it; `claimed` (a one-shot swap) picks exactly one publisher.
+/// That is what lets children point at their parent without a count ([`ParentPtr`]): creating
+/// the family takes one count on the parent (the *family hold*), which whoever publishes the
+/// parent releases once done with it. Until then every child that has not counted itself can
+/// use its parent pointer. A per-child count would be incremented by the parent's worker at each
+/// spawn and decremented by the child's worker when it is freed: one cache line bouncing between
+/// the two for every fiber.
 #[derive(Default)]
 pub(crate) struct Family {
     pub(crate) spawned: crossbeam_utils::CachePadded<Spawned>,
-    pub(crate) done: crossbeam_utils::CachePadded<Done>,
+    /// Children done, plus `WAITING - spawned` once the body ended (wrapping arithmetic).
+    pub(crate) done: crossbeam_utils::CachePadded<AtomicU64>,
 }
+
+/// Added to [`Family::done`] (with `- spawned`) when the parent's body ends.
+pub(crate) const WAITING: u64 = 1 << 62;
 
 /// The parent's side of [`Family`] (one cache line).
 #[derive(Default)]
 pub(crate) struct Spawned {
-    pub(crate) count: AtomicUsize,
+    pub(crate) count: AtomicU64,
     /// The outcome of a body that ended before its children (taken by the publisher).
     pub(crate) pending: Mutex<Option<Outcome>>,
 }
 
-/// The children's side of [`Family`] (one cache line).
-#[derive(Default)]
-pub(crate) struct Done {
-    pub(crate) count: AtomicUsize,
-    /// The body has ended and `pending` holds its outcome.
-    pub(crate) waiting: AtomicBool,
-    /// The outcome in `pending` was taken for publication.
-    pub(crate) claimed: AtomicBool,
+/// A child's pointer to its parent, without a count: valid until the child has counted itself
+/// done in the parent's [`Family`] (the family hold keeps the parent until then).
+#[derive(Copy, Clone)]
+pub(crate) struct ParentPtr(std::ptr::NonNull<Fiber>);
+
+// SAFETY: a pointer to a `Fiber` (Sync), dereferenced only under the rule above.
+unsafe impl Send for ParentPtr {}
+// SAFETY: as above.
+unsafe impl Sync for ParentPtr {}
+
+impl FiberRef {
+    /// Records one more child and returns the child's pointer to this fiber; called by the fiber
+    /// itself (it is the running fiber). The first call creates the family and its hold.
+    pub(crate) fn note_child_spawned(&self) -> ParentPtr {
+        let fam = self.family.get_or_init(|| {
+            // The family hold (see `Family`), released by whoever publishes this fiber.
+            std::mem::forget(self.clone());
+            Box::default()
+        });
+        fam.spawned.count.store(fam.spawned.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        ParentPtr(std::ptr::NonNull::from(&**self))
+    }
 }
 
 impl Fiber {
-    /// Records one more child; called by the fiber itself (it is the running fiber).
-    pub(crate) fn note_child_spawned(&self) {
-        let fam = self.family.get_or_init(Box::default);
-        fam.spawned.count.store(fam.spawned.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    /// The parent, if this fiber was spawned by a fiber.
+    ///
+    /// # Safety
+    /// Only until this fiber has counted itself done in its parent's family
+    /// ([`Fiber::note_child_done`] on the parent): the reference must not be used after that.
+    pub(crate) unsafe fn parent(&self) -> Option<&Fiber> {
+        // SAFETY: the family hold keeps the parent alive until then (see `Family`).
+        self.parent.map(|p| unsafe { p.0.as_ref() })
+    }
+
+    /// Lets go of the family hold (see `Family`), if this fiber has spawned.
+    ///
+    /// # Safety
+    /// Called once, by whoever published this fiber's outcome, after its last use of the fiber
+    /// through the hold (the fiber may be freed here).
+    pub(crate) unsafe fn release_family_hold(&self) {
+        if self.family.get().is_some() {
+            // SAFETY: the hold is one count forgotten by `note_child_spawned`; it is given back
+            // once (contract).
+            drop(unsafe { FiberRef::adopt(self) });
+        }
     }
 
     /// The fiber's id (unique in the process, never 0).
@@ -413,17 +455,14 @@ impl FiberRef {
 }
 
 impl Fiber {
-    /// Called by a child as it completes, after publishing its outcome. Returns the parent's
-    /// pending outcome if this was the last child of a parent whose body has ended: the caller
-    /// must then publish it (see [`Family`]).
+    /// Called by a child as it completes, after publishing its outcome: counts it done. Returns
+    /// the parent's pending outcome if that made the parent, whose body has ended, complete: the
+    /// caller must then publish it and release its family hold (see [`Family`]). The caller must
+    /// not use the parent after a `None`.
     pub(crate) fn note_child_done(&self) -> Option<Outcome> {
         let fam = self.family.get().expect("a parent counted its child");
-        let done = fam.done.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if !fam.done.waiting.load(Ordering::SeqCst) {
-            return None;
-        }
-        // The body has ended: `spawned` is final (published by the `waiting` store we read).
-        if done < fam.spawned.count.load(Ordering::Relaxed) || fam.done.claimed.swap(true, Ordering::AcqRel) {
+        let prev = fam.done.fetch_add(1, Ordering::AcqRel);
+        if prev.wrapping_add(1) != WAITING {
             return None;
         }
         fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()).take()

@@ -356,33 +356,15 @@ impl std::ops::Deref for FiberRef {
 
 impl Drop for FiberRef {
     fn drop(&mut self) {
-        // Releases this reference, and iteratively the parent reference of every record this
-        // frees: a chain of finished fibers, each holding the last reference to its parent (a
-        // deep spawn tree whose parents exited before their children), is freed in a loop
-        // instead of a recursion as deep as the chain.
-        let mut cell = self.cell;
-        loop {
-            // SAFETY: `cell` carries one strong count owned by this loop (ours, then the parent
-            // reference taken out below), so it is initialised.
-            if unsafe { cell.as_ref() }.strong.fetch_sub(1, Ordering::Release) != 1 {
-                return;
-            }
-            fence(Ordering::Acquire);
-            // SAFETY: the last strong reference: nobody can reach the fiber any more (weak
-            // references only read the counts); its parent reference is moved out, then the
-            // fiber is dropped exactly once.
-            let parent = unsafe {
-                let fiber = (*cell.as_ptr()).fiber.as_mut_ptr();
-                let parent = (*fiber).parent.take();
-                (*cell.as_ptr()).fiber.assume_init_drop();
-                parent
-            };
-            // The weak reference held by the strong ones.
-            drop(FiberWeak { cell });
-            let Some(parent) = parent else { return };
-            // Its strong count is released by the next iteration.
-            cell = std::mem::ManuallyDrop::new(parent).cell;
+        if self.counts().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return;
         }
+        fence(Ordering::Acquire);
+        // SAFETY: the last strong reference: nobody can reach the fiber any more (weak
+        // references only read the counts); it is dropped exactly once.
+        unsafe { (*self.cell.as_ptr()).fiber.assume_init_drop() };
+        // The weak reference held by the strong ones.
+        drop(FiberWeak { cell: self.cell });
     }
 }
 

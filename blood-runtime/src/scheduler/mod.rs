@@ -66,6 +66,43 @@ pub struct RuntimeInner {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
+/// A fiber's counted reference to its runtime. Its count comes from, and goes back to, the
+/// *lease* of the worker it is created or freed on (`WorkerLocal::lease_rt`): a block of counts
+/// taken at once and kept by the worker, so that spawning fibers on one worker and freeing them on
+/// another does not bounce the `Arc`'s counter line between the two for every fiber. Only fibers
+/// created or freed off the runtime's workers touch the `Arc`'s counter. Each worker hands its
+/// leftover counts back when it exits; until then the lease keeps the runtime alive, as the
+/// fibers' counts would.
+pub(crate) struct RtRef(std::mem::ManuallyDrop<Arc<RuntimeInner>>);
+
+impl RtRef {
+    pub(crate) fn new(rt: &Arc<RuntimeInner>) -> RtRef {
+        match worker::local_for(rt) {
+            Some(w) => RtRef(std::mem::ManuallyDrop::new(w.lease_rt())),
+            None => RtRef(std::mem::ManuallyDrop::new(rt.clone())),
+        }
+    }
+}
+
+impl std::ops::Deref for RtRef {
+    type Target = Arc<RuntimeInner>;
+    #[inline]
+    fn deref(&self) -> &Arc<RuntimeInner> {
+        &self.0
+    }
+}
+
+impl Drop for RtRef {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; the field is not used again.
+        let rt = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        match worker::local_for(&rt) {
+            Some(w) => w.return_rt(rt),
+            None => drop(rt),
+        }
+    }
+}
+
 /// Fiber ids; workers take blocks of [`ID_BLOCK`] to avoid sharing this line.
 pub(crate) static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) const ID_BLOCK: u64 = 256;
@@ -107,13 +144,14 @@ impl RuntimeInner {
     /// Creates a fiber and queues it; returns its completion cell.
     pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> CompletionRef {
         let w = worker::local_for(self);
-        let parent = w.and_then(|w| w.current().cloned());
-        match &parent {
-            Some(p) => p.note_child_spawned(),
+        let spawner = w.and_then(|w| w.current());
+        let parent = match spawner {
+            Some(p) => Some(p.note_child_spawned()),
             None => {
                 self.live.fetch_add(1, Ordering::AcqRel);
+                None
             }
-        }
+        };
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
         let id = match w {
             Some(w) => {
@@ -128,7 +166,7 @@ impl RuntimeInner {
         let completion = CompletionRef::new(Completion::new(id));
         let fiber = FiberRef::new(Fiber {
             id,
-            rt: self.clone(),
+            rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
             completion: completion.clone(),
@@ -143,7 +181,7 @@ impl RuntimeInner {
             name: cfg.name.map(String::into_boxed_str),
             nursery: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
-        match (&cfg.cancel_parent, &fiber.parent) {
+        match (&cfg.cancel_parent, spawner) {
             (Some(t), _) => t.register_fiber(&fiber),
             (None, Some(p)) => p.token().register_fiber(&fiber),
             (None, None) => {}
@@ -351,7 +389,7 @@ fn spawn_on<T: Send + 'static>(
 
 /// The runtime of the calling fiber's worker.
 pub fn current_runtime() -> Option<Arc<RuntimeInner>> {
-    worker::current_fiber().map(|f| f.rt.clone())
+    worker::current_fiber().map(|f| Arc::clone(&f.rt))
 }
 
 /// Spawns a fiber on the caller's runtime, or on the process-wide runtime outside fibers.

@@ -57,7 +57,13 @@ pub struct WorkerLocal {
     stacks: RefCell<StackCache>,
     id_next: Cell<u64>,
     id_end: Cell<u64>,
+    /// Counts of `rt`'s `Arc` this worker holds for fibers to come (see `RtRef`).
+    rt_lease: Cell<usize>,
 }
+
+/// Counts of the runtime's `Arc` a worker takes at once for its lease; it keeps at most twice as
+/// many.
+const RT_LEASE_BATCH: usize = 256;
 
 thread_local! {
     static WORKER: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
@@ -117,6 +123,7 @@ impl WorkerLocal {
             stacks: RefCell::new(StackCache::default()),
             id_next: Cell::new(0),
             id_end: Cell::new(0),
+            rt_lease: Cell::new(0),
         }
     }
 
@@ -137,6 +144,33 @@ impl WorkerLocal {
         let id = self.id_next.get();
         self.id_next.set(id + 1);
         id
+    }
+
+    /// One counted reference to the runtime, from this worker's lease (see `RtRef`).
+    pub(crate) fn lease_rt(&self) -> Arc<RuntimeInner> {
+        let mut n = self.rt_lease.get();
+        if n == 0 {
+            for _ in 0..RT_LEASE_BATCH {
+                std::mem::forget(Arc::clone(&self.rt));
+            }
+            n = RT_LEASE_BATCH;
+        }
+        self.rt_lease.set(n - 1);
+        // SAFETY: one of the counts the lease owns (forgotten clones of `self.rt`) becomes this
+        // `Arc`'s.
+        unsafe { Arc::from_raw(Arc::as_ptr(&self.rt)) }
+    }
+
+    /// Gives a counted reference to this worker's runtime back to the lease.
+    pub(crate) fn return_rt(&self, rt: Arc<RuntimeInner>) {
+        debug_assert!(Arc::ptr_eq(&rt, &self.rt));
+        let n = self.rt_lease.get();
+        if n >= 2 * RT_LEASE_BATCH {
+            drop(rt);
+            return;
+        }
+        std::mem::forget(rt);
+        self.rt_lease.set(n + 1);
     }
 
     /// This worker's counters.
@@ -334,7 +368,7 @@ pub(crate) fn schedule(f: FiberRef, reason: Reason) {
     match local_for(&f.rt) {
         Some(w) => w.push(f, reason),
         None => {
-            let rt = f.rt.clone();
+            let rt = Arc::clone(&f.rt);
             rt.global.push(f);
             super::park::notify_one(&rt);
         }
@@ -372,4 +406,9 @@ pub(crate) fn run(local: WorkerLocal) {
     }
     w.stacks.borrow_mut().drain();
     WORKER.with(|c| c.set(std::ptr::null()));
+    // Fibers freed from now on on this thread drop their counts directly.
+    for _ in 0..w.rt_lease.replace(0) {
+        // SAFETY: each count of the lease was a forgotten clone of `w.rt`.
+        unsafe { Arc::decrement_strong_count(Arc::as_ptr(&w.rt)) };
+    }
 }

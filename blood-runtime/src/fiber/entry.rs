@@ -67,6 +67,7 @@ fn run_body(fiber: &Fiber) -> Outcome {
 /// `fiber` is the fiber running on this worker (as from `worker::with_current_fiber`).
 pub(crate) unsafe fn exit_cancelled(fiber: &Fiber) -> ! {
     if !fiber.is_cancelled() {
+        // Its own flag (it may have observed an ancestor's only): cancels its token and children.
         worker::with_current_fiber(|cur| cur.expect("on a fiber").cancel());
     }
     finish_fiber(fiber, Outcome::Cancelled)
@@ -119,7 +120,7 @@ fn settle(fiber: &Fiber, outcome: Outcome) {
     loop {
         let outcome_now = match outcome {
             // Cancelled before it completed (possibly while its children were still running).
-            Outcome::Completed(_) if fiber.is_cancelled() => Outcome::Cancelled,
+            Outcome::Completed(_) if fiber.cancel_observed() => Outcome::Cancelled,
             o => o,
         };
         WorkerCounters::bump(match &outcome_now {

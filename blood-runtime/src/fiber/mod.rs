@@ -185,12 +185,35 @@ pub struct Completion {
     pub(crate) id: u64,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
     pub(crate) finished: AtomicBool,
+    /// The fiber's cancellation flag: set once when the fiber (or an ancestor token) is
+    /// cancelled. Here rather than in the record: descendants that inherit cancellation lazily
+    /// read it (see `cancellation.rs`), and this line is rarely written.
+    pub(crate) cancelled: AtomicBool,
+    /// The fiber is reachable by cancellation cascades: a root, spawned with a token, or
+    /// registered in its parent's token (see `cancellation.rs`).
+    pub(crate) registered: AtomicBool,
+    /// For a fiber whose cancellation parent is the fiber that spawned it: that fiber's
+    /// completion cell, valid while this fiber has not completed (its parent's record, which holds
+    /// the cell, is kept by the family hold until then).
+    pub(crate) parent: Option<std::ptr::NonNull<Completion>>,
     pub(crate) join: Mutex<JoinState>,
 }
 
+// SAFETY: `parent` is only dereferenced under the rule stated on it; everything else is Sync.
+unsafe impl Sync for Completion {}
+// SAFETY: as above.
+unsafe impl Send for Completion {}
+
 impl Completion {
-    pub(crate) fn new(id: u64) -> Completion {
-        Completion { id, finished: AtomicBool::new(false), join: Mutex::new(JoinState::default()) }
+    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>) -> Completion {
+        Completion {
+            id,
+            finished: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            registered: AtomicBool::new(parent.is_none()),
+            parent,
+            join: Mutex::new(JoinState::default()),
+        }
     }
 
     /// The fiber's id.
@@ -258,8 +281,6 @@ pub struct Fiber {
     pub(crate) parent: Option<ParentPtr>,
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
     pub(crate) family: std::sync::OnceLock<Box<Family>>,
-    /// Set once when the fiber (or an ancestor token) is cancelled.
-    pub(crate) cancelled: AtomicBool,
     /// The fiber's own token, created on first need (see `cancellation.rs`).
     pub(crate) node: std::sync::OnceLock<CancelToken>,
     pub(crate) name: Option<Box<str>>,
@@ -365,10 +386,70 @@ impl Fiber {
         self.name.as_deref()
     }
 
-    /// Whether the fiber was cancelled.
+    /// Whether the fiber's own cancellation flag is set (a fiber that inherits cancellation
+    /// lazily may also be cancelled through an ancestor: see [`Fiber::cancel_observed`]).
     #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
+        self.completion.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Whether this fiber, which must be running (or completing, not yet counted done in its
+    /// parent's family), is cancelled: its own flag, or that of an ancestor it inherits
+    /// cancellation from lazily, up to the first one reachable by cascades (see
+    /// `cancellation.rs`).
+    #[inline]
+    pub(crate) fn cancel_observed(&self) -> bool {
+        let mut c: &Completion = &self.completion;
+        loop {
+            if c.cancelled.load(Ordering::Acquire) {
+                return true;
+            }
+            match c.parent {
+                Some(p) if !c.registered.load(Ordering::Acquire) => {
+                    // SAFETY: the fibers on this chain have not completed (a parent completes
+                    // after its children, and this one has not), so each parent cell is alive.
+                    c = unsafe { p.as_ref() };
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Makes this fiber reachable by cancellation cascades if it inherits cancellation lazily:
+    /// registers it (and first its unregistered ancestors, top-down) in its parent's token.
+    /// Called by the fiber itself before it first parks and before its token is created, so it
+    /// has not completed and its ancestor chain is alive.
+    pub(crate) fn ensure_registered(&self) {
+        if self.completion.registered.load(Ordering::Acquire) {
+            return;
+        }
+        self.register_slow();
+    }
+
+    #[cold]
+    fn register_slow(&self) {
+        let mut chain: Vec<&Fiber> = vec![self];
+        let mut f = self;
+        // SAFETY: `f` has not completed (see above), so its parent is alive.
+        while let Some(p) = unsafe { f.parent() } {
+            if p.completion.registered.load(Ordering::Acquire) {
+                break;
+            }
+            chain.push(p);
+            f = p;
+        }
+        for x in chain.into_iter().rev() {
+            if x.completion.registered.swap(true, Ordering::AcqRel) {
+                continue; // registered concurrently by itself or another descendant
+            }
+            // SAFETY: unregistered fibers inherit from a parent, alive as above.
+            let parent = unsafe { x.parent() }.expect("an unregistered fiber has a parent");
+            // SAFETY: both records are alive (see above); these are new counted references.
+            let (parent, me) = unsafe { (FiberRef::clone_from_ptr(parent), FiberRef::clone_from_ptr(x)) };
+            // The parent is registered by now (top-down), so its token is reachable; the
+            // registration re-checks it, so a cascade that ran before is not missed.
+            parent.token().register_fiber(&me);
+        }
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
@@ -407,8 +488,13 @@ impl Fiber {
 /// Operations that need a counted reference to the fiber (they hand out new ones).
 impl FiberRef {
     /// The fiber's cancellation token (created on first use): cancelling it cancels the fiber
-    /// and everything it spawned.
-    pub fn token(&self) -> &CancelToken {
+    /// and everything it spawned. Called on the running fiber itself (or on a registered one:
+    /// creating the token registers the fiber, which walks its ancestors).
+    pub(crate) fn token(&self) -> &CancelToken {
+        if let Some(t) = self.node.get() {
+            return t;
+        }
+        self.ensure_registered();
         self.node.get_or_init(|| {
             let t = CancelToken::new();
             t.bind_fiber(self);
@@ -417,7 +503,7 @@ impl FiberRef {
         let t = self.node.get().expect("initialised");
         // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
         // flag swap and `node.get()` in `cancel_all`).
-        if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
+        if self.completion.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
             t.cancel();
         }
         t

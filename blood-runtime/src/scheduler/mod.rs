@@ -163,7 +163,13 @@ impl RuntimeInner {
                 NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
         };
-        let completion = CompletionRef::new(Completion::new(id));
+        // A child spawned without a token inherits its spawner's cancellation lazily (see
+        // `cancellation.rs`): no registration now.
+        let inherit_from = match (&cfg.cancel_parent, spawner) {
+            (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
+            _ => None,
+        };
+        let completion = CompletionRef::new(Completion::new(id, inherit_from));
         let fiber = FiberRef::new(Fiber {
             id,
             rt: RtRef::new(self),
@@ -176,15 +182,12 @@ impl RuntimeInner {
             body: UnsafeCell::new(body),
             parent,
             family: OnceLock::new(),
-            cancelled: AtomicBool::new(false),
             node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
             nursery: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
-        match (&cfg.cancel_parent, spawner) {
-            (Some(t), _) => t.register_fiber(&fiber),
-            (None, Some(p)) => p.token().register_fiber(&fiber),
-            (None, None) => {}
+        if let Some(t) = &cfg.cancel_parent {
+            t.register_fiber(&fiber);
         }
         // SAFETY: the cell is not shared yet: only this thread holds its references (ours and
         // the record's, and the record is not queued yet).

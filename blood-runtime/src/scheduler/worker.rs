@@ -287,6 +287,8 @@ fn switch_to(w: &WorkerLocal, next: Option<FiberRef>, action: impl FnOnce(FiberR
 /// Suspends the current fiber until it is woken (see `waiter.rs`).
 pub fn park_current() {
     let w = worker().expect("park_current on a fiber");
+    // A suspended fiber must be reachable by cancellation cascades (they wake it).
+    w.current().expect("park_current on a fiber").ensure_registered();
     switch_away(w, Pending::Park);
 }
 

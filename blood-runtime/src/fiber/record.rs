@@ -196,11 +196,13 @@ unsafe impl Send for CompletionRef {}
 unsafe impl Sync for CompletionRef {}
 
 impl CompletionRef {
-    pub(crate) fn new(value: Completion) -> CompletionRef {
+    /// Moves `value` into a fresh cell and returns two references to it (without a
+    /// read-modify-write of the count).
+    pub(crate) fn new_pair(value: Completion) -> (CompletionRef, CompletionRef) {
         let cell = alloc_cell(&COMPLETION_CACHE, &COMPLETIONS).cast::<CompletionCell>();
         // SAFETY: the cell is free memory owned by us, valid and aligned for a `CompletionCell`.
-        unsafe { cell.as_ptr().write(CompletionCell { strong: AtomicUsize::new(1), value: MaybeUninit::new(value) }) };
-        CompletionRef { cell }
+        unsafe { cell.as_ptr().write(CompletionCell { strong: AtomicUsize::new(2), value: MaybeUninit::new(value) }) };
+        (CompletionRef { cell }, CompletionRef { cell })
     }
 
     fn cell(&self) -> &CompletionCell {
@@ -275,13 +277,20 @@ unsafe impl Send for FiberWeak {}
 unsafe impl Sync for FiberWeak {}
 
 impl FiberRef {
-    /// Moves `fiber` into a fresh record.
-    pub(crate) fn new(fiber: Fiber) -> FiberRef {
+    /// Moves `fiber` into a fresh record and returns two references to it (without a
+    /// read-modify-write of the count).
+    pub(crate) fn new_pair(fiber: Fiber) -> (FiberRef, FiberRef) {
+        let a = Self::new_counted(fiber, 2);
+        let b = FiberRef { cell: a.cell };
+        (a, b)
+    }
+
+    fn new_counted(fiber: Fiber, strong: usize) -> FiberRef {
         let cell = alloc_cell(&FIBER_CACHE, &FIBERS).cast::<Cell>();
         // SAFETY: the cell is free memory owned by us, valid and aligned for a `Cell`.
         unsafe {
             cell.as_ptr().write(Cell {
-                strong: AtomicUsize::new(1),
+                strong: AtomicUsize::new(strong),
                 weak: AtomicUsize::new(1),
                 fiber: MaybeUninit::new(fiber),
             })

@@ -169,13 +169,13 @@ impl RuntimeInner {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let completion = CompletionRef::new(Completion::new(id, inherit_from));
-        let fiber = FiberRef::new(Fiber {
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(id, inherit_from));
+        let (fiber, link) = FiberRef::new_pair(Fiber {
             id,
             rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
-            completion: completion.clone(),
+            completion: completion_of_fiber,
             sp: UnsafeCell::new(0),
             stack: UnsafeCell::new(None),
             stack_size,
@@ -192,7 +192,7 @@ impl RuntimeInner {
         // SAFETY: the cell is not shared yet: only this thread holds its references (ours and
         // the record's, and the record is not queued yet).
         let c = unsafe { completion.get_mut_unshared() };
-        c.join.get_mut().unwrap_or_else(|e| e.into_inner()).fiber = Some(fiber.clone());
+        c.join.get_mut().unwrap_or_else(|e| e.into_inner()).fiber = Some(link);
         // The run reference (see `fiber/mod.rs`).
         match w {
             Some(w) => w.push(fiber, Reason::Spawned),

@@ -51,11 +51,15 @@ struct Seen {
     asked: Option<Instant>,
 }
 
+/// How long nobody must have taken a stack from the global pool before surplus stacks are
+/// trimmed (a burst of fibers whose next ones would fault the pages in again is not over).
+pub const TRIM_QUIET: Duration = Duration::from_millis(5);
+
 pub struct Monitor {
     rt: Arc<RuntimeInner>,
     seen: Vec<Seen>,
-    /// The stack pool's demand at the previous poll.
-    stack_demand: u64,
+    /// The stack pool's demand when last seen changing, and when.
+    stack_demand: (u64, Instant),
 }
 
 impl Monitor {
@@ -64,7 +68,7 @@ impl Monitor {
         Monitor {
             rt: rt.clone(),
             seen: vec![Seen { switches: 0, since: now, asked: None }; rt.workers.len()],
-            stack_demand: 0,
+            stack_demand: (0, now),
         }
     }
 
@@ -74,7 +78,10 @@ impl Monitor {
         // workers have stopped drawing from the pool (else poll again soon to check).
         let pool = crate::stack::pool();
         let demand = pool.demand();
-        let settled = std::mem::replace(&mut self.stack_demand, demand) == demand;
+        if demand != self.stack_demand.0 {
+            self.stack_demand = (demand, now);
+        }
+        let settled = now.duration_since(self.stack_demand.1) >= TRIM_QUIET;
         let trimming =
             if settled { pool.trim_some(256) == 256 } else { pool.pooled().0 > crate::stack::TRIM_THRESHOLD };
         let Some(slice) = self.rt.config.preempt_interval else {

@@ -99,8 +99,8 @@ fn defer_to_children(fiber: &Fiber, outcome: Outcome) -> Option<Outcome> {
         return Some(outcome);
     }
     *fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-    let prev = fam.done.fetch_add(super::WAITING.wrapping_sub(spawned), Ordering::AcqRel);
-    if prev != spawned {
+    let prev = fam.done.fetch_add(super::state::body_end_addend(spawned), Ordering::AcqRel);
+    if !super::state::parent_publishes(prev, spawned) {
         // The last child will make `done` reach WAITING and publish.
         return None;
     }

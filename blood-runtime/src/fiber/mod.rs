@@ -296,8 +296,9 @@ pub struct Fiber {
 /// store), `done` is incremented once by each finishing child and never read by it otherwise.
 ///
 /// When the parent's body ends with children still running, the parent stores its result in
-/// `spawned.pending`, adds [`WAITING`]` - spawned` to `done` and exits (its stack is recycled at
-/// once). `done` then reaches exactly `WAITING` once every child has counted itself, and whoever
+/// `spawned.pending`, adds `WAITING - spawned` to `done` (`state.rs`) and exits (its stack is
+/// recycled at once). `done` then reaches exactly `WAITING` once every child has counted itself
+/// (checked for every order by `tests/run_state_model.rs`), and whoever
 /// makes it so publishes the parent's outcome (`entry.rs`): the parent itself if all children
 /// were done before its own addition (it sees `done == spawned` in what it replaced), else the
 /// child whose increment completes it. Each party decides from the value its own read-modify-
@@ -317,9 +318,6 @@ pub(crate) struct Family {
     /// Children done, plus `WAITING - spawned` once the body ended (wrapping arithmetic).
     pub(crate) done: crossbeam_utils::CachePadded<AtomicU64>,
 }
-
-/// Added to [`Family::done`] (with `- spawned`) when the parent's body ends.
-pub(crate) const WAITING: u64 = 1 << 62;
 
 /// The parent's side of [`Family`] (one cache line).
 #[derive(Default)]
@@ -428,6 +426,14 @@ impl Fiber {
 
     #[cold]
     fn register_slow(&self) {
+        // SAFETY: as below.
+        if let Some(p) = unsafe { self.parent() }
+            && p.completion.registered.load(Ordering::Acquire)
+        {
+            // The common case: only this fiber is unregistered.
+            self.register_in_parent();
+            return;
+        }
         let mut chain: Vec<&Fiber> = vec![self];
         let mut f = self;
         // SAFETY: `f` has not completed (see above), so its parent is alive.
@@ -439,17 +445,23 @@ impl Fiber {
             f = p;
         }
         for x in chain.into_iter().rev() {
-            if x.completion.registered.swap(true, Ordering::AcqRel) {
-                continue; // registered concurrently by itself or another descendant
-            }
-            // SAFETY: unregistered fibers inherit from a parent, alive as above.
-            let parent = unsafe { x.parent() }.expect("an unregistered fiber has a parent");
-            // SAFETY: both records are alive (see above); these are new counted references.
-            let (parent, me) = unsafe { (FiberRef::clone_from_ptr(parent), FiberRef::clone_from_ptr(x)) };
-            // The parent is registered by now (top-down), so its token is reachable; the
-            // registration re-checks it, so a cascade that ran before is not missed.
-            parent.token().register_fiber(&me);
+            x.register_in_parent();
         }
+    }
+
+    /// Registers this unregistered fiber in its parent's token (its parent is registered, or
+    /// being registered by this very walk).
+    fn register_in_parent(&self) {
+        if self.completion.registered.swap(true, Ordering::AcqRel) {
+            return; // registered concurrently by itself or another descendant
+        }
+        // SAFETY: unregistered fibers inherit from a parent, alive as in `ensure_registered`.
+        let parent = unsafe { self.parent() }.expect("an unregistered fiber has a parent");
+        // SAFETY: both records are alive (see above); these are new counted references.
+        let (parent, me) = unsafe { (FiberRef::clone_from_ptr(parent), FiberRef::clone_from_ptr(self)) };
+        // The parent is registered by now (top-down), so its token is reachable; the
+        // registration re-checks it, so a cascade that ran before is not missed.
+        parent.token().register_fiber(&me);
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
@@ -548,7 +560,7 @@ impl Fiber {
     pub(crate) fn note_child_done(&self) -> Option<Outcome> {
         let fam = self.family.get().expect("a parent counted its child");
         let prev = fam.done.fetch_add(1, Ordering::AcqRel);
-        if prev.wrapping_add(1) != WAITING {
+        if !state::child_publishes(prev) {
             return None;
         }
         fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()).take()

@@ -183,7 +183,7 @@ fn cancellation_reaches_children_that_never_parked_and_their_parked_children() {
                 while check_cancelled().is_ok() {
                     n += 1;
                     std::hint::spin_loop();
-                    if n % 1024 == 0 {
+                    if n.is_multiple_of(1024) {
                         yield_now();
                     }
                 }

@@ -100,7 +100,7 @@ fn a_spinner_started_on_an_idle_runtime_is_preempted_within_a_few_slices() {
             std::thread::sleep(Duration::from_micros(100));
         }
         let t0 = Instant::now();
-        let first_run = rt.spawn(move || Instant::now()).join().unwrap();
+        let first_run = rt.spawn(Instant::now).join().unwrap();
         stop.store(true, Ordering::Relaxed);
         spinner.join().unwrap();
         best = best.min(first_run - t0);

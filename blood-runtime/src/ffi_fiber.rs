@@ -580,3 +580,9 @@ pub(crate) fn clear_registry() {
         s.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
+
+/// TEMPORARY stub (replaced by the rt-lang branch).
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_fiber_exit_cancelled() -> ! {
+    blood_panic(b"cancelled")
+}

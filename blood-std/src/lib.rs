@@ -3,7 +3,8 @@
 //! tree at run time (a copied `blood` binary works on its own).
 //!
 //! The builtins of LANGUAGE.md §3.9 stay in the compiler; what is best written in Blood lives
-//! here: `Option` and `Result` with their methods (§5.4). The prelude is an outer scope of every
+//! here: `Option` and `Result` with their methods (§5.4), and fibers, cancellation and channels
+//! over the runtime's C ABI (§7.2). The prelude is an outer scope of every
 //! module, so user items shadow it.
 
 /// One file of the standard library.
@@ -16,5 +17,7 @@ pub struct StdFile {
 }
 
 /// The files compiled into every program, in order.
-pub const PRELUDE: &[StdFile] =
-    &[StdFile { path: "<blood-std>/prelude.blood", source: include_str!("../lib/prelude.blood") }];
+pub const PRELUDE: &[StdFile] = &[
+    StdFile { path: "<blood-std>/prelude.blood", source: include_str!("../lib/prelude.blood") },
+    StdFile { path: "<blood-std>/concurrency.blood", source: include_str!("../lib/concurrency.blood") },
+];

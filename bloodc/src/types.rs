@@ -146,8 +146,9 @@ pub enum Ty {
     /// `fn(A, B) -> R`: the one callable type, of named functions and closures alike
     /// (LANGUAGE.md §5.3). A value is two words: the code pointer and the environment pointer
     /// (null for named functions and closures without captures); see ARCHITECTURE.md,
-    /// "Closures and function values".
-    Fn(Arc<[Ty]>, Arc<Ty>),
+    /// "Closures and function values". The [`Effects`] row is part of the written type but not
+    /// of its identity (see [`Effects`]).
+    Fn(Arc<[Ty]>, Arc<Ty>, Effects),
     /// An owned heap value (LANGUAGE.md §5.5): `Vec<T>`, `String` (whose argument is always
     /// `u8`: a `String` is laid out and handled as a `Vec<u8>` of UTF-8 bytes) or `Box<T>`.
     /// Values of these types, and of every type containing one, move instead of being copied
@@ -159,6 +160,71 @@ pub enum Ty {
     /// The type of an expression that already produced an error; unifies with everything so one
     /// mistake is reported once. Never reaches IR (lowering runs only on error-free programs).
     Error,
+}
+
+/// An effect row (LANGUAGE.md §6.2): a set of the built-in effects `Fiber` and `Cancel`
+/// (§7.2), the only effects of the implemented levels.
+///
+/// Rows are **erased from type identity**: `==` and `Hash` ignore them, so two `fn` types that
+/// differ only in their rows are the same type for unification, monomorphisation, the IR and
+/// codegen (a row changes nothing about a value's representation). The type checker checks
+/// rows explicitly where the spec says (`typeck/effects.rs`): a `fn` value may be used where
+/// its row is a subset of the expected one, a body may only perform what its row allows.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Effects(u8);
+
+impl Effects {
+    pub const PURE: Effects = Effects(0);
+    pub const FIBER: Effects = Effects(1);
+    pub const CANCEL: Effects = Effects(2);
+    /// Every effect, with its name, in display order.
+    pub const ALL: [(Effects, &'static str); 2] = [(Effects::FIBER, "Fiber"), (Effects::CANCEL, "Cancel")];
+
+    pub fn by_name(name: &str) -> Option<Effects> {
+        Effects::ALL.iter().find(|(_, n)| *n == name).map(|(e, _)| *e)
+    }
+
+    pub fn union(self, other: Effects) -> Effects {
+        Effects(self.0 | other.0)
+    }
+
+    /// `self ⊆ other`.
+    pub fn is_subset(self, other: Effects) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn is_pure(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The effects of `self` missing from `other`, by name.
+    pub fn missing_from(self, other: Effects) -> Vec<&'static str> {
+        Effects::ALL.iter().filter(|(e, _)| e.0 & self.0 != 0 && e.0 & other.0 == 0).map(|(_, n)| *n).collect()
+    }
+
+    pub fn same_as(self, other: Effects) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl PartialEq for Effects {
+    /// Always true: rows are not part of type identity (see the type's documentation).
+    fn eq(&self, _: &Effects) -> bool {
+        true
+    }
+}
+
+impl Eq for Effects {}
+
+impl std::hash::Hash for Effects {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl fmt::Display for Effects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Effects::ALL.iter().filter(|(e, _)| e.0 & self.0 != 0).map(|(_, n)| *n).collect();
+        write!(f, "{{{}}}", names.join(", "))
+    }
 }
 
 /// Which builtin heap type a [`Ty::Owned`] is.
@@ -319,6 +385,11 @@ impl Ty {
         }
     }
 
+    /// Whether a type parameter occurs in the type.
+    pub fn has_params(&self) -> bool {
+        matches!(self, Ty::Param(..)) || self.any_child(&mut |c| c.has_params())
+    }
+
     /// Replaces `Param(i)` by `args[i]` everywhere in the type.
     pub fn subst(&self, args: &[Ty]) -> Ty {
         match self {
@@ -338,7 +409,7 @@ impl Ty {
             Ty::Array(x, n) => Ty::Array(f(x).into(), *n),
             Ty::Slice(x) => Ty::Slice(f(x).into()),
             Ty::Ref(x, m) => Ty::Ref(f(x).into(), *m),
-            Ty::Fn(ps, r) => Ty::Fn(ps.iter().map(&mut *f).collect(), f(r).into()),
+            Ty::Fn(ps, r, e) => Ty::Fn(ps.iter().map(&mut *f).collect(), f(r).into(), *e),
             Ty::Owned(k, x) => Ty::Owned(*k, f(x).into()),
             t => t.clone(),
         }
@@ -349,7 +420,7 @@ impl Ty {
         match self {
             Ty::Adt(_, xs) | Ty::Tuple(xs) => xs.iter().any(&mut *pred),
             Ty::Array(x, _) | Ty::Slice(x) | Ty::Ref(x, _) | Ty::Owned(_, x) => pred(x),
-            Ty::Fn(ps, r) => ps.iter().any(&mut *pred) || pred(r),
+            Ty::Fn(ps, r, _) => ps.iter().any(&mut *pred) || pred(r),
             _ => false,
         }
     }
@@ -399,10 +470,13 @@ impl fmt::Display for Ty {
             Ty::Slice(t) => write!(f, "[{t}]"),
             Ty::Ref(t, false) => write!(f, "&{t}"),
             Ty::Ref(t, true) => write!(f, "&mut {t}"),
-            Ty::Fn(ps, r) => {
+            Ty::Fn(ps, r, e) => {
                 write!(f, "fn({})", ps.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))?;
                 if **r != Ty::Unit {
                     write!(f, " -> {r}")?;
+                }
+                if !e.is_pure() {
+                    write!(f, " / {e}")?;
                 }
                 Ok(())
             }

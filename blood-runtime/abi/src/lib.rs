@@ -354,6 +354,9 @@ pub const FIBER_CANCEL: RuntimeFn = rt("blood_fiber_cancel", &[I64], None);
 pub const FIBER_IS_CANCELLED: RuntimeFn = rt("blood_fiber_is_cancelled", &[], Some(I8));
 /// `int32_t blood_fiber_check_cancelled(void)`: STATUS_OK or STATUS_CANCELLED.
 pub const FIBER_CHECK_CANCELLED: RuntimeFn = rt("blood_fiber_check_cancelled", &[], Some(I32));
+/// `noreturn void blood_fiber_exit_cancelled(void)`: ends the current fiber as cancelled, right
+/// where a cancellation point reported the cancellation (the frames above are abandoned).
+pub const FIBER_EXIT_CANCELLED: RuntimeFn = rt_noreturn("blood_fiber_exit_cancelled", &[]);
 /// `void blood_fiber_park(void)`.
 pub const FIBER_PARK: RuntimeFn = rt("blood_fiber_park", &[], None);
 /// `void blood_fiber_unpark(uint64_t id)`.

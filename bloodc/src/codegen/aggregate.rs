@@ -39,6 +39,10 @@ impl FunctionCx<'_, '_> {
             }
             Rvalue::Aggregate(kind, ops) => self.lower_aggregate(kind, ops, ty, dst),
             Rvalue::Intrinsic(crate::ir::Intrinsic::Heap(h), args) => self.lower_heap_into(*h, args, ty, dst),
+            Rvalue::Intrinsic(crate::ir::Intrinsic::FromWord, args) => {
+                let v = self.lower_from_word(super::function::one_arg(args)?, ty)?;
+                self.store_at(ty, v, dst, 0)
+            }
             Rvalue::Repeat(op, n) => {
                 let Ty::Array(elem, _) = ty else {
                     return Err(CodegenError::InvalidIr(format!("[x; {n}] assigned to a {ty}")));

@@ -67,7 +67,7 @@ impl FunctionCx<'_, '_> {
         sret: Option<Value>,
     ) -> CgResult<CValue> {
         let pointer = self.mcx.pointer_type;
-        let Ty::Fn(params, ret) = self.operand_ty(callee)? else {
+        let Ty::Fn(params, ret, _) = self.operand_ty(callee)? else {
             return Err(CodegenError::InvalidIr(format!("indirect call of {callee:?}, which is not a `fn` value")));
         };
         let CValue::Pair(code, env) = self.operand(callee)? else {
@@ -127,5 +127,5 @@ impl FunctionCx<'_, '_> {
 }
 
 fn callee_ty(params: &std::sync::Arc<[Ty]>, ret: &std::sync::Arc<Ty>) -> Ty {
-    Ty::Fn(params.clone(), ret.clone())
+    Ty::Fn(params.clone(), ret.clone(), Default::default())
 }

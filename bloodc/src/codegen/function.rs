@@ -178,6 +178,9 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Cast(operand, to) => self.lower_cast(operand, to),
             Rvalue::Call(callee, args) => self.lower_call(callee, args, dest_ty),
             Rvalue::Intrinsic(ir::Intrinsic::Heap(h), args) => self.lower_heap_intrinsic(*h, args, dest_ty),
+            Rvalue::Intrinsic(ir::Intrinsic::ToWord, args) => self.lower_to_word(one_arg(args)?),
+            Rvalue::Intrinsic(ir::Intrinsic::FromWord, args) => self.lower_from_word(one_arg(args)?, dest_ty),
+            Rvalue::FnAddr(func) => self.lower_fn_addr(*func),
             Rvalue::Intrinsic(intrinsic, args) => self.lower_intrinsic(*intrinsic, args),
             Rvalue::Load(place) => self.lower_load(place),
             Rvalue::Ref(place, _) => self.lower_ref(place),
@@ -312,6 +315,14 @@ impl<'m> FunctionCx<'m, '_> {
 }
 
 /// Imports module function `id` into `func`; see [`FunctionCx::func_ref`].
+/// The single operand of an intrinsic.
+pub(crate) fn one_arg(args: &[ir::Operand]) -> CgResult<&ir::Operand> {
+    match args {
+        [a] => Ok(a),
+        _ => Err(CodegenError::InvalidIr(format!("an intrinsic with {} arguments, expected 1", args.len()))),
+    }
+}
+
 pub(crate) fn import_func(mcx: &ModuleCx, func: &mut Function, id: FuncId) -> FuncRef {
     let colocated = mcx.is_colocated_func(id);
     let decl = mcx.module.declarations().get_function_decl(id);

@@ -43,6 +43,11 @@ impl FunctionCx<'_, '_> {
                 let l = self.layout(&elem)?;
                 Ok((l.size, l.align))
             }
+            // `box_free(env)` of a closure called once: the environment tuple.
+            env @ Ty::Tuple(_) if matches!(ty, Ty::Ref(..)) => {
+                let l = self.layout(&env)?;
+                Ok((l.size, l.align))
+            }
             other => Err(CodegenError::InvalidIr(format!("heap operation on a {other}"))),
         }
     }

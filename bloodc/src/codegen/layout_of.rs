@@ -37,7 +37,7 @@ pub(crate) struct TyLayout {
 }
 
 impl TyLayout {
-    const fn new(size: u64, align: u64) -> TyLayout {
+    pub(crate) const fn new(size: u64, align: u64) -> TyLayout {
         TyLayout { size, align }
     }
 

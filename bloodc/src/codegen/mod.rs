@@ -49,6 +49,7 @@ mod place;
 mod safepoint;
 mod strings;
 mod values;
+mod words;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -184,7 +185,15 @@ pub fn compile_program(program: &ir::Program, options: &CodegenOptions) -> Resul
         mcx.define(&func.name, mcx.functions[index], &mut ctx, &mut out)?;
     }
     if let Some(main) = program.main {
-        let id = entry::lower_entry(&mut mcx, program, main, &mut ctx, &mut fctx)?;
+        let root = if entry::uses_scheduler(program, main) {
+            let id = entry::lower_root_main(&mut mcx, program, main, &mut ctx, &mut fctx)?;
+            append_clif(&mut out, "<root fiber>", &ctx.func);
+            mcx.define("<root fiber>", id, &mut ctx, &mut out)?;
+            Some(id)
+        } else {
+            None
+        };
+        let id = entry::lower_entry(&mut mcx, program, main, root, &mut ctx, &mut fctx)?;
         append_clif(&mut out, "<C entry point>", &ctx.func);
         mcx.define("<C entry point>", id, &mut ctx, &mut out)?;
     }

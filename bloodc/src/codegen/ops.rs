@@ -227,7 +227,7 @@ impl FunctionCx<'_, '_> {
                 }
                 ins.bitcast(types::I64, MemFlagsData::new(), v)
             }
-            Intrinsic::StrAsBytes | Intrinsic::Heap(_) => {
+            Intrinsic::StrAsBytes | Intrinsic::Heap(_) | Intrinsic::ToWord | Intrinsic::FromWord => {
                 return Err(CodegenError::InvalidIr(format!("{intrinsic:?} on {ty}")));
             }
         };

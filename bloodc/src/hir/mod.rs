@@ -189,6 +189,9 @@ pub enum ExprKind {
     PanicFormat {
         pieces: Vec<FormatPiece>,
     },
+    /// `with Nursery {} handle { body }` (LANGUAGE.md §7.2): opens a nursery, runs `body`, then
+    /// joins every fiber spawned in it; leaving `body` by `return` cancels them first.
+    Nursery(Box<Expr>),
     /// `dbg!(e)`: writes `text = <value>` to stderr, yields the value.
     Dbg {
         text: String,
@@ -256,6 +259,10 @@ pub struct Closure {
     pub body: Expr,
     /// Display name: `<enclosing function>.{closure#N}`.
     pub name: String,
+    /// Called at most once (a fiber's task, LANGUAGE.md §7.2): it may capture values that own
+    /// heap storage, which are *moved* into its environment and dropped by the closure; the
+    /// environment is freed when it returns.
+    pub once: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -370,6 +377,15 @@ pub enum Builtin {
     Direct(blood_abi::RuntimeFn),
     /// An operation of `Vec`, `String` or `Box` (LANGUAGE.md §5.5; `typeck/heap.rs`).
     Heap(HeapOp),
+    /// `__blood_to_word(v: T) -> u64`: a value as one machine word, for the runtime's fiber
+    /// results and channels. Values of at most 8 bytes are the word; larger ones are moved into
+    /// a heap cell whose address is the word (`__blood_from_word` frees it).
+    ToWord,
+    /// `__blood_from_word::<T>(w: u64) -> T`: the inverse of `ToWord`; consumes the word.
+    FromWord,
+    /// `__blood_spawn(task: fn() -> T / {Fiber, Cancel}) -> u64`: starts a fiber running the
+    /// closure; its result is delivered as a word (`ToWord`) to the joiner. Returns the id.
+    SpawnFiber,
 }
 
 /// Operations of the builtin heap types. A receiver argument is explicit and already borrowed
@@ -467,6 +483,7 @@ pub fn for_each_child_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
         H::Unary(_, a)
         | H::Cast(a)
         | H::Dbg { expr: a, .. }
+        | H::Nursery(a)
         | H::Field { base: a, .. }
         | H::Deref(a)
         | H::AddrOf { place: a, .. }

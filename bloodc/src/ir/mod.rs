@@ -101,7 +101,18 @@ pub struct Function {
     pub no_preempt: bool,
 }
 
+/// Name prefix of the functions that implement effect operations: `perform Fiber.spawn(f)`
+/// calls the prelude's `__perform_Fiber_spawn` (`typeck/effects.rs`,
+/// `blood-std/lib/concurrency.blood`). A call of one is an *effect operation*, which gets a
+/// safepoint before it (DESIGN.md §3).
+pub const EFFECT_OP_PREFIX: &str = "__perform_";
+
 impl Function {
+    /// Whether calling this function is an effect operation (see [`EFFECT_OP_PREFIX`]).
+    pub fn is_effect_op(&self) -> bool {
+        self.name.starts_with(EFFECT_OP_PREFIX)
+    }
+
     pub fn params(&self) -> impl Iterator<Item = Local> {
         (0..self.param_count).map(Local)
     }
@@ -263,6 +274,9 @@ pub enum Rvalue {
         env: Vec<Operand>,
         heap: bool,
     },
+    /// The code address of `func` as a `u64`, for the runtime to call with the C convention
+    /// (fiber entry trampolines).
+    FnAddr(FuncId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -301,6 +315,13 @@ pub enum Intrinsic {
     /// Heap operations on `Vec`/`String`/`Box` (LANGUAGE.md §5.5), expanded by
     /// `codegen/heap.rs`; element sizes come from the operand types.
     Heap(HeapIntrinsic),
+    /// `T -> u64`: a value as one word for the runtime (fiber results, channel messages). A
+    /// value of at most 8 bytes is the word itself; a larger one moves into a `blood_alloc`
+    /// cell whose address is the word. Consumes the value.
+    ToWord,
+    /// `u64 -> T` (the local's type): the inverse of `ToWord`, freeing the cell of a large
+    /// value. Each word made by `ToWord` is consumed exactly once.
+    FromWord,
 }
 
 /// The primitive heap operations generated code performs; everything else about `Vec`,
@@ -326,7 +347,8 @@ pub enum HeapIntrinsic {
     Clone,
     /// `() -> Box<T>`: allocates uninitialised memory for a `T` (the builder stores it next).
     BoxAlloc,
-    /// `(Box<T>)`: frees the allocation without dropping the content.
+    /// `(Box<T>)`: frees the allocation without dropping the content. Also `(&(C…))`: the
+    /// heap environment of a closure called once, freed when it returns.
     BoxFree,
     /// `(&String) -> &str`: the bytes in use.
     StringAsStr,

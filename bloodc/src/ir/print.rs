@@ -103,6 +103,7 @@ fn rvalue(program: &Program, rv: &Rvalue) -> String {
         Rvalue::Discriminant(p) => format!("discriminant({})", place(p)),
         Rvalue::Len(p) => format!("len({})", place(p)),
         Rvalue::Unsize(o) => format!("unsize({})", operand(program, o)),
+        Rvalue::FnAddr(func) => format!("fn_addr {}", program.function(*func).name),
     }
 }
 
@@ -128,6 +129,8 @@ fn intrinsic_name(i: Intrinsic) -> &'static str {
         Intrinsic::FAbs => "fabs",
         Intrinsic::F64ToBits => "f64_to_bits",
         Intrinsic::StrAsBytes => "str_as_bytes",
+        Intrinsic::ToWord => "to_word",
+        Intrinsic::FromWord => "from_word",
         Intrinsic::Heap(h) => match h {
             HeapIntrinsic::VecNew => "vec_new",
             HeapIntrinsic::VecReserve => "vec_reserve",

@@ -162,18 +162,18 @@ fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<
             Some(callee.ret.clone())
         }
         Rvalue::Call(Callee::Indirect(callee), args) => {
-            let Ty::Fn(params, ret) = operand_ty(program, f, callee)? else {
+            let Ty::Fn(params, ret, _) = operand_ty(program, f, callee)? else {
                 return Err("indirect call of a value that is not a `fn`".to_string());
             };
             let tys = args.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
             if tys.len() != params.len() || params.iter().zip(&tys).any(|(p, t)| !compatible(t, p)) {
-                return Err(format!("indirect call of a {} with ({tys:?})", Ty::Fn(params.clone(), ret.clone())));
+                return Err(format!("indirect call of a {} with ({tys:?})", Ty::Fn(params.clone(), ret.clone(), Default::default())));
             }
             Some((*ret).clone())
         }
         Rvalue::FnValue { func, env, heap: _ } => {
             let callee = program.functions.get(func.0 as usize).ok_or("`fn` value of a missing function")?;
-            let Ty::Fn(params, ret) = dest else { return Err(format!("`fn` value assigned to a {dest}")) };
+            let Ty::Fn(params, ret, _) = dest else { return Err(format!("`fn` value assigned to a {dest}")) };
             let env_tys = env.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
             let callee_params: Vec<&Ty> =
                 callee.locals.iter().take(callee.param_count as usize).map(|d| &d.ty).collect();
@@ -184,6 +184,10 @@ fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<
                 return Err(format!("`{}` cannot be a {dest} with environment ({env_tys:?})", callee.name));
             }
             Some(dest.clone())
+        }
+        Rvalue::FnAddr(func) => {
+            program.functions.get(func.0 as usize).ok_or("address of a missing function")?;
+            Some(Ty::Int(crate::types::IntTy::U64))
         }
         Rvalue::Call(Callee::Runtime(_), args) | Rvalue::Intrinsic(_, args) => {
             for a in args {

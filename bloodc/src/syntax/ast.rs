@@ -465,13 +465,46 @@ pub enum ExprKind {
     /// `name!(args)`: `println!`, `panic!`, `assert!`, `format!`, `vec!`, `dbg!`, `matches!`…
     /// For `vec![x; n]` the parser produces `ArrayRepeat` inside `args`.
     Macro(MacroCall),
-    /// A construct of a level not implemented yet (`perform`, `with … handle`, `try … with`,
-    /// `@unsafe`, `region`, `select!`, …), skipped whole by the parser.
+    /// `perform Effect.op(args)` (LANGUAGE.md §6.3); `effect` may be module-qualified.
+    Perform {
+        effect: Path,
+        op: PathSegment,
+        args: Vec<Arg>,
+    },
+    /// `with Handler { field: value, … } handle { … }` (LANGUAGE.md §6.3; the braces may be
+    /// omitted).
+    With {
+        handler: Path,
+        fields: Vec<FieldInit>,
+        body: Block,
+    },
+    /// `select! { v = rx.recv() => …, timeout(ms) => …, default => … }` (LANGUAGE.md §7.2).
+    Select(Vec<SelectArm>),
+    /// A construct of a level not implemented yet (`try … with`, `resume`, `@unsafe`,
+    /// `region`, …), skipped whole by the parser.
     Unsupported {
         feature: String,
     },
     /// The parser failed here and already reported it.
     Error,
+}
+
+/// One arm of `select!`.
+#[derive(Clone, Debug)]
+pub struct SelectArm {
+    pub kind: SelectArmKind,
+    pub body: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum SelectArmKind {
+    /// `binding = receiver.recv()`: `binding` gets the `Option<T>` the receive produced.
+    Recv { binding: Ident, receiver: Expr },
+    /// `timeout(ms)`: runs when no other arm became ready within `ms` milliseconds.
+    Timeout(Expr),
+    /// `default`: runs at once when no other arm is ready.
+    Default,
 }
 
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use crate::diagnostics::Diagnostic;
 use crate::hir::{self, Builtin, ExprKind as H, FormatPiece, Lit, MathFn, StrOp};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind as A};
-use crate::types::{FloatTy, IntTy, Ty};
+use crate::types::{Effects, FloatTy, IntTy, Ty};
 
 use super::FnCx;
 use super::finish::{Deferred, OperandClass};
@@ -97,7 +97,25 @@ pub(super) const BUILTIN_NAMES: &[&str] = &[
     "size_of_bool",
     "char_from_u32",
     "blood_float64_to_bits",
+    "__builtin_scheduler_init",
+    "__builtin_scheduler_shutdown",
+    "__builtin_fiber_spawn",
+    "__builtin_fiber_spawn_with",
+    "__builtin_fiber_join",
+    "__builtin_fiber_current",
+    "__builtin_fiber_yield",
+    "__builtin_fiber_sleep",
+    "__builtin_fiber_is_finished",
+    "__builtin_fiber_cancel",
+    "__builtin_fiber_park",
+    "__builtin_fiber_unpark",
+    "__builtin_safepoint_check",
+    "__builtin_safepoint_request",
+    "__builtin_safepoint_clear",
+    "thread_spawn",
+    "thread_join",
 ];
+
 
 pub(super) fn is_builtin(name: &str) -> bool {
     BUILTIN_NAMES.contains(&name)
@@ -188,8 +206,62 @@ pub(super) fn lookup(name: &str) -> Option<BuiltinCallee> {
         "blood_clock_nanos" => call(B::Direct(blood_abi::CLOCK_NANOS), &[], U64),
         "args_get" => call(B::Direct(blood_abi::ARGS_GET), &[I32], Ty::Str),
         "args_join" => call(B::Direct(blood_abi::ARGS_JOIN), &[], Ty::Str),
+        // LANGUAGE.md §7.1: the upstream fiber builtins, straight to the runtime.
+        "__builtin_scheduler_init" => call(B::Direct(blood_abi::SCHEDULER_INIT), &[U64], Ty::Unit),
+        "__builtin_scheduler_shutdown" => call(B::Direct(blood_abi::SCHEDULER_SHUTDOWN), &[], Ty::Unit),
+        "__builtin_fiber_spawn" => call(B::Direct(blood_abi::FIBER_SPAWN), &[U64], U64),
+        "__builtin_fiber_spawn_with" => call(B::Direct(blood_abi::FIBER_SPAWN_WITH), &[U64, U64], U64),
+        "__builtin_fiber_join" => call(B::Direct(blood_abi::FIBER_JOIN), &[U64], U64),
+        "__builtin_fiber_current" => call(B::Direct(blood_abi::FIBER_CURRENT), &[], U64),
+        "__builtin_fiber_yield" => call(B::Direct(blood_abi::FIBER_YIELD), &[], Ty::Unit),
+        "__builtin_fiber_sleep" => call(B::Direct(blood_abi::FIBER_SLEEP), &[U64], Ty::Unit),
+        "__builtin_fiber_is_finished" => call(B::Direct(blood_abi::FIBER_IS_FINISHED), &[U64], Ty::Bool),
+        "__builtin_fiber_cancel" => call(B::Direct(blood_abi::FIBER_CANCEL), &[U64], Ty::Unit),
+        "__builtin_fiber_park" => call(B::Direct(blood_abi::FIBER_PARK), &[], Ty::Unit),
+        "__builtin_fiber_unpark" => call(B::Direct(blood_abi::FIBER_UNPARK), &[U64], Ty::Unit),
+        "__builtin_safepoint_check" => call(B::Direct(blood_abi::SAFEPOINT_SLOW), &[], Ty::Unit),
+        "__builtin_safepoint_request" => call(B::Direct(blood_abi::SAFEPOINT_REQUEST), &[], Ty::Unit),
+        "__builtin_safepoint_clear" => call(B::Direct(blood_abi::SAFEPOINT_CLEAR), &[], Ty::Unit),
+        "thread_spawn" => call(B::Direct(blood_abi::THREAD_SPAWN), &[U64, U64], U64),
+        "thread_join" => call(B::Direct(blood_abi::THREAD_JOIN), &[U64], U64),
+        // The runtime half of `blood-std/lib/concurrency.blood` (statuses as in `blood_abi`).
+        "__blood_channel_create" => call(B::Direct(blood_abi::CHANNEL_CREATE), &[I64], U64),
+        "__blood_channel_send" => call(B::Direct(blood_abi::CHANNEL_SEND), &[U64, U64], I32),
+        "__blood_channel_recv" => call(B::Direct(blood_abi::CHANNEL_RECV), &[U64, mut_ref(U64)], I32),
+        "__blood_channel_try_send" => call(B::Direct(blood_abi::CHANNEL_TRY_SEND), &[U64, U64], I32),
+        "__blood_channel_try_recv" => call(B::Direct(blood_abi::CHANNEL_TRY_RECV), &[U64, mut_ref(U64)], I32),
+        "__blood_channel_close" => call(B::Direct(blood_abi::CHANNEL_CLOSE), &[U64], Ty::Unit),
+        "__blood_channel_select" => call(
+            B::Direct(blood_abi::CHANNEL_SELECT),
+            &[Ty::reference(Ty::Slice(U64.into()), false), I64, mut_ref(U64), mut_ref(I32)],
+            I64,
+        ),
+        "__blood_fiber_try_join" => call(B::Direct(blood_abi::FIBER_TRY_JOIN), &[U64, mut_ref(U64)], I32),
+        "__blood_fiber_sleep" => call(B::Direct(blood_abi::FIBER_SLEEP), &[U64], I32),
+        "__blood_fiber_check_cancelled" => call(B::Direct(blood_abi::FIBER_CHECK_CANCELLED), &[], I32),
+        "__blood_fiber_cancel" => call(B::Direct(blood_abi::FIBER_CANCEL), &[U64], Ty::Unit),
+        "__blood_fiber_current" => call(B::Direct(blood_abi::FIBER_CURRENT), &[], U64),
+        "__blood_fiber_yield" => call(B::Direct(blood_abi::FIBER_YIELD), &[], Ty::Unit),
+        "__blood_fiber_exit_cancelled" => call(B::Direct(blood_abi::FIBER_EXIT_CANCELLED), &[], Ty::Never),
+        // Generic over `T` (`Ty::Param(0)`, replaced by an inference variable at each call).
+        "__blood_to_word" => call(B::ToWord, &[param_t()], U64),
+        "__blood_from_word" => call(B::FromWord, &[U64], param_t()),
+        "__blood_spawn" => call(
+            B::SpawnFiber,
+            &[Ty::Fn(Vec::new().into(), param_t().into(), Effects::FIBER.union(Effects::CANCEL))],
+            U64,
+        ),
         _ => return None,
     })
+}
+
+fn mut_ref(t: Ty) -> Ty {
+    Ty::reference(t, true)
+}
+
+/// The type parameter of a generic builtin.
+fn param_t() -> Ty {
+    Ty::Param(0, "T".into())
 }
 
 /// The builtin methods of `&str` (LANGUAGE.md §4.6); the receiver is the first parameter.

@@ -211,7 +211,7 @@ impl<'a> FnCx<'_, 'a> {
         {
             return e;
         }
-        let Some(resolved) = self.resolve_callee(callee) else {
+        let Some(mut resolved) = self.resolve_callee(callee) else {
             for a in args {
                 self.check_expr(&a.value);
             }
@@ -226,16 +226,18 @@ impl<'a> FnCx<'_, 'a> {
         }
         let mut type_args = Vec::new();
         let mut fn_ret = Ty::Unit;
-        let params: Vec<(String, Ty)> = match &resolved {
+        let params: Vec<(String, Ty)> = match &mut resolved {
             Callee::Ctor(..) => unreachable!("handled above"),
             Callee::Fn(f) => {
                 let (sig, targs) = self.instantiate_sig(*f, callee_generic_args(callee), span);
+                self.note_call_row(super::effects::effective_row(&sig), span);
                 type_args = targs;
                 fn_ret = sig.ret.clone();
                 sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
             }
             Callee::TraitFn(f, impl_args) => {
                 let (sig, targs) = self.instantiate_sig(*f, None, span);
+                self.note_call_row(super::effects::effective_row(&sig), span);
                 for (a, b) in targs.iter().zip(impl_args) {
                     self.infer.unify(a, b);
                 }
@@ -243,7 +245,10 @@ impl<'a> FnCx<'_, 'a> {
                 fn_ret = sig.ret.clone();
                 sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect()
             }
-            Callee::Builtin(b) => b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect(),
+            Callee::Builtin(b) => {
+                self.instantiate_builtin(b, callee_generic_args(callee), span);
+                b.params.iter().enumerate().map(|(i, t)| (format!("arg{i}"), t.clone())).collect()
+            }
         };
         let Some(bound) = self.bind_args(&params, args, piped, span) else {
             return Self::error_expr(span);
@@ -304,6 +309,7 @@ impl<'a> FnCx<'_, 'a> {
                 return Self::error_expr(span);
             }
             let (sig, type_args) = self.instantiate_sig(func, None, span);
+            self.note_call_row(super::effects::effective_row(&sig), span);
             let receiver = self.adjust_receiver(receiver, base, &sig.params[0].1, span);
             let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
             let Some(bound) = self.bind_args(&params, args, Some(receiver), span) else {
@@ -335,6 +341,7 @@ impl<'a> FnCx<'_, 'a> {
                 return Self::error_expr(span);
             }
             let (sig, type_args) = self.instantiate_sig(tm.func, None, span);
+            self.note_call_row(super::effects::effective_row(&sig), span);
             for (a, b) in type_args.iter().zip(&tm.impl_args) {
                 self.infer.unify(a, b);
             }
@@ -412,8 +419,31 @@ impl<'a> FnCx<'_, 'a> {
             ret: sig.ret.subst(&args),
             generics: Vec::new(),
             bounds: Vec::new(),
+            effects: sig.effects,
         };
         (inst, args)
+    }
+
+    /// A generic builtin (one parameter `T`, see `builtins::lookup`): `T` becomes the turbofish
+    /// argument or a fresh inference variable.
+    fn instantiate_builtin(&mut self, b: &mut BuiltinCallee, explicit: Option<&[ast::Type]>, span: Span) {
+        let generic = b.params.iter().chain(std::iter::once(&b.ret)).any(|t| t.has_params());
+        if !generic {
+            if explicit.is_some() {
+                self.error(Diagnostic::error("type mismatch", span).with_code("E0201").with_note("this function takes no type arguments"));
+            }
+            return;
+        }
+        let t = match explicit {
+            Some([t]) => {
+                let scopes = self.item_scopes.clone();
+                self.gcx.lower_type(t, &scopes)
+            }
+            _ => self.infer.fresh(InferKind::General),
+        };
+        let args = [t];
+        b.params = b.params.iter().map(|p| p.subst(&args)).collect();
+        b.ret = b.ret.subst(&args);
     }
 
     /// Turns a receiver into the method's `self` parameter type `want`: the dereferenced value

@@ -34,19 +34,19 @@ pub(crate) struct ClosureState {
     pub base: Option<u32>,
     /// Closures created so far (for their names).
     pub count: u32,
+    /// The next closure checked is called at most once (the task of `perform Fiber.spawn`).
+    pub next_once: bool,
 }
 
 impl<'a> FnCx<'_, 'a> {
     /// `|params| body` with the type the context expects, if any.
     pub(super) fn check_closure(&mut self, c: &'a ast::Closure, expected: Option<&Ty>, span: Span) -> hir::Expr {
-        if let Some(row) = &c.effects
-            && let Some(first) = row.effects.first()
-        {
-            self.error(super::unsupported(first.span, "effect rows (language level L3)"));
-        }
+        let once = std::mem::take(&mut self.closures.next_once);
+        let scopes = self.item_scopes.clone();
+        let annotated = c.effects.as_ref().map(|row| self.gcx.lower_row(row, &scopes));
         let expected = expected.map(|t| self.resolve(t));
         let expected_fn = match &expected {
-            Some(Ty::Fn(ps, r)) if ps.len() == c.params.len() => Some((ps.clone(), (**r).clone())),
+            Some(Ty::Fn(ps, r, _)) if ps.len() == c.params.len() => Some((ps.clone(), (**r).clone())),
             _ => None,
         };
         let first = self.locals.len() as u32;
@@ -56,7 +56,6 @@ impl<'a> FnCx<'_, 'a> {
         let mut params = Vec::new();
         let mut param_tys = Vec::new();
         let mut destructure = Vec::new();
-        let scopes = self.item_scopes.clone();
         for (i, p) in c.params.iter().enumerate() {
             let from_context = expected_fn.as_ref().map(|(ps, _)| ps[i].clone());
             let ty = match (&p.ty, from_context) {
@@ -102,7 +101,8 @@ impl<'a> FnCx<'_, 'a> {
             (None, None) => self.infer.fresh(InferKind::General),
         };
         let saved_ret = std::mem::replace(&mut self.ret, ret.clone());
-        let body = self.check_expr_expect(&c.body, &ret);
+        let (body, used) = self.with_effect_frame(annotated, |cx| cx.check_expr_expect(&c.body, &ret));
+        let row = annotated.unwrap_or(used);
         self.check_returned_ref(&body);
         self.ret = saved_ret;
         self.scopes.pop();
@@ -120,8 +120,8 @@ impl<'a> FnCx<'_, 'a> {
         let name = format!("{}.{{closure#{}}}", self.fn_name, self.closures.count);
         self.closures.count += 1;
         let closure =
-            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name };
-        let ty = Ty::Fn(param_tys.into(), ret.into());
+            hir::Closure { params, captures, locals: first..self.locals.len() as u32, ret: ret.clone(), body, name, once };
+        let ty = Ty::Fn(param_tys.into(), ret.into(), row);
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
     }
 
@@ -129,7 +129,8 @@ impl<'a> FnCx<'_, 'a> {
     pub(super) fn fn_value(&mut self, func: hir::FnId, explicit: Option<&[ast::Type]>, span: Span) -> hir::Expr {
         let (sig, type_args) = self.instantiate_sig(func, explicit, span);
         let params: Vec<Ty> = sig.params.iter().map(|(_, t, _)| t.clone()).collect();
-        let ty = Ty::Fn(params.into(), sig.ret.into());
+        let row = super::effects::effective_row(&sig);
+        let ty = Ty::Fn(params.into(), sig.ret.into(), row);
         hir::Expr::new(H::FnRef { func, type_args }, ty, span)
     }
 
@@ -155,11 +156,14 @@ impl<'a> FnCx<'_, 'a> {
     ) -> hir::Expr {
         let n = args.len() + usize::from(piped.is_some());
         let (params, ret) = match self.resolve(&callee.ty) {
-            Ty::Fn(ps, r) => (ps.to_vec(), (*r).clone()),
+            Ty::Fn(ps, r, row) => {
+                self.note_call_row(row, span);
+                (ps.to_vec(), (*r).clone())
+            }
             Ty::Infer(v) if v.kind == InferKind::General => {
                 let ps: Vec<Ty> = (0..n).map(|_| self.infer.fresh(InferKind::General)).collect();
                 let r = self.infer.fresh(InferKind::General);
-                self.infer.unify(&callee.ty, &Ty::Fn(ps.clone().into(), r.clone().into()));
+                self.infer.unify(&callee.ty, &Ty::Fn(ps.clone().into(), r.clone().into(), Default::default()));
                 (ps, r)
             }
             other => {
@@ -194,7 +198,7 @@ impl<'a> FnCx<'_, 'a> {
     pub(super) fn check_closure_inferred(&mut self, c: &hir::Closure, span: Span) {
         for &l in &c.captures {
             let ty = self.infer.resolve_deep(&self.locals[l.0 as usize].ty);
-            if ty.needs_drop(&self.gcx.adts) {
+            if ty.needs_drop(&self.gcx.adts) && !c.once {
                 let name = self.locals[l.0 as usize].name.clone();
                 self.error(super::unsupported(
                     span,

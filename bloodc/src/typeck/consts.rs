@@ -91,6 +91,7 @@ impl<'a> GlobalCx<'a> {
             deferred: Vec::new(),
             reported_infer: false,
             closures: Default::default(),
+            effects: vec![super::effects::EffectFrame { allowed: Some(Default::default()), used: Default::default() }],
         };
         let errors_before = cx.gcx.diagnostics.len();
         let mut value = cx.check_expr_expect(decl.value, &ty);

@@ -50,6 +50,9 @@ impl<'a> FnCx<'_, 'a> {
                 self.check_call(rhs, &[], Some(arg), span)
             }
             A::Macro(mac) => self.check_macro(mac, span),
+            A::Perform { effect, op, args } => self.check_perform(effect, op, args, span),
+            A::With { handler, fields, body } => self.check_with(handler, fields, body, span),
+            A::Select(arms) => self.check_select(arms, span),
             A::In { expr, range } => self.check_in(expr, range, span),
             A::If { .. }
             | A::IfLet { .. }

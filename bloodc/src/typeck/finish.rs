@@ -307,7 +307,7 @@ impl FnCx<'_, '_> {
         }
         match &mut e.kind {
             H::Lit(_) | H::Local(_) | H::Continue { .. } => {}
-            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } => self.zonk_expr(a),
+            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } | H::Nursery(a) => self.zonk_expr(a),
             H::Binary(_, a, b) => {
                 self.zonk_expr(a);
                 self.zonk_expr(b);

@@ -74,6 +74,7 @@ impl<'a> GlobalCx<'a> {
             ret: sig.ret.subst(&args),
             generics: Vec::new(),
             bounds: Vec::new(),
+            effects: sig.effects,
         };
         for (bty, t) in &sig.bounds {
             let concrete = bty.subst(&args);
@@ -100,22 +101,39 @@ impl<'a> GlobalCx<'a> {
 }
 
 /// Drops the templates from the checked functions and renumbers calls (and `main`) densely.
+///
+/// Functions of the standard library (`in_std`) that no program function reaches are dropped
+/// too, so the prelude costs nothing in programs that do not use it.
 pub(crate) fn remap_functions(
-    bodies: Vec<Option<hir::FnDef>>,
+    mut bodies: Vec<Option<hir::FnDef>>,
     templates: &HashMap<FnId, Template<'_>>,
     main: Option<FnId>,
+    in_std: impl Fn(&hir::FnDef) -> bool,
 ) -> (Vec<hir::FnDef>, Option<FnId>) {
+    let mut keep: Vec<bool> = bodies.iter().map(|b| b.as_ref().is_some_and(|f| !in_std(f))).collect();
+    let mut stack: Vec<usize> = (0..bodies.len()).filter(|&i| keep[i]).collect();
+    while let Some(i) = stack.pop() {
+        let Some(f) = &mut bodies[i] else { continue };
+        let mut callees = Vec::new();
+        collect_callees(&mut f.body, &mut callees);
+        for c in callees {
+            if !keep[c] && bodies[c].is_some() {
+                keep[c] = true;
+                stack.push(c);
+            }
+        }
+    }
     let mut map = vec![u32::MAX; bodies.len()];
     let mut next = 0;
     for (i, m) in map.iter_mut().enumerate() {
-        if !templates.contains_key(&FnId(i as u32)) {
+        if keep[i] && !templates.contains_key(&FnId(i as u32)) {
             *m = next;
             next += 1;
         }
     }
     let mut out = Vec::with_capacity(next as usize);
     for (i, b) in bodies.into_iter().enumerate() {
-        if templates.contains_key(&FnId(i as u32)) {
+        if !keep[i] || templates.contains_key(&FnId(i as u32)) {
             continue;
         }
         let mut f = b.expect("every non-template function was checked");
@@ -123,6 +141,13 @@ pub(crate) fn remap_functions(
         out.push(f);
     }
     (out, main.map(|m| FnId(map[m.0 as usize])))
+}
+
+fn collect_callees(e: &mut hir::Expr, out: &mut Vec<usize>) {
+    if let hir::ExprKind::Call { func, .. } | hir::ExprKind::FnRef { func, .. } = &e.kind {
+        out.push(func.0 as usize);
+    }
+    hir::for_each_child_mut(e, &mut |c| collect_callees(c, out));
 }
 
 fn remap_expr(e: &mut hir::Expr, map: &[u32]) {

@@ -91,7 +91,8 @@ impl InferTable {
             (Ty::Array(x, n), Ty::Array(y, m)) => n == m && self.unify(x, y),
             (Ty::Slice(x), Ty::Slice(y)) => self.unify(x, y),
             (Ty::Ref(x, mx), Ty::Ref(y, my)) => mx == my && self.unify(x, y),
-            (Ty::Fn(xs, xr), Ty::Fn(ys, yr)) => {
+            // Rows are checked by `coerce`, not unified (see `types::Effects`).
+            (Ty::Fn(xs, xr, _), Ty::Fn(ys, yr, _)) => {
                 xs.len() == ys.len() && xs.iter().zip(ys.iter()).all(|(x, y)| self.unify(x, y)) && self.unify(xr, yr)
             }
             (Ty::Owned(kx, x), Ty::Owned(ky, y)) => kx == ky && self.unify(x, y),

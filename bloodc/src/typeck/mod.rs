@@ -16,9 +16,11 @@ mod adts;
 mod builtins;
 mod calls;
 mod closures;
+mod concurrency;
 mod consts;
 mod control;
 mod data;
+mod effects;
 mod exhaustive;
 mod expr;
 mod finish;
@@ -36,7 +38,7 @@ use crate::hir::{self, FnId, LocalId, LocalInfo, LoopId};
 use crate::resolve::{Def, ScopeId, ScopeTable};
 use crate::source::{SourceMap, Span};
 use crate::syntax::ast;
-use crate::types::{FloatTy, IntTy, Ty};
+use crate::types::{Effects, FloatTy, IntTy, Ty};
 
 use finish::Deferred;
 use infer::InferTable;
@@ -51,6 +53,8 @@ pub(crate) struct FnSig {
     pub generics: Vec<String>,
     /// Trait bounds over the parameters, checked when an instance is created.
     pub bounds: Vec<(Ty, u32)>,
+    /// The declared effect row (LANGUAGE.md §6.2), with `Fiber` added for a `fiber fn`.
+    pub effects: Effects,
 }
 
 /// State shared by all function bodies of one program.
@@ -177,7 +181,9 @@ impl Resolved<'_> {
         if has_errors {
             return (None, diagnostics);
         }
-        let (functions, main) = generics::remap_functions(gcx.bodies, &gcx.templates, main);
+        let sources = gcx.sources;
+        let in_std = |f: &hir::FnDef| sources.file(f.span.file).name.starts_with("<blood-std>");
+        let (functions, main) = generics::remap_functions(gcx.bodies, &gcx.templates, main, in_std);
         let program = hir::Program { functions, main, adts: std::sync::Arc::new(gcx.adts) };
         // Ownership (LANGUAGE.md §5.5): uses after moves, on the finished HIR.
         let move_errors = moves::check_program(&program);
@@ -260,15 +266,14 @@ impl<'a> GlobalCx<'a> {
         if let Some(sp) = &decl.self_param {
             self.error(Diagnostic::error("`self` parameter is only allowed in methods", sp.span));
         }
-        if let Some(row) = &decl.effects
-            && let Some(first) = row.effects.first()
-        {
-            self.error(unsupported(first.span, "effect rows (language level L3)"));
+        let mut effects = decl.effects.as_ref().map_or(Effects::PURE, |row| self.lower_row(row, scopes));
+        if decl.is_fiber {
+            effects = effects.union(Effects::FIBER);
         }
         let params =
             decl.params.iter().map(|p| (p.name.name.clone(), self.lower_type(&p.ty, scopes), p.mutable)).collect();
         let ret = decl.ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t, scopes));
-        FnSig { name: name.to_string(), params, ret, generics, bounds: Vec::new() }
+        FnSig { name: name.to_string(), params, ret, generics, bounds: Vec::new(), effects }
     }
 
     /// The signature of a function of an `impl` block: `self` (by value, or `&self` — the same
@@ -430,12 +435,10 @@ impl<'a> GlobalCx<'a> {
             }
             ast::TypeKind::Ptr { .. } => self.unsupported_ty(ty.span, "raw pointers (language level L5)"),
             ast::TypeKind::Fn { params, ret, effects } => {
-                if let Some(first) = effects.as_ref().and_then(|row| row.effects.first()) {
-                    self.error(unsupported(first.span, "effect rows (language level L3)"));
-                }
+                let row = effects.as_ref().map_or(Effects::PURE, |row| self.lower_row(row, scopes));
                 let params: Vec<Ty> = params.iter().map(|t| self.lower_type(t, scopes)).collect();
                 let ret = ret.as_ref().map_or(Ty::Unit, |t| self.lower_type(t, scopes));
-                Ty::Fn(params.into(), ret.into())
+                Ty::Fn(params.into(), ret.into(), row)
             }
             ast::TypeKind::Unsupported { feature } => {
                 let feature = feature.clone();
@@ -560,6 +563,8 @@ pub(crate) struct FnCx<'g, 'a> {
     /// reported again.
     pub reported_infer: bool,
     pub closures: closures::ClosureState,
+    /// Effect frames of the function body and the closures being checked in it, innermost last.
+    pub effects: Vec<effects::EffectFrame>,
 }
 
 fn check_fn_body<'a>(gcx: &mut GlobalCx<'a>, job: generics::BodyJob<'a>) -> Option<hir::FnDef> {
@@ -592,6 +597,7 @@ fn check_fn_body_in_env<'a>(
         deferred: Vec::new(),
         reported_infer: false,
         closures: Default::default(),
+        effects: vec![effects::EffectFrame { allowed: Some(effects::effective_row(&sig)), used: Effects::PURE }],
     };
     for (name, ty, mutable) in &sig.params {
         cx.declare_local(name, ty.clone(), *mutable);
@@ -676,7 +682,7 @@ impl FnCx<'_, '_> {
             return true;
         }
         if self.infer.unify(&f, expected) {
-            return true;
+            return self.check_rows_fit(&f, expected, span);
         }
         let expected = self.display_ty(expected);
         let found = self.display_ty(&f);

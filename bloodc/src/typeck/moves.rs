@@ -172,7 +172,7 @@ impl MoveCx<'_> {
         match &e.kind {
             H::Lit(_) => {}
             H::Local(_) | H::Field { .. } | H::Index { .. } | H::Deref(_) => self.consume(e),
-            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } | H::Repeat(a, _) => self.consume(a),
+            H::Unary(_, a) | H::Cast(a) | H::Dbg { expr: a, .. } | H::Repeat(a, _) | H::Nursery(a) => self.consume(a),
             H::Unsize(a) | H::Len(a) => self.read(a),
             H::Binary(op, a, b) => {
                 use crate::syntax::ast::BinOp;
@@ -242,12 +242,14 @@ impl MoveCx<'_> {
                 self.consume(callee);
                 args.iter().for_each(|a| self.consume(a));
             }
-            // Captures are copies (the type checker rejects captures that own heap storage);
-            // the body runs later, as a function of its own, so it is checked from a fresh state.
+            // Captures are copies (the type checker rejects captures that own heap storage),
+            // except in a closure called once, which takes them; the body runs later, as a
+            // function of its own, so it is checked from a fresh state.
             H::Closure(c) => {
                 for &l in &c.captures {
                     let ty = self.f.locals[l.0 as usize].ty.clone();
-                    self.read(&hir::Expr::new(H::Local(l), ty, e.span));
+                    let capture = hir::Expr::new(H::Local(l), ty, e.span);
+                    if c.once { self.consume(&capture) } else { self.read(&capture) }
                 }
                 let outer = self.state.replace(vec![None; self.f.locals.len()]);
                 let loops = std::mem::take(&mut self.loops);

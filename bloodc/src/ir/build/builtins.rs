@@ -126,7 +126,14 @@ impl FnBuilder<'_> {
             Builtin::F64ToBits => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::F64ToBits, values)),
             Builtin::SizeOf(n) => Operand::Const(Const::Int { bits: u128::from(n), ty: IntTy::I64 }),
             Builtin::Str(op) => self.lower_str_op(op, values, ty),
+            Builtin::Direct(f) if f.noreturn => {
+                self.call_runtime(f, values);
+                unit
+            }
             Builtin::Direct(f) => self.emit(ty.clone(), Rvalue::Call(Callee::Runtime(f), values)),
+            Builtin::ToWord => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::ToWord, values)),
+            Builtin::FromWord => self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::FromWord, values)),
+            Builtin::SpawnFiber => self.lower_spawn_fiber(values[0].clone(), &super::ir_ty(&args[0].ty)),
         }
     }
 
@@ -237,7 +244,26 @@ impl FnBuilder<'_> {
     }
 
     /// `print!`-family output. Adjacent literal text (including the final newline) is merged.
+    /// Every argument is evaluated (in order) before anything is written, as in Rust: an
+    /// argument that prints, blocks or yields does not split the line.
     pub(crate) fn lower_format(&mut self, stream: i32, pieces: &[FormatPiece], newline: bool) {
+        let args: Vec<&hir::Expr> =
+            pieces.iter().filter_map(|p| if let FormatPiece::Arg(e) = p { Some(e) } else { None }).collect();
+        let mut values = Vec::with_capacity(args.len());
+        for (i, e) in args.iter().enumerate() {
+            let v = self.lower_printable(e);
+            let later_writes = args[i + 1..].iter().any(|a| !super::expr::is_pure(a));
+            let v = match v {
+                // A later argument may assign the variable read here: copy it first.
+                Operand::Local(l) if later_writes && self.locals[l.0 as usize].name.is_some() => {
+                    let ty = self.local_ty(l).clone();
+                    self.emit(ty, Rvalue::Use(Operand::Local(l)))
+                }
+                v => v,
+            };
+            values.push(v);
+        }
+        let mut values = values.into_iter();
         let mut text = String::new();
         for piece in pieces {
             match piece {
@@ -246,7 +272,7 @@ impl FnBuilder<'_> {
                     if !text.is_empty() {
                         self.print_str(stream, &std::mem::take(&mut text));
                     }
-                    let v = self.lower_printable(e);
+                    let v = values.next().expect("one value per argument");
                     let t = if matches!(e.ty, Ty::Owned(..)) { Ty::Str } else { e.ty.clone() };
                     self.print_value(stream, v, &t);
                 }

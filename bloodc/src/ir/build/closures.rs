@@ -21,7 +21,8 @@ use std::collections::HashMap;
 
 use crate::hir::{self, ExprKind as H};
 use crate::ir::{
-    BasicBlock, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Place, Proj, Rvalue, Stmt, Terminator, Ty,
+    BasicBlock, Callee, Const, FuncId, Function, HeapIntrinsic, Intrinsic, Local, LocalDecl, Operand, Place, Proj,
+    Rvalue, Stmt, Terminator, Ty,
 };
 
 use super::{FnBuilder, ir_ty};
@@ -36,15 +37,17 @@ pub(crate) struct Lifted {
     functions: Vec<Function>,
     /// Thunk of each function used as a value.
     thunks: HashMap<FuncId, FuncId>,
+    /// Fiber trampoline per result type (`fibers.rs`).
+    pub(super) trampolines: HashMap<Ty, FuncId>,
 }
 
 impl Lifted {
     pub(super) fn new(base: usize) -> Lifted {
-        Lifted { base, functions: Vec::new(), thunks: HashMap::new() }
+        Lifted { base, functions: Vec::new(), thunks: HashMap::new(), trampolines: HashMap::new() }
     }
 
     /// Reserves the id of a function built later by [`Lifted::define`].
-    fn reserve(&mut self) -> FuncId {
+    pub(super) fn reserve(&mut self) -> FuncId {
         self.functions.push(Function {
             name: String::new(),
             symbol: String::new(),
@@ -57,7 +60,7 @@ impl Lifted {
         FuncId((self.base + self.functions.len() - 1) as u32)
     }
 
-    fn define(&mut self, id: FuncId, f: Function) {
+    pub(super) fn define(&mut self, id: FuncId, f: Function) {
         self.functions[id.0 as usize - self.base] = f;
     }
 
@@ -67,6 +70,19 @@ impl Lifted {
 
     pub(super) fn into_functions(self) -> Vec<Function> {
         self.functions
+    }
+}
+
+/// A closure called once frees its (heap) environment when it returns: each `return` is
+/// preceded by `box_free(env)`.
+fn free_environment_on_return(f: &mut Function, env: Local) {
+    let unit = Local(f.locals.len() as u32);
+    f.locals.push(LocalDecl { ty: Ty::Unit, name: None });
+    for block in &mut f.blocks {
+        if matches!(block.terminator, Terminator::Return(_)) {
+            let free = Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::BoxFree), vec![Operand::Local(env)]);
+            block.stmts.push(Stmt::Assign(unit, free));
+        }
     }
 }
 
@@ -130,23 +146,34 @@ impl FnBuilder<'_> {
             }
         }
         b.current = b.new_block();
+        let mut copies = Vec::new();
         for (i, (l, t)) in captures.iter().zip(env_tys).enumerate() {
             let name = hir_locals[l.0 as usize].name.clone();
             let copy = b.new_local(t, Some(name));
             b.local_map[l.0 as usize] = copy;
             let field = Place::local(env_local).project(Proj::Deref).project(Proj::Field(i as u32));
             b.push(Stmt::Assign(copy, Rvalue::Load(field)));
+            copies.push(copy);
         }
-        // Parameters are owned by the closure's function (dropped at its end); the captured
-        // copies are not (the type checker rejects captures that need dropping).
+        // Parameters are owned by the closure's function (dropped at its end). The captured
+        // copies are not (the type checker rejects captures that need dropping), except in a
+        // closure called once, which owns what it captured.
         b.push_scope(super::drops::ScopeKind::Block);
         for p in &c.params {
             let l = b.local_map[p.0 as usize];
             b.register_binding(l);
         }
+        if c.once {
+            for &copy in &copies {
+                b.register_binding(copy);
+            }
+        }
         let value = b.lower_expr(&c.body);
         b.lower_return(value);
-        let function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
+        let mut function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
+        if c.once && !env.is_empty() {
+            free_environment_on_return(&mut function, env_local);
+        }
         self.lifted.define(id, function);
         // On the heap until `passes::closure_env` proves the frame is enough.
         let heap = !env.is_empty();
@@ -192,7 +219,7 @@ impl FnBuilder<'_> {
     }
 
     /// A symbol for a lifted function, unique in the program.
-    fn lifted_symbol(&self, name: &str) -> String {
+    pub(super) fn lifted_symbol(&self, name: &str) -> String {
         let base = format!("blood.{name}");
         let taken = |s: &str| self.program.functions.iter().any(|g| g.symbol == s) || self.lifted.has_symbol(s);
         if !taken(&base) {

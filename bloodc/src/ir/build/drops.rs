@@ -37,6 +37,9 @@ pub(crate) enum ScopeEntry {
     /// The vector consumed by `for x in v`: the elements from index `next` on are still owned by
     /// it, the ones before were moved out.
     IntoIter { vec: Local, next: Local },
+    /// An open nursery (`fibers.rs`): joined when the scope ends normally, cancelled then
+    /// joined when it is left early (`return`).
+    Nursery(Local),
 }
 
 #[derive(Clone, Debug)]
@@ -62,7 +65,11 @@ impl FnBuilder<'_> {
     /// Leaves the innermost scope, dropping its locals.
     pub(crate) fn pop_scope(&mut self) {
         let scope = self.scopes.pop().expect("a scope is open");
-        self.emit_scope_drops(&scope);
+        self.emit_scope_drops(&scope, false);
+    }
+
+    pub(crate) fn push_scope_entry(&mut self, entry: ScopeEntry) {
+        self.scopes.last_mut().expect("a scope is open").entries.push(entry);
     }
 
     /// Drops the locals of every scope from `depth` on (innermost first) without leaving them:
@@ -70,15 +77,22 @@ impl FnBuilder<'_> {
     pub(crate) fn drop_scopes_from(&mut self, depth: usize) {
         let scopes: Vec<DropScope> = self.scopes[depth..].iter().rev().cloned().collect();
         for s in &scopes {
-            self.emit_scope_drops(s);
+            self.emit_scope_drops(s, true);
         }
     }
 
-    fn emit_scope_drops(&mut self, scope: &DropScope) {
+    /// The exit actions of `scope`; `early` for `break`/`continue`/`return`.
+    fn emit_scope_drops(&mut self, scope: &DropScope, early: bool) {
         for entry in scope.entries.iter().rev() {
             match entry {
                 ScopeEntry::Local(l) => self.push(Stmt::Drop(Place::local(*l))),
                 ScopeEntry::IntoIter { vec, next } => self.drop_into_iter(*vec, *next),
+                ScopeEntry::Nursery(n) => {
+                    if early {
+                        self.call_runtime(blood_abi::NURSERY_CANCEL, vec![Operand::Local(*n)]);
+                    }
+                    self.call_runtime(blood_abi::NURSERY_END, vec![Operand::Local(*n)]);
+                }
             }
         }
     }

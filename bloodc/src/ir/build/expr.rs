@@ -100,6 +100,7 @@ impl FnBuilder<'_> {
                 Operand::Const(Const::Unit)
             }
             H::Dbg { text, expr } => self.lower_dbg(text, expr),
+            H::Nursery(body) => self.lower_nursery(body),
             H::If { cond, then, else_ } => self.lower_if(cond, then, else_.as_deref(), &e.ty),
             H::Loop { id, body } => {
                 let body_bb = self.new_block();
@@ -395,7 +396,7 @@ impl FnBuilder<'_> {
 }
 
 /// Expressions whose evaluation cannot assign a variable (so earlier operands need no copy).
-fn is_pure(e: &hir::Expr) -> bool {
+pub(super) fn is_pure(e: &hir::Expr) -> bool {
     match &e.kind {
         H::Lit(_) | H::Local(_) => true,
         H::Unary(_, a) | H::Cast(a) => is_pure(a),

@@ -19,6 +19,7 @@ mod closures;
 mod decision_tree;
 mod drops;
 mod expr;
+mod fibers;
 mod heap;
 mod matching;
 mod places;

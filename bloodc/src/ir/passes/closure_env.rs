@@ -115,6 +115,7 @@ impl Uses {
             | Rvalue::Aggregate(_, ops)
             | Rvalue::FnValue { env: ops, .. } => ops.iter().for_each(|a| self.operand(a, Use::Other)),
             Rvalue::Load(p) | Rvalue::Ref(p, _) | Rvalue::Discriminant(p) | Rvalue::Len(p) => self.place(p),
+            Rvalue::FnAddr(_) => {}
         }
     }
 

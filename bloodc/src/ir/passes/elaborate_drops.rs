@@ -179,7 +179,7 @@ fn effect(adts: &AdtTable, f: &Function, owned: &[bool], stmt: &Stmt) -> Effect 
                         moved.push(p.base);
                     }
                 }
-                Rvalue::Ref(..) | Rvalue::Discriminant(_) | Rvalue::Len(_) => {}
+                Rvalue::Ref(..) | Rvalue::Discriminant(_) | Rvalue::Len(_) | Rvalue::FnAddr(_) => {}
             }
             Effect { moved, init: is_owned(*l).then_some(*l) }
         }

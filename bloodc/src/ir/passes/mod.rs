@@ -10,9 +10,10 @@
 //!    (ARCHITECTURE.md "Memory"); then [`glue::generate_glue`] turns every drop and clone into a
 //!    call of per-type glue functions it generates.
 //!
-//! 2. [`insert_safepoints`]: a `safepoint` at each function entry and at the end of each block
+//! 2. [`insert_safepoints`]: a `safepoint` at each function entry, at the end of each block
 //!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
-//!    calls can still be preempted (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
+//!    calls can still be preempted, and before each effect operation (a call of a
+//!    `__perform_*` function; those get no entry check of their own) (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
 //!    with `--no-preempt`.
 //! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
 //!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
@@ -67,12 +68,13 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
         return;
     }
     let adts = program.adts.clone();
+    let effect_ops: Vec<bool> = program.functions.iter().map(Function::is_effect_op).collect();
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),
             "elaborate_drops" => elaborate_drops::elaborate_drops(&adts, f),
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
-            "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f),
+            "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f, &effect_ops),
             "tail_recursion" if options.optimize => {
                 tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
             }
@@ -114,9 +116,25 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
     }
 }
 
-pub fn insert_safepoints(f: &mut Function) {
+/// `effect_ops[g]`: a call of function `g` is an effect operation.
+pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool]) {
     let back_edge_sources = back_edge_sources(f);
-    if let Some(entry) = f.blocks.first_mut() {
+    for block in &mut f.blocks {
+        let mut i = 0;
+        while i < block.stmts.len() {
+            if let Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) = &block.stmts[i]
+                && effect_ops.get(g.0 as usize).copied().unwrap_or(false)
+            {
+                block.stmts.insert(i, Stmt::Safepoint);
+                i += 1;
+            }
+            i += 1;
+        }
+    }
+    // An effect operation's own entry check would repeat the one before its call.
+    if !f.is_effect_op()
+        && let Some(entry) = f.blocks.first_mut()
+    {
         entry.stmts.insert(0, Stmt::Safepoint);
     }
     for b in back_edge_sources {

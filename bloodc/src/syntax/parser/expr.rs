@@ -127,6 +127,7 @@ pub(super) fn is_block_like(kind: &ExprKind) -> bool {
         | ExprKind::For { .. }
         | ExprKind::Unchecked(_) => true,
         ExprKind::Unsupported { feature } => super::macros::is_block_like_feature(feature),
+        ExprKind::With { .. } | ExprKind::Select(_) => true,
         _ => false,
     }
 }

@@ -17,11 +17,8 @@ use crate::syntax::ast::{self, ExprKind};
 use crate::syntax::token::{Keyword, Punct, TokenKind};
 
 const FEATURE_UNSAFE: &str = "@unsafe";
-const FEATURE_WITH: &str = "with … handle";
 const FEATURE_TRY: &str = "try … with";
 const FEATURE_REGION: &str = "region";
-const FEATURE_SELECT: &str = "select!";
-const FEATURE_PERFORM: &str = "perform";
 const FEATURE_RESUME: &str = "resume";
 
 /// How far the parser looks ahead to classify `unchecked(…) {` and `with … handle`.
@@ -29,7 +26,7 @@ const LOOKAHEAD_LIMIT: usize = 4096;
 
 /// Unsupported forms that end with a block (§1.5 rule 2).
 pub(super) fn is_block_like_feature(feature: &str) -> bool {
-    matches!(feature, FEATURE_UNSAFE | FEATURE_WITH | FEATURE_TRY | FEATURE_REGION | FEATURE_SELECT)
+    matches!(feature, FEATURE_UNSAFE | FEATURE_TRY | FEATURE_REGION)
 }
 
 /// Macros that need at least one argument.
@@ -119,6 +116,11 @@ impl<'src> Parser<'src> {
     }
 
     pub(super) fn parse_special_word(&mut self, word: &str) -> PResult<(ast::Expr, bool)> {
+        match word {
+            "perform" => return self.parse_perform().map(|e| (e, false)),
+            "with" => return self.parse_with().map(|e| (e, true)),
+            _ => {}
+        }
         let lo = self.bump().span;
         let feature = match word {
             "unchecked" => {
@@ -126,42 +128,11 @@ impl<'src> Parser<'src> {
                 let block = self.parse_block()?;
                 return Ok((expr(ExprKind::Unchecked(block), lo.to(self.prev_span())), true));
             }
-            "perform" => {
-                while (matches!(self.peek(), TokenKind::Ident(_) | TokenKind::Keyword(_))
-                    || self.at(Punct::Dot)
-                    || self.at(Punct::ColonColon))
-                    && !self.at_line_start()
-                {
-                    self.bump();
-                    if self.at(Punct::Lt) {
-                        self.parse_generic_args()?;
-                    }
-                }
-                if self.at(Punct::LParen) {
-                    self.skip_balanced()?;
-                }
-                FEATURE_PERFORM
-            }
             "resume" => {
                 self.skip_balanced()?;
                 FEATURE_RESUME
             }
-            _ => {
-                while !self.at_word("handle") {
-                    match self.peek() {
-                        TokenKind::Punct(Punct::LBrace | Punct::LParen | Punct::LBracket) => {
-                            self.skip_balanced()?;
-                        }
-                        TokenKind::Eof => return Err(self.expected("`handle`")),
-                        _ => {
-                            self.bump();
-                        }
-                    }
-                }
-                self.bump();
-                self.expect_open_and_skip()?;
-                FEATURE_WITH
-            }
+            _ => return Err(self.expected("expression")),
         };
         let span = lo.to(self.prev_span());
         Ok((expr(ExprKind::Unsupported { feature: feature.to_string() }, span), is_block_like_feature(feature)))
@@ -201,10 +172,7 @@ impl<'src> Parser<'src> {
                 if !matches!(self.peek_at(1), TokenKind::Punct(Punct::Bang)) {
                     return Err(self.expected("expression"));
                 }
-                self.bump();
-                self.bump();
-                self.expect_open_and_skip()?;
-                FEATURE_SELECT
+                return self.parse_select().map(|e| (e, true));
             }
         };
         let span = lo.to(self.prev_span());

@@ -17,6 +17,7 @@
 //! * recursion goes through [`Parser::nested`], which fails with a diagnostic beyond
 //!   [`MAX_NESTING`] levels instead of overflowing the stack.
 
+mod effects;
 mod expr;
 mod items;
 mod macros;

@@ -136,7 +136,7 @@ impl<'src> Parser<'src> {
 
     /// `a.b::<T>.c` in expression position: segments joined by `.`/`::` while a name follows
     /// (reserved words included after `.`, §7.2); `::<T>` turbofish on any segment.
-    fn parse_expr_path(&mut self) -> PResult<ast::Path> {
+    pub(super) fn parse_expr_path(&mut self) -> PResult<ast::Path> {
         let lo = self.span();
         let mut segments = Vec::new();
         let mut ident = self.parse_path_segment_name()?;

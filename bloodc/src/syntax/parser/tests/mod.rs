@@ -151,9 +151,15 @@ fn macros() {
     assert_eq!(e("matches!(x, Some(_))"), "(macro matches (path x) Some(_))");
     assert_eq!(e("println!(\"{}\", x)"), "(macro println \"{}\" (path x))");
     assert_eq!(e("unknown!(a b c)"), "(macro unknown)");
-    assert_eq!(e("select! { a => b }"), "(unsupported select!)");
-    assert_eq!(e("perform Fiber.yield()"), "(unsupported perform)");
-    assert_eq!(e("with Total { sum: 0 } handle { count_up(4) }"), "(unsupported with … handle)");
+    assert_eq!(
+        e("select! { v = rx.recv() => { v }, w = s.inbox.recv() => w, timeout(5) => 0, }"),
+        "(select (v = (path rx).recv() => {tail (path v)}) (w = (path s.inbox).recv() => (path w)) (timeout 5 => 0))"
+    );
+    assert_eq!(e("select! { v = f().recv() => 1, default => 2 }"), "(select (v = (call (path f)).recv() => 1) (default => 2))");
+    assert_eq!(e("perform Fiber.yield()"), "(perform Fiber.yield)");
+    assert_eq!(e("perform lib.Fiber.spawn(f, 1)"), "(perform lib.Fiber.spawn (path f) 1)");
+    assert_eq!(e("with Total { sum: 0 } handle { count_up(4) }"), "(with Total sum {tail (call (path count_up) 4)})");
+    assert_eq!(e("with Nursery handle { }"), "(with Nursery {})");
     assert_eq!(e("try { f() } with { E.op(x) => { resume(()) } }"), "(unsupported try … with)");
     assert_eq!(e("@unsafe { *p }"), "(unsupported @unsafe)");
     assert_eq!(e("region { 1 }"), "(unsupported region)");

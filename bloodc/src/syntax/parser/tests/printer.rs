@@ -114,6 +114,23 @@ pub fn expr(e: &Expr) -> String {
             list(m.args.iter().map(expr)),
             m.pattern.as_ref().map_or(String::new(), |p| format!(" {}", pat(p)))
         ),
+        ExprKind::Perform { effect, op, args: a } => format!("(perform {}.{}{})", path(effect), op.ident.name, args(a)),
+        ExprKind::With { handler, fields, body } => format!(
+            "(with {}{} {})",
+            path(handler),
+            list(fields.iter().map(|f| f.name.name.clone())),
+            block(body)
+        ),
+        ExprKind::Select(arms) => {
+            let arms = arms.iter().map(|a| match &a.kind {
+                SelectArmKind::Recv { binding, receiver } => {
+                    format!("({} = {}.recv() => {})", binding.name, expr(receiver), expr(&a.body))
+                }
+                SelectArmKind::Timeout(ms) => format!("(timeout {} => {})", expr(ms), expr(&a.body)),
+                SelectArmKind::Default => format!("(default => {})", expr(&a.body)),
+            });
+            format!("(select{})", list(arms))
+        }
         ExprKind::Unsupported { feature } => format!("(unsupported {feature})"),
         ExprKind::Error => "(error)".to_string(),
     }

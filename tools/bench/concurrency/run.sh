@@ -11,7 +11,7 @@
 # | pingpong  | pingpong.blood: 1M round trips, rendezvous chans | go/pingpong (unbuffered)     | 1, 2                 |
 # | chanthru  | chanthru.blood: 4 prod × 4 cons, cap 1024, 10M  | go/chanthru                  | 1, 2                 |
 # | preempt   | preempt.blood: call-free spinner vs 1 ms sleeper | go/preempt                   | 1                    |
-# | safepoint | ../codegen/{fib,nbody,sieve}.blood, default build vs --no-preempt (goal: ratio ≤ 1.03) | – | – |
+# | safepoint | ../codegen/{fib,nbody,sieve}.blood, default build vs --no-preempt, CPU time (goal: ratio ≤ 1.03) | – | – |
 #
 # Every Go/Blood pair runs REPS times, interleaved, within this one run; the tables give medians
 # and Blood/Go ratios (figures drift 20–40% between runs on shared machines: compare only within
@@ -116,9 +116,9 @@ if [ -n "$PEERS" ]; then
 fi
 
 # (e) Safepoint cost: the same program built by default (safepoints on loop back-edges and
-# function entries) and with --no-preempt, timed alternately.
+# function entries) and with --no-preempt, timed alternately (CPU time per run, pairtime.py).
 if wants safepoint; then
-  echo "## Safepoint cost (default build / --no-preempt)"
+  echo "## Safepoint cost (default build / --no-preempt; CPU time per run, median of REPS batches)"
   echo
   echo "| program | default build | --no-preempt | ratio | goal | met | runs per batch |"
   echo "|---|---:|---:|---:|---|---|---:|"

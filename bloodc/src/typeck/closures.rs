@@ -22,7 +22,7 @@ use crate::diagnostics::Diagnostic;
 use crate::hir::{self, ExprKind as H, LocalId};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind as A};
-use crate::types::{InferKind, Ty};
+use crate::types::{Effects, InferKind, Ty};
 
 use super::FnCx;
 use super::finish::Deferred;
@@ -130,6 +130,36 @@ impl<'a> FnCx<'_, 'a> {
         };
         let ty = Ty::Fn(param_tys.into(), ret.into(), row);
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
+    }
+
+    /// A builtin used as a value (`apply(sqrt, 2.0)`): a closure without captures that calls it.
+    pub(super) fn builtin_fn_value(&mut self, name: &str, span: Span) -> hir::Expr {
+        let Some(b) = super::builtins::lookup(name) else {
+            return self.unsupported_expr(span, &format!("`{name}` as a value"));
+        };
+        if b.params.iter().chain(std::iter::once(&b.ret)).any(Ty::has_params) {
+            return self.unsupported_expr(span, &format!("the generic builtin `{name}` as a value"));
+        }
+        let first = self.locals.len() as u32;
+        let saved_base = self.closures.base.replace(first);
+        let params: Vec<LocalId> =
+            b.params.iter().enumerate().map(|(i, t)| self.declare_local(&format!("{name}$arg{i}"), t.clone(), false)).collect();
+        self.closures.base = saved_base;
+        let args = params.iter().zip(&b.params).map(|(l, t)| hir::Expr::new(H::Local(*l), t.clone(), span)).collect();
+        let (param_tys, ret) = (b.params.clone(), b.ret.clone());
+        let body = super::builtins::builtin_call_expr(self, b, args, span);
+        let closure_name = format!("{}.{{{name}}}", self.fn_name);
+        self.closures.count += 1;
+        let closure = hir::Closure {
+            params,
+            captures: Vec::new(),
+            locals: first..self.locals.len() as u32,
+            ret: ret.clone(),
+            body,
+            name: closure_name,
+            once: false,
+        };
+        hir::Expr::new(H::Closure(Box::new(closure)), Ty::Fn(param_tys.into(), ret.into(), Effects::PURE), span)
     }
 
     /// A named function used as a value: `double`, `id::<i32>`, `Point.norm`.

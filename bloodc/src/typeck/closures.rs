@@ -233,16 +233,6 @@ impl<'a> FnCx<'_, 'a> {
     /// After inference: a closure whose parameter or result types are still unknown gets one
     /// "cannot infer type" at the closure (instead of one per local at the function).
     pub(super) fn check_closure_inferred(&mut self, c: &hir::Closure, span: Span) {
-        for &l in &c.captures {
-            let ty = self.infer.resolve_deep(&self.locals[l.0 as usize].ty);
-            if ty.needs_drop(&self.gcx.adts) && !c.once {
-                let name = self.locals[l.0 as usize].name.clone();
-                self.error(super::unsupported(
-                    span,
-                    &format!("capturing `{name}` of type `{ty}` (a value owning heap storage) in a closure"),
-                ));
-            }
-        }
         if self.reported_infer {
             return;
         }

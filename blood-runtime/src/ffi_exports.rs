@@ -375,9 +375,11 @@ pub extern "C" fn blood_panic_bounds(index: i64, len: i64) -> ! {
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_exit(status: i32) -> ! {
     ffi_guard("blood_exit", || {
-        output::flush_stdout();
-        // SAFETY: `_exit` ends the process; buffered output was flushed just above.
-        unsafe { libc::_exit(status) }
+        if !bpanic::claim_exit() {
+            // SAFETY: `_exit` is always safe to call.
+            unsafe { libc::_exit(status) }
+        }
+        output::flush_write_stderr_and_exit(&[], status)
     })
 }
 

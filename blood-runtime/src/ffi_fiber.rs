@@ -7,14 +7,45 @@
 //!
 //! Status codes (`blood_abi::STATUS_*`): 0 ok, 1 closed, 2 cancelled, 3 would block (full /
 //! empty), 4 no such fiber, 5 the joined fiber failed, 6 the joined fiber was cancelled.
-//! Every function runs under `ffi_guard`, so no Rust panic crosses the boundary.
+//! Every function runs under `ffi_guard`, so no Rust panic crosses the boundary: generated code
+//! has no unwind information, so nothing may unwind through its frames.
+//!
+//! # Ending a cancelled fiber
+//! Cancellation is cooperative (LANGUAGE.md §7.2): the cancellation points (`blood_fiber_sleep`,
+//! `blood_channel_send`/`recv`, `blood_fiber_try_join`, `blood_channel_select`,
+//! `blood_fiber_check_cancelled`) return 2 (select: -2) once the calling fiber is cancelled, and
+//! generated code then runs its `finally` clauses and calls `blood_fiber_exit_cancelled()`
+//! (noreturn). That ends the fiber right there as Cancelled, through the same path as a body
+//! that returns (`fiber/entry.rs`): the abandoned frames are never resumed nor unwound, its open
+//! nurseries and children are cancelled, it completes once its children have (without keeping
+//! its stack), joiners get 6 (`blood_fiber_join` panics "joined a cancelled fiber"), and its
+//! stack and record are recycled. On `main`'s root fiber, `blood_runtime_run_main` then panics
+//! "main fiber cancelled"; outside fibers the call panics "cancelled".
+//!
+//! # Nurseries (`with Nursery {} handle { body }`)
+//! `blood_nursery_begin` opens a nursery and pushes it on the *caller's* stack of open nurseries
+//! (per fiber, in its record, since fibers migrate between workers; per thread outside fibers).
+//! While it is the innermost one, every `blood_fiber_spawn`, `_spawn_with` and `_spawn_config` of
+//! that fiber — in the body or in any function it calls — spawns into it: the new fiber's
+//! cancellation parent is the nursery's token, `blood_nursery_end` joins it, and it is still
+//! registered for join-by-id. A spawned fiber starts with an empty stack, so *its* spawns are its
+//! own children (which it waits for before completing), not the nursery's. Nested nurseries nest
+//! their tokens (cancelling the outer cancels the inner). `blood_nursery_end(n)` (body completed)
+//! and `blood_nursery_abort(n)` (body left early: cancel, then end) join, pop and free `n`, which
+//! must be the caller's innermost open nursery (else: internal error, abort);
+//! `blood_nursery_cancel(n)` only cancels; `blood_nursery_spawn(n, …)` spawns into `n`
+//! explicitly. A fiber that exits inside open nurseries (cancelled) aborts them as it ends.
+//!
+//! Fibers spawned here and never joined keep their record (not their stack) in the registry
+//! until the process ends, since a Blood `FiberHandle` is a copyable value the runtime cannot
+//! track.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
 use crate::fiber::FiberRef;
 use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
-use crate::scope::Scope;
+use crate::scope::{self, Nursery};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,8 +79,9 @@ fn lookup(id: u64) -> Option<FiberRef> {
     shard(id).get(&id).map(|h| h.fiber().clone())
 }
 
+/// Every C ABI spawn: into the caller's innermost open nursery if it has one (see the header).
 fn spawn_c(cfg: FiberConfig, f: impl FnOnce() -> u64 + Send + 'static) -> u64 {
-    register(scheduler::spawn_with(cfg, f))
+    register(scope::spawn_in_innermost(cfg, f))
 }
 
 fn sync_stack_mask() {
@@ -112,6 +144,7 @@ pub extern "C" fn blood_runtime_run_main(main: extern "C" fn() -> i32) -> i32 {
         });
         match h.join() {
             Ok(status) => status,
+            Err(JoinError::Cancelled) => blood_panic(b"main fiber cancelled"),
             Err(e) => blood_panic(e.to_string().as_bytes()),
         }
     })
@@ -171,6 +204,9 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
         shard(id).remove(&id);
     }
     r.map_err(|e| match e {
+        // A cancelled caller hears of its own cancellation first: the fiber it joins (say its
+        // child, cancelled with it) may have ended cancelled just before.
+        JoinError::Cancelled if crate::waiter::current_cancelled() => CANCELLED,
         JoinError::Cancelled => JOINED_CANCELLED,
         JoinError::Failed(_) => FAILED,
         JoinError::JoinerCancelled => CANCELLED,
@@ -180,14 +216,15 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 
 /// `uint64_t blood_fiber_await(uint64_t id)`: waits for the fiber and returns its result.
 /// Panics ("joined a cancelled fiber", …) if it did not complete normally. A cancellation point:
-/// a cancelled caller panics with "cancelled while joining".
+/// a caller cancelled while waiting ends right there as by `blood_fiber_exit_cancelled` (code
+/// that must run `finally` clauses first uses `blood_fiber_try_join`, which returns 2).
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_await(id: u64) -> u64 {
     ffi_guard("blood_fiber_await", || match try_join_id(id) {
         Ok(v) => v,
+        Err(CANCELLED) => blood_fiber_exit_cancelled(),
         Err(JOINED_CANCELLED) => blood_panic(b"joined a cancelled fiber"),
         Err(FAILED) => blood_panic(b"joined a failed fiber"),
-        Err(CANCELLED) => blood_panic(b"cancelled while joining"),
         Err(_) => blood_panic(format!("join: no fiber with id {id}").as_bytes()),
     })
 }
@@ -199,7 +236,8 @@ pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
 }
 
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: 0 and `*out` = result; 6 the
-/// fiber was cancelled; 5 it failed; 2 the caller was cancelled while waiting; 4 unknown id.
+/// fiber was cancelled; 5 it failed; 2 the caller was cancelled while waiting (or is cancelled
+/// and the fiber ended cancelled); 4 unknown id.
 ///
 /// # Safety
 /// `out` must be valid for a write (or null to discard the value).
@@ -272,6 +310,28 @@ pub extern "C" fn blood_fiber_is_cancelled() -> i8 {
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_check_cancelled() -> i32 {
     ffi_guard("blood_fiber_check_cancelled", || if crate::waiter::current_cancelled() { CANCELLED } else { OK })
+}
+
+/// `noreturn void blood_fiber_exit_cancelled(void)`: ends the current fiber as Cancelled, right
+/// here, without returning or unwinding: generated code calls it when a cancellation point
+/// (`sleep`, `recv`, `send`, `join`, `select`, `check_cancelled`) reported cancellation. The
+/// frames above it on the fiber stack are abandoned (nothing in them is dropped). Exactly as when
+/// a body returns: the fiber's open nurseries and children are cancelled, it completes only
+/// after its children (without holding its stack meanwhile), its joiners see it cancelled
+/// (`blood_fiber_try_join` → 6, `blood_fiber_join` panics "joined a cancelled fiber"), its parent
+/// is notified, and its stack and record are recycled. On the root fiber of
+/// `blood_runtime_run_main`, `run_main` then panics with "main fiber cancelled". Outside fibers
+/// it panics with "cancelled" (exit status 101).
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_fiber_exit_cancelled() -> ! {
+    ffi_guard("blood_fiber_exit_cancelled", || {
+        match worker::with_current_fiber(|f| f.map(FiberRef::as_ptr)) {
+            None => blood_panic(b"cancelled"),
+            // SAFETY: `p` is the running fiber, kept alive by its worker's `current` reference
+            // until `exit_cancelled` switches away for good.
+            Some(p) => unsafe { crate::fiber::exit_cancelled(&*p) },
+        }
+    })
 }
 
 /// `void blood_fiber_park(void)`: suspends the current fiber until `blood_fiber_unpark` (or a
@@ -466,48 +526,74 @@ pub unsafe extern "C" fn blood_channel_select(
 // ---------------------------------------------------------------------------------------------
 // Nurseries, threads, safepoint hooks, I/O reactor, statistics.
 
-/// `uint64_t blood_nursery_begin(void)`: opens a nursery (a scope whose fibers are joined by
-/// `blood_nursery_end`, cancelled with it).
+/// `uint64_t blood_nursery_begin(void)`: opens a nursery and makes it the caller's innermost
+/// open nursery: until it ends, every `blood_fiber_spawn*` of the calling fiber (or thread) spawns
+/// into it (see the header).
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_nursery_begin() -> u64 {
-    ffi_guard("blood_nursery_begin", || Box::into_raw(Box::new(Scope::open())) as usize as u64)
+    ffi_guard("blood_nursery_begin", || scope::begin_nursery() as usize as u64)
+}
+
+/// The nursery behind a handle.
+///
+/// # Safety
+/// `nursery` came from `blood_nursery_begin` and was not ended.
+unsafe fn nursery<'a>(nursery: u64) -> &'a Nursery {
+    // SAFETY: per the contract the nursery is alive.
+    unsafe { &*(nursery as usize as *const Nursery) }
 }
 
 /// `uint64_t blood_nursery_spawn(uint64_t nursery, uint64_t (*f)(uint64_t), uint64_t arg)`:
-/// spawns a fiber owned by the nursery; returns its id.
+/// spawns a fiber owned by the given nursery (open or not innermost); returns its id.
 ///
 /// # Safety
 /// `nursery` came from `blood_nursery_begin` and was not ended.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_nursery_spawn(nursery: u64, f: extern "C" fn(u64) -> u64, arg: u64) -> u64 {
     ffi_guard("blood_nursery_spawn", || {
-        // SAFETY: per the contract the nursery is alive.
-        let s = unsafe { &*(nursery as usize as *const Scope) };
-        register(s.spawn(move || f(arg)))
+        // SAFETY: forwarded contract.
+        let n = unsafe { self::nursery(nursery) };
+        register(n.scope().spawn(move || f(arg)))
     })
 }
 
-/// `void blood_nursery_cancel(uint64_t nursery)`: cancels the nursery's fibers.
+/// `void blood_nursery_cancel(uint64_t nursery)`: cancels the nursery's fibers (they are still
+/// joined by `blood_nursery_end`).
 ///
 /// # Safety
 /// As for `blood_nursery_spawn`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_nursery_cancel(nursery: u64) {
     ffi_guard("blood_nursery_cancel", || {
-        // SAFETY: per the contract the nursery is alive.
-        unsafe { &*(nursery as usize as *const Scope) }.cancel()
+        // SAFETY: forwarded contract.
+        unsafe { self::nursery(nursery) }.scope().cancel()
     })
 }
 
-/// `void blood_nursery_end(uint64_t nursery)`: waits for every fiber of the nursery, frees it.
+/// `void blood_nursery_end(uint64_t nursery)`: waits for every fiber of the nursery (not a
+/// cancellation point), closes and frees it. It must be the caller's innermost open nursery;
+/// anything else is a compiler bug (internal error, abort).
 ///
 /// # Safety
 /// As for `blood_nursery_spawn`; the handle is dead afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_nursery_end(nursery: u64) {
     ffi_guard("blood_nursery_end", || {
-        // SAFETY: the handle came from `Box::into_raw` in `blood_nursery_begin`.
-        unsafe { Box::from_raw(nursery as usize as *mut Scope) }.close()
+        // SAFETY: forwarded contract.
+        unsafe { scope::end_nursery(nursery as usize as *mut Nursery, false) }
+    })
+}
+
+/// `void blood_nursery_abort(uint64_t nursery)`: `blood_nursery_cancel` then `blood_nursery_end`
+/// (the body was left early, e.g. by `return`).
+///
+/// # Safety
+/// As for `blood_nursery_end`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_nursery_abort(nursery: u64) {
+    ffi_guard("blood_nursery_abort", || {
+        // SAFETY: forwarded contract.
+        unsafe { scope::end_nursery(nursery as usize as *mut Nursery, true) }
     })
 }
 
@@ -579,10 +665,4 @@ pub(crate) fn clear_registry() {
     for s in &REGISTRY {
         s.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
-}
-
-/// TEMPORARY stub (replaced by the rt-lang branch).
-#[unsafe(no_mangle)]
-pub extern "C" fn blood_fiber_exit_cancelled() -> ! {
-    blood_panic(b"cancelled")
 }

@@ -102,6 +102,18 @@ pub fn write_bytes(stream: Stream, bytes: &[u8]) {
     }
 }
 
+/// Ends the process: flushes stdout, writes `stderr_bytes` to stderr and calls `_exit(status)`,
+/// all under the stdout lock, so no other thread's output can come after. For the thread that
+/// won `panic::claim_exit`.
+pub fn flush_write_stderr_and_exit(stderr_bytes: &[u8], status: i32) -> ! {
+    let mut buf = lock_stdout();
+    flush_locked(&mut buf);
+    write_all_fd(FD_STDERR, stderr_bytes);
+    // SAFETY: `_exit` ends the process without running atexit handlers or destructors (stdout
+    // was flushed just above, and the lock stays held until the process is gone).
+    unsafe { libc::_exit(status) }
+}
+
 /// A small stack buffer for formatting one value without allocating.
 pub struct FmtBuf {
     len: usize,

@@ -8,20 +8,49 @@
 //!
 //! Fatal runtime errors (a Rust panic that reached an FFI boundary, a fiber stack overflow) use
 //! the same path with their own message and exit status.
+//!
+//! One process, one ending: panics can happen on several worker threads at once (each fiber
+//! runs on some worker). [`claim_exit`] lets exactly one thread proceed (a compare-and-swap on
+//! the thread's identity); the others block until its `_exit`. The winner holds the stdout lock
+//! from the final flush until `_exit`, so everything printed before the panic (in happens-before
+//! order, by any fiber) is written first and nothing printed concurrently appears after the
+//! message. The stack-overflow reporter and `blood_exit` claim the same way.
 
 use crate::output::{self, Stream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Flushes stdout, writes `prefix` + `message` + `\n` to stderr and exits with `status`.
+/// The thread (`pthread_self`) ending the process, 0 while none is.
+static EXITING: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes the calling thread the one that ends the process. If another thread already is, blocks
+/// forever (that thread's `_exit` ends this one too). Returns false if the calling thread had
+/// already claimed (re-entry, e.g. a stack overflow while reporting): it should then exit at
+/// once without more output. Async-signal-safe.
+pub fn claim_exit() -> bool {
+    // SAFETY: `pthread_self` has no preconditions.
+    let me = unsafe { libc::pthread_self() } as usize;
+    match EXITING.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => true,
+        Err(owner) if owner == me => false,
+        Err(_) => loop {
+            // SAFETY: `pause` only suspends the calling thread until a signal arrives.
+            unsafe { libc::pause() };
+        },
+    }
+}
+
+/// Flushes stdout, writes `prefix` + `message` + `\n` to stderr and exits with `status`; only
+/// one thread gets to do so (see the module header).
 pub fn die(prefix: &str, message: &[u8], status: i32) -> ! {
+    if !claim_exit() {
+        // SAFETY: `_exit` is always safe to call.
+        unsafe { libc::_exit(status) }
+    }
     let mut line = Vec::with_capacity(prefix.len() + message.len() + 1);
     line.extend_from_slice(prefix.as_bytes());
     line.extend_from_slice(message);
     line.push(b'\n');
-    output::write_bytes(Stream::Stderr, &line);
-    output::flush_stdout();
-    // SAFETY: `_exit` is async-signal-safe and always safe to call; it ends the process without
-    // running atexit handlers (stdout was flushed above).
-    unsafe { libc::_exit(status) }
+    output::flush_write_stderr_and_exit(&line, status)
 }
 
 /// The Blood panic: `panic: <message>`, exit status 101.

@@ -89,6 +89,7 @@ unsafe extern "C" {
     fn blood_fiber_cancel(id: u64);
     fn blood_fiber_is_cancelled() -> i8;
     fn blood_fiber_check_cancelled() -> i32;
+    fn blood_fiber_exit_cancelled() -> !;
     fn blood_fiber_park();
     fn blood_fiber_unpark(id: u64);
     fn blood_channel_create(cap: i64) -> u64;
@@ -103,6 +104,7 @@ unsafe extern "C" {
     fn blood_nursery_spawn(n: u64, f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
     fn blood_nursery_cancel(n: u64);
     fn blood_nursery_end(n: u64);
+    fn blood_nursery_abort(n: u64);
     fn blood_thread_spawn(f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
     fn blood_thread_join(h: u64) -> u64;
     fn blood_safepoint_request();
@@ -216,6 +218,7 @@ fn declared_fiber() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiT
         entry!(blood_fiber_cancel: fn(u64), [I64], None),
         entry!(blood_fiber_is_cancelled: fn() -> i8, [], Some(I8)),
         entry!(blood_fiber_check_cancelled: fn() -> i32, [], Some(I32)),
+        entry!(blood_fiber_exit_cancelled: fn() -> !, [], None),
         entry!(blood_fiber_park: fn(), [], None),
         entry!(blood_fiber_unpark: fn(u64), [I64], None),
         entry!(blood_channel_create: fn(i64) -> u64, [I64], Some(I64)),
@@ -230,6 +233,7 @@ fn declared_fiber() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiT
         entry!(blood_nursery_spawn: fn(u64, F1, u64) -> u64, [I64, Ptr, I64], Some(I64)),
         entry!(blood_nursery_cancel: fn(u64), [I64], None),
         entry!(blood_nursery_end: fn(u64), [I64], None),
+        entry!(blood_nursery_abort: fn(u64), [I64], None),
         entry!(blood_thread_spawn: fn(F1, u64) -> u64, [Ptr, I64], Some(I64)),
         entry!(blood_thread_join: fn(u64) -> u64, [I64], Some(I64)),
         entry!(blood_safepoint_request: fn(), [], None),
@@ -253,6 +257,16 @@ fn fiber_signatures_match_fiber_exports() {
         assert_eq!(*params, export.params, "parameters of {}", export.name);
         assert_eq!(*ret, export.ret, "return type of {}", export.name);
     }
+}
+
+#[test]
+fn noreturn_entries_are_marked() {
+    let noreturn: Vec<&str> =
+        RUNTIME_EXPORTS.iter().chain(blood_abi::FIBER_EXPORTS).filter(|f| f.noreturn).map(|f| f.name).collect();
+    assert_eq!(
+        noreturn,
+        ["blood_panic", "blood_panic_bounds", "blood_exit", "blood_fiber_exit_cancelled", "blood_stack_overflow"]
+    );
 }
 
 #[test]

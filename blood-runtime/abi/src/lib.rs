@@ -333,12 +333,15 @@ pub const FIBER_SPAWN_WITH: RuntimeFn = rt("blood_fiber_spawn_with", &[Ptr, I64]
 /// `uint64_t blood_fiber_spawn_config(f, arg, uint64_t stack_size, int32_t priority, const
 /// uint8_t *name, int64_t name_len)`: stack_size 0 = maximum; priority 0 Low .. 3 Critical.
 pub const FIBER_SPAWN_CONFIG: RuntimeFn = rt("blood_fiber_spawn_config", &[Ptr, I64, I64, I32, Ptr, I64], Some(I64));
-/// `uint64_t blood_fiber_await(uint64_t id)`: result; panics "joined a cancelled fiber" etc.
+/// `uint64_t blood_fiber_await(uint64_t id)`: result; panics "joined a cancelled fiber" etc. A
+/// caller cancelled while waiting ends as by FIBER_EXIT_CANCELLED (FIBER_TRY_JOIN returns
+/// STATUS_CANCELLED instead, for code with `finally` clauses to run).
 pub const FIBER_AWAIT: RuntimeFn = rt("blood_fiber_await", &[I64], Some(I64));
 /// `uint64_t blood_fiber_join(uint64_t id)`: same as FIBER_AWAIT.
 pub const FIBER_JOIN: RuntimeFn = rt("blood_fiber_join", &[I64], Some(I64));
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: STATUS_OK / _JOINED_CANCELLED /
-/// _FAILED / _CANCELLED / _NO_SUCH_FIBER.
+/// _FAILED / _CANCELLED (the caller is cancelled: it was while waiting, or the fiber ended
+/// cancelled while the caller is too) / _NO_SUCH_FIBER.
 pub const FIBER_TRY_JOIN: RuntimeFn = rt("blood_fiber_try_join", &[I64, Ptr], Some(I32));
 /// `uint64_t blood_fiber_current(void)`.
 pub const FIBER_CURRENT: RuntimeFn = rt("blood_fiber_current", &[], Some(I64));
@@ -354,8 +357,14 @@ pub const FIBER_CANCEL: RuntimeFn = rt("blood_fiber_cancel", &[I64], None);
 pub const FIBER_IS_CANCELLED: RuntimeFn = rt("blood_fiber_is_cancelled", &[], Some(I8));
 /// `int32_t blood_fiber_check_cancelled(void)`: STATUS_OK or STATUS_CANCELLED.
 pub const FIBER_CHECK_CANCELLED: RuntimeFn = rt("blood_fiber_check_cancelled", &[], Some(I32));
-/// `noreturn void blood_fiber_exit_cancelled(void)`: ends the current fiber as cancelled, right
-/// where a cancellation point reported the cancellation (the frames above are abandoned).
+/// `noreturn void blood_fiber_exit_cancelled(void)`: called by generated code when a cancellation
+/// point (sleep, recv, send, join, select, check_cancelled) returned STATUS_CANCELLED (select:
+/// -2). Ends the current fiber as cancelled right there: the frames above the call are abandoned
+/// (never resumed, nothing in them dropped; run `finally` clauses before calling). The fiber's
+/// children and open nurseries are cancelled and it completes after them; joiners see it
+/// cancelled (`blood_fiber_try_join` → STATUS_JOINED_CANCELLED, `blood_fiber_join` panics
+/// "joined a cancelled fiber"). On the root fiber `blood_runtime_run_main` then panics "main
+/// fiber cancelled"; outside fibers it panics "cancelled" (EXIT_PANIC).
 pub const FIBER_EXIT_CANCELLED: RuntimeFn = rt_noreturn("blood_fiber_exit_cancelled", &[]);
 /// `void blood_fiber_park(void)`.
 pub const FIBER_PARK: RuntimeFn = rt("blood_fiber_park", &[], None);
@@ -379,14 +388,27 @@ pub const CHANNEL_RELEASE: RuntimeFn = rt("blood_channel_release", &[I64], None)
 /// *out_value, int32_t *out_status)`: arm index (status OK or CLOSED), -1 default/timeout
 /// (timeout_ns 0 = default arm, < 0 = no timeout), -2 cancelled.
 pub const CHANNEL_SELECT: RuntimeFn = rt("blood_channel_select", &[Ptr, I64, I64, Ptr, Ptr], Some(I64));
-/// `uint64_t blood_nursery_begin(void)`.
+/// `uint64_t blood_nursery_begin(void)`: opens a nursery (`with Nursery {} handle { body }`) and
+/// makes it the caller's innermost open nursery. Each fiber (and each thread outside fibers) has
+/// its own stack of open nurseries; while one is open, every FIBER_SPAWN / FIBER_SPAWN_WITH /
+/// FIBER_SPAWN_CONFIG made by *that* fiber (including in functions it calls) spawns into the
+/// innermost one: the new fiber is cancelled with the nursery, joined by NURSERY_END, and still
+/// joinable by id. Fibers spawned by those fibers go to their own spawner's nursery stack
+/// (initially empty). Nested nurseries: the inner one is cancelled with the outer.
 pub const NURSERY_BEGIN: RuntimeFn = rt("blood_nursery_begin", &[], Some(I64));
-/// `uint64_t blood_nursery_spawn(uint64_t nursery, uint64_t (*f)(uint64_t), uint64_t arg)`.
+/// `uint64_t blood_nursery_spawn(uint64_t nursery, uint64_t (*f)(uint64_t), uint64_t arg)`:
+/// spawns into that nursery explicitly (innermost or not) → fiber id.
 pub const NURSERY_SPAWN: RuntimeFn = rt("blood_nursery_spawn", &[I64, Ptr, I64], Some(I64));
-/// `void blood_nursery_cancel(uint64_t nursery)`.
+/// `void blood_nursery_cancel(uint64_t nursery)`: cancels the nursery's fibers (it stays open).
 pub const NURSERY_CANCEL: RuntimeFn = rt("blood_nursery_cancel", &[I64], None);
-/// `void blood_nursery_end(uint64_t nursery)`: joins the nursery's fibers.
+/// `void blood_nursery_end(uint64_t nursery)`: joins the nursery's fibers (not a cancellation
+/// point), pops and frees it. It must be the caller's innermost open nursery (otherwise: internal
+/// error, abort). The body completed normally.
 pub const NURSERY_END: RuntimeFn = rt("blood_nursery_end", &[I64], None);
+/// `void blood_nursery_abort(uint64_t nursery)`: NURSERY_CANCEL then NURSERY_END, for a body
+/// left early (`return`, an abort). A fiber that ends through FIBER_EXIT_CANCELLED inside open
+/// nurseries need not call it: they are aborted as the fiber ends.
+pub const NURSERY_ABORT: RuntimeFn = rt("blood_nursery_abort", &[I64], None);
 /// `uint64_t blood_thread_spawn(uint64_t (*f)(uint64_t), uint64_t arg)`.
 pub const THREAD_SPAWN: RuntimeFn = rt("blood_thread_spawn", &[Ptr, I64], Some(I64));
 /// `uint64_t blood_thread_join(uint64_t handle)`.
@@ -423,6 +445,7 @@ pub const FIBER_EXPORTS: &[RuntimeFn] = &[
     FIBER_CANCEL,
     FIBER_IS_CANCELLED,
     FIBER_CHECK_CANCELLED,
+    FIBER_EXIT_CANCELLED,
     FIBER_PARK,
     FIBER_UNPARK,
     CHANNEL_CREATE,
@@ -437,6 +460,7 @@ pub const FIBER_EXPORTS: &[RuntimeFn] = &[
     NURSERY_SPAWN,
     NURSERY_CANCEL,
     NURSERY_END,
+    NURSERY_ABORT,
     THREAD_SPAWN,
     THREAD_JOIN,
     SAFEPOINT_REQUEST,

@@ -31,8 +31,10 @@ unsafe fn drop_inline<F>(p: *mut u8) {
 }
 
 unsafe fn call_boxed<F: FnOnce() -> Value>(p: *mut u8) -> Value {
-    // SAFETY: `p` holds a pointer from `Box::into_raw`, consumed exactly once.
-    let f = unsafe { Box::from_raw(p.cast::<*mut F>().read()) };
+    // SAFETY: `p` holds a pointer from `Box::into_raw`, consumed exactly once. The closure is
+    // moved out (and the box freed) before it runs: a fiber that never returns from it (it ends
+    // through `blood_fiber_exit_cancelled`) must not leave the allocation behind.
+    let f: F = *unsafe { Box::from_raw(p.cast::<*mut F>().read()) };
     f()
 }
 

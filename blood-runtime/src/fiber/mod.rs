@@ -18,10 +18,13 @@
 //!   RUNNING into NOTIFIED, the CAS fails and the fiber is re-enqueued; a wake of a SUSPENDED
 //!   fiber enqueues it exactly once (CAS). RUNNABLE and DONE absorb wakes. Every wait loops and
 //!   re-checks its condition, so a stale NOTIFIED only costs one spurious wake-up.
-//! * The **outcome** (`join`, under a mutex): pending until the body has returned *and* every
+//! * The **outcome** (`join`, under a mutex): pending until the body has ended *and* every
 //!   child has completed (structured concurrency); then Completed, Failed (the body panicked) or
-//!   Cancelled (the fiber's token was cancelled before it finished). Joiners register in the same
-//!   mutex, so none misses the completion.
+//!   Cancelled (the fiber's token was cancelled before it finished, or it left through
+//!   `blood_fiber_exit_cancelled`). Joiners register in the same mutex, so none misses the
+//!   completion. A fiber whose body ended before its children does not wait on its stack: it
+//!   leaves its result in its [`Family`] and exits, and the last child to finish publishes it
+//!   (see `entry.rs`).
 //!
 //! A fiber gets its stack only when it first runs (spawn is a record from a per-thread cache and
 //! a queue push), and gives it back when it exits. Records are reference-counted [`FiberRef`]s
@@ -35,6 +38,8 @@ mod record;
 pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
+#[doc(hidden)]
+pub use record::cells_carved;
 pub use record::{FiberRef, FiberWeak};
 
 use crate::cancellation::CancelToken;
@@ -43,10 +48,10 @@ use crate::stack::Stack;
 use crate::waiter::Waker;
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-pub(crate) use entry::fiber_entry;
+pub(crate) use entry::{exit_cancelled, fiber_entry};
 
 /// Scheduling priority (concurrency spec §3.6). Higher priorities run first.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -182,36 +187,55 @@ pub struct Fiber {
     /// The fiber's own token, created on first need (see `cancellation.rs`).
     pub(crate) node: std::sync::OnceLock<CancelToken>,
     pub(crate) name: Option<Box<str>>,
+    /// The innermost nursery this fiber opened with `blood_nursery_begin` and has not ended yet
+    /// (null: none); the open ones form a stack through their `outer` links (see `scope.rs`).
+    /// Only the fiber itself reads and writes it, so Relaxed accesses suffice.
+    pub(crate) nursery: AtomicPtr<crate::scope::Nursery>,
 }
 
 /// The children counts of a fiber that has spawned (structured concurrency: it completes only
 /// after all of them). The parent spawns on one worker while its children finish on others, so
 /// the two sides write different cache lines: `spawned` is written only by the parent (load +
-/// store), `done` is incremented by each finishing child, which then reads `waiting` (same line)
-/// and wakes the parent only if it is set.
+/// store), `done` is incremented by each finishing child, which then reads `waiting` (same line).
 ///
-/// No lost wake-up (Dekker, all SeqCst): the parent stores `waiting = true` and then reads
-/// `done`; a child increments `done` and then reads `waiting`. In the total order one of them
-/// comes second and sees the other's write: the parent finds every child done, or the last child
-/// finds the parent waiting and wakes it (a wake before the park makes the park return at once).
+/// When the parent's body ends with children still running, the parent stores its result in
+/// `spawned.pending`, sets `waiting` and exits (its stack is recycled at once); whoever sees the
+/// last child done while `waiting` is set publishes the parent's outcome (`entry.rs`).
+///
+/// Nobody misses the last child (Dekker, all SeqCst): the parent stores `waiting = true` and then
+/// reads `done`; a child increments `done` and then reads `waiting`. In the total order one of
+/// them comes second and sees the other's write: the parent finds every child done, or the last
+/// child finds the parent waiting (and, through that Release/Acquire pair, the final `spawned`
+/// and `pending`). Both may see it; `claimed` (a one-shot swap) picks exactly one publisher.
 #[derive(Default)]
 pub(crate) struct Family {
-    pub(crate) spawned: crossbeam_utils::CachePadded<AtomicUsize>,
+    pub(crate) spawned: crossbeam_utils::CachePadded<Spawned>,
     pub(crate) done: crossbeam_utils::CachePadded<Done>,
+}
+
+/// The parent's side of [`Family`] (one cache line).
+#[derive(Default)]
+pub(crate) struct Spawned {
+    pub(crate) count: AtomicUsize,
+    /// The outcome of a body that ended before its children (taken by the publisher).
+    pub(crate) pending: Mutex<Option<Outcome>>,
 }
 
 /// The children's side of [`Family`] (one cache line).
 #[derive(Default)]
 pub(crate) struct Done {
     pub(crate) count: AtomicUsize,
+    /// The body has ended and `pending` holds its outcome.
     pub(crate) waiting: AtomicBool,
+    /// The outcome in `pending` was taken for publication.
+    pub(crate) claimed: AtomicBool,
 }
 
 impl Fiber {
     /// Records one more child; called by the fiber itself (it is the running fiber).
     pub(crate) fn note_child_spawned(&self) {
         let fam = self.family.get_or_init(Box::default);
-        fam.spawned.store(fam.spawned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        fam.spawned.count.store(fam.spawned.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     /// The fiber's id (unique in the process, never 0).
@@ -244,7 +268,8 @@ impl Fiber {
         }
         match self.run.load(Ordering::Acquire) {
             RUNNABLE => FiberState::Runnable,
-            SUSPENDED => FiberState::Suspended,
+            // DONE but not finished: the body ended, children are still running.
+            SUSPENDED | DONE => FiberState::Suspended,
             _ => FiberState::Running,
         }
     }
@@ -309,15 +334,23 @@ impl FiberRef {
         self.rt.counters.cancel_requests.fetch_add(1, Ordering::Relaxed);
         self.wake();
     }
+}
 
-    /// Called by a child as it completes, after publishing its outcome.
-    pub(crate) fn note_child_done(&self) {
+impl Fiber {
+    /// Called by a child as it completes, after publishing its outcome. Returns the parent's
+    /// pending outcome if this was the last child of a parent whose body has ended: the caller
+    /// must then publish it (see [`Family`]).
+    pub(crate) fn note_child_done(&self) -> Option<Outcome> {
         let fam = self.family.get().expect("a parent counted its child");
-        fam.done.count.fetch_add(1, Ordering::SeqCst);
-        if fam.done.waiting.load(Ordering::SeqCst) {
-            // Possibly not the last child: the parent re-checks the counts.
-            self.wake();
+        let done = fam.done.count.fetch_add(1, Ordering::SeqCst) + 1;
+        if !fam.done.waiting.load(Ordering::SeqCst) {
+            return None;
         }
+        // The body has ended: `spawned` is final (published by the `waiting` store we read).
+        if done < fam.spawned.count.load(Ordering::Relaxed) || fam.done.claimed.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
 

@@ -57,6 +57,13 @@ struct Pool {
 }
 
 static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), next: 0, end: 0 });
+/// Cells carved from chunks so far (never decreases; recycled cells are not counted again).
+static CARVED: AtomicUsize = AtomicUsize::new(0);
+
+/// How many fiber record cells were ever carved (tests check that records are recycled).
+pub fn cells_carved() -> usize {
+    CARVED.load(Ordering::Relaxed)
+}
 
 struct Cache(RefCell<Vec<Free>>);
 
@@ -92,6 +99,7 @@ fn refill(out: &mut Vec<Free>) {
         out.push(Free(unsafe { NonNull::new_unchecked(pool.next as *mut Cell) }));
         pool.next += size;
     }
+    CARVED.fetch_add(CARVE_BATCH, Ordering::Relaxed);
 }
 
 fn map_chunk() -> usize {
@@ -235,15 +243,33 @@ impl std::ops::Deref for FiberRef {
 
 impl Drop for FiberRef {
     fn drop(&mut self) {
-        if self.counts().strong.fetch_sub(1, Ordering::Release) != 1 {
-            return;
+        // Releases this reference, and iteratively the parent reference of every record this
+        // frees: a chain of finished fibers, each holding the last reference to its parent (a
+        // deep spawn tree whose parents exited before their children), is freed in a loop
+        // instead of a recursion as deep as the chain.
+        let mut cell = self.cell;
+        loop {
+            // SAFETY: `cell` carries one strong count owned by this loop (ours, then the parent
+            // reference taken out below), so it is initialised.
+            if unsafe { cell.as_ref() }.strong.fetch_sub(1, Ordering::Release) != 1 {
+                return;
+            }
+            fence(Ordering::Acquire);
+            // SAFETY: the last strong reference: nobody can reach the fiber any more (weak
+            // references only read the counts); its parent reference is moved out, then the
+            // fiber is dropped exactly once.
+            let parent = unsafe {
+                let fiber = (*cell.as_ptr()).fiber.as_mut_ptr();
+                let parent = (*fiber).parent.take();
+                (*cell.as_ptr()).fiber.assume_init_drop();
+                parent
+            };
+            // The weak reference held by the strong ones.
+            drop(FiberWeak { cell });
+            let Some(parent) = parent else { return };
+            // Its strong count is released by the next iteration.
+            cell = std::mem::ManuallyDrop::new(parent).cell;
         }
-        fence(Ordering::Acquire);
-        // SAFETY: the last strong reference: nobody can reach the fiber any more (weak references
-        // only read the counts); it is dropped exactly once.
-        unsafe { (*self.cell.as_ptr()).fiber.assume_init_drop() };
-        // The weak reference held by the strong ones.
-        drop(FiberWeak { cell: self.cell });
     }
 }
 

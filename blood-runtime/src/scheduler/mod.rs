@@ -141,6 +141,7 @@ impl RuntimeInner {
             cancelled: AtomicBool::new(false),
             node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
+            nursery: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
         match (&cfg.cancel_parent, &fiber.parent) {
             (Some(t), _) => t.register_fiber(&fiber),

@@ -64,6 +64,10 @@ fn is_main_stack_overflow(addr: usize) -> bool {
 
 /// Flushes what it can and exits with EXIT_STACK_OVERFLOW. Async-signal-safe.
 pub fn report_and_exit() -> ! {
+    if !crate::panic::claim_exit() {
+        // SAFETY: `_exit` is async-signal-safe and ends the process.
+        unsafe { libc::_exit(blood_abi::EXIT_STACK_OVERFLOW) }
+    }
     crate::output::try_flush_stdout();
     let line = b"fiber stack overflow\n";
     crate::output::write_all_fd(2, line);
@@ -78,6 +82,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         report_and_exit();
     }
     if is_main_stack_overflow(addr) {
+        if !crate::panic::claim_exit() {
+            // SAFETY: `_exit` is async-signal-safe and ends the process.
+            unsafe { libc::_exit(blood_abi::EXIT_STACK_OVERFLOW) }
+        }
         crate::output::try_flush_stdout();
         crate::output::write_all_fd(2, b"stack overflow\n");
         // SAFETY: `_exit` is async-signal-safe and ends the process.

@@ -11,14 +11,17 @@
 //! sleeps without a timeout, so an idle runtime uses no CPU.
 //!
 //! A timer is an `Arc<TimerEntry>` shared by the queue and the waiting party; whoever flips its
-//! state first (fire or cancel) wins, the other side does nothing. Cancelled timers stay in the
-//! map until their tick and are then skipped.
+//! state first (fire or cancel) wins, takes the waker out (firing wakes it, cancelling drops it)
+//! and the other side does nothing. Cancelled timers stay in the map until their tick and are
+//! then skipped, but without their waker: a fiber cancelled during a 60 s sleep does not keep its
+//! record alive for 60 s.
 //!
 //! Lock order: the queue lock is a leaf; wakers are invoked after releasing it.
 
 pub mod monitor;
 
 use crate::waiter::Waker;
+use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -32,10 +35,29 @@ const FIRED: u8 = 1;
 const CANCELLED: u8 = 2;
 
 /// One registered timer.
-#[derive(Debug)]
 pub struct TimerEntry {
     state: AtomicU8,
-    waker: Waker,
+    /// Taken (only) by whoever moves `state` away from PENDING.
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: `waker` is accessed only by the single thread that wins the CAS out of PENDING (the
+// AcqRel CAS orders the insertion's write before that access); everything else is atomic.
+unsafe impl Sync for TimerEntry {}
+
+impl TimerEntry {
+    /// Moves the state from PENDING to `to`; on success returns the waker (ours now).
+    fn settle(&self, to: u8) -> Option<Waker> {
+        self.state.compare_exchange(PENDING, to, Ordering::AcqRel, Ordering::Acquire).ok()?;
+        // SAFETY: we won the CAS, so no other thread touches `waker` (see the Sync impl).
+        unsafe { (*self.waker.get()).take() }
+    }
+}
+
+impl std::fmt::Debug for TimerEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerEntry").field("state", &self.state.load(Ordering::Relaxed)).finish()
+    }
 }
 
 /// The waiting party's handle to its timer.
@@ -43,9 +65,9 @@ pub struct TimerEntry {
 pub struct TimerRef(Arc<TimerEntry>);
 
 impl TimerRef {
-    /// Disarms the timer if it has not fired.
+    /// Disarms the timer if it has not fired, dropping its waker at once.
     pub fn cancel(&self) {
-        let _ = self.0.state.compare_exchange(PENDING, CANCELLED, Ordering::AcqRel, Ordering::Acquire);
+        drop(self.0.settle(CANCELLED));
     }
     /// Whether it fired.
     pub fn fired(&self) -> bool {
@@ -92,7 +114,7 @@ impl Timers {
 
     /// Arms a timer that wakes `waker` at or after `deadline`.
     pub fn insert(&self, deadline: Instant, waker: Waker) -> TimerRef {
-        let entry = Arc::new(TimerEntry { state: AtomicU8::new(PENDING), waker });
+        let entry = Arc::new(TimerEntry { state: AtomicU8::new(PENDING), waker: UnsafeCell::new(Some(waker)) });
         let tick = self.tick_of(deadline);
         let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         let earliest = q.map.keys().next().copied();
@@ -123,8 +145,8 @@ impl Timers {
             (due, q.map.keys().next().copied())
         };
         for entry in due.into_values().flatten() {
-            if entry.state.compare_exchange(PENDING, FIRED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-                entry.waker.wake();
+            if let Some(waker) = entry.settle(FIRED) {
+                waker.wake();
             }
         }
         next.map(|t| self.instant_of(t))

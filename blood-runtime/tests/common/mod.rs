@@ -17,6 +17,15 @@ pub fn each_runtime(mut f: impl FnMut(&Runtime)) {
     }
 }
 
+/// Runs `f` once with a fresh 1-worker runtime and once with a 2-worker one.
+pub fn one_and_two_workers(mut f: impl FnMut(&Runtime)) {
+    for n in [1, 2] {
+        let rt = Runtime::new(Config::default().with_workers(n)).expect("runtime starts");
+        f(&rt);
+        rt.shutdown();
+    }
+}
+
 /// Scale for stress counts: full size with optimisations, a tenth in unoptimised builds.
 pub fn scaled(n: usize) -> usize {
     if cfg!(debug_assertions) && option_env!("BLOOD_FULL_STRESS").is_none() { n / 10 } else { n }

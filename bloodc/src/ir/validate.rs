@@ -167,7 +167,10 @@ fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<
             };
             let tys = args.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
             if tys.len() != params.len() || params.iter().zip(&tys).any(|(p, t)| !compatible(t, p)) {
-                return Err(format!("indirect call of a {} with ({tys:?})", Ty::Fn(params.clone(), ret.clone(), Default::default())));
+                return Err(format!(
+                    "indirect call of a {} with ({tys:?})",
+                    Ty::Fn(params.clone(), ret.clone(), Default::default())
+                ));
             }
             Some((*ret).clone())
         }

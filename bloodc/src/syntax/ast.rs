@@ -435,6 +435,8 @@ pub enum ExprKind {
     Block(Block),
     /// `unchecked(…) { … }`: runs the block.
     Unchecked(Block),
+    /// `@unsafe { … }` (LANGUAGE.md §8.2): the block, where address casts are allowed.
+    Unsafe(Block),
     Break {
         label: Option<Ident>,
         value: Option<Box<Expr>>,

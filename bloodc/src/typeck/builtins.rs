@@ -116,7 +116,6 @@ pub(super) const BUILTIN_NAMES: &[&str] = &[
     "thread_join",
 ];
 
-
 pub(super) fn is_builtin(name: &str) -> bool {
     BUILTIN_NAMES.contains(&name)
 }

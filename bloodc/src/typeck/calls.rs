@@ -430,7 +430,11 @@ impl<'a> FnCx<'_, 'a> {
         let generic = b.params.iter().chain(std::iter::once(&b.ret)).any(|t| t.has_params());
         if !generic {
             if explicit.is_some() {
-                self.error(Diagnostic::error("type mismatch", span).with_code("E0201").with_note("this function takes no type arguments"));
+                self.error(
+                    Diagnostic::error("type mismatch", span)
+                        .with_code("E0201")
+                        .with_note("this function takes no type arguments"),
+                );
             }
             return;
         }

@@ -124,10 +124,7 @@ impl<'a> FnCx<'_, 'a> {
                     receivers.push((arm, binding, local));
                 }
                 ast::SelectArmKind::Default | ast::SelectArmKind::Timeout(_) if fallback.is_some() => {
-                    self.error(Diagnostic::error(
-                        "a `select!` has at most one `default` or `timeout` arm",
-                        arm.span,
-                    ));
+                    self.error(Diagnostic::error("a `select!` has at most one `default` or `timeout` arm", arm.span));
                 }
                 ast::SelectArmKind::Default => {
                     fallback = Some(arm);
@@ -163,8 +160,7 @@ impl<'a> FnCx<'_, 'a> {
             let ty = Ty::reference(e.ty.clone(), true);
             hir::Expr::new(H::AddrOf { mutable: true, place: Box::new(e.clone()) }, ty, span)
         };
-        let wait_args =
-            vec![chs, timeout, int_lit(mode, IntTy::I32, span), borrow_mut(&out), borrow_mut(&status)];
+        let wait_args = vec![chs, timeout, int_lit(mode, IntTy::I32, span), borrow_mut(&out), borrow_mut(&status)];
         let wait = self.call_prelude("__select_wait", wait_args, span);
         let index = self.new_temp("select$index", wait, &mut stmts);
 

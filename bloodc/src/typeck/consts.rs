@@ -92,6 +92,7 @@ impl<'a> GlobalCx<'a> {
             reported_infer: false,
             closures: Default::default(),
             effects: vec![super::effects::EffectFrame { allowed: Some(Default::default()), used: Default::default() }],
+            unsafe_depth: 0,
         };
         let errors_before = cx.gcx.diagnostics.len();
         let mut value = cx.check_expr_expect(decl.value, &ty);

@@ -57,6 +57,12 @@ impl<'a> FnCx<'_, 'a> {
                 hir::Expr::new(H::Return(value), Ty::Never, span)
             }
             A::Block(block) | A::Unchecked(block) => self.check_block(block),
+            A::Unsafe(block) => {
+                self.unsafe_depth += 1;
+                let b = self.check_block(block);
+                self.unsafe_depth -= 1;
+                b
+            }
             A::IfLet { pat, scrutinee, then, else_ } => self.check_if_let(pat, scrutinee, then, else_.as_deref(), span),
             A::WhileLet { label, pat, scrutinee, body } => {
                 self.check_while_let(label.as_ref(), pat, scrutinee, body, span)

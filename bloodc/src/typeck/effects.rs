@@ -65,9 +65,11 @@ impl GlobalCx<'_> {
                 return Some((*e, n));
             }
             if user.is_some() {
-                self.error(Diagnostic::error("not an effect type", path.span).with_code("E0306").with_note(format!(
-                    "`{shown}` is not an effect (the effects are `Fiber` and `Cancel`)"
-                )));
+                self.error(
+                    Diagnostic::error("not an effect type", path.span)
+                        .with_code("E0306")
+                        .with_note(format!("`{shown}` is not an effect (the effects are `Fiber` and `Cancel`)")),
+                );
                 return None;
             }
         }
@@ -118,7 +120,11 @@ impl<'a> FnCx<'_, 'a> {
     }
 
     /// Runs `f` as a body with its own effect frame; returns its result and the row it used.
-    pub(super) fn with_effect_frame<T>(&mut self, allowed: Option<Effects>, f: impl FnOnce(&mut Self) -> T) -> (T, Effects) {
+    pub(super) fn with_effect_frame<T>(
+        &mut self,
+        allowed: Option<Effects>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> (T, Effects) {
         self.effects.push(EffectFrame { allowed, used: Effects::PURE });
         let r = f(self);
         let frame = self.effects.pop().expect("pushed above");
@@ -164,15 +170,18 @@ impl<'a> FnCx<'_, 'a> {
             for a in args {
                 self.check_expr(&a.value);
             }
-            self.error(Diagnostic::error(format!("no operation `{}` in effect `{name}`", op.ident.name), op.ident.span));
+            self.error(Diagnostic::error(
+                format!("no operation `{}` in effect `{name}`", op.ident.name),
+                op.ident.span,
+            ));
             return Self::error_expr(span);
         };
         self.note_perform(e, name, span);
         let (sig, type_args) = self.instantiate_sig(func, op.generic_args.as_deref(), span);
         let params: Vec<(String, Ty)> = sig.params.iter().map(|(n, t, _)| (n.clone(), t.clone())).collect();
         // A fiber's task runs once: a closure written right there may take owned captures.
-        self.closures.next_once =
-            (name, op.ident.name.as_str()) == ("Fiber", "spawn") && matches!(args, [a] if matches!(a.value.kind, ast::ExprKind::Closure(_)));
+        self.closures.next_once = (name, op.ident.name.as_str()) == ("Fiber", "spawn")
+            && matches!(args, [a] if matches!(a.value.kind, ast::ExprKind::Closure(_)));
         let bound = self.bind_args(&params, args, None, span);
         self.closures.next_once = false;
         let Some(bound) = bound else {

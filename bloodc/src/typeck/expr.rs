@@ -41,6 +41,20 @@ impl<'a> FnCx<'_, 'a> {
             A::Cast(inner, ty) => {
                 let inner = self.check_expr(inner);
                 let target = self.gcx.lower_type(ty, &self.item_scopes);
+                if let H::FnRef { .. } = inner.kind
+                    && let Ty::Int(crate::types::IntTy::U64 | crate::types::IntTy::Usize | crate::types::IntTy::I64) =
+                        target
+                {
+                    // `@unsafe { worker as u64 }`: the function's code address (LANGUAGE.md §8.2).
+                    if self.unsafe_depth == 0 {
+                        self.error(
+                            Diagnostic::error("invalid cast", span)
+                                .with_code("E0238")
+                                .with_note("operation requires @unsafe: casting a function to an address"),
+                        );
+                    }
+                    return hir::Expr::new(H::Cast(Box::new(inner)), target, span);
+                }
                 self.deferred.push(Deferred::Cast { span, from: inner.ty.clone(), to: target.clone() });
                 hir::Expr::new(H::Cast(Box::new(inner)), target, span)
             }
@@ -65,6 +79,7 @@ impl<'a> FnCx<'_, 'a> {
             | A::Return(_)
             | A::Block(_)
             | A::Unchecked(_)
+            | A::Unsafe(_)
             | A::Match { .. } => self.check_control(e),
             A::Tuple(elems) if elems.is_empty() => hir::Expr::new(H::Lit(Lit::Unit), Ty::Unit, span),
             A::Tuple(elems) => self.check_tuple(elems, span),
@@ -155,7 +170,7 @@ impl<'a> FnCx<'_, 'a> {
                 return hir::Expr::new(H::Lit(Lit::Default), ty, span);
             }
             if builtins::is_builtin(&first.ident.name) {
-                return self.unsupported_expr(span, "functions as values (language level L2)");
+                return self.builtin_fn_value(&first.ident.name, span);
             }
         }
         let Some((def, used)) = self.resolve_item_path(path) else { return Self::error_expr(span) };

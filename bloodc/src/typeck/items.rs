@@ -288,7 +288,14 @@ impl<'a> GlobalCx<'a> {
             }
             let id = FnId(self.sigs.len() as u32);
             let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
-            self.sigs.push(FnSig { name, params: Vec::new(), ret: Ty::Unit, generics: Vec::new(), bounds: Vec::new(), effects: Default::default() });
+            self.sigs.push(FnSig {
+                name,
+                params: Vec::new(),
+                ret: Ty::Unit,
+                generics: Vec::new(),
+                bounds: Vec::new(),
+                effects: Default::default(),
+            });
             self.bodies.push(None);
             self.methods.entry(key).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
             if !impl_bounds.is_empty() {

@@ -565,6 +565,8 @@ pub(crate) struct FnCx<'g, 'a> {
     pub closures: closures::ClosureState,
     /// Effect frames of the function body and the closures being checked in it, innermost last.
     pub effects: Vec<effects::EffectFrame>,
+    /// Nesting depth of `@unsafe` blocks around the expression being checked.
+    pub unsafe_depth: u32,
 }
 
 fn check_fn_body<'a>(gcx: &mut GlobalCx<'a>, job: generics::BodyJob<'a>) -> Option<hir::FnDef> {
@@ -598,6 +600,7 @@ fn check_fn_body_in_env<'a>(
         reported_infer: false,
         closures: Default::default(),
         effects: vec![effects::EffectFrame { allowed: Some(effects::effective_row(&sig)), used: Effects::PURE }],
+        unsafe_depth: 0,
     };
     for (name, ty, mutable) in &sig.params {
         cx.declare_local(name, ty.clone(), *mutable);

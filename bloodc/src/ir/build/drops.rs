@@ -88,10 +88,8 @@ impl FnBuilder<'_> {
                 ScopeEntry::Local(l) => self.push(Stmt::Drop(Place::local(*l))),
                 ScopeEntry::IntoIter { vec, next } => self.drop_into_iter(*vec, *next),
                 ScopeEntry::Nursery(n) => {
-                    if early {
-                        self.call_runtime(blood_abi::NURSERY_CANCEL, vec![Operand::Local(*n)]);
-                    }
-                    self.call_runtime(blood_abi::NURSERY_END, vec![Operand::Local(*n)]);
+                    let exit = if early { blood_abi::NURSERY_ABORT } else { blood_abi::NURSERY_END };
+                    self.call_runtime(exit, vec![Operand::Local(*n)]);
                 }
             }
         }

@@ -81,6 +81,15 @@ impl FnBuilder<'_> {
                 Operand::Const(Const::Unit)
             }
             H::Cast(inner) => {
+                if let H::FnRef { func, .. } = inner.kind {
+                    // `f as u64`: the code address of `f` itself (called by the runtime).
+                    let addr = self.emit(Ty::Int(crate::types::IntTy::U64), Rvalue::FnAddr(crate::ir::FuncId(func.0)));
+                    return if e.ty == Ty::Int(crate::types::IntTy::U64) {
+                        addr
+                    } else {
+                        self.emit(e.ty.clone(), Rvalue::Cast(addr, e.ty.clone()))
+                    };
+                }
                 let v = self.lower_expr(inner);
                 if inner.ty == e.ty || inner.ty == Ty::Never {
                     return v;

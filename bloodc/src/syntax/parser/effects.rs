@@ -19,7 +19,8 @@ impl<'src> Parser<'src> {
             return Err(self.error_at("expected `Effect.operation(…)` after `perform`", path.span));
         }
         let op = path.segments.pop().expect("two segments");
-        path.span = path.segments.first().expect("one segment").ident.span.to(path.segments.last().expect("one").ident.span);
+        path.span =
+            path.segments.first().expect("one segment").ident.span.to(path.segments.last().expect("one").ident.span);
         if !self.at(Punct::LParen) {
             return Err(self.expected("`(`"));
         }
@@ -79,7 +80,9 @@ impl<'src> Parser<'src> {
                 self.bump();
                 ast::SelectArmKind::Default
             }
-            TokenKind::Ident(word) if word == "timeout" && matches!(self.peek_at(1), TokenKind::Punct(Punct::LParen)) => {
+            TokenKind::Ident(word)
+                if word == "timeout" && matches!(self.peek_at(1), TokenKind::Punct(Punct::LParen)) =>
+            {
                 self.bump();
                 self.expect(Punct::LParen)?;
                 let ms = self.parse_expr()?;
@@ -91,7 +94,9 @@ impl<'src> Parser<'src> {
                 self.expect(Punct::Eq)?;
                 let call = self.parse_expr()?;
                 match call.kind {
-                    ExprKind::MethodCall { receiver, method, args } if method.ident.name == "recv" && args.is_empty() => {
+                    ExprKind::MethodCall { receiver, method, args }
+                        if method.ident.name == "recv" && args.is_empty() =>
+                    {
                         ast::SelectArmKind::Recv { binding, receiver: *receiver }
                     }
                     // `rx.recv()` parses as a call of the path `rx.recv`.

@@ -125,7 +125,8 @@ pub(super) fn is_block_like(kind: &ExprKind) -> bool {
         | ExprKind::While { .. }
         | ExprKind::WhileLet { .. }
         | ExprKind::For { .. }
-        | ExprKind::Unchecked(_) => true,
+        | ExprKind::Unchecked(_)
+        | ExprKind::Unsafe(_) => true,
         ExprKind::Unsupported { feature } => super::macros::is_block_like_feature(feature),
         ExprKind::With { .. } | ExprKind::Select(_) => true,
         _ => false,

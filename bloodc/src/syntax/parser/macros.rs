@@ -186,9 +186,11 @@ impl<'src> Parser<'src> {
             TokenKind::Keyword(Keyword::Unsafe) => {
                 self.bump();
                 self.bump();
-                self.expect_open_and_skip()?;
-                let kind = ExprKind::Unsupported { feature: FEATURE_UNSAFE.to_string() };
-                Ok((expr(kind, lo.to(self.prev_span())), true))
+                if !self.at(Punct::LBrace) {
+                    return Err(self.expected("`{`"));
+                }
+                let block = self.parse_block()?;
+                Ok((expr(ExprKind::Unsafe(block), lo.to(self.prev_span())), true))
             }
             TokenKind::Ident(word) if word == "heap" || word == "stack" => {
                 self.bump();

@@ -155,13 +155,16 @@ fn macros() {
         e("select! { v = rx.recv() => { v }, w = s.inbox.recv() => w, timeout(5) => 0, }"),
         "(select (v = (path rx).recv() => {tail (path v)}) (w = (path s.inbox).recv() => (path w)) (timeout 5 => 0))"
     );
-    assert_eq!(e("select! { v = f().recv() => 1, default => 2 }"), "(select (v = (call (path f)).recv() => 1) (default => 2))");
+    assert_eq!(
+        e("select! { v = f().recv() => 1, default => 2 }"),
+        "(select (v = (call (path f)).recv() => 1) (default => 2))"
+    );
     assert_eq!(e("perform Fiber.yield()"), "(perform Fiber.yield)");
     assert_eq!(e("perform lib.Fiber.spawn(f, 1)"), "(perform lib.Fiber.spawn (path f) 1)");
     assert_eq!(e("with Total { sum: 0 } handle { count_up(4) }"), "(with Total sum {tail (call (path count_up) 4)})");
     assert_eq!(e("with Nursery handle { }"), "(with Nursery {})");
     assert_eq!(e("try { f() } with { E.op(x) => { resume(()) } }"), "(unsupported try … with)");
-    assert_eq!(e("@unsafe { *p }"), "(unsupported @unsafe)");
+    assert_eq!(e("@unsafe { *p }"), "(unsafe {tail (deref (path p))})");
     assert_eq!(e("region { 1 }"), "(unsupported region)");
     assert_eq!(e("resume(1)"), "(unsupported resume)");
 }

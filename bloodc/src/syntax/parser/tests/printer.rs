@@ -115,12 +115,9 @@ pub fn expr(e: &Expr) -> String {
             m.pattern.as_ref().map_or(String::new(), |p| format!(" {}", pat(p)))
         ),
         ExprKind::Perform { effect, op, args: a } => format!("(perform {}.{}{})", path(effect), op.ident.name, args(a)),
-        ExprKind::With { handler, fields, body } => format!(
-            "(with {}{} {})",
-            path(handler),
-            list(fields.iter().map(|f| f.name.name.clone())),
-            block(body)
-        ),
+        ExprKind::With { handler, fields, body } => {
+            format!("(with {}{} {})", path(handler), list(fields.iter().map(|f| f.name.name.clone())), block(body))
+        }
         ExprKind::Select(arms) => {
             let arms = arms.iter().map(|a| match &a.kind {
                 SelectArmKind::Recv { binding, receiver } => {
@@ -131,6 +128,7 @@ pub fn expr(e: &Expr) -> String {
             });
             format!("(select{})", list(arms))
         }
+        ExprKind::Unsafe(b) => format!("(unsafe {})", block(b)),
         ExprKind::Unsupported { feature } => format!("(unsupported {feature})"),
         ExprKind::Error => "(error)".to_string(),
     }

@@ -142,8 +142,12 @@ impl<'a> FnCx<'_, 'a> {
         }
         let first = self.locals.len() as u32;
         let saved_base = self.closures.base.replace(first);
-        let params: Vec<LocalId> =
-            b.params.iter().enumerate().map(|(i, t)| self.declare_local(&format!("{name}$arg{i}"), t.clone(), false)).collect();
+        let params: Vec<LocalId> = b
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.declare_local(&format!("{name}$arg{i}"), t.clone(), false))
+            .collect();
         self.closures.base = saved_base;
         let args = params.iter().zip(&b.params).map(|(l, t)| hir::Expr::new(H::Local(*l), t.clone(), span)).collect();
         let (param_tys, ret) = (b.params.clone(), b.ret.clone());

@@ -71,12 +71,6 @@ impl FunctionCx<'_, '_> {
 
     /// `fn_addr f`: the code address of an IR function.
     pub(crate) fn lower_fn_addr(&mut self, func: FuncId) -> CgResult<CValue> {
-        let id = *self
-            .mcx
-            .functions
-            .get(func.0 as usize)
-            .ok_or_else(|| CodegenError::InvalidIr(format!("address of unknown function #{}", func.0)))?;
-        let func_ref = self.func_ref(id);
-        Ok(CValue::One(self.bcx.ins().func_addr(self.mcx.pointer_type, func_ref)))
+        Ok(CValue::One(self.code_address(func)?))
     }
 }

@@ -75,6 +75,18 @@ pub fn is_module_helper(path: &Path) -> bool {
         .any(|p| fs::read_to_string(p).is_ok_and(|s| s.contains(&item)))
 }
 
+/// The worker counts (`BLOOD_NUM_WORKERS`) a run-pass program is run with: programs under a
+/// directory named `concurrency` (`tests/run-pass/concurrency/`, `examples/concurrency/`) run once
+/// with 1 worker and once with 2, since their output must not depend on the number of workers;
+/// every other program runs once with the runtime's default (`None`: the variable is not set).
+/// Only directories inside the workspace count (not where the workspace itself is checked out).
+pub fn worker_counts(path: &Path) -> &'static [Option<&'static str>] {
+    let root = workspace_root();
+    let inside = path.strip_prefix(&root).unwrap_or(path);
+    let parents = inside.parent().map(|p| p.components().any(|c| c.as_os_str() == "concurrency"));
+    if parents == Some(true) { &[Some("1"), Some("2")] } else { &[None] }
+}
+
 /// Expected exit status of a run-pass program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectExit {
@@ -222,10 +234,22 @@ pub struct RunResult {
 /// Runs `program` with no stdin, capturing stdout and stderr (through files in `scratch`, so a
 /// chatty program cannot block on a full pipe), killing it after `timeout`.
 pub fn run_with_timeout(program: &Path, args: &[&str], scratch: &Path, timeout: Duration) -> io::Result<RunResult> {
+    run_with_env(program, args, &[], scratch, timeout)
+}
+
+/// [`run_with_timeout`] with extra environment variables set for the program.
+pub fn run_with_env(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    scratch: &Path,
+    timeout: Duration,
+) -> io::Result<RunResult> {
     let out_path = scratch.join("stdout.txt");
     let err_path = scratch.join("stderr.txt");
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(fs::File::create(&out_path)?)
         .stderr(fs::File::create(&err_path)?)
@@ -347,7 +371,7 @@ mod tests {
 
     #[test]
     fn module_helpers() {
-        let dir = tempfile_dir();
+        let dir = tempfile_dir("helpers");
         let write = |name: &str, text: &str| fs::write(dir.join(name), text).unwrap();
         write("geo.blood", "// COMPILE_FAIL: module of user.blood\npub fn area() -> i32 { 1 }\n");
         write("user.blood", "mod geo;\nfn main() {}\n");
@@ -358,10 +382,37 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
-    fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("blood-tests-lib-{}", std::process::id()));
+    fn tempfile_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("blood-tests-lib-{tag}-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn concurrency_programs_run_with_one_and_two_workers() {
+        let root = workspace_root();
+        assert_eq!(worker_counts(&root.join("tests/run-pass/concurrency/pipeline.blood")), &[Some("1"), Some("2")]);
+        assert_eq!(worker_counts(&root.join("examples/concurrency/fan_in.blood")), &[Some("1"), Some("2")]);
+        assert_eq!(worker_counts(&root.join("tests/run-pass/concurrency/deeper/x.blood")), &[Some("1"), Some("2")]);
+        assert_eq!(worker_counts(&root.join("examples/fib.blood")), &[None]);
+        assert_eq!(worker_counts(&root.join("tests/run-pass/concurrency_notes.blood")), &[None]);
+        assert_eq!(worker_counts(&root.join("tests/run-pass/l2/concurrency.blood")), &[None]);
+    }
+
+    #[test]
+    fn runs_with_extra_environment() {
+        let dir = tempfile_dir("env");
+        let r = run_with_env(
+            Path::new("/bin/sh"),
+            &["-c", "echo \"$BLOOD_NUM_WORKERS\""],
+            &[("BLOOD_NUM_WORKERS", "2")],
+            &dir,
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(r.stdout, "2\n");
+        assert!(r.status.success());
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

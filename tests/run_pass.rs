@@ -6,13 +6,16 @@
 //!
 //! Every program is built twice, at `-O2` (the default) and at `-O0`, and must behave the same
 //! way under both (`// OPT_LEVELS: O2` restricts a program that depends on an optimisation).
+//! Programs under a directory named `concurrency` (`tests/run-pass/concurrency/`,
+//! `examples/concurrency/`) are run twice per build, with `BLOOD_NUM_WORKERS=1` and `=2`: their
+//! output must not depend on the number of worker threads.
 //!
 //! `// XFAIL: reason` files are run too and reported on their own line; one that passes is a
 //! failure ("XPASS": remove the marker), so a fixed bug cannot hide behind a stale marker.
 
 use blood_tests::{
     Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, is_module_helper, line_diff,
-    parse_directives, run_with_timeout, status_matches, tests_dir, workspace_root,
+    parse_directives, run_with_env, status_matches, tests_dir, worker_counts, workspace_root,
 };
 use bloodc::driver::{CompileFailure, CompileOptions, Emit, OptLevel, compile};
 use std::path::{Path, PathBuf};
@@ -81,15 +84,35 @@ fn check(path: &Path) -> (Option<Directives>, Outcome) {
         if !directives.opt_levels.iter().any(|l| l == name) {
             continue;
         }
-        if let Err(why) = build_and_run(path, &directives, opt) {
-            failures.push(format!("[-{name}] {why}"));
-        }
+        failures.extend(build_and_run(path, &directives, opt, name));
     }
     let outcome = if failures.is_empty() { Outcome::Pass } else { Outcome::Fail(failures.join("\n  ")) };
     (Some(directives), outcome)
 }
 
-fn build_and_run(path: &Path, d: &Directives, opt: OptLevel) -> Result<(), String> {
+/// Builds `path` at `opt` (called `opt_name` in messages) and runs it once per worker count
+/// (`worker_counts`). Returns one message per failure, labelled `[-O2]` or
+/// `[-O2, BLOOD_NUM_WORKERS=1]`.
+fn build_and_run(path: &Path, d: &Directives, opt: OptLevel, opt_name: &str) -> Vec<String> {
+    let (dir, exe) = match build(path, d, opt) {
+        Ok(built) => built,
+        Err(why) => return vec![format!("[-{opt_name}] {why}")],
+    };
+    let mut failures = Vec::new();
+    for workers in worker_counts(path) {
+        let (label, env) = match workers {
+            Some(n) => (format!("[-{opt_name}, BLOOD_NUM_WORKERS={n}]"), vec![("BLOOD_NUM_WORKERS", *n)]),
+            None => (format!("[-{opt_name}]"), Vec::new()),
+        };
+        if let Err(why) = run_and_check(&exe, &env, dir.path(), d) {
+            failures.push(format!("{label} {why}"));
+        }
+    }
+    failures
+}
+
+/// Compiles `path` to an executable in a fresh temporary directory.
+fn build(path: &Path, d: &Directives, opt: OptLevel) -> Result<(tempfile::TempDir, PathBuf), String> {
     if d.compile_fail.is_some() {
         return Err("COMPILE_FAIL file in a run-pass directory".to_string());
     }
@@ -107,7 +130,12 @@ fn build_and_run(path: &Path, d: &Directives, opt: OptLevel) -> Result<(), Strin
         Ok(Err(CompileFailure::Io(text))) => return Err(format!("compile failed (I/O): {text}")),
         Err(_) => return Err("the compiler panicked".to_string()),
     }
-    let run = run_with_timeout(&exe, &[], dir.path(), RUN_TIMEOUT).map_err(|e| format!("cannot run: {e}"))?;
+    Ok((dir, exe))
+}
+
+/// Runs `exe` with `env` added to its environment and checks it against the directives.
+fn run_and_check(exe: &Path, env: &[(&str, &str)], scratch: &Path, d: &Directives) -> Result<(), String> {
+    let run = run_with_env(exe, &[], env, scratch, RUN_TIMEOUT).map_err(|e| format!("cannot run: {e}"))?;
     let mut problems = Vec::new();
     if run.timed_out {
         problems.push(format!("timed out after {} s", RUN_TIMEOUT.as_secs()));

@@ -169,6 +169,14 @@ pub extern "C" fn blood_fiber_spawn_with(f: extern "C" fn(u64) -> u64, arg: u64)
     ffi_guard("blood_fiber_spawn_with", || spawn_c(FiberConfig::default(), move || f(arg)))
 }
 
+/// `uint64_t blood_fiber_spawn_pair(uint64_t (*f)(uint64_t, uint64_t), uint64_t a, uint64_t b)`:
+/// as `blood_fiber_spawn_with` with two words (a Blood `fn` value's code and environment, so a
+/// task closure reaches its fiber without an allocation of its own).
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_fiber_spawn_pair(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> u64 {
+    ffi_guard("blood_fiber_spawn_pair", || spawn_c(FiberConfig::default(), move || f(a, b)))
+}
+
 /// `uint64_t blood_fiber_spawn_config(uint64_t (*f)(uint64_t), uint64_t arg, uint64_t
 /// stack_size, int32_t priority, const uint8_t *name, int64_t name_len)`: `stack_size` 0 = the
 /// maximum; priority 0 Low, 1 Normal, 2 High, 3 Critical; `name` may be null.

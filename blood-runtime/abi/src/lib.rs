@@ -330,6 +330,9 @@ pub const RUNTIME_RUN_MAIN: RuntimeFn = rt("blood_runtime_run_main", &[Ptr], Som
 pub const FIBER_SPAWN: RuntimeFn = rt("blood_fiber_spawn", &[Ptr], Some(I64));
 /// `uint64_t blood_fiber_spawn_with(uint64_t (*f)(uint64_t), uint64_t arg)` → fiber id.
 pub const FIBER_SPAWN_WITH: RuntimeFn = rt("blood_fiber_spawn_with", &[Ptr, I64], Some(I64));
+/// `uint64_t blood_fiber_spawn_pair(uint64_t (*f)(uint64_t, uint64_t), uint64_t a, uint64_t b)`:
+/// `f(a, b)` on a new fiber (the compiler passes a `fn` value's two words).
+pub const FIBER_SPAWN_PAIR: RuntimeFn = rt("blood_fiber_spawn_pair", &[Ptr, Ptr, Ptr], Some(I64));
 /// `uint64_t blood_fiber_spawn_config(f, arg, uint64_t stack_size, int32_t priority, const
 /// uint8_t *name, int64_t name_len)`: stack_size 0 = maximum; priority 0 Low .. 3 Critical.
 pub const FIBER_SPAWN_CONFIG: RuntimeFn = rt("blood_fiber_spawn_config", &[Ptr, I64, I64, I32, Ptr, I64], Some(I64));
@@ -434,6 +437,7 @@ pub const FIBER_EXPORTS: &[RuntimeFn] = &[
     RUNTIME_RUN_MAIN,
     FIBER_SPAWN,
     FIBER_SPAWN_WITH,
+    FIBER_SPAWN_PAIR,
     FIBER_SPAWN_CONFIG,
     FIBER_AWAIT,
     FIBER_JOIN,

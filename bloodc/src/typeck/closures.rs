@@ -22,7 +22,7 @@ use crate::diagnostics::Diagnostic;
 use crate::hir::{self, ExprKind as H, LocalId};
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind as A};
-use crate::types::{InferKind, Ty};
+use crate::types::{Effects, InferKind, Ty};
 
 use super::FnCx;
 use super::finish::Deferred;
@@ -132,6 +132,40 @@ impl<'a> FnCx<'_, 'a> {
         hir::Expr::new(H::Closure(Box::new(closure)), ty, span)
     }
 
+    /// A builtin used as a value (`apply(sqrt, 2.0)`): a closure without captures that calls it.
+    pub(super) fn builtin_fn_value(&mut self, name: &str, span: Span) -> hir::Expr {
+        let Some(b) = super::builtins::lookup(name) else {
+            return self.unsupported_expr(span, &format!("`{name}` as a value"));
+        };
+        if b.params.iter().chain(std::iter::once(&b.ret)).any(Ty::has_params) {
+            return self.unsupported_expr(span, &format!("the generic builtin `{name}` as a value"));
+        }
+        let first = self.locals.len() as u32;
+        let saved_base = self.closures.base.replace(first);
+        let params: Vec<LocalId> = b
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| self.declare_local(&format!("{name}$arg{i}"), t.clone(), false))
+            .collect();
+        self.closures.base = saved_base;
+        let args = params.iter().zip(&b.params).map(|(l, t)| hir::Expr::new(H::Local(*l), t.clone(), span)).collect();
+        let (param_tys, ret) = (b.params.clone(), b.ret.clone());
+        let body = super::builtins::builtin_call_expr(self, b, args, span);
+        let closure_name = format!("{}.{{{name}}}", self.fn_name);
+        self.closures.count += 1;
+        let closure = hir::Closure {
+            params,
+            captures: Vec::new(),
+            locals: first..self.locals.len() as u32,
+            ret: ret.clone(),
+            body,
+            name: closure_name,
+            once: false,
+        };
+        hir::Expr::new(H::Closure(Box::new(closure)), Ty::Fn(param_tys.into(), ret.into(), Effects::PURE), span)
+    }
+
     /// A named function used as a value: `double`, `id::<i32>`, `Point.norm`.
     pub(super) fn fn_value(&mut self, func: hir::FnId, explicit: Option<&[ast::Type]>, span: Span) -> hir::Expr {
         let (sig, type_args) = self.instantiate_sig(func, explicit, span);
@@ -203,16 +237,6 @@ impl<'a> FnCx<'_, 'a> {
     /// After inference: a closure whose parameter or result types are still unknown gets one
     /// "cannot infer type" at the closure (instead of one per local at the function).
     pub(super) fn check_closure_inferred(&mut self, c: &hir::Closure, span: Span) {
-        for &l in &c.captures {
-            let ty = self.infer.resolve_deep(&self.locals[l.0 as usize].ty);
-            if ty.needs_drop(&self.gcx.adts) && !c.once {
-                let name = self.locals[l.0 as usize].name.clone();
-                self.error(super::unsupported(
-                    span,
-                    &format!("capturing `{name}` of type `{ty}` (a value owning heap storage) in a closure"),
-                ));
-            }
-        }
         if self.reported_infer {
             return;
         }

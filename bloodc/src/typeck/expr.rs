@@ -170,7 +170,7 @@ impl<'a> FnCx<'_, 'a> {
                 return hir::Expr::new(H::Lit(Lit::Default), ty, span);
             }
             if builtins::is_builtin(&first.ident.name) {
-                return self.unsupported_expr(span, "functions as values (language level L2)");
+                return self.builtin_fn_value(&first.ident.name, span);
             }
         }
         let Some((def, used)) = self.resolve_item_path(path) else { return Self::error_expr(span) };

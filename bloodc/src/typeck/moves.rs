@@ -43,6 +43,9 @@ struct MoveCx<'a> {
     loops: Vec<LoopStates>,
     errors: Vec<Diagnostic>,
     reported: HashSet<(u32, u32)>,
+    /// Owned variables captured by the closures whose bodies are being checked (not called
+    /// once): the closure may run many times, so its body must not move them.
+    captured: HashSet<LocalId>,
 }
 
 /// Checks the moves of every function; returns the diagnostics.
@@ -56,6 +59,7 @@ pub(super) fn check_program(program: &hir::Program) -> Vec<Diagnostic> {
             loops: Vec::new(),
             errors: Vec::new(),
             reported: HashSet::new(),
+            captured: HashSet::new(),
         };
         cx.consume(&f.body);
         out.extend(cx.errors);
@@ -138,6 +142,14 @@ impl MoveCx<'_> {
     fn move_place(&mut self, e: &hir::Expr) {
         self.read_place(e);
         match self.move_root(e) {
+            Ok(Some(l)) if self.captured.contains(&l) => {
+                let name = self.f.locals[l.0 as usize].name.clone();
+                self.error(
+                    Diagnostic::error(format!("cannot move out of captured variable `{name}`"), e.span)
+                        .with_note("a closure may be called many times; its captured values stay in it")
+                        .with_help("borrow it with `&`, or `.clone()` it"),
+                );
+            }
             Ok(Some(l)) => self.set_moved(l, Some(e.span)),
             Ok(None) => {}
             Err(why) => self.error(Diagnostic::error(why, e.span).with_help("borrow it with `&`, or `.clone()` it")),
@@ -242,20 +254,27 @@ impl MoveCx<'_> {
                 self.consume(callee);
                 args.iter().for_each(|a| self.consume(a));
             }
-            // Captures are copies (the type checker rejects captures that own heap storage),
-            // except in a closure called once, which takes them; the body runs later, as a
-            // function of its own, so it is checked from a fresh state.
+            // Captures are moved (owned values) or copied into the environment at creation; the
+            // body runs later, as a function of its own, so it is checked from a fresh state,
+            // and unless the closure is called once it may not move what it captured.
             H::Closure(c) => {
+                let mut added = Vec::new();
                 for &l in &c.captures {
                     let ty = self.f.locals[l.0 as usize].ty.clone();
-                    let capture = hir::Expr::new(H::Local(l), ty, e.span);
-                    if c.once { self.consume(&capture) } else { self.read(&capture) }
+                    let capture = hir::Expr::new(H::Local(l), ty.clone(), e.span);
+                    self.consume(&capture);
+                    if !c.once && self.owned(&ty) && self.captured.insert(l) {
+                        added.push(l);
+                    }
                 }
                 let outer = self.state.replace(vec![None; self.f.locals.len()]);
                 let loops = std::mem::take(&mut self.loops);
                 self.consume(&c.body);
                 self.state = outer;
                 self.loops = loops;
+                for l in added {
+                    self.captured.remove(&l);
+                }
             }
             H::Builtin { builtin, args } => match builtin {
                 Builtin::ToString => self.read(&args[0]),

@@ -1,14 +1,13 @@
 //! Lowering the concurrency builtins: spawning a closure as a fiber, values as runtime words,
 //! and nurseries (LANGUAGE.md §7.2; the library half is `blood-std/lib/concurrency.blood`).
 //!
-//! A fiber runs a closure `fn() -> T`. The runtime starts fibers at a C function
-//! `uint64_t entry(uint64_t arg)`, so each result type `T` gets one *fiber trampoline*,
-//! `fiber_entry<T>(cell: u64) -> u64`: it takes the closure value back out of the word `cell`
-//! (`from_word`), calls it, and returns its result as a word (`to_word`) for the joiner, which
-//! turns it back into a `T`. Spawning is then `blood_fiber_spawn_with(fn_addr trampoline,
-//! to_word(closure))`. The closure value (code and environment, two words) travels in a heap
-//! cell, so the environment must be on the heap: `passes::closure_env` sees the `to_word`
-//! operand as escaping.
+//! A fiber runs a closure `fn() -> T`. The runtime starts fibers at a C function of two words,
+//! `uint64_t entry(uint64_t a, uint64_t b)` (`blood_fiber_spawn_pair`), and a `fn` value is two
+//! words (code, environment), so each result type `T` gets one *fiber trampoline*,
+//! `fiber_entry<T>(task: fn() -> T) -> u64`: it calls the task and returns its result as a word
+//! (`to_word`) for the joiner, which turns it back into a `T` (`from_word`). Spawning is
+//! `blood_fiber_spawn_pair(fn_addr trampoline, task)`. The environment must then be on the heap:
+//! `passes::closure_env` sees an operand of a runtime call as escaping.
 
 use crate::hir;
 use crate::ir::{
@@ -26,12 +25,13 @@ impl FnBuilder<'_> {
     pub(super) fn lower_spawn_fiber(&mut self, task: Operand, task_ty: &Ty) -> Operand {
         let Ty::Fn(_, ret, _) = task_ty else { unreachable!("the type checker gives `__blood_spawn` a `fn` argument") };
         let trampoline = self.fiber_trampoline(ret);
-        let cell = self.emit(U64, Rvalue::Intrinsic(Intrinsic::ToWord, vec![task]));
         let code = self.emit(U64, Rvalue::FnAddr(trampoline));
-        self.emit(U64, Rvalue::Call(Callee::Runtime(blood_abi::FIBER_SPAWN_WITH), vec![code, cell]))
+        // The task's two words (code, environment) are the runtime's two arguments.
+        self.emit(U64, Rvalue::Call(Callee::Runtime(blood_abi::FIBER_SPAWN_PAIR), vec![code, task]))
     }
 
-    /// The trampoline of fibers returning `ret`: `(cell: u64) -> u64`.
+    /// The trampoline of fibers returning `ret`: `(task: fn() -> T) -> u64`, which the runtime
+    /// calls as `uint64_t entry(uint64_t code, uint64_t env)`.
     fn fiber_trampoline(&mut self, ret: &Ty) -> crate::ir::FuncId {
         if let Some(&id) = self.lifted.trampolines.get(ret) {
             return id;
@@ -40,16 +40,12 @@ impl FnBuilder<'_> {
         self.lifted.trampolines.insert(ret.clone(), id);
         let task_ty = Ty::Fn(Vec::new().into(), ret.clone().into(), Default::default());
         let locals = vec![
-            LocalDecl { ty: U64, name: Some("cell".to_string()) },
             LocalDecl { ty: task_ty, name: Some("task".to_string()) },
             LocalDecl { ty: ret.clone(), name: Some("result".to_string()) },
             LocalDecl { ty: U64, name: Some("word".to_string()) },
         ];
-        let (cell, task, result, word) = (Local(0), Local(1), Local(2), Local(3));
-        let mut stmts = vec![
-            Stmt::Assign(task, Rvalue::Intrinsic(Intrinsic::FromWord, vec![Operand::Local(cell)])),
-            Stmt::Assign(result, Rvalue::Call(Callee::Indirect(Operand::Local(task)), Vec::new())),
-        ];
+        let (task, result, word) = (Local(0), Local(1), Local(2));
+        let mut stmts = vec![Stmt::Assign(result, Rvalue::Call(Callee::Indirect(Operand::Local(task)), Vec::new()))];
         let terminator = if *ret == Ty::Never {
             Terminator::Unreachable
         } else {

@@ -426,7 +426,7 @@ impl Fiber {
 
     #[cold]
     fn register_slow(&self) {
-        // SAFETY: as below.
+        // SAFETY: this fiber has not completed (see `ensure_registered`), so its parent is alive.
         if let Some(p) = unsafe { self.parent() }
             && p.completion.registered.load(Ordering::Acquire)
         {

@@ -6,8 +6,8 @@
 //! backs off exponentially instead (1, 2, 4, … `pause`s between attempts, not touching the line),
 //! so the owner can run several critical sections in a row while the line stays in its cache —
 //! Go's `lock2` does the same (`procyield`). It is unfair, which is fine for sections of a few
-//! dozen instructions. After [`SPIN_STEPS`] rounds it sleeps on a futex, so a waiter never burns
-//! CPU while the owner is descheduled.
+//! dozen instructions. After [`SPIN_STEPS`] rounds (tens of µs) it sleeps on a futex, so a waiter
+//! does not burn CPU for long while the owner is descheduled.
 //!
 //! State word (Drepper's "futexes are tricky" mutex 2): 0 unlocked, 1 locked, 2 locked and some
 //! thread may sleep on the futex. Lock: Acquire (CAS or swap); unlock: Release swap to 0, and a
@@ -22,8 +22,12 @@ const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 const CONTENDED: u32 = 2;
 
-/// Backoff rounds before sleeping (round k spins 2^k `pause`s: 63 in all).
-pub const SPIN_STEPS: u32 = 6;
+/// Backoff rounds before sleeping (round k spins 2^k `pause`s: 4095 in all, some tens of µs).
+/// Long: a waiter that sleeps makes every later unlock of the owner a `futex` wake system call,
+/// and one that polls the word often takes its line away from the owner between two critical
+/// sections. With 6 rounds (63 pauses) 4 producers and 4 consumers on one channel at 2 workers
+/// moved 15 M messages/s; with 10, 30 M; with 12, 35–40 M (Go: 33 M).
+pub const SPIN_STEPS: u32 = 12;
 
 /// A mutex with exponential backoff, then futex sleep.
 pub struct SpinMutex<T> {

@@ -457,11 +457,16 @@ impl Fiber {
         }
         // SAFETY: unregistered fibers inherit from a parent, alive as in `ensure_registered`.
         let parent = unsafe { self.parent() }.expect("an unregistered fiber has a parent");
-        // SAFETY: both records are alive (see above); these are new counted references.
-        let (parent, me) = unsafe { (FiberRef::clone_from_ptr(parent), FiberRef::clone_from_ptr(self)) };
+        // SAFETY: this record is alive (it is running); a new counted reference to it.
+        let me = unsafe { FiberRef::clone_from_ptr(self) };
         // The parent is registered by now (top-down), so its token is reachable; the
-        // registration re-checks it, so a cascade that ran before is not missed.
-        parent.token().register_fiber(&me);
+        // registration re-checks it, so a cascade that ran before is not missed. No count on the
+        // parent unless its token must be created: its siblings register from other workers.
+        match parent.node.get() {
+            Some(t) => t.register_fiber(&me),
+            // SAFETY: the parent is alive (see above); a new counted reference to it.
+            None => unsafe { FiberRef::clone_from_ptr(parent) }.token().register_fiber(&me),
+        }
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {

@@ -265,7 +265,6 @@ impl Completion {
 
 /// The fiber record. Shared ([`FiberRef`]) by the scheduler, wait lists and handles.
 pub struct Fiber {
-    pub(crate) id: u64,
     pub(crate) rt: crate::scheduler::RtRef,
     pub(crate) run: AtomicU8,
     pub(crate) priority: Priority,
@@ -375,9 +374,9 @@ impl Fiber {
         }
     }
 
-    /// The fiber's id (unique in the process, never 0).
+    /// The fiber's id (unique in the process, never 0; kept in the completion cell).
     pub fn id(&self) -> u64 {
-        self.id
+        self.completion.id
     }
     /// The fiber's name, if any.
     pub fn name(&self) -> Option<&str> {
@@ -582,7 +581,7 @@ unsafe impl Send for Fiber {}
 
 impl std::fmt::Debug for Fiber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fiber").field("id", &self.id).field("name", &self.name).field("state", &self.state()).finish()
+        f.debug_struct("Fiber").field("id", &self.id()).field("name", &self.name).field("state", &self.state()).finish()
     }
 }
 

@@ -171,7 +171,6 @@ impl RuntimeInner {
         };
         let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(id, inherit_from));
         let (fiber, link) = FiberRef::new_pair(Fiber {
-            id,
             rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
@@ -417,7 +416,7 @@ pub fn yield_now() {
 
 /// The current fiber's id; 0 outside fibers and on the root fiber of the C ABI.
 pub fn current_id() -> u64 {
-    worker::with_current_fiber(|f| f.map(|f| f.id).unwrap_or(0))
+    worker::with_current_fiber(|f| f.map(|f| f.id()).unwrap_or(0))
 }
 
 static GLOBAL: OnceLock<Runtime> = OnceLock::new();

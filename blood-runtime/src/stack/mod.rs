@@ -95,17 +95,18 @@ impl StackGeometry {
 /// One fiber stack (a slot). Dropping it without [`StackPool::release`] leaks the slot.
 #[derive(Debug)]
 pub struct Stack {
-    base: usize,
+    /// Never 0 (a slot address), so `Option<Stack>` (in every fiber record) is one word.
+    base: std::num::NonZeroUsize,
 }
 
 impl Stack {
     /// Lowest address of the slot (the guard page, if any).
     pub fn slot_base(&self) -> usize {
-        self.base
+        self.base.get()
     }
     /// Initial stack pointer region end: 16-byte aligned, just below the metadata block.
     pub fn top(&self) -> usize {
-        self.base + pool().geometry.slot_size - META_SIZE
+        self.base.get() + pool().geometry.slot_size - META_SIZE
     }
     /// Writes the stack limit word for a fiber allowed `usable` bytes (clamped to the slot).
     /// The word lives at `slot end - META_SIZE` (`blood_abi::STACK_LIMIT_OFFSET_FROM_SLOT_END`).
@@ -113,7 +114,7 @@ impl Stack {
         let geo = &pool().geometry;
         let usable = usable.clamp(PAGE_SIZE, geo.max_usable);
         // Keep `STACK_RED_ZONE` bytes for runtime code called from a frame that passed its check.
-        let floor = self.base + PAGE_SIZE + blood_abi::STACK_RED_ZONE as usize;
+        let floor = self.base.get() + PAGE_SIZE + blood_abi::STACK_RED_ZONE as usize;
         let limit = (self.top() - usable).max(floor.min(self.top() - PAGE_SIZE));
         // SAFETY: the metadata block lies inside this slot, which we own; it is committed because
         // the initial frame shares its page.
@@ -177,7 +178,9 @@ impl StackPool {
         if let Some(s) = self.trimmed.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(s);
         }
-        self.reserve.carve().map(|base| Stack { base })
+        self.reserve
+            .carve()
+            .map(|base| Stack { base: std::num::NonZeroUsize::new(base).expect("slot addresses are not 0") })
     }
 
     /// Returns stacks to the global pool.
@@ -211,8 +214,8 @@ impl StackPool {
 
     fn trim(&self, s: &Stack) {
         let g = &self.geometry;
-        let start = s.base + PAGE_SIZE;
-        let end = s.base + g.slot_size - g.resident;
+        let start = s.base.get() + PAGE_SIZE;
+        let end = s.base.get() + g.slot_size - g.resident;
         if end > start {
             // SAFETY: the range lies inside a slot we own and is part of a private anonymous
             // mapping; MADV_DONTNEED only discards its contents (it reads as zero afterwards).

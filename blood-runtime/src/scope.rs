@@ -105,7 +105,7 @@ fn wait_uncancellable(f: &crate::fiber::Completion) {
             if j.outcome.is_some() {
                 return;
             }
-            j.waiters.push(waiter::current());
+            j.waiters.get_or_insert_default().push(waiter::current());
         }
         waiter::park();
     }

@@ -115,7 +115,7 @@ pub(crate) fn wait_finished(c: &Completion) -> Result<(), Cancelled> {
                 return Ok(());
             }
             // Register, then park: `complete` takes the list under the same lock.
-            j.waiters.push(waiter::current());
+            j.waiters.get_or_insert_default().push(waiter::current());
         }
         waiter::park();
         if c.is_finished() {

@@ -174,7 +174,9 @@ pub(crate) struct JoinState {
     pub(crate) outcome: Option<Outcome>,
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
-    pub(crate) waiters: Vec<Waker>,
+    /// Joiners waiting for the outcome (boxed: most fibers never have one, and this cell is the
+    /// memory a kept handle costs).
+    pub(crate) waiters: Option<Box<Vec<Waker>>>,
     /// The fiber's record until it completes (then None: the record may be recycled).
     pub(crate) fiber: Option<FiberRef>,
 }
@@ -254,7 +256,7 @@ impl Completion {
             self.finished.store(true, Ordering::Release);
             (std::mem::take(&mut j.waiters), j.fiber.take())
         };
-        for w in waiters {
+        for w in waiters.into_iter().flat_map(|b| *b) {
             w.wake();
         }
         // Possibly the last reference to the record: whoever completes a fiber holds another

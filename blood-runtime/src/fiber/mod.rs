@@ -36,9 +36,10 @@
 //!
 //! Join handles hold the completion cell, not the record: a program that keeps a million handles
 //! of finished fibers keeps a million small cells, while the records (several cache lines) are
-//! recycled as soon as the fibers end, and the next spawns reuse them cache-warm. Until the
-//! fiber completes, its completion cell also holds a reference to the record (`JoinState::fiber`,
-//! taken out by the completion), so a handle can still cancel, wake or inspect the fiber.
+//! recycled as soon as the fibers end (the next spawns reuse them instead of fresh memory).
+//! Until the fiber completes, its completion cell also holds a reference to the record
+//! (`JoinState::fiber`, taken out by the completion), so a handle can still cancel, wake or
+//! inspect the fiber.
 //!
 //! A fiber gets its stack only when it first runs (spawn is a record from a per-thread cache and
 //! a queue push), and gives it back when it exits. Records are reference-counted [`FiberRef`]s

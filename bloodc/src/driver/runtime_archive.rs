@@ -163,7 +163,8 @@ mod tests {
     fn uses_the_xdg_cache_and_the_override() {
         let cache = tempfile::tempdir().expect("temp dir");
         let cache_path = cache.path().as_os_str().to_owned();
-        let found = find_runtime(RuntimeKind::Full, |name| (name == "XDG_CACHE_HOME").then(|| cache_path.clone())).expect("unpack");
+        let found = find_runtime(RuntimeKind::Full, |name| (name == "XDG_CACHE_HOME").then(|| cache_path.clone()))
+            .expect("unpack");
         assert_eq!(found, cache.path().join("blood").join(format!("runtime-{HASH}")));
         assert_eq!(
             std::fs::metadata(found.join(blood_abi::RUNTIME_ARCHIVE_FULL)).expect("archive").len(),
@@ -171,11 +172,13 @@ mod tests {
         );
 
         let found_dir = found.as_os_str().to_owned();
-        let overridden = find_runtime(RuntimeKind::Full, |name| (name == "BLOOD_RUNTIME_DIR").then(|| found_dir.clone()));
+        let overridden =
+            find_runtime(RuntimeKind::Full, |name| (name == "BLOOD_RUNTIME_DIR").then(|| found_dir.clone()));
         assert_eq!(overridden.expect("override"), found);
         let empty = tempfile::tempdir().expect("temp dir");
         let empty_path = empty.path().as_os_str().to_owned();
-        let err = find_runtime(RuntimeKind::Full, |name| (name == "BLOOD_RUNTIME_DIR").then(|| empty_path.clone())).unwrap_err();
+        let err = find_runtime(RuntimeKind::Full, |name| (name == "BLOOD_RUNTIME_DIR").then(|| empty_path.clone()))
+            .unwrap_err();
         assert!(err.contains("does not contain libblood_runtime.a"), "{err}");
         // The minimal runtime unpacks to a directory of its own.
         let minimal = find_runtime(RuntimeKind::Minimal, |name| (name == "XDG_CACHE_HOME").then(|| cache_path.clone()))

@@ -24,16 +24,21 @@ use crate::ir::{FuncId, Operand};
 use crate::types::Ty;
 
 impl FunctionCx<'_, '_> {
-    /// `func` paired with a fresh environment holding `env`.
-    pub(crate) fn lower_fn_value(&mut self, func: FuncId, env: &[Operand], heap: bool) -> CgResult<CValue> {
-        let pointer = self.mcx.pointer_type;
+    /// The code address of IR function `func`.
+    pub(crate) fn code_address(&mut self, func: FuncId) -> CgResult<cranelift_codegen::ir::Value> {
         let id = *self
             .mcx
             .functions
             .get(func.0 as usize)
-            .ok_or_else(|| CodegenError::InvalidIr(format!("`fn` value of unknown function #{}", func.0)))?;
+            .ok_or_else(|| CodegenError::InvalidIr(format!("address of unknown function #{}", func.0)))?;
         let func_ref = self.func_ref(id);
-        let code = self.bcx.ins().func_addr(pointer, func_ref);
+        Ok(self.bcx.ins().func_addr(self.mcx.pointer_type, func_ref))
+    }
+
+    /// `func` paired with a fresh environment holding `env`.
+    pub(crate) fn lower_fn_value(&mut self, func: FuncId, env: &[Operand], heap: bool) -> CgResult<CValue> {
+        let pointer = self.mcx.pointer_type;
+        let code = self.code_address(func)?;
         if env.is_empty() {
             let null = self.bcx.ins().iconst(pointer, 0);
             return Ok(CValue::Pair(code, null));

@@ -146,31 +146,27 @@ pub(crate) fn lower_entry(
     bcx.switch_to_block(block);
     let params: Vec<Value> = bcx.block_params(block).to_vec();
     bcx.ins().call(init, &params);
-    if let (Some(run_main), Some(root)) = (run_main, root) {
+    let status = if let (Some(run_main), Some(root)) = (run_main, root) {
         let code = bcx.ins().func_addr(mcx.pointer_type, root);
         let call = bcx.ins().call(run_main, &[code]);
-        let status = bcx.inst_results(call)[0];
-        let call = bcx.ins().call(shutdown, &[]);
-        let shutdown_status = bcx.inst_results(call)[0];
-        let zero = bcx.ins().iconst(types::I32, 0);
-        let failed = bcx.ins().icmp(IntCC::NotEqual, shutdown_status, zero);
-        let exit = bcx.ins().select(failed, shutdown_status, status);
-        bcx.ins().return_(&[exit]);
-        bcx.seal_all_blocks();
-        bcx.finalize(mcx.module.target_config());
-        return Ok(id);
-    }
-    let call = bcx.ins().call(user, &[]);
-    if user_main.ret == Ty::Never {
-        bcx.ins().trap(UNREACHABLE_TRAP);
+        Some(bcx.inst_results(call)[0])
     } else {
-        let status = if returns_status { bcx.inst_results(call)[0] } else { bcx.ins().iconst(types::I32, 0) };
+        let call = bcx.ins().call(user, &[]);
+        match user_main.ret {
+            Ty::Never => None,
+            _ if returns_status => Some(bcx.inst_results(call)[0]),
+            _ => Some(bcx.ins().iconst(types::I32, 0)),
+        }
+    };
+    if let Some(status) = status {
         let call = bcx.ins().call(shutdown, &[]);
         let shutdown_status = bcx.inst_results(call)[0];
         let zero = bcx.ins().iconst(types::I32, 0);
         let failed = bcx.ins().icmp(IntCC::NotEqual, shutdown_status, zero);
         let exit = bcx.ins().select(failed, shutdown_status, status);
         bcx.ins().return_(&[exit]);
+    } else {
+        bcx.ins().trap(UNREACHABLE_TRAP);
     }
     bcx.seal_all_blocks();
     bcx.finalize(mcx.module.target_config());

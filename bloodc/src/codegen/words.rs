@@ -2,15 +2,16 @@
 //! (`Rvalue::FnAddr`).
 //!
 //! The runtime moves fiber results and channel messages as `u64`s; generated code decides how a
-//! Blood value becomes one, because only codegen knows layouts. A value of at most 8 bytes is
-//! written into a zeroed 8-byte slot and read back as the word (so padding is always zero and
-//! narrow values need no per-type extension rule); a larger value is moved into a cell from the
-//! runtime's allocator and the word is the cell's address. `FromWord` reverses this and frees
+//! Blood value becomes one, because only codegen knows layouts. A scalar of at most 64 bits is
+//! the word (zero-extended; floats by their bits); another value of at most 8 bytes is written
+//! into a zeroed 8-byte slot and read back as the word (so padding is always zero); a larger
+//! value is moved into a cell from the runtime's allocator and the word is the cell's address. `FromWord` reverses this and frees
 //! the cell, so every word made by `ToWord` must be consumed by exactly one `FromWord` of the
 //! same type (the prelude's channel and fiber code guarantees it).
 
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
 
+use super::abi::Shape;
 use super::function::FunctionCx;
 use super::layout_of::TyLayout;
 use super::values::CValue;
@@ -29,6 +30,13 @@ impl FunctionCx<'_, '_> {
         let value = self.operand(arg)?;
         if layout.size == 0 {
             return Ok(CValue::One(self.bcx.ins().iconst(types::I64, 0)));
+        }
+        if let (Shape::Scalar(t), CValue::One(v)) = (Shape::of(&ty, self.mcx.pointer_type)?, &value)
+            && t.bits() <= 64
+        {
+            let v = if t.is_float() { self.bcx.ins().bitcast(t.as_int(), MemFlagsData::new(), *v) } else { *v };
+            let word = if t.bits() < 64 { self.bcx.ins().uextend(types::I64, v) } else { v };
+            return Ok(CValue::One(word));
         }
         if layout.size <= INLINE_BYTES {
             let slot = self.temp_slot_addr(TyLayout::new(INLINE_BYTES, INLINE_BYTES));
@@ -55,6 +63,14 @@ impl FunctionCx<'_, '_> {
         if layout.size == 0 {
             return Ok(CValue::Zst);
         }
+        if let Shape::Scalar(t) = Shape::of(ty, self.mcx.pointer_type)?
+            && t.bits() <= 64
+        {
+            let int = t.as_int();
+            let v = if int.bits() < 64 { self.bcx.ins().ireduce(int, word) } else { word };
+            let v = if t.is_float() { self.bcx.ins().bitcast(t, MemFlagsData::new(), v) } else { v };
+            return Ok(CValue::One(v));
+        }
         if layout.size <= INLINE_BYTES {
             let slot = self.temp_slot_addr(TyLayout::new(INLINE_BYTES, INLINE_BYTES.max(layout.align)));
             self.bcx.ins().store(MemFlagsData::trusted(), word, slot, 0);
@@ -71,12 +87,6 @@ impl FunctionCx<'_, '_> {
 
     /// `fn_addr f`: the code address of an IR function.
     pub(crate) fn lower_fn_addr(&mut self, func: FuncId) -> CgResult<CValue> {
-        let id = *self
-            .mcx
-            .functions
-            .get(func.0 as usize)
-            .ok_or_else(|| CodegenError::InvalidIr(format!("address of unknown function #{}", func.0)))?;
-        let func_ref = self.func_ref(id);
-        Ok(CValue::One(self.bcx.ins().func_addr(self.mcx.pointer_type, func_ref)))
+        Ok(CValue::One(self.code_address(func)?))
     }
 }

@@ -102,14 +102,7 @@ impl<'a> GlobalCx<'a> {
         let prefix = self.scopes.get(scope).prefix.clone();
         for (item, decl) in collected.functions {
             let id = FnId(self.sigs.len() as u32);
-            self.sigs.push(FnSig {
-                name: format!("{prefix}{}", decl.name.name),
-                params: Vec::new(),
-                ret: Ty::Unit,
-                generics: Vec::new(),
-                bounds: Vec::new(),
-                effects: Default::default(),
-            });
+            self.sigs.push(FnSig::declared(format!("{prefix}{}", decl.name.name)));
             self.bodies.push(None);
             self.scopes.insert(scope, &decl.name.name, Def::Fn(id), is_public(&item.vis));
             pending.fns.push((id, item, decl, scope));
@@ -288,14 +281,7 @@ impl<'a> GlobalCx<'a> {
             }
             let id = FnId(self.sigs.len() as u32);
             let name = format!("{}{}", self.scopes.get(scope).prefix, decl.name.name);
-            self.sigs.push(FnSig {
-                name,
-                params: Vec::new(),
-                ret: Ty::Unit,
-                generics: Vec::new(),
-                bounds: Vec::new(),
-                effects: Default::default(),
-            });
+            self.sigs.push(FnSig::declared(name));
             self.bodies.push(None);
             self.methods.entry(key).or_default().insert(decl.name.name.clone(), (id, decl.self_param.is_some()));
             if !impl_bounds.is_empty() {

@@ -57,6 +57,20 @@ pub(crate) struct FnSig {
     pub effects: Effects,
 }
 
+impl FnSig {
+    /// The signature of a function declared but not lowered yet (phase 1 of registration).
+    pub(crate) fn declared(name: String) -> FnSig {
+        FnSig {
+            name,
+            params: Vec::new(),
+            ret: Ty::Unit,
+            generics: Vec::new(),
+            bounds: Vec::new(),
+            effects: Effects::PURE,
+        }
+    }
+}
+
 /// State shared by all function bodies of one program.
 pub(crate) struct GlobalCx<'a> {
     pub sources: &'a SourceMap,

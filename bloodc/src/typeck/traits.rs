@@ -349,14 +349,7 @@ impl<'a> GlobalCx<'a> {
 
     fn new_method_id(&mut self, name: String) -> FnId {
         let id = FnId(self.sigs.len() as u32);
-        self.sigs.push(FnSig {
-            name,
-            params: Vec::new(),
-            ret: Ty::Unit,
-            generics: Vec::new(),
-            bounds: Vec::new(),
-            effects: Default::default(),
-        });
+        self.sigs.push(FnSig::declared(name));
         self.bodies.push(None);
         id
     }

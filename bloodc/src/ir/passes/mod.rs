@@ -10,10 +10,12 @@
 //!    (ARCHITECTURE.md "Memory"); then [`glue::generate_glue`] turns every drop and clone into a
 //!    call of per-type glue functions it generates.
 //!
-//! 2. [`insert_safepoints`]: a `safepoint` at each function entry, at the end of each block
-//!    with a loop back-edge (found by depth-first search), so a fiber running a loop with no
-//!    calls can still be preempted, and before each effect operation (a call of a
-//!    `__perform_*` function; those get no entry check of their own) (DESIGN.md §3). Skipped for `#[unchecked(preemption)]` functions and
+//! 2. [`insert_safepoints`]: a `safepoint` at the entry of each function that may recurse
+//!    ([`may_recurse`]: on a cycle of direct calls, or making indirect calls), at the end of
+//!    each block with a loop back-edge (found by depth-first search), so a fiber running a loop
+//!    with no calls can still be preempted, and before each effect operation (a call of a
+//!    `__perform_*` function; those get no entry check of their own) (DESIGN.md §3). A function
+//!    that neither loops nor recurses runs for a bounded time between checks, so it needs none. Skipped for `#[unchecked(preemption)]` functions and
 //!    with `--no-preempt`.
 //! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
 //!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
@@ -69,12 +71,15 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
     }
     let adts = program.adts.clone();
     let effect_ops: Vec<bool> = program.functions.iter().map(Function::is_effect_op).collect();
+    let recursive = if name == "insert_safepoints" { may_recurse(program) } else { Vec::new() };
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),
             "elaborate_drops" => elaborate_drops::elaborate_drops(&adts, f),
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
-            "insert_safepoints" if !options.no_preempt && !f.no_preempt => insert_safepoints(f, &effect_ops),
+            "insert_safepoints" if !options.no_preempt && !f.no_preempt => {
+                insert_safepoints(f, &effect_ops, recursive[index]);
+            }
             "tail_recursion" if options.optimize => {
                 tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
             }
@@ -116,8 +121,85 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
     }
 }
 
-/// `effect_ops[g]`: a call of function `g` is an effect operation.
-pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool]) {
+/// Which functions may take part in a recursion: those on a cycle of direct calls, and those
+/// making an indirect call (which may reach anything). Only these need a safepoint at entry: a
+/// run that lasts without bound needs a loop (checked at its back-edge) or a recursion (checked
+/// at the entry of every function on the cycle, or of the indirect caller closing it).
+pub fn may_recurse(program: &Program) -> Vec<bool> {
+    let n = program.functions.len();
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut result = vec![false; n];
+    for (i, f) in program.functions.iter().enumerate() {
+        for stmt in f.blocks.iter().flat_map(|b| &b.stmts) {
+            match stmt {
+                Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => callees[i].push(g.0 as usize),
+                Stmt::Assign(_, super::Rvalue::Call(super::Callee::Indirect(_), _)) => result[i] = true,
+                _ => {}
+            }
+        }
+    }
+    // Tarjan's strongly connected components, iteratively.
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut i)) = work.last_mut() {
+            if let Some(&w) = callees[v].get(*i) {
+                *i += 1;
+                if w >= n {
+                    continue;
+                }
+                if w == v {
+                    result[v] = true;
+                }
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                if component.len() > 1 {
+                    component.iter().for_each(|&w| result[w] = true);
+                }
+            }
+        }
+    }
+    result
+}
+
+/// `effect_ops[g]`: a call of function `g` is an effect operation; `entry`: the function may
+/// recurse ([`may_recurse`]), so its entry gets a safepoint.
+pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry: bool) {
     let back_edge_sources = back_edge_sources(f);
     for block in &mut f.blocks {
         let mut i = 0;
@@ -132,10 +214,11 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool]) {
         }
     }
     // An effect operation's own entry check would repeat the one before its call.
-    if !f.is_effect_op()
-        && let Some(entry) = f.blocks.first_mut()
+    if entry
+        && !f.is_effect_op()
+        && let Some(first) = f.blocks.first_mut()
     {
-        entry.stmts.insert(0, Stmt::Safepoint);
+        first.stmts.insert(0, Stmt::Safepoint);
     }
     for b in back_edge_sources {
         f.blocks[b].stmts.push(Stmt::Safepoint);

@@ -1,5 +1,5 @@
 //! Fiber runtime microbenchmarks mirroring the Go peers in /work/shared/peers/go, printing
-//! `name value unit` lines. Usage: `fiberbench <spawn|pingpong|yield|chanthru|idlemem|timers>
+//! `name value unit` lines. Usage: `fiberbench <spawn|pingpong|yield|chanthru|idlemem|timers|preempt>
 //! <workers>`; run by tools/bench/runtime/run.sh.
 
 use blood_runtime::*;
@@ -193,6 +193,84 @@ fn timers(p: usize) {
     println!("blood.timers_100k_10ms.P{p}.wall {:.2} ms", el.as_secs_f64() * 1e3);
 }
 
+/// Lateness percentiles in the Go peer's format (`p` = index `p·(n-1)` of the sorted samples).
+fn report_lateness(tag: &str, p: usize, mut lat: Vec<f64>) {
+    lat.sort_by(f64::total_cmp);
+    let pct = |q: f64| lat[(q * (lat.len() - 1) as f64) as usize];
+    println!("blood.{tag}.P{p}.p50 {:.1} us", pct(0.50));
+    println!("blood.{tag}.P{p}.p99 {:.1} us", pct(0.99));
+    println!("blood.{tag}.P{p}.max {:.1} us", lat[lat.len() - 1]);
+}
+
+/// `iters` sleeps of 1 ms on the calling fiber: how late each one woke, in µs.
+fn sleep_lateness(iters: usize) -> Vec<f64> {
+    (0..iters)
+        .map(|_| {
+            let t0 = Instant::now();
+            sleep(Duration::from_millis(1)).unwrap();
+            (t0.elapsed().as_secs_f64() - 1e-3) * 1e6
+        })
+        .collect()
+}
+
+/// f. Preemption latency (the Go peer `preempt`, normally at one worker): a fiber spins in a
+/// loop without calls, testing the preemption word at its back-edge exactly as compiled code
+/// does (`load blood_preempt_flag; if ≠ 0 call blood_safepoint_slow`), while another fiber sleeps
+/// 1 ms a thousand times. Reports the sleeper's lateness (and the same without the spinner, the
+/// timer floor) and how long fibers spawned behind the spinner wait for their first run.
+fn preempt(p: usize) {
+    use blood_runtime::ffi_exports::blood_safepoint_slow;
+    use blood_runtime::preempt::blood_preempt_flag;
+    use std::sync::atomic::AtomicU64;
+    const ITERS: usize = 1000;
+    const FIRST_RUNS: usize = 20;
+    static STOP: AtomicU64 = AtomicU64::new(0);
+    static SINK: AtomicU64 = AtomicU64::new(0);
+    let rt = rt(p);
+    let base = rt.block_on(|| sleep_lateness(200)).unwrap();
+    STOP.store(0, Ordering::Relaxed);
+    let spinning = Arc::new(AtomicUsize::new(0));
+    let spinners: Vec<_> = (0..p)
+        .map(|_| {
+            let spinning = spinning.clone();
+            rt.spawn(move || {
+                spinning.fetch_add(1, Ordering::SeqCst);
+                let mut x = 0u64;
+                // The loop compiled code makes: the stop test, then the safepoint at the back-edge.
+                while STOP.load(Ordering::Relaxed) == 0 {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    if blood_preempt_flag.load(Ordering::Relaxed) != 0 {
+                        blood_safepoint_slow();
+                    }
+                }
+                SINK.store(x, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    while spinning.load(Ordering::SeqCst) < p {
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    // First-run delay: fibers spawned from outside while every worker spins, one at a time, at
+    // moments within and past the spinners' slices.
+    let mut first = Vec::with_capacity(FIRST_RUNS);
+    for i in 0..FIRST_RUNS {
+        std::thread::sleep(Duration::from_micros(700 + 3700 * (i as u64 % 7)));
+        let t0 = Instant::now();
+        let started = rt.spawn(Instant::now).join().unwrap();
+        first.push(started.duration_since(t0).as_secs_f64() * 1e6);
+    }
+    // The sleeper, spawned behind the spinners; its own first run is one more sample.
+    let t0 = Instant::now();
+    let (started, lat) = rt.block_on(move || (Instant::now(), sleep_lateness(ITERS))).unwrap();
+    first.push(started.duration_since(t0).as_secs_f64() * 1e6);
+    STOP.store(1, Ordering::Relaxed);
+    spinners.into_iter().for_each(|h| h.join().unwrap());
+    report_lateness("sleep1ms_lateness_idle", p, base);
+    report_lateness("preempt_lateness_spinner", p, lat);
+    report_lateness("preempt_first_run", p, first);
+    println!("blood.preempt.P{p}.preemptions {} count", rt.counters().preemptions);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let which = args.first().map(String::as_str).unwrap_or("all");
@@ -204,6 +282,7 @@ fn main() {
         "chanthru" => chanthru(p),
         "idlemem" => idlemem(p),
         "timers" => timers(p),
+        "preempt" => preempt(p),
         "switch" => raw_switch(),
         "all" => {
             for w in [1, 2] {
@@ -214,6 +293,7 @@ fn main() {
                 timers(w);
             }
             idlemem(2);
+            preempt(1);
         }
         other => {
             eprintln!("unknown benchmark {other}");

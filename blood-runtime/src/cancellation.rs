@@ -2,19 +2,31 @@
 //! ancestors.
 //!
 //! A fiber is a node of the tree too, without an allocation of its own: it has a `cancelled`
-//! flag, and gets a token only when one is needed (it spawns a child, or someone asks for its
-//! token). A new fiber registers in the node of its parent (the spawning fiber's token, or a
-//! token given in its spawn configuration), so cancelling a fiber cancels the fibers it spawned.
-//! Cancelling a fiber also wakes it if it is suspended; every blocking operation re-checks the
-//! current fiber's flag after each wake-up (see `waiter.rs`) and returns `Cancelled`.
+//! flag (in its completion cell), and gets a token only when one is needed. A fiber spawned with
+//! a token in its configuration registers in that token at spawn. A fiber spawned by a fiber
+//! without one inherits its spawner's cancellation *lazily*: nothing is registered at spawn
+//! (registering every child cost a lock, a list entry and its pruning on the spawning worker,
+//! a fifth of the time of spawning a million trivial fibers), and
+//! * its cancellation points look at its own flag, then at its ancestors' while they are
+//!   unregistered too (`Fiber::cancel_observed`: a short walk over completion cells, which
+//!   are rarely written), up to the first registered one, whose flag cascades maintain;
+//! * before it first parks, and before its token is created, it registers in its parent's
+//!   token, its unregistered ancestors first, top-down (`Fiber::ensure_registered`). So every
+//!   suspended fiber, and every token, is reachable by the cascades that must wake or cancel it.
+//!
+//! Cancelling a fiber sets its flag and wakes it if it is suspended; every blocking operation
+//! re-checks cancellation after each wake-up (see `waiter.rs`) and returns `Cancelled`.
 //!
 //! Dead entries (children that finished) are pruned from a node's list whenever the list has
 //! doubled since the last pruning, so a long-lived parent keeps O(live children) entries.
 //!
 //! Invariants and ordering: `cancelled` only ever goes from false to true (Release on set,
 //! Acquire on read). A child registers in its parent's list under the parent's lock and then
-//! re-checks the parent's flag, so a child created concurrently with the parent's cancellation is
-//! cancelled too. Lock order: a node's lock is never held while taking another node's lock
+//! re-checks the parent's flag, so a child registered concurrently with the parent's cancellation
+//! is cancelled too (and a fiber that registers just before parking is then woken, or does not
+//! park). A fiber is marked registered before its entry is pushed: in between, a descendant's
+//! walk may stop at it before a cascade reached it, which only delays what the re-check then
+//! delivers. Lock order: a node's lock is never held while taking another node's lock
 //! (children are collected, the lock released, then each child is cancelled).
 
 use crate::fiber::{FiberRef, FiberWeak};
@@ -135,7 +147,7 @@ pub(crate) fn cancel_fiber(fiber: &FiberRef) {
 fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<FiberRef>) {
     loop {
         if let Some(f) = fibers.pop() {
-            if f.cancelled.swap(true, Ordering::SeqCst) {
+            if f.completion.cancelled.swap(true, Ordering::SeqCst) {
                 continue;
             }
             f.note_cancelled();

@@ -41,7 +41,7 @@
 //! track.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
-use crate::fiber::FiberRef;
+use crate::fiber::{CompletionRef, FiberRef};
 use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
@@ -75,8 +75,14 @@ fn register(h: JoinHandle<u64>) -> u64 {
     id
 }
 
-fn lookup(id: u64) -> Option<FiberRef> {
-    shard(id).get(&id).map(|h| h.fiber().clone())
+/// The registered fiber's completion cell.
+fn lookup(id: u64) -> Option<CompletionRef> {
+    shard(id).get(&id).map(|h| h.completion().clone())
+}
+
+/// The registered fiber's record, while it has not completed.
+fn lookup_fiber(id: u64) -> Option<FiberRef> {
+    lookup(id).and_then(|c| c.fiber())
 }
 
 /// Every C ABI spawn: into the caller's innermost open nursery if it has one (see the header).
@@ -205,8 +211,8 @@ pub unsafe extern "C" fn blood_fiber_spawn_config(
 }
 
 fn try_join_id(id: u64) -> Result<u64, i32> {
-    let Some(fiber) = lookup(id) else { return Err(NO_SUCH_FIBER) };
-    let h: JoinHandle<u64> = JoinHandle { fiber, _t: std::marker::PhantomData };
+    let Some(completion) = lookup(id) else { return Err(NO_SUCH_FIBER) };
+    let h: JoinHandle<u64> = JoinHandle { completion, _t: std::marker::PhantomData };
     let r = h.join();
     if !matches!(r, Err(JoinError::JoinerCancelled)) {
         shard(id).remove(&id);
@@ -301,7 +307,7 @@ pub extern "C" fn blood_fiber_is_finished(id: u64) -> i8 {
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_cancel(id: u64) {
     ffi_guard("blood_fiber_cancel", || {
-        if let Some(f) = lookup(id) {
+        if let Some(f) = lookup_fiber(id) {
             f.cancel();
         }
     })
@@ -358,7 +364,7 @@ pub extern "C" fn blood_fiber_park() {
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_unpark(id: u64) {
     ffi_guard("blood_fiber_unpark", || {
-        if let Some(f) = lookup(id) {
+        if let Some(f) = lookup_fiber(id) {
             f.wake();
         }
     })

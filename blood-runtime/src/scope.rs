@@ -26,7 +26,7 @@
 //! pruning, so a long-lived nursery keeps O(live fibers) entries.
 
 use crate::cancellation::CancelToken;
-use crate::fiber::{Fiber, FiberConfig, FiberRef, JoinError, JoinHandle};
+use crate::fiber::{CompletionRef, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle};
 use crate::scheduler::worker;
 use crate::waiter;
 use std::sync::Mutex;
@@ -40,7 +40,7 @@ pub struct Scope {
 
 #[derive(Default)]
 struct Members {
-    list: Vec<FiberRef>,
+    list: Vec<CompletionRef>,
     /// Length after the last pruning of finished fibers (amortises the clean-up).
     pruned_len: usize,
 }
@@ -64,7 +64,7 @@ impl Scope {
             m.list.retain(|f| !f.is_finished());
             m.pruned_len = m.list.len();
         }
-        m.list.push(h.fiber.clone());
+        m.list.push(h.completion.clone());
         drop(m);
         h
     }
@@ -98,7 +98,7 @@ impl Scope {
 }
 
 /// Waits for `f` to finish ignoring the caller's cancellation.
-fn wait_uncancellable(f: &crate::fiber::FiberRef) {
+fn wait_uncancellable(f: &crate::fiber::Completion) {
     while !f.is_finished() {
         {
             let mut j = f.join.lock().unwrap_or_else(|e| e.into_inner());

@@ -97,7 +97,7 @@ pub fn current() -> Waker {
 
 /// Whether the current fiber's token is cancelled (always false on a plain thread).
 pub fn current_cancelled() -> bool {
-    worker::with_current_fiber(|f| f.map(|f| f.is_cancelled()).unwrap_or(false))
+    worker::with_current_fiber(|f| f.map(|f| f.cancel_observed()).unwrap_or(false))
 }
 
 /// Suspends the current fiber (or thread) until woken. May return spuriously.

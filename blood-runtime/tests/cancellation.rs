@@ -32,8 +32,8 @@ fn cancel_while_blocked<T: Send + std::fmt::Debug + 'static>(
     std::thread::sleep(Duration::from_millis(20));
     let t0 = Instant::now();
     h.cancel();
-    let fiber = h.fiber().clone();
-    assert_eq!(h.clone().join().err(), Some(JoinError::Cancelled), "join of a cancelled fiber says so");
+    let fiber = h.clone();
+    assert_eq!(h.join().err(), Some(JoinError::Cancelled), "join of a cancelled fiber says so");
     assert!(t0.elapsed() < Duration::from_secs(5), "cancellation did not wake the fiber promptly");
     assert_eq!(fiber.state(), FiberState::Cancelled);
     // What the operation itself returned is observed through a second fiber in the real tests
@@ -162,5 +162,58 @@ fn cancellation_storm() {
         assert_eq!(cancelled, n, "every fiber was blocked and must end cancelled");
         assert!(t0.elapsed() < Duration::from_secs(30));
         assert_eq!(rt.counters().active, 0);
+    });
+}
+
+/// Children inherit their spawner's cancellation lazily (registered in its token only when they
+/// first park): a child that never parks still sees its parent's cancellation at its next
+/// cancellation point, and a grandchild parked on a channel below a child that never parked is
+/// woken by it.
+#[test]
+fn cancellation_reaches_children_that_never_parked_and_their_parked_children() {
+    each_runtime(|rt| {
+        let (_keep_tx, rx) = bounded::<u8>(0);
+        let (ready_tx, ready_rx) = bounded::<u8>(4);
+        let parent = rt.spawn(move || {
+            let ready = ready_tx.clone();
+            // Never parks: spins on the non-blocking cancellation point.
+            let spinner = spawn(move || {
+                ready.try_send(1).unwrap();
+                let mut n = 0u64;
+                while check_cancelled().is_ok() {
+                    n += 1;
+                    std::hint::spin_loop();
+                    if n.is_multiple_of(1024) {
+                        yield_now();
+                    }
+                }
+                "spinner saw it"
+            });
+            let ready = ready_tx.clone();
+            // A child that never parks itself (it spins) but spawns a grandchild that parks.
+            let middle = spawn(move || {
+                let ready2 = ready.clone();
+                let grandchild = spawn(move || {
+                    ready2.try_send(2).unwrap();
+                    rx.recv()
+                });
+                while check_cancelled().is_ok() {
+                    yield_now();
+                }
+                // The grandchild was woken by the cascade and reports cancellation.
+                grandchild.join()
+            });
+            (spinner.join(), middle.join())
+        });
+        for _ in 0..2 {
+            ready_rx.recv().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let t0 = Instant::now();
+        parent.cancel();
+        let r = parent.join();
+        assert!(t0.elapsed() < Duration::from_secs(5), "cancellation was not propagated promptly");
+        // The parent itself ends cancelled.
+        assert_eq!(r.err(), Some(JoinError::Cancelled));
     });
 }

@@ -233,3 +233,34 @@ fn recv_timeout_and_threads_mixing_with_fibers() {
         assert_eq!(rf.join().unwrap(), Err(RecvError::Timeout));
     });
 }
+
+/// A detached fiber (its handle dropped) that parks on a channel stays alive while parked: the
+/// channel's wait list only points into its stack, so freeing it there would let the stack be
+/// reused under the node (the suspended state owns a reference, see `fiber/mod.rs`).
+#[test]
+fn a_detached_fiber_parked_on_a_channel_stays_alive() {
+    common::each_runtime(|rt| {
+        let (tx, rx) = bounded::<u64>(0);
+        let (done_tx, done_rx) = bounded::<u64>(1);
+        rt.block_on(move || {
+            drop(spawn(move || {
+                let v = rx.recv().unwrap();
+                done_tx.send(v + 1).unwrap();
+            }));
+            sleep(std::time::Duration::from_millis(20)).unwrap();
+            // Other fibers take (and scribble on) any recycled stacks meanwhile.
+            let hs: Vec<_> = (0..1000u64)
+                .map(|i| {
+                    spawn(move || {
+                        let a = std::hint::black_box([i as u8; 4096]);
+                        a[7] as u64
+                    })
+                })
+                .collect();
+            hs.into_iter().for_each(|h| assert!(h.join().unwrap() < 256));
+            tx.send(41).unwrap();
+            assert_eq!(done_rx.recv().unwrap(), 42);
+        })
+        .unwrap();
+    });
+}

@@ -238,11 +238,13 @@ fn deep_stacks_up_to_the_maximum_work_and_stacks_are_reused() {
 fn fiber_names_and_states() {
     each_runtime(|rt| {
         let h = rt.spawn_with(FiberConfig::named("worker-7"), || sleep(Duration::from_millis(20)));
-        assert_eq!(h.fiber().name(), Some("worker-7"));
+        assert_eq!(h.fiber().expect("not completed yet").name(), Some("worker-7"));
         let id = h.id();
         assert!(id > 0);
         h.clone().join().unwrap().unwrap();
-        assert_eq!(h.fiber().state(), FiberState::Completed);
+        assert_eq!(h.state(), FiberState::Completed);
         assert!(h.is_finished());
+        // The handle no longer keeps the record (it is recycled), only the completion.
+        assert!(h.fiber().is_none());
     });
 }

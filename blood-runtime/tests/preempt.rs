@@ -73,3 +73,37 @@ fn safepoint_slow_outside_fibers_is_harmless() {
     unsafe { blood_safepoint_slow() };
     safepoint();
 }
+
+/// A fiber that starts spinning on an idle runtime (the monitor polls rarely while every worker
+/// is parked) is still preempted after about one slice: the worker leaving its park wakes the
+/// monitor up. Before that fix the fiber spawned behind the spinner waited for the monitor's idle
+/// poll (250 ms).
+#[test]
+fn a_spinner_started_on_an_idle_runtime_is_preempted_within_a_few_slices() {
+    let cfg = Config { preempt_interval: Some(Duration::from_millis(10)), ..Config::default().with_workers(1) };
+    let rt = Runtime::new(cfg).unwrap();
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        rt.block_on(|| ()).unwrap();
+        // Every worker parked: the monitor switches to its idle polls.
+        std::thread::sleep(Duration::from_millis(50));
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
+        let (s, st) = (stop.clone(), started.clone());
+        let spinner = rt.spawn(move || {
+            st.store(true, Ordering::SeqCst);
+            while !s.load(Ordering::Relaxed) {
+                safepoint();
+            }
+        });
+        while !started.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let t0 = Instant::now();
+        let first_run = rt.spawn(Instant::now).join().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        spinner.join().unwrap();
+        best = best.min(first_run - t0);
+    }
+    assert!(best < Duration::from_millis(100), "a fiber behind a fresh spinner first ran after {best:?}");
+}

@@ -133,3 +133,44 @@ fn wakes_of_finished_or_queued_fibers_do_nothing() {
     assert_eq!(wake_step(SUSPENDED), Some((RUNNABLE, true)));
     assert_eq!(wake_step(RUNNING), Some((NOTIFIED, false)));
 }
+
+/// The family counter (`Family` in `fiber/mod.rs`): a parent that spawned `n` children ends its
+/// body at some point among their completions; each party's read-modify-write on `done` is one
+/// atomic step, so the orders are the parent's position `k` among the `n` child increments (the
+/// children are interchangeable). Checked: exactly one party publishes the parent; it is the
+/// parent itself iff every child was done before it (`k == n`), else the last child; and the
+/// parent's fast path (it reads `done == spawned` and skips its addition) only applies when the
+/// parent would have published anyway.
+#[test]
+fn family_counter_elects_exactly_one_publisher() {
+    for n in 0u64..=8 {
+        for k in 0..=n {
+            let mut done: u64 = 0;
+            let mut publishers = Vec::new();
+            for step in 0..=n {
+                if step == k {
+                    // The parent's body ends: fast path, else its addition.
+                    if done == n {
+                        publishers.push("parent (fast)");
+                        continue;
+                    }
+                    let prev = done;
+                    done = done.wrapping_add(body_end_addend(n));
+                    if parent_publishes(prev, n) {
+                        publishers.push("parent");
+                    }
+                }
+                if step < n {
+                    let prev = done;
+                    done = done.wrapping_add(1);
+                    if child_publishes(prev) {
+                        publishers.push("child");
+                    }
+                }
+            }
+            assert_eq!(publishers.len(), 1, "n={n} k={k}: {publishers:?}");
+            let by_parent = publishers[0].starts_with("parent");
+            assert_eq!(by_parent, k == n, "n={n} k={k}: {publishers:?}");
+        }
+    }
+}

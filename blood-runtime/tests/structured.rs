@@ -133,7 +133,8 @@ fn an_unjoined_parent_completes_only_after_its_children() {
                     }));
                     tx2.try_send("parent body done").unwrap();
                 });
-                let fiber = parent.fiber().clone();
+                // A completion cell: it does not keep the parent's record nor change its course.
+                let fiber = parent.completion().clone();
                 drop(parent);
                 while rx.try_recv() != Ok("parent body done") {
                     yield_now();

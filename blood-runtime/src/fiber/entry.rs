@@ -17,7 +17,9 @@
 //! If some are still running when it finishes, it leaves its outcome in its `Family` and exits
 //! at once (its stack is recycled); the last child to complete publishes the parent's outcome
 //! ([`settle`]), then tells the grandparent, and so on, iteratively. So `finish_fiber` never
-//! blocks, and a parent that nobody joins does not hold a stack while its children run.
+//! blocks, and a parent that nobody joins does not hold a stack while its children run. Children
+//! point at their parent without a count; the parent's family holds one count on it until it is
+//! published (see `Family` in `fiber/mod.rs`).
 
 use super::{Fiber, Outcome, Value};
 use crate::metrics::WorkerCounters;
@@ -65,6 +67,7 @@ fn run_body(fiber: &Fiber) -> Outcome {
 /// `fiber` is the fiber running on this worker (as from `worker::with_current_fiber`).
 pub(crate) unsafe fn exit_cancelled(fiber: &Fiber) -> ! {
     if !fiber.is_cancelled() {
+        // Its own flag (it may have observed an ancestor's only): cancels its token and children.
         worker::with_current_fiber(|cur| cur.expect("on a fiber").cancel());
     }
     finish_fiber(fiber, Outcome::Cancelled)
@@ -91,33 +94,33 @@ fn defer_to_children(fiber: &Fiber, outcome: Outcome) -> Option<Outcome> {
     let Some(fam) = fiber.family.get() else { return Some(outcome) };
     // Only this fiber writes `spawned`, and it spawns no more.
     let spawned = fam.spawned.count.load(Ordering::Relaxed);
-    if fam.done.count.load(Ordering::Acquire) >= spawned {
+    // Every child counted itself already: none will touch the family again.
+    if fam.done.load(Ordering::Acquire) == spawned {
         return Some(outcome);
     }
     *fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-    fam.done.waiting.store(true, Ordering::SeqCst);
-    if fam.done.count.load(Ordering::SeqCst) < spawned {
-        // The last child will see `waiting` and publish.
+    let prev = fam.done.fetch_add(super::state::body_end_addend(spawned), Ordering::AcqRel);
+    if !super::state::parent_publishes(prev, spawned) {
+        // The last child will make `done` reach WAITING and publish.
         return None;
     }
-    // Every child completed meanwhile; the last one may have seen `waiting` too.
-    if fam.done.claimed.swap(true, Ordering::AcqRel) {
-        return None;
-    }
+    // Every child completed meanwhile: we publish after all.
     fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// Publishes the outcome of `fiber`, whose children have all completed, then notifies its
 /// parent (or, for a root fiber, the runtime's count of live roots); if that completes a parent
 /// that was only waiting for this child, publishes the parent's outcome too, and so on up the
-/// tree (a loop: trees can be deep).
+/// tree (a loop: trees can be deep). Each fiber published here that has spawned gets its family
+/// hold released once done with (for `fiber` itself, the worker's `current` keeps it alive; for
+/// the parents, their holds do until then).
 fn settle(fiber: &Fiber, outcome: Outcome) {
     let counters = worker::local_for(&fiber.rt).expect("fibers run on their runtime's workers").counters();
     let (mut fiber, mut outcome) = (fiber, outcome);
     loop {
         let outcome_now = match outcome {
             // Cancelled before it completed (possibly while its children were still running).
-            Outcome::Completed(_) if fiber.is_cancelled() => Outcome::Cancelled,
+            Outcome::Completed(_) if fiber.cancel_observed() => Outcome::Cancelled,
             o => o,
         };
         WorkerCounters::bump(match &outcome_now {
@@ -128,14 +131,20 @@ fn settle(fiber: &Fiber, outcome: Outcome) {
         // Order: the outcome first (wakes joiners), then the parent (which must not complete
         // before its child has), or for a root fiber the runtime's count of live roots.
         fiber.complete(outcome_now);
-        let Some(parent) = &fiber.parent else {
-            fiber.rt.root_finished();
-            return;
+        // SAFETY: `fiber` has not counted itself done in its parent's family yet.
+        let next = match unsafe { fiber.parent() } {
+            None => {
+                fiber.rt.root_finished();
+                None
+            }
+            // After a `None` the parent is not touched again (see `note_child_done`).
+            Some(parent) => parent.note_child_done().map(|o| (parent, o)),
         };
-        // The parent stays alive: `fiber` (alive, see `finish_fiber`'s contract, through the
-        // chain of `parent` references from the running fiber) holds a reference to it.
-        match parent.note_child_done() {
-            Some(parent_outcome) => {
+        // SAFETY: we published `fiber` and are done with it.
+        unsafe { fiber.release_family_hold() };
+        match next {
+            Some((parent, parent_outcome)) => {
+                // Ours to publish; its family hold keeps it alive until we release it.
                 fiber = parent;
                 outcome = parent_outcome;
             }

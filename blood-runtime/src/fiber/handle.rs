@@ -1,6 +1,6 @@
 //! Join handles: waiting for a fiber's outcome.
 
-use super::{FiberRef, Outcome};
+use super::{Completion, CompletionRef, FiberRef, FiberState, Outcome};
 use crate::cancellation::Cancelled;
 use crate::waiter;
 use std::marker::PhantomData;
@@ -29,46 +29,57 @@ impl std::fmt::Display for JoinError {
     }
 }
 
-/// An owned handle to a spawned fiber producing a `T`.
+/// An owned handle to a spawned fiber producing a `T`. It holds the fiber's completion cell,
+/// not its record (see `fiber/mod.rs`).
 pub struct JoinHandle<T> {
-    pub(crate) fiber: FiberRef,
+    pub(crate) completion: CompletionRef,
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
 impl<T> Clone for JoinHandle<T> {
     fn clone(&self) -> Self {
-        JoinHandle { fiber: self.fiber.clone(), _t: PhantomData }
+        JoinHandle { completion: self.completion.clone(), _t: PhantomData }
     }
 }
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.fiber.fmt(f)
+        f.debug_struct("JoinHandle").field("id", &self.completion.id).field("state", &self.completion.state()).finish()
     }
 }
 
 impl<T: Send + 'static> JoinHandle<T> {
     /// The fiber's id.
     pub fn id(&self) -> u64 {
-        self.fiber.id
+        self.completion.id
     }
-    /// The fiber record.
-    pub fn fiber(&self) -> &FiberRef {
-        &self.fiber
+    /// The fiber record, while the fiber has not completed (None afterwards).
+    pub fn fiber(&self) -> Option<FiberRef> {
+        self.completion.fiber()
+    }
+    /// The fiber's completion cell.
+    pub fn completion(&self) -> &CompletionRef {
+        &self.completion
     }
     /// Whether it has completed.
     pub fn is_finished(&self) -> bool {
-        self.fiber.is_finished()
+        self.completion.is_finished()
     }
-    /// Requests its cancellation.
+    /// Current state (racy snapshot).
+    pub fn state(&self) -> FiberState {
+        self.completion.state()
+    }
+    /// Requests its cancellation (nothing to do once it has completed).
     pub fn cancel(&self) {
-        self.fiber.cancel()
+        if let Some(f) = self.completion.fiber() {
+            f.cancel();
+        }
     }
 
     /// Waits for the fiber and returns its value. A cancellation point for the caller.
     pub fn join(self) -> Result<T, JoinError> {
-        wait_finished(&self.fiber).map_err(|Cancelled| JoinError::JoinerCancelled)?;
-        let mut j = self.fiber.join.lock().unwrap_or_else(|e| e.into_inner());
+        wait_finished(&self.completion).map_err(|Cancelled| JoinError::JoinerCancelled)?;
+        let mut j = self.completion.join.lock().unwrap_or_else(|e| e.into_inner());
         match &j.outcome {
             Some(Outcome::Failed(m)) => return Err(JoinError::Failed(m.to_string())),
             Some(Outcome::Cancelled) => return Err(JoinError::Cancelled),
@@ -88,10 +99,10 @@ impl<T: Send + 'static> JoinHandle<T> {
     }
 }
 
-/// Blocks the caller (fiber or thread) until `fiber` has finished. Returns `Err(Cancelled)` if
-/// the caller is a fiber that gets cancelled while waiting.
-pub(crate) fn wait_finished(fiber: &FiberRef) -> Result<(), Cancelled> {
-    if fiber.is_finished() {
+/// Blocks the caller (fiber or thread) until the fiber of `c` has finished. Returns
+/// `Err(Cancelled)` if the caller is a fiber that gets cancelled while waiting.
+pub(crate) fn wait_finished(c: &Completion) -> Result<(), Cancelled> {
+    if c.is_finished() {
         return Ok(());
     }
     loop {
@@ -99,7 +110,7 @@ pub(crate) fn wait_finished(fiber: &FiberRef) -> Result<(), Cancelled> {
             return Err(Cancelled);
         }
         {
-            let mut j = fiber.join.lock().unwrap_or_else(|e| e.into_inner());
+            let mut j = c.join.lock().unwrap_or_else(|e| e.into_inner());
             if j.outcome.is_some() {
                 return Ok(());
             }
@@ -107,7 +118,7 @@ pub(crate) fn wait_finished(fiber: &FiberRef) -> Result<(), Cancelled> {
             j.waiters.push(waiter::current());
         }
         waiter::park();
-        if fiber.is_finished() {
+        if c.is_finished() {
             return Ok(());
         }
     }

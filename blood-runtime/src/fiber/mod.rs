@@ -18,13 +18,27 @@
 //!   RUNNING into NOTIFIED, the CAS fails and the fiber is re-enqueued; a wake of a SUSPENDED
 //!   fiber enqueues it exactly once (CAS). RUNNABLE and DONE absorb wakes. Every wait loops and
 //!   re-checks its condition, so a stale NOTIFIED only costs one spurious wake-up.
-//! * The **outcome** (`join`, under a mutex): pending until the body has ended *and* every
-//!   child has completed (structured concurrency); then Completed, Failed (the body panicked) or
-//!   Cancelled (the fiber's token was cancelled before it finished, or it left through
-//!   `blood_fiber_exit_cancelled`). Joiners register in the same mutex, so none misses the
-//!   completion. A fiber whose body ended before its children does not wait on its stack: it
-//!   leaves its result in its [`Family`] and exits, and the last child to finish publishes it
-//!   (see `entry.rs`).
+//!
+//!   The *run reference*: from spawn until it exits, a fiber owns one strong reference to its
+//!   record, held by whatever holds the fiber in its run state — a queue or `next` slot while
+//!   RUNNABLE, the worker's `current` while RUNNING, and the SUSPENDED state itself while parked
+//!   (the park commit forgets it; the wake that moves the fiber out of SUSPENDED adopts it and
+//!   queues it). So a parked fiber stays alive even when nobody holds its handle: wait lists
+//!   (channel nodes) only keep raw pointers to it. A fiber that is never woken is never freed
+//!   (as a goroutine blocked forever).
+//! * The **outcome**, kept in a separate, small [`Completion`] cell (under its mutex): pending
+//!   until the body has ended *and* every child has completed (structured concurrency); then
+//!   Completed, Failed (the body panicked) or Cancelled (the fiber's token was cancelled before it
+//!   finished, or it left through `blood_fiber_exit_cancelled`). Joiners register in the same
+//!   mutex, so none misses the completion. A fiber whose body ended before its children does not
+//!   wait on its stack: it leaves its result in its [`Family`] and exits, and the last child to
+//!   finish publishes it (see `entry.rs`).
+//!
+//! Join handles hold the completion cell, not the record: a program that keeps a million handles
+//! of finished fibers keeps a million small cells, while the records (several cache lines) are
+//! recycled as soon as the fibers end, and the next spawns reuse them cache-warm. Until the
+//! fiber completes, its completion cell also holds a reference to the record (`JoinState::fiber`,
+//! taken out by the completion), so a handle can still cancel, wake or inspect the fiber.
 //!
 //! A fiber gets its stack only when it first runs (spawn is a record from a per-thread cache and
 //! a queue push), and gives it back when it exits. Records are reference-counted [`FiberRef`]s
@@ -38,18 +52,17 @@ mod record;
 pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
+pub use record::{CompletionRef, FiberRef, FiberWeak};
 #[doc(hidden)]
-pub use record::cells_carved;
-pub use record::{FiberRef, FiberWeak};
+pub use record::{cells_carved, completions_carved};
 
 use crate::cancellation::CancelToken;
-use crate::scheduler::RuntimeInner;
 use crate::stack::Stack;
 use crate::waiter::Waker;
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, Ordering};
 
 pub(crate) use entry::{exit_cancelled, fiber_entry};
 
@@ -162,28 +175,112 @@ pub(crate) struct JoinState {
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
     pub(crate) waiters: Vec<Waker>,
+    /// The fiber's record until it completes (then None: the record may be recycled).
+    pub(crate) fiber: Option<FiberRef>,
+}
+
+/// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
+/// the fiber record and by join handles (see the module header).
+pub struct Completion {
+    pub(crate) id: u64,
+    /// Set once the outcome is known (fast path for joins and `is_finished`).
+    pub(crate) finished: AtomicBool,
+    /// The fiber's cancellation flag: set once when the fiber (or an ancestor token) is
+    /// cancelled. Here rather than in the record: descendants that inherit cancellation lazily
+    /// read it (see `cancellation.rs`), and this line is rarely written.
+    pub(crate) cancelled: AtomicBool,
+    /// The fiber is reachable by cancellation cascades: a root, spawned with a token, or
+    /// registered in its parent's token (see `cancellation.rs`).
+    pub(crate) registered: AtomicBool,
+    /// For a fiber whose cancellation parent is the fiber that spawned it: that fiber's
+    /// completion cell, valid while this fiber has not completed (its parent's record, which holds
+    /// the cell, is kept by the family hold until then).
+    pub(crate) parent: Option<std::ptr::NonNull<Completion>>,
+    pub(crate) join: Mutex<JoinState>,
+}
+
+// SAFETY: `parent` is only dereferenced under the rule stated on it; everything else is Sync.
+unsafe impl Sync for Completion {}
+// SAFETY: as above.
+unsafe impl Send for Completion {}
+
+impl Completion {
+    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>) -> Completion {
+        Completion {
+            id,
+            finished: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
+            registered: AtomicBool::new(parent.is_none()),
+            parent,
+            join: Mutex::new(JoinState::default()),
+        }
+    }
+
+    /// The fiber's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the fiber has completed (any outcome).
+    #[inline]
+    pub fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    /// The fiber record while the fiber has not completed.
+    pub fn fiber(&self) -> Option<FiberRef> {
+        self.join.lock().unwrap_or_else(|e| e.into_inner()).fiber.clone()
+    }
+
+    /// Current state (racy snapshot).
+    pub fn state(&self) -> FiberState {
+        let j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_finished() {
+            return j.fiber.as_ref().map_or(FiberState::Runnable, |f| f.run_state());
+        }
+        match &j.outcome {
+            Some(Outcome::Failed(_)) => FiberState::Failed,
+            Some(Outcome::Cancelled) => FiberState::Cancelled,
+            // Completed, or its value already taken by a join.
+            _ => FiberState::Completed,
+        }
+    }
+
+    /// Records the outcome, wakes joiners and lets go of the record.
+    pub(crate) fn complete(&self, outcome: Outcome) {
+        let (waiters, fiber) = {
+            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
+            j.outcome = Some(outcome);
+            self.finished.store(true, Ordering::Release);
+            (std::mem::take(&mut j.waiters), j.fiber.take())
+        };
+        for w in waiters {
+            w.wake();
+        }
+        // Possibly the last reference to the record: whoever completes a fiber holds another
+        // (see `entry.rs`), so the record outlives the caller's use of it.
+        drop(fiber);
+    }
 }
 
 /// The fiber record. Shared ([`FiberRef`]) by the scheduler, wait lists and handles.
 pub struct Fiber {
     pub(crate) id: u64,
-    pub(crate) rt: Arc<RuntimeInner>,
+    pub(crate) rt: crate::scheduler::RtRef,
     pub(crate) run: AtomicU8,
     pub(crate) priority: Priority,
-    /// Set once the outcome is known (fast path for joins and `is_finished`).
-    pub(crate) finished: AtomicBool,
+    /// The outcome, shared with join handles.
+    pub(crate) completion: CompletionRef,
     /// Saved stack pointer while not running. Only the worker switching it touches it.
     pub(crate) sp: UnsafeCell<usize>,
     /// The stack, assigned when the fiber first runs.
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     pub(crate) stack_size: u32,
     pub(crate) body: UnsafeCell<Body>,
-    pub(crate) join: Mutex<JoinState>,
-    pub(crate) parent: Option<FiberRef>,
+    /// Valid until this fiber counted itself done in the parent's family (see [`Family`]).
+    pub(crate) parent: Option<ParentPtr>,
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
     pub(crate) family: std::sync::OnceLock<Box<Family>>,
-    /// Set once when the fiber (or an ancestor token) is cancelled.
-    pub(crate) cancelled: AtomicBool,
     /// The fiber's own token, created on first need (see `cancellation.rs`).
     pub(crate) node: std::sync::OnceLock<CancelToken>,
     pub(crate) name: Option<Box<str>>,
@@ -196,46 +293,86 @@ pub struct Fiber {
 /// The children counts of a fiber that has spawned (structured concurrency: it completes only
 /// after all of them). The parent spawns on one worker while its children finish on others, so
 /// the two sides write different cache lines: `spawned` is written only by the parent (load +
-/// store), `done` is incremented by each finishing child, which then reads `waiting` (same line).
+/// store), `done` is incremented once by each finishing child and never read by it otherwise.
 ///
 /// When the parent's body ends with children still running, the parent stores its result in
-/// `spawned.pending`, sets `waiting` and exits (its stack is recycled at once); whoever sees the
-/// last child done while `waiting` is set publishes the parent's outcome (`entry.rs`).
+/// `spawned.pending`, adds `WAITING - spawned` to `done` (`state.rs`) and exits (its stack is
+/// recycled at once). `done` then reaches exactly `WAITING` once every child has counted itself
+/// (checked for every order by `tests/run_state_model.rs`), and whoever
+/// makes it so publishes the parent's outcome (`entry.rs`): the parent itself if all children
+/// were done before its own addition (it sees `done == spawned` in what it replaced), else the
+/// child whose increment completes it. Each party decides from the value its own read-modify-
+/// write returned (AcqRel: the publisher sees the other side's writes, `pending` included), so
+/// exactly one publishes, and a child that does not touches nothing of its parent after its
+/// increment.
 ///
-/// Nobody misses the last child (Dekker, all SeqCst): the parent stores `waiting = true` and then
-/// reads `done`; a child increments `done` and then reads `waiting`. In the total order one of
-/// them comes second and sees the other's write: the parent finds every child done, or the last
-/// child finds the parent waiting (and, through that Release/Acquire pair, the final `spawned`
-/// and `pending`). Both may see it; `claimed` (a one-shot swap) picks exactly one publisher.
+/// That is what lets children point at their parent without a count ([`ParentPtr`]): creating
+/// the family takes one count on the parent (the *family hold*), which whoever publishes the
+/// parent releases once done with it. Until then every child that has not counted itself can
+/// use its parent pointer. A per-child count would be incremented by the parent's worker at each
+/// spawn and decremented by the child's worker when it is freed: one cache line bouncing between
+/// the two for every fiber.
 #[derive(Default)]
 pub(crate) struct Family {
     pub(crate) spawned: crossbeam_utils::CachePadded<Spawned>,
-    pub(crate) done: crossbeam_utils::CachePadded<Done>,
+    /// Children done, plus `WAITING - spawned` once the body ended (wrapping arithmetic).
+    pub(crate) done: crossbeam_utils::CachePadded<AtomicU64>,
 }
 
 /// The parent's side of [`Family`] (one cache line).
 #[derive(Default)]
 pub(crate) struct Spawned {
-    pub(crate) count: AtomicUsize,
+    pub(crate) count: AtomicU64,
     /// The outcome of a body that ended before its children (taken by the publisher).
     pub(crate) pending: Mutex<Option<Outcome>>,
 }
 
-/// The children's side of [`Family`] (one cache line).
-#[derive(Default)]
-pub(crate) struct Done {
-    pub(crate) count: AtomicUsize,
-    /// The body has ended and `pending` holds its outcome.
-    pub(crate) waiting: AtomicBool,
-    /// The outcome in `pending` was taken for publication.
-    pub(crate) claimed: AtomicBool,
+/// A child's pointer to its parent, without a count: valid until the child has counted itself
+/// done in the parent's [`Family`] (the family hold keeps the parent until then).
+#[derive(Copy, Clone)]
+pub(crate) struct ParentPtr(std::ptr::NonNull<Fiber>);
+
+// SAFETY: a pointer to a `Fiber` (Sync), dereferenced only under the rule above.
+unsafe impl Send for ParentPtr {}
+// SAFETY: as above.
+unsafe impl Sync for ParentPtr {}
+
+impl FiberRef {
+    /// Records one more child and returns the child's pointer to this fiber; called by the fiber
+    /// itself (it is the running fiber). The first call creates the family and its hold.
+    pub(crate) fn note_child_spawned(&self) -> ParentPtr {
+        let fam = self.family.get_or_init(|| {
+            // The family hold (see `Family`), released by whoever publishes this fiber.
+            std::mem::forget(self.clone());
+            Box::default()
+        });
+        fam.spawned.count.store(fam.spawned.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        ParentPtr(std::ptr::NonNull::from(&**self))
+    }
 }
 
 impl Fiber {
-    /// Records one more child; called by the fiber itself (it is the running fiber).
-    pub(crate) fn note_child_spawned(&self) {
-        let fam = self.family.get_or_init(Box::default);
-        fam.spawned.count.store(fam.spawned.count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    /// The parent, if this fiber was spawned by a fiber.
+    ///
+    /// # Safety
+    /// Only until this fiber has counted itself done in its parent's family
+    /// ([`Fiber::note_child_done`] on the parent): the reference must not be used after that.
+    pub(crate) unsafe fn parent(&self) -> Option<&Fiber> {
+        // SAFETY: the family hold keeps the parent alive until then (see `Family`).
+        self.parent.map(|p| unsafe { p.0.as_ref() })
+    }
+
+    /// Lets go of the family hold (see `Family`), if this fiber has spawned.
+    ///
+    /// # Safety
+    /// Called once, by whoever published this fiber's outcome, after its last use of the fiber
+    /// through the hold (the fiber may be freed here).
+    pub(crate) unsafe fn release_family_hold(&self) {
+        if self.family.get().is_some() {
+            // SAFETY: the hold is one count forgotten by `note_child_spawned`; it is given back
+            // once (contract).
+            drop(unsafe { FiberRef::adopt(self) });
+        }
     }
 
     /// The fiber's id (unique in the process, never 0).
@@ -247,25 +384,105 @@ impl Fiber {
         self.name.as_deref()
     }
 
-    /// Whether the fiber was cancelled.
+    /// Whether the fiber's own cancellation flag is set (a fiber that inherits cancellation
+    /// lazily may also be cancelled through an ancestor: see [`Fiber::cancel_observed`]).
     #[inline]
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
+        self.completion.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Whether this fiber, which must be running (or completing, not yet counted done in its
+    /// parent's family), is cancelled: its own flag, or that of an ancestor it inherits
+    /// cancellation from lazily, up to the first one reachable by cascades (see
+    /// `cancellation.rs`).
+    #[inline]
+    pub(crate) fn cancel_observed(&self) -> bool {
+        let mut c: &Completion = &self.completion;
+        loop {
+            if c.cancelled.load(Ordering::Acquire) {
+                return true;
+            }
+            match c.parent {
+                Some(p) if !c.registered.load(Ordering::Acquire) => {
+                    // SAFETY: the fibers on this chain have not completed (a parent completes
+                    // after its children, and this one has not), so each parent cell is alive.
+                    c = unsafe { p.as_ref() };
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Makes this fiber reachable by cancellation cascades if it inherits cancellation lazily:
+    /// registers it (and first its unregistered ancestors, top-down) in its parent's token.
+    /// Called by the fiber itself before it first parks and before its token is created, so it
+    /// has not completed and its ancestor chain is alive.
+    pub(crate) fn ensure_registered(&self) {
+        if self.completion.registered.load(Ordering::Acquire) {
+            return;
+        }
+        self.register_slow();
+    }
+
+    #[cold]
+    fn register_slow(&self) {
+        // SAFETY: this fiber has not completed (see `ensure_registered`), so its parent is alive.
+        if let Some(p) = unsafe { self.parent() }
+            && p.completion.registered.load(Ordering::Acquire)
+        {
+            // The common case: only this fiber is unregistered.
+            self.register_in_parent();
+            return;
+        }
+        let mut chain: Vec<&Fiber> = vec![self];
+        let mut f = self;
+        // SAFETY: `f` has not completed (see above), so its parent is alive.
+        while let Some(p) = unsafe { f.parent() } {
+            if p.completion.registered.load(Ordering::Acquire) {
+                break;
+            }
+            chain.push(p);
+            f = p;
+        }
+        for x in chain.into_iter().rev() {
+            x.register_in_parent();
+        }
+    }
+
+    /// Registers this unregistered fiber in its parent's token (its parent is registered, or
+    /// being registered by this very walk).
+    fn register_in_parent(&self) {
+        if self.completion.registered.swap(true, Ordering::AcqRel) {
+            return; // registered concurrently by itself or another descendant
+        }
+        // SAFETY: unregistered fibers inherit from a parent, alive as in `ensure_registered`.
+        let parent = unsafe { self.parent() }.expect("an unregistered fiber has a parent");
+        // SAFETY: both records are alive (see above); these are new counted references.
+        let (parent, me) = unsafe { (FiberRef::clone_from_ptr(parent), FiberRef::clone_from_ptr(self)) };
+        // The parent is registered by now (top-down), so its token is reachable; the
+        // registration re-checks it, so a cascade that ran before is not missed.
+        parent.token().register_fiber(&me);
     }
     /// Whether the fiber has completed (any outcome).
     pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
+        self.completion.is_finished()
+    }
+
+    /// The fiber's completion cell (what join handles hold).
+    pub fn completion(&self) -> &CompletionRef {
+        &self.completion
     }
 
     /// Current state (racy snapshot).
     pub fn state(&self) -> FiberState {
         if self.is_finished() {
-            return match self.join.lock().unwrap_or_else(|e| e.into_inner()).outcome {
-                Some(Outcome::Failed(_)) => FiberState::Failed,
-                Some(Outcome::Cancelled) => FiberState::Cancelled,
-                _ => FiberState::Completed,
-            };
+            return self.completion.state();
         }
+        self.run_state()
+    }
+
+    /// The state from the run state alone (the fiber has not completed).
+    fn run_state(&self) -> FiberState {
         match self.run.load(Ordering::Acquire) {
             RUNNABLE => FiberState::Runnable,
             // DONE but not finished: the body ended, children are still running.
@@ -274,25 +491,22 @@ impl Fiber {
         }
     }
 
-    /// Records the outcome and wakes joiners (runs on the fiber's own stack, at its end).
+    /// Records the outcome and wakes joiners (see [`Completion::complete`]).
     pub(crate) fn complete(&self, outcome: Outcome) {
-        let waiters = {
-            let mut j = self.join.lock().unwrap_or_else(|e| e.into_inner());
-            j.outcome = Some(outcome);
-            self.finished.store(true, Ordering::Release);
-            std::mem::take(&mut j.waiters)
-        };
-        for w in waiters {
-            w.wake();
-        }
+        self.completion.complete(outcome);
     }
 }
 
 /// Operations that need a counted reference to the fiber (they hand out new ones).
 impl FiberRef {
     /// The fiber's cancellation token (created on first use): cancelling it cancels the fiber
-    /// and everything it spawned.
-    pub fn token(&self) -> &CancelToken {
+    /// and everything it spawned. Called on the running fiber itself (or on a registered one:
+    /// creating the token registers the fiber, which walks its ancestors).
+    pub(crate) fn token(&self) -> &CancelToken {
+        if let Some(t) = self.node.get() {
+            return t;
+        }
+        self.ensure_registered();
         self.node.get_or_init(|| {
             let t = CancelToken::new();
             t.bind_fiber(self);
@@ -301,7 +515,7 @@ impl FiberRef {
         let t = self.node.get().expect("initialised");
         // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
         // flag swap and `node.get()` in `cancel_all`).
-        if self.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
+        if self.completion.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
             t.cancel();
         }
         t
@@ -320,7 +534,9 @@ impl FiberRef {
             match self.run.compare_exchange_weak(s, target, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => {
                     if enqueue {
-                        crate::scheduler::schedule_woken(self.clone());
+                        // SAFETY: we moved the fiber out of SUSPENDED, so the run reference the
+                        // suspended state owned (see the module header) is ours to queue.
+                        crate::scheduler::schedule_woken(unsafe { FiberRef::adopt(FiberRef::as_ptr(self)) });
                     }
                     return;
                 }
@@ -337,17 +553,14 @@ impl FiberRef {
 }
 
 impl Fiber {
-    /// Called by a child as it completes, after publishing its outcome. Returns the parent's
-    /// pending outcome if this was the last child of a parent whose body has ended: the caller
-    /// must then publish it (see [`Family`]).
+    /// Called by a child as it completes, after publishing its outcome: counts it done. Returns
+    /// the parent's pending outcome if that made the parent, whose body has ended, complete: the
+    /// caller must then publish it and release its family hold (see [`Family`]). The caller must
+    /// not use the parent after a `None`.
     pub(crate) fn note_child_done(&self) -> Option<Outcome> {
         let fam = self.family.get().expect("a parent counted its child");
-        let done = fam.done.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if !fam.done.waiting.load(Ordering::SeqCst) {
-            return None;
-        }
-        // The body has ended: `spawned` is final (published by the `waiting` store we read).
-        if done < fam.spawned.count.load(Ordering::Relaxed) || fam.done.claimed.swap(true, Ordering::AcqRel) {
+        let prev = fam.done.fetch_add(1, Ordering::AcqRel);
+        if !state::child_publishes(prev) {
             return None;
         }
         fam.spawned.pending.lock().unwrap_or_else(|e| e.into_inner()).take()
@@ -370,7 +583,8 @@ impl std::fmt::Debug for Fiber {
 
 impl Drop for Fiber {
     fn drop(&mut self) {
-        // A fiber dropped while suspended forever (nobody can wake it) still owns its stack.
+        // A fiber dropped while it still had a stack (it was left in a queue when its runtime
+        // shut down; a suspended fiber is never dropped, see the run reference) gives it back.
         if let Some(stack) = self.stack.get_mut().take() {
             crate::stack::pool().release_many([stack]);
         }

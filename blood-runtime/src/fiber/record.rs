@@ -1,5 +1,8 @@
 //! Where fiber records live: [`FiberRef`], the runtime's `Arc<Fiber>`, and [`FiberWeak`], whose
-//! memory comes from fixed-size cells recycled through per-thread caches.
+//! memory comes from fixed-size cells recycled through per-thread caches; and the same for the
+//! small completion cells ([`CompletionRef`], strong counts only) that join handles hold, so a
+//! kept handle does not keep the whole record (see `fiber/mod.rs`). Each kind has its own pool
+//! ([`Slab`]) and per-thread cache.
 //!
 //! # Why not `Arc`
 //! `Arc::new` goes to `malloc`, and glibc grows a worker thread's arena (a non-main arena) one
@@ -15,14 +18,14 @@
 //! cache refills a batch from the pool, else carves fresh cells. Cells are never unmapped (like
 //! stacks, the memory is kept for the next burst of fibers).
 //!
-//! # Reference counts (as `Arc`'s)
+//! # Reference counts (as `Arc`'s; a completion cell has only `strong`)
 //! `strong` counts `FiberRef`s; `weak` counts `FiberWeak`s plus one held by all strong references
 //! together. Increments are Relaxed (a new reference is made from an existing one); decrements
 //! are Release, and whoever drops a count to zero issues an Acquire fence before destroying the
 //! fiber (strong) or recycling the cell (weak), so every use happens-before the destruction.
 //! `upgrade` increments `strong` with a CAS loop that never revives a zero count.
 
-use super::Fiber;
+use super::{Completion, Fiber};
 use std::cell::RefCell;
 use std::mem::{MaybeUninit, offset_of};
 use std::ptr::NonNull;
@@ -30,7 +33,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
 /// Bytes per mapping cells are carved from (populated at once: a program that spawns one fiber
-/// pays this much resident memory).
+/// pays this much resident memory per kind of cell).
 pub const CHUNK_BYTES: usize = 256 << 10;
 /// Cells a thread takes from the pool (or carves) at once.
 pub const CARVE_BATCH: usize = 64;
@@ -44,8 +47,14 @@ struct Cell {
     fiber: MaybeUninit<Fiber>,
 }
 
+#[repr(C)]
+struct CompletionCell {
+    strong: AtomicUsize,
+    value: MaybeUninit<Completion>,
+}
+
 /// A cell pointer that may move between threads (a free cell belongs to whoever holds it).
-struct Free(NonNull<Cell>);
+struct Free(NonNull<u8>);
 // SAFETY: a free cell is plain memory owned by the list holding it.
 unsafe impl Send for Free {}
 
@@ -56,50 +65,71 @@ struct Pool {
     end: usize,
 }
 
-static POOL: Mutex<Pool> = Mutex::new(Pool { free: Vec::new(), next: 0, end: 0 });
-/// Cells carved from chunks so far (never decreases; recycled cells are not counted again).
-static CARVED: AtomicUsize = AtomicUsize::new(0);
+/// The cells of one size: a global pool and the count of cells carved so far.
+struct Slab {
+    size: usize,
+    pool: Mutex<Pool>,
+    /// Cells carved from chunks so far (never decreases; recycled cells are not counted again).
+    carved: AtomicUsize,
+}
+
+impl Slab {
+    const fn new(size: usize) -> Slab {
+        Slab { size, pool: Mutex::new(Pool { free: Vec::new(), next: 0, end: 0 }), carved: AtomicUsize::new(0) }
+    }
+}
+
+static FIBERS: Slab = Slab::new(std::mem::size_of::<Cell>());
+static COMPLETIONS: Slab = Slab::new(std::mem::size_of::<CompletionCell>());
 
 /// How many fiber record cells were ever carved (tests check that records are recycled).
 pub fn cells_carved() -> usize {
-    CARVED.load(Ordering::Relaxed)
+    FIBERS.carved.load(Ordering::Relaxed)
 }
 
-struct Cache(RefCell<Vec<Free>>);
+/// How many completion cells were ever carved.
+pub fn completions_carved() -> usize {
+    COMPLETIONS.carved.load(Ordering::Relaxed)
+}
+
+struct Cache {
+    slab: &'static Slab,
+    cells: RefCell<Vec<Free>>,
+}
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        let cells = std::mem::take(self.0.get_mut());
-        POOL.lock().unwrap_or_else(|e| e.into_inner()).free.extend(cells);
+        let cells = std::mem::take(self.cells.get_mut());
+        self.slab.pool.lock().unwrap_or_else(|e| e.into_inner()).free.extend(cells);
     }
 }
 
 thread_local! {
-    static CACHE: Cache = const { Cache(RefCell::new(Vec::new())) };
+    static FIBER_CACHE: Cache = const { Cache { slab: &FIBERS, cells: RefCell::new(Vec::new()) } };
+    static COMPLETION_CACHE: Cache = const { Cache { slab: &COMPLETIONS, cells: RefCell::new(Vec::new()) } };
 }
 
-/// Refills `out` with up to [`CARVE_BATCH`] cells from the pool or fresh chunks.
-fn refill(out: &mut Vec<Free>) {
-    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+/// Refills `out` with up to [`CARVE_BATCH`] cells of `slab` from its pool or fresh chunks.
+fn refill(slab: &Slab, out: &mut Vec<Free>) {
+    let mut pool = slab.pool.lock().unwrap_or_else(|e| e.into_inner());
     let take = pool.free.len().min(CARVE_BATCH);
     if take > 0 {
         let at = pool.free.len() - take;
         out.extend(pool.free.drain(at..));
         return;
     }
-    let size = std::mem::size_of::<Cell>();
     for _ in 0..CARVE_BATCH {
-        if pool.end - pool.next < size {
+        if pool.end - pool.next < slab.size {
             let base = map_chunk();
             pool.next = base;
             pool.end = base + CHUNK_BYTES;
         }
-        // SAFETY: `next` is a non-null address inside a live mapping, aligned for `Cell` (chunks
-        // are page-aligned and `size` is a multiple of the alignment).
-        out.push(Free(unsafe { NonNull::new_unchecked(pool.next as *mut Cell) }));
-        pool.next += size;
+        // SAFETY: `next` is a non-null address inside a live mapping, aligned for the cell type
+        // (chunks are page-aligned and `size` is a multiple of the alignment).
+        out.push(Free(unsafe { NonNull::new_unchecked(pool.next as *mut u8) }));
+        pool.next += slab.size;
     }
-    CARVED.fetch_add(CARVE_BATCH, Ordering::Relaxed);
+    slab.carved.fetch_add(CARVE_BATCH, Ordering::Relaxed);
 }
 
 fn map_chunk() -> usize {
@@ -120,11 +150,11 @@ fn map_chunk() -> usize {
     p as usize
 }
 
-fn alloc_cell() -> NonNull<Cell> {
-    let from_cache = CACHE.try_with(|c| {
-        let mut c = c.0.borrow_mut();
+fn alloc_cell(cache: &'static std::thread::LocalKey<Cache>, slab: &'static Slab) -> NonNull<u8> {
+    let from_cache = cache.try_with(|c| {
+        let mut c = c.cells.borrow_mut();
         if c.is_empty() {
-            refill(&mut c);
+            refill(slab, &mut c);
         }
         c.pop().map(|f| f.0)
     });
@@ -133,25 +163,97 @@ fn alloc_cell() -> NonNull<Cell> {
         // No cache (thread exiting): straight from the pool.
         _ => {
             let mut v = Vec::new();
-            refill(&mut v);
+            refill(slab, &mut v);
             let p = v.pop().expect("refill yields cells").0;
-            POOL.lock().unwrap_or_else(|e| e.into_inner()).free.extend(v);
+            slab.pool.lock().unwrap_or_else(|e| e.into_inner()).free.extend(v);
             p
         }
     }
 }
 
-fn free_cell(p: NonNull<Cell>) {
-    let pushed = CACHE.try_with(|c| {
-        let mut c = c.0.borrow_mut();
+fn free_cell(cache: &'static std::thread::LocalKey<Cache>, slab: &'static Slab, p: NonNull<u8>) {
+    let pushed = cache.try_with(|c| {
+        let mut c = c.cells.borrow_mut();
         c.push(Free(p));
         if c.len() > CACHE_MAX {
             let spill = c.split_off(CACHE_MAX / 2);
-            POOL.lock().unwrap_or_else(|e| e.into_inner()).free.extend(spill);
+            slab.pool.lock().unwrap_or_else(|e| e.into_inner()).free.extend(spill);
         }
     });
     if pushed.is_err() {
-        POOL.lock().unwrap_or_else(|e| e.into_inner()).free.push(Free(p));
+        slab.pool.lock().unwrap_or_else(|e| e.into_inner()).free.push(Free(p));
+    }
+}
+
+/// A counted reference to a fiber's completion cell (see `fiber/mod.rs`).
+pub struct CompletionRef {
+    cell: NonNull<CompletionCell>,
+}
+
+// SAFETY: `Completion` is Send + Sync and the count is atomic, exactly as for `Arc<Completion>`.
+unsafe impl Send for CompletionRef {}
+// SAFETY: as above.
+unsafe impl Sync for CompletionRef {}
+
+impl CompletionRef {
+    /// Moves `value` into a fresh cell and returns two references to it (without a
+    /// read-modify-write of the count).
+    pub(crate) fn new_pair(value: Completion) -> (CompletionRef, CompletionRef) {
+        let cell = alloc_cell(&COMPLETION_CACHE, &COMPLETIONS).cast::<CompletionCell>();
+        // SAFETY: the cell is free memory owned by us, valid and aligned for a `CompletionCell`.
+        unsafe { cell.as_ptr().write(CompletionCell { strong: AtomicUsize::new(2), value: MaybeUninit::new(value) }) };
+        (CompletionRef { cell }, CompletionRef { cell })
+    }
+
+    fn cell(&self) -> &CompletionCell {
+        // SAFETY: a reference keeps the cell initialised.
+        unsafe { self.cell.as_ref() }
+    }
+
+    /// Mutable access while the cell is not yet shared with another thread.
+    ///
+    /// # Safety
+    /// No other reference to the cell may be used while the returned one lives (at spawn, before
+    /// the fiber and the handle are published).
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn get_mut_unshared(&self) -> &mut Completion {
+        // SAFETY: initialised (we hold a reference); exclusive by the contract.
+        unsafe { (*self.cell.as_ptr()).value.assume_init_mut() }
+    }
+
+    /// Whether two references name the same cell.
+    pub fn ptr_eq(a: &CompletionRef, b: &CompletionRef) -> bool {
+        a.cell == b.cell
+    }
+}
+
+impl Clone for CompletionRef {
+    #[inline]
+    fn clone(&self) -> CompletionRef {
+        self.cell().strong.fetch_add(1, Ordering::Relaxed);
+        CompletionRef { cell: self.cell }
+    }
+}
+
+impl std::ops::Deref for CompletionRef {
+    type Target = Completion;
+    #[inline]
+    fn deref(&self) -> &Completion {
+        // SAFETY: a reference keeps the value initialised.
+        unsafe { self.cell().value.assume_init_ref() }
+    }
+}
+
+impl Drop for CompletionRef {
+    fn drop(&mut self) {
+        if self.cell().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: the last reference: nobody else can reach the value; it is dropped once, then
+        // the cell goes back to the free lists.
+        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
+        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
     }
 }
 
@@ -175,13 +277,20 @@ unsafe impl Send for FiberWeak {}
 unsafe impl Sync for FiberWeak {}
 
 impl FiberRef {
-    /// Moves `fiber` into a fresh record.
-    pub(crate) fn new(fiber: Fiber) -> FiberRef {
-        let cell = alloc_cell();
+    /// Moves `fiber` into a fresh record and returns two references to it (without a
+    /// read-modify-write of the count).
+    pub(crate) fn new_pair(fiber: Fiber) -> (FiberRef, FiberRef) {
+        let a = Self::new_counted(fiber, 2);
+        let b = FiberRef { cell: a.cell };
+        (a, b)
+    }
+
+    fn new_counted(fiber: Fiber, strong: usize) -> FiberRef {
+        let cell = alloc_cell(&FIBER_CACHE, &FIBERS).cast::<Cell>();
         // SAFETY: the cell is free memory owned by us, valid and aligned for a `Cell`.
         unsafe {
             cell.as_ptr().write(Cell {
-                strong: AtomicUsize::new(1),
+                strong: AtomicUsize::new(strong),
                 weak: AtomicUsize::new(1),
                 fiber: MaybeUninit::new(fiber),
             })
@@ -210,6 +319,19 @@ impl FiberRef {
         let r = FiberRef { cell: unsafe { NonNull::new_unchecked(cell.cast_mut()) } };
         r.counts().strong.fetch_add(1, Ordering::Relaxed);
         r
+    }
+
+    /// Takes over the strong reference that `p`'s owner gave up (see the run reference in
+    /// `fiber/mod.rs`); no count changes.
+    ///
+    /// # Safety
+    /// `p` must come from [`FiberRef::as_ptr`], and the caller must own one strong count of the
+    /// record that no `FiberRef` represents (one that was [`std::mem::forget`]ten).
+    pub(crate) unsafe fn adopt(p: *const Fiber) -> FiberRef {
+        // SAFETY: `p` points at the `fiber` field of a live cell (contract).
+        let cell = unsafe { p.cast::<u8>().sub(offset_of!(Cell, fiber)).cast::<Cell>() };
+        // SAFETY: as above; the cell pointer is non-null.
+        FiberRef { cell: unsafe { NonNull::new_unchecked(cell.cast_mut()) } }
     }
 
     /// Whether two references name the same record.
@@ -243,33 +365,15 @@ impl std::ops::Deref for FiberRef {
 
 impl Drop for FiberRef {
     fn drop(&mut self) {
-        // Releases this reference, and iteratively the parent reference of every record this
-        // frees: a chain of finished fibers, each holding the last reference to its parent (a
-        // deep spawn tree whose parents exited before their children), is freed in a loop
-        // instead of a recursion as deep as the chain.
-        let mut cell = self.cell;
-        loop {
-            // SAFETY: `cell` carries one strong count owned by this loop (ours, then the parent
-            // reference taken out below), so it is initialised.
-            if unsafe { cell.as_ref() }.strong.fetch_sub(1, Ordering::Release) != 1 {
-                return;
-            }
-            fence(Ordering::Acquire);
-            // SAFETY: the last strong reference: nobody can reach the fiber any more (weak
-            // references only read the counts); its parent reference is moved out, then the
-            // fiber is dropped exactly once.
-            let parent = unsafe {
-                let fiber = (*cell.as_ptr()).fiber.as_mut_ptr();
-                let parent = (*fiber).parent.take();
-                (*cell.as_ptr()).fiber.assume_init_drop();
-                parent
-            };
-            // The weak reference held by the strong ones.
-            drop(FiberWeak { cell });
-            let Some(parent) = parent else { return };
-            // Its strong count is released by the next iteration.
-            cell = std::mem::ManuallyDrop::new(parent).cell;
+        if self.counts().strong.fetch_sub(1, Ordering::Release) != 1 {
+            return;
         }
+        fence(Ordering::Acquire);
+        // SAFETY: the last strong reference: nobody can reach the fiber any more (weak
+        // references only read the counts); it is dropped exactly once.
+        unsafe { (*self.cell.as_ptr()).fiber.assume_init_drop() };
+        // The weak reference held by the strong ones.
+        drop(FiberWeak { cell: self.cell });
     }
 }
 
@@ -312,6 +416,6 @@ impl Drop for FiberWeak {
             return;
         }
         fence(Ordering::Acquire);
-        free_cell(self.cell);
+        free_cell(&FIBER_CACHE, &FIBERS, self.cell.cast());
     }
 }

@@ -21,7 +21,7 @@ pub mod queue;
 pub mod worker;
 
 use crate::config::{Config, ConfigError};
-use crate::fiber::{Body, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, JoinState, RUNNABLE};
+use crate::fiber::{Body, Completion, CompletionRef, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, RUNNABLE};
 use crate::metrics::{Counters, Snapshot, WorkerCounters};
 use crate::time::Timers;
 use crossbeam_deque::Stealer;
@@ -66,6 +66,43 @@ pub struct RuntimeInner {
     threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
+/// A fiber's counted reference to its runtime. Its count comes from, and goes back to, the
+/// *lease* of the worker it is created or freed on (`WorkerLocal::lease_rt`): a block of counts
+/// taken at once and kept by the worker, so that spawning fibers on one worker and freeing them on
+/// another does not bounce the `Arc`'s counter line between the two for every fiber. Only fibers
+/// created or freed off the runtime's workers touch the `Arc`'s counter. Each worker hands its
+/// leftover counts back when it exits; until then the lease keeps the runtime alive, as the
+/// fibers' counts would.
+pub(crate) struct RtRef(std::mem::ManuallyDrop<Arc<RuntimeInner>>);
+
+impl RtRef {
+    pub(crate) fn new(rt: &Arc<RuntimeInner>) -> RtRef {
+        match worker::local_for(rt) {
+            Some(w) => RtRef(std::mem::ManuallyDrop::new(w.lease_rt())),
+            None => RtRef(std::mem::ManuallyDrop::new(rt.clone())),
+        }
+    }
+}
+
+impl std::ops::Deref for RtRef {
+    type Target = Arc<RuntimeInner>;
+    #[inline]
+    fn deref(&self) -> &Arc<RuntimeInner> {
+        &self.0
+    }
+}
+
+impl Drop for RtRef {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; the field is not used again.
+        let rt = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        match worker::local_for(&rt) {
+            Some(w) => w.return_rt(rt),
+            None => drop(rt),
+        }
+    }
+}
+
 /// Fiber ids; workers take blocks of [`ID_BLOCK`] to avoid sharing this line.
 pub(crate) static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) const ID_BLOCK: u64 = 256;
@@ -104,16 +141,17 @@ impl RuntimeInner {
         }
     }
 
-    /// Creates a fiber and queues it.
-    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> FiberRef {
+    /// Creates a fiber and queues it; returns its completion cell.
+    pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> CompletionRef {
         let w = worker::local_for(self);
-        let parent = w.and_then(|w| w.current().cloned());
-        match &parent {
-            Some(p) => p.note_child_spawned(),
+        let spawner = w.and_then(|w| w.current());
+        let parent = match spawner {
+            Some(p) => Some(p.note_child_spawned()),
             None => {
                 self.live.fetch_add(1, Ordering::AcqRel);
+                None
             }
-        }
+        };
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
         let id = match w {
             Some(w) => {
@@ -125,34 +163,42 @@ impl RuntimeInner {
                 NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
         };
-        let fiber = FiberRef::new(Fiber {
+        // A child spawned without a token inherits its spawner's cancellation lazily (see
+        // `cancellation.rs`): no registration now.
+        let inherit_from = match (&cfg.cancel_parent, spawner) {
+            (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
+            _ => None,
+        };
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(id, inherit_from));
+        let (fiber, link) = FiberRef::new_pair(Fiber {
             id,
-            rt: self.clone(),
+            rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
-            finished: AtomicBool::new(false),
+            completion: completion_of_fiber,
             sp: UnsafeCell::new(0),
             stack: UnsafeCell::new(None),
             stack_size,
             body: UnsafeCell::new(body),
-            join: Mutex::new(JoinState::default()),
             parent,
             family: OnceLock::new(),
-            cancelled: AtomicBool::new(false),
             node: OnceLock::new(),
             name: cfg.name.map(String::into_boxed_str),
             nursery: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
-        match (&cfg.cancel_parent, &fiber.parent) {
-            (Some(t), _) => t.register_fiber(&fiber),
-            (None, Some(p)) => p.token().register_fiber(&fiber),
-            (None, None) => {}
+        if let Some(t) = &cfg.cancel_parent {
+            t.register_fiber(&fiber);
         }
+        // SAFETY: the cell is not shared yet: only this thread holds its references (ours and
+        // the record's, and the record is not queued yet).
+        let c = unsafe { completion.get_mut_unshared() };
+        c.join.get_mut().unwrap_or_else(|e| e.into_inner()).fiber = Some(link);
+        // The run reference (see `fiber/mod.rs`).
         match w {
-            Some(w) => w.push(fiber.clone(), Reason::Spawned),
-            None => worker::schedule(fiber.clone(), Reason::Spawned),
+            Some(w) => w.push(fiber, Reason::Spawned),
+            None => worker::schedule(fiber, Reason::Spawned),
         }
-        fiber
+        completion
     }
 
     /// A snapshot of the counters.
@@ -341,12 +387,12 @@ fn spawn_on<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
     let body = Body::new(move || crate::fiber::Value::new(f()));
-    JoinHandle { fiber: rt.spawn_body(cfg, body), _t: PhantomData }
+    JoinHandle { completion: rt.spawn_body(cfg, body), _t: PhantomData }
 }
 
 /// The runtime of the calling fiber's worker.
 pub fn current_runtime() -> Option<Arc<RuntimeInner>> {
-    worker::current_fiber().map(|f| f.rt.clone())
+    worker::current_fiber().map(|f| Arc::clone(&f.rt))
 }
 
 /// Spawns a fiber on the caller's runtime, or on the process-wide runtime outside fibers.

@@ -1,11 +1,16 @@
 //! Idle workers: parking without busy-waiting, and waking one when work appears.
 //!
-//! Protocol (no lost wake-ups): a producer makes work visible (queue push), then executes a
-//! SeqCst fence and reads `count`; a worker about to park pushes itself on the idle list,
-//! increments `count` (SeqCst), then re-checks every visible queue before blocking. Whichever
-//! side runs second sees the other's write, so either the producer finds the idle worker to wake
-//! or the worker finds the work. Each worker blocks in `std::thread::park`, whose token makes an
-//! `unpark` that precedes the `park` count.
+//! Protocol (no lost wake-ups): a producer outside the workers makes work visible (a global
+//! queue push), then executes a SeqCst fence and reads `count` ([`notify_one`]); a worker about to
+//! park pushes itself on the idle list, increments `count` (SeqCst), then re-checks every visible
+//! queue before blocking. Whichever side runs second sees the other's write, so either the
+//! producer finds the idle worker to wake or the worker finds the work. Each worker blocks in
+//! `std::thread::park`, whose token makes an `unpark` that precedes the `park` count.
+//!
+//! A worker that queues work (a spawn, a wake) only *hints* ([`hint_one`]: the same check without
+//! the fence, which would cost a store-buffer drain per spawn): the work is in its own queues,
+//! which it drains itself before it parks, so a missed wake-up costs parallelism for a moment,
+//! never progress (and the next push sees the idle worker).
 
 use super::RuntimeInner;
 use std::sync::Mutex;
@@ -30,11 +35,20 @@ impl Idle {
     }
 }
 
-/// Wakes one parked worker, if any (called after making work visible).
+/// Wakes one parked worker, if any (called after making work visible outside the workers).
 #[inline]
 pub fn notify_one(rt: &RuntimeInner) {
     fence(Ordering::SeqCst);
     if rt.idle.count.load(Ordering::SeqCst) == 0 || rt.idle.searching.load(Ordering::SeqCst) > 0 {
+        return;
+    }
+    notify_slow(rt);
+}
+
+/// [`notify_one`] for work a worker queued on itself: no fence (see the module header).
+#[inline]
+pub fn hint_one(rt: &RuntimeInner) {
+    if rt.idle.count.load(Ordering::Relaxed) == 0 || rt.idle.searching.load(Ordering::Relaxed) > 0 {
         return;
     }
     notify_slow(rt);

@@ -85,8 +85,9 @@ impl WorkerLocal {
         }
         // A yielded fiber runs after the current one on this worker; only new work is worth
         // waking an idle worker for. With one worker there is nobody to wake.
+        // It is in this worker's queues, which it drains before parking: a hint is enough.
         if reason != Reason::Yielded && rt.workers.len() > 1 {
-            super::park::notify_one(rt);
+            super::park::hint_one(rt);
         }
     }
 

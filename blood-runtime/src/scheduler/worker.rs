@@ -57,7 +57,13 @@ pub struct WorkerLocal {
     stacks: RefCell<StackCache>,
     id_next: Cell<u64>,
     id_end: Cell<u64>,
+    /// Counts of `rt`'s `Arc` this worker holds for fibers to come (see `RtRef`).
+    rt_lease: Cell<usize>,
 }
+
+/// Counts of the runtime's `Arc` a worker takes at once for its lease; it keeps at most twice as
+/// many.
+const RT_LEASE_BATCH: usize = 256;
 
 thread_local! {
     static WORKER: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
@@ -117,6 +123,7 @@ impl WorkerLocal {
             stacks: RefCell::new(StackCache::default()),
             id_next: Cell::new(0),
             id_end: Cell::new(0),
+            rt_lease: Cell::new(0),
         }
     }
 
@@ -137,6 +144,33 @@ impl WorkerLocal {
         let id = self.id_next.get();
         self.id_next.set(id + 1);
         id
+    }
+
+    /// One counted reference to the runtime, from this worker's lease (see `RtRef`).
+    pub(crate) fn lease_rt(&self) -> Arc<RuntimeInner> {
+        let mut n = self.rt_lease.get();
+        if n == 0 {
+            for _ in 0..RT_LEASE_BATCH {
+                std::mem::forget(Arc::clone(&self.rt));
+            }
+            n = RT_LEASE_BATCH;
+        }
+        self.rt_lease.set(n - 1);
+        // SAFETY: one of the counts the lease owns (forgotten clones of `self.rt`) becomes this
+        // `Arc`'s.
+        unsafe { Arc::from_raw(Arc::as_ptr(&self.rt)) }
+    }
+
+    /// Gives a counted reference to this worker's runtime back to the lease.
+    pub(crate) fn return_rt(&self, rt: Arc<RuntimeInner>) {
+        debug_assert!(Arc::ptr_eq(&rt, &self.rt));
+        let n = self.rt_lease.get();
+        if n >= 2 * RT_LEASE_BATCH {
+            drop(rt);
+            return;
+        }
+        std::mem::forget(rt);
+        self.rt_lease.set(n + 1);
     }
 
     /// This worker's counters.
@@ -205,11 +239,15 @@ pub(crate) fn after_switch(w: &WorkerLocal) {
         }
         Pending::Park(f) => {
             use crate::fiber::state::{PARK_FAILED_TO, PARK_FROM, PARK_TO};
+            // Before the CAS: once SUSPENDED the fiber may be woken (and its reference adopted)
+            // at once, so the run reference must already belong to the suspended state.
+            let f = std::mem::ManuallyDrop::new(f);
             if f.run.compare_exchange(PARK_FROM, PARK_TO, Ordering::AcqRel, Ordering::Acquire).is_err() {
                 // Woken between registering and parking: run it again.
                 f.run.store(PARK_FAILED_TO, Ordering::Release);
-                w.push(f, Reason::Yielded);
+                w.push(std::mem::ManuallyDrop::into_inner(f), Reason::Yielded);
             }
+            // Parked: the suspended state owns the run reference (see `fiber/mod.rs`).
         }
         Pending::Exit(f) => {
             f.run.store(fiber::DONE, Ordering::Release);
@@ -249,6 +287,8 @@ fn switch_to(w: &WorkerLocal, next: Option<FiberRef>, action: impl FnOnce(FiberR
 /// Suspends the current fiber until it is woken (see `waiter.rs`).
 pub fn park_current() {
     let w = worker().expect("park_current on a fiber");
+    // A suspended fiber must be reachable by cancellation cascades (they wake it).
+    w.current().expect("park_current on a fiber").ensure_registered();
     switch_away(w, Pending::Park);
 }
 
@@ -282,26 +322,39 @@ pub fn safepoint_slow() {
         return;
     }
     let shared = &w.rt.workers[w.index];
-    if !shared.preempt.swap(false, Ordering::AcqRel) {
-        // A false positive for this worker. If no worker still needs the word (its fiber yielded
-        // on its own since), clear it so other safepoints stop taking the slow path.
-        if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
-            crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
-        }
+    let mine = shared.preempt.swap(false, Ordering::AcqRel);
+    // Whether for us or a false positive (another worker's request, or one whose fiber already
+    // switched away), clear the global word unless some worker still needs it, so other
+    // safepoints stop taking the slow path.
+    clear_preempt_word(&w.rt);
+    if !mine {
         return;
-    }
-    if !w.rt.workers.iter().any(|s| s.preempt.load(Ordering::Acquire)) {
-        crate::preempt::blood_preempt_flag.store(0, Ordering::Release);
     }
     w.rt.counters.preemptions.fetch_add(1, Ordering::Relaxed);
     yield_current();
 }
 
+/// Clears `blood_preempt_flag` if no worker of `rt` has a pending request. A request made
+/// concurrently is not lost (Dekker, SeqCst): the requester stores its worker's flag, then the
+/// word; we store the word, then read the workers' flags. If we miss the new request, its word
+/// store comes after ours in the total order and the word stays set; if we see it, we set the
+/// word again ourselves.
+fn clear_preempt_word(rt: &RuntimeInner) {
+    use crate::preempt::blood_preempt_flag;
+    if rt.workers.iter().any(|s| s.preempt.load(Ordering::SeqCst)) {
+        return;
+    }
+    blood_preempt_flag.store(0, Ordering::SeqCst);
+    if rt.workers.iter().any(|s| s.preempt.load(Ordering::SeqCst)) {
+        blood_preempt_flag.store(1, Ordering::SeqCst);
+    }
+}
+
 /// Asks the current worker to yield at its next safepoint (`__builtin_safepoint_request`).
 pub fn request_preempt_current() {
     if let Some(w) = worker() {
-        w.rt.workers[w.index].preempt.store(true, Ordering::Release);
-        crate::preempt::blood_preempt_flag.store(1, Ordering::Release);
+        w.rt.workers[w.index].preempt.store(true, Ordering::SeqCst);
+        crate::preempt::blood_preempt_flag.store(1, Ordering::SeqCst);
     }
 }
 
@@ -317,7 +370,7 @@ pub(crate) fn schedule(f: FiberRef, reason: Reason) {
     match local_for(&f.rt) {
         Some(w) => w.push(f, reason),
         None => {
-            let rt = f.rt.clone();
+            let rt = Arc::clone(&f.rt);
             rt.global.push(f);
             super::park::notify_one(&rt);
         }
@@ -350,7 +403,14 @@ pub(crate) fn run(local: WorkerLocal) {
         }
         WorkerCounters::bump(&shared.counters.parks);
         super::park::park(&rt, w.index, &shared.notified);
+        // Awake again (no longer counted as parked): the preemption monitor must watch us.
+        rt.timers.worker_woke();
     }
     w.stacks.borrow_mut().drain();
     WORKER.with(|c| c.set(std::ptr::null()));
+    // Fibers freed from now on on this thread drop their counts directly.
+    for _ in 0..w.rt_lease.replace(0) {
+        // SAFETY: each count of the lease was a forgotten clone of `w.rt`.
+        unsafe { Arc::decrement_strong_count(Arc::as_ptr(&w.rt)) };
+    }
 }

@@ -6,9 +6,10 @@
 //! sleep never ends early.
 //!
 //! One thread per runtime (`blood-timer`) waits on a condition variable until the earliest tick
-//! (or until a new earlier timer is inserted), fires due timers, and also runs the preemption
-//! monitor (`monitor.rs`) when workers are busy. When nothing is due and no fiber is running it
-//! sleeps without a timeout, so an idle runtime uses no CPU.
+//! (or until a new earlier timer is inserted, or a worker pokes it), fires due timers, and also
+//! runs the preemption monitor (`monitor.rs`), often while workers are awake and a few times a
+//! second while they are all parked, so an idle runtime uses (almost) no CPU. A worker that
+//! leaves its park while the monitor is in that idle mode pokes the thread ([`Timers::poke`]).
 //!
 //! A timer is an `Arc<TimerEntry>` shared by the queue and the waiting party; whoever flips its
 //! state first (fire or cancel) wins, takes the waker out (firing wakes it, cancelling drops it)
@@ -23,7 +24,7 @@ pub mod monitor;
 use crate::waiter::Waker;
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,9 @@ impl TimerRef {
 struct Queue {
     map: BTreeMap<u64, Vec<Arc<TimerEntry>>>,
     shutdown: bool,
+    /// Set by [`Timers::poke`]: poll again before waiting (a notification sent before the timer
+    /// thread waits would otherwise be lost).
+    poked: bool,
 }
 
 /// A runtime's timer queue.
@@ -85,6 +89,9 @@ pub struct Timers {
     epoch: Instant,
     queue: Mutex<Queue>,
     cond: Condvar,
+    /// The monitor polls rarely because every worker was parked: a waking worker must poke it
+    /// (see `monitor.rs` for the protocol).
+    pub(crate) monitor_idle: AtomicBool,
 }
 
 impl Default for Timers {
@@ -97,8 +104,9 @@ impl Timers {
     pub fn new() -> Timers {
         Timers {
             epoch: Instant::now(),
-            queue: Mutex::new(Queue { map: BTreeMap::new(), shutdown: false }),
+            queue: Mutex::new(Queue { map: BTreeMap::new(), shutdown: false, poked: false }),
             cond: Condvar::new(),
+            monitor_idle: AtomicBool::new(false),
         }
     }
 
@@ -165,9 +173,12 @@ impl Timers {
             let next_timer = self.fire_due();
             let now = Instant::now();
             let monitor_wait = monitor(now);
-            let q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.shutdown {
                 return;
+            }
+            if std::mem::take(&mut q.poked) {
+                continue;
             }
             // Re-read the earliest tick under the lock: an insert may have raced with fire_due.
             let next_timer = q.map.keys().next().map(|&t| self.instant_of(t)).or(next_timer);
@@ -183,9 +194,20 @@ impl Timers {
         }
     }
 
-    /// Wakes the timer thread (e.g. when the monitor should start watching again).
+    /// Wakes the timer thread (e.g. when the monitor should start watching again); it polls the
+    /// monitor again even if it has not started waiting yet.
     pub fn poke(&self) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).poked = true;
         self.cond.notify_one();
+    }
+
+    /// Called by a worker that has just left its park: pokes the timer thread if the monitor
+    /// went to its idle mode (see `monitor.rs`). A load first, so the common case writes nothing.
+    #[inline]
+    pub(crate) fn worker_woke(&self) {
+        if self.monitor_idle.load(Ordering::SeqCst) && self.monitor_idle.swap(false, Ordering::SeqCst) {
+            self.poke();
+        }
     }
 }
 

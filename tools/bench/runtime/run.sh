@@ -6,6 +6,9 @@
 #   REPS=5 tools/bench/runtime/run.sh     # more repetitions
 #   ONLY="spawn pingpong" tools/bench/runtime/run.sh
 #
+# preempt: one worker / GOMAXPROCS=1, a call-free spinner (Blood: testing blood_preempt_flag
+# at its back-edge as compiled code does) vs a fiber sleeping 1 ms 1000 times; lateness in µs.
+#
 # Needs: go (apt-get install -y golang-go), python3, cargo. Go peers: /work/shared/peers/go
 # (override with GO_PEERS=dir). Raw samples are kept in $OUT (default: a temp dir).
 set -euo pipefail
@@ -14,12 +17,12 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 REPS=${REPS:-3}
 GO_PEERS=${GO_PEERS:-/work/shared/peers/go}
 OUT=${OUT:-$(mktemp -d /tmp/blood-runtime-bench.XXXXXX)}
-ONLY=${ONLY:-"spawn pingpong yield chanthru idlemem timers"}
+ONLY=${ONLY:-"spawn pingpong yield chanthru idlemem timers preempt"}
 mkdir -p "$OUT/go"
 
 echo "# building Go peers from $GO_PEERS" >&2
 export GOCACHE=${GOCACHE:-$OUT/gocache} GOPATH=${GOPATH:-$OUT/gopath} GO111MODULE=off GOFLAGS=
-for p in spawn pingpong yield chanthru idlemem timers; do
+for p in spawn pingpong yield chanthru idlemem timers preempt; do
   (cd "$GO_PEERS/$p" && go build -o "$OUT/go/$p" main.go)
 done
 
@@ -55,6 +58,7 @@ for b in $ONLY; do
   case $b in
     spawn|pingpong|yield|chanthru|timers) bench "$b" 1 2 ;;
     idlemem) bench idlemem 2 ;;
+    preempt) bench preempt 1 ;;
   esac
 done
 "$BLOOD" switch >> "$RAW"

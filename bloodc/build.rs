@@ -14,18 +14,41 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.parent().expect("bloodc lives inside the workspace").to_path_buf();
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let runtime_target = out_dir.join("runtime-target");
+    let runtime_target = shared_runtime_target(&out_dir);
 
     for watched in ["blood-runtime/src", "blood-runtime/Cargo.toml", "blood-runtime/abi/src", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
 
-    let archive = build_runtime(&workspace, &runtime_target, &[], "release");
-    let embedded = out_dir.join("libblood_runtime.a");
-    fs::copy(&archive, &embedded).expect("copy runtime archive");
-    let hash = blake3::hash(&fs::read(&embedded).expect("read runtime archive"));
-    println!("cargo:rustc-env=BLOOD_RUNTIME_ARCHIVE={}", embedded.display());
-    println!("cargo:rustc-env=BLOOD_RUNTIME_HASH={}", &hash.to_hex()[..16]);
+    // The full runtime (default features) and the minimal one (`--runtime=minimal`: no default
+    // features, the size-optimised `minimal-runtime` profile of the workspace manifest).
+    let archives = [
+        ("", build_runtime(&workspace, &runtime_target, &[], "release"), "libblood_runtime.a"),
+        (
+            "_MINIMAL",
+            build_runtime(&workspace, &runtime_target, &["--no-default-features"], "minimal-runtime"),
+            "libblood_runtime_minimal.a",
+        ),
+    ];
+    for (suffix, archive, name) in archives {
+        let embedded = out_dir.join(name);
+        fs::copy(&archive, &embedded).expect("copy runtime archive");
+        let hash = blake3::hash(&fs::read(&embedded).expect("read runtime archive"));
+        println!("cargo:rustc-env=BLOOD_RUNTIME{suffix}_ARCHIVE={}", embedded.display());
+        println!("cargo:rustc-env=BLOOD_RUNTIME{suffix}_HASH={}", &hash.to_hex()[..16]);
+    }
+}
+
+/// The target directory of the nested runtime builds: `<target>/blood-runtime-build`, shared by
+/// every profile of the outer build (dev, release, clippy's check), so the runtime is compiled
+/// once per change rather than once per outer profile. Falls back to one inside `OUT_DIR` when
+/// `OUT_DIR` is not laid out as `<target>/[<triple>/]<profile>/build/<pkg>/out`.
+fn shared_runtime_target(out_dir: &Path) -> PathBuf {
+    let build = out_dir.ancestors().find(|a| a.file_name().is_some_and(|n| n == "build"));
+    match build.and_then(Path::parent).and_then(Path::parent) {
+        Some(target) if target.join("CACHEDIR.TAG").is_file() => target.join("blood-runtime-build"),
+        _ => out_dir.join("runtime-target"),
+    }
 }
 
 /// Runs `cargo build -p blood-runtime` and returns the path of the produced archive.

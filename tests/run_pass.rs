@@ -10,6 +10,13 @@
 //! `examples/concurrency/`) are run twice per build, with `BLOOD_NUM_WORKERS=1` and `=2`: their
 //! output must not depend on the number of worker threads.
 //!
+//! Every program is also built at `-O2` against the minimal runtime (`--runtime=minimal`: one
+//! worker, so run once) and must behave the same way there. A program that needs something the
+//! minimal runtime lacks (OS threads, more than one worker, …) must be rejected at build time
+//! with the minimal-runtime diagnostic; it is then listed as `minimal: skipped` (any other build
+//! failure under the minimal runtime is a failure). `BLOOD_TEST_RUNTIMES=full` skips the minimal
+//! runs (`=minimal` runs only them).
+//!
 //! `// XFAIL: reason` files are run too and reported on their own line; one that passes is a
 //! failure ("XPASS": remove the marker), so a fixed bug cannot hide behind a stale marker.
 
@@ -17,7 +24,7 @@ use blood_tests::{
     Args, Directives, ExpectExit, blood_files, describe_status, display_path, finish, is_module_helper, line_diff,
     parse_directives, run_with_env, status_matches, tests_dir, worker_counts, workspace_root,
 };
-use bloodc::driver::{CompileFailure, CompileOptions, Emit, OptLevel, compile};
+use bloodc::driver::{CompileFailure, CompileOptions, Emit, OptLevel, RuntimeKind, compile};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,6 +34,19 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(20);
 enum Outcome {
     Pass,
     Fail(String),
+}
+
+/// The diagnostic text of a program rejected for the minimal runtime (`driver::MinimalRuntimeError`).
+const MINIMAL_REJECTION: &str = "which the minimal runtime does not provide";
+
+/// Which runtimes the programs are run under (`BLOOD_TEST_RUNTIMES`: `full`, `minimal`, or both
+/// by default).
+fn runtimes() -> (bool, bool) {
+    match std::env::var("BLOOD_TEST_RUNTIMES").as_deref() {
+        Ok("full") => (true, false),
+        Ok("minimal") => (false, true),
+        _ => (true, true),
+    }
 }
 
 fn main() {
@@ -43,7 +63,11 @@ fn main() {
 
     let (mut passed, mut failed) = (0, 0);
     let mut xfails = Vec::new();
-    for (path, (directives, outcome)) in files.iter().zip(results) {
+    let mut minimal_skipped = Vec::new();
+    for (path, (directives, outcome, skipped)) in files.iter().zip(results) {
+        if let Some(why) = skipped {
+            minimal_skipped.push(format!("{}: {why}", display_path(path)));
+        }
         let shown = display_path(path);
         let xfail = directives.as_ref().and_then(|d| d.xfail.clone());
         match (outcome, xfail) {
@@ -67,27 +91,59 @@ fn main() {
     if !xfails.is_empty() {
         println!("run-pass: {} expected failure(s) (XFAIL)", xfails.len());
     }
+    for s in &minimal_skipped {
+        println!("minimal: skipped {s}");
+    }
+    if !minimal_skipped.is_empty() {
+        println!("run-pass: {} program(s) rejected for the minimal runtime, as expected", minimal_skipped.len());
+    }
     finish("run-pass", passed, failed)
 }
 
-fn check(path: &Path) -> (Option<Directives>, Outcome) {
+/// Runs one program under every configuration; the third value is why the minimal runtime
+/// rejected it, if it did.
+fn check(path: &Path) -> (Option<Directives>, Outcome, Option<String>) {
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,
-        Err(e) => return (None, Outcome::Fail(format!("cannot read: {e}"))),
+        Err(e) => return (None, Outcome::Fail(format!("cannot read: {e}")), None),
     };
     let directives = match parse_directives(&source) {
         Ok(d) => d,
-        Err(e) => return (None, Outcome::Fail(format!("bad header: {e}"))),
+        Err(e) => return (None, Outcome::Fail(format!("bad header: {e}")), None),
     };
+    let (full, minimal) = runtimes();
     let mut failures = Vec::new();
     for (opt, name) in [(OptLevel::O2, "O2"), (OptLevel::O0, "O0")] {
-        if !directives.opt_levels.iter().any(|l| l == name) {
+        if !full || !directives.opt_levels.iter().any(|l| l == name) {
             continue;
         }
         failures.extend(build_and_run(path, &directives, opt, name));
     }
+    let mut skipped = None;
+    if minimal {
+        match run_minimal(path, &directives) {
+            Ok(None) => {}
+            Ok(Some(why)) => skipped = Some(why),
+            Err(why) => failures.push(why),
+        }
+    }
     let outcome = if failures.is_empty() { Outcome::Pass } else { Outcome::Fail(failures.join("\n  ")) };
-    (Some(directives), outcome)
+    (Some(directives), outcome, skipped)
+}
+
+/// Builds `path` at -O2 against the minimal runtime and runs it once. `Ok(Some(reason))`: the
+/// build was refused with the minimal-runtime diagnostic (the program needs an excluded feature).
+fn run_minimal(path: &Path, d: &Directives) -> Result<Option<String>, String> {
+    let label = "[-O2, --runtime=minimal]";
+    let (dir, exe) = match build_with(path, d, OptLevel::O2, RuntimeKind::Minimal) {
+        Ok(built) => built,
+        Err(why) if why.contains(MINIMAL_REJECTION) => {
+            let first = why.lines().find(|l| l.contains(MINIMAL_REJECTION)).unwrap_or("").trim();
+            return Ok(Some(first.trim_start_matches("error: ").to_string()));
+        }
+        Err(why) => return Err(format!("{label} {why}")),
+    };
+    run_and_check(&exe, &[], dir.path(), d).map(|()| None).map_err(|why| format!("{label} {why}"))
 }
 
 /// Builds `path` at `opt` (called `opt_name` in messages) and runs it once per worker count
@@ -111,8 +167,18 @@ fn build_and_run(path: &Path, d: &Directives, opt: OptLevel, opt_name: &str) -> 
     failures
 }
 
-/// Compiles `path` to an executable in a fresh temporary directory.
+/// Compiles `path` to an executable (full runtime) in a fresh temporary directory.
 fn build(path: &Path, d: &Directives, opt: OptLevel) -> Result<(tempfile::TempDir, PathBuf), String> {
+    build_with(path, d, opt, RuntimeKind::Full)
+}
+
+/// Compiles `path` against `runtime` to an executable in a fresh temporary directory.
+fn build_with(
+    path: &Path,
+    d: &Directives,
+    opt: OptLevel,
+    runtime: RuntimeKind,
+) -> Result<(tempfile::TempDir, PathBuf), String> {
     if d.compile_fail.is_some() {
         return Err("COMPILE_FAIL file in a run-pass directory".to_string());
     }
@@ -122,6 +188,7 @@ fn build(path: &Path, d: &Directives, opt: OptLevel) -> Result<(tempfile::TempDi
     options.emit = Emit::Exe;
     options.output = Some(exe.clone());
     options.opt_level = opt;
+    options.runtime = runtime;
     match std::panic::catch_unwind(|| compile(&options)) {
         Ok(Ok(_)) => {}
         Ok(Err(CompileFailure::Diagnostics(text))) => {

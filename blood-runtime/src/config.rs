@@ -47,6 +47,9 @@ impl Default for Config {
 
 /// The number of CPUs this process may run on.
 pub fn default_workers() -> usize {
+    if !cfg!(feature = "multi-worker") {
+        return 1;
+    }
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(MAX_WORKERS)
 }
 
@@ -74,8 +77,15 @@ pub fn parse_size(text: &str) -> Option<usize> {
 
 impl Config {
     /// Defaults overridden by the environment.
+    #[cfg(feature = "full")]
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The minimal runtime reads no configuration: the defaults, with one worker.
+    #[cfg(not(feature = "full"))]
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Ok(Config::default().with_workers(1))
     }
 
     /// Defaults overridden by `lookup` (the environment, or a map in tests).

@@ -613,6 +613,7 @@ pub unsafe extern "C" fn blood_nursery_abort(nursery: u64) {
 
 /// `uint64_t blood_thread_spawn(uint64_t (*f)(uint64_t), uint64_t arg)`: runs `f(arg)` on a new
 /// OS thread; returns a handle for `blood_thread_join` (0 if the thread could not start).
+#[cfg(feature = "full")] // not in the minimal runtime: blood_abi::MINIMAL_EXCLUDED
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_thread_spawn(f: extern "C" fn(u64) -> u64, arg: u64) -> u64 {
     ffi_guard("blood_thread_spawn", || match std::thread::Builder::new().spawn(move || f(arg)) {
@@ -625,6 +626,7 @@ pub extern "C" fn blood_thread_spawn(f: extern "C" fn(u64) -> u64, arg: u64) -> 
 ///
 /// # Safety
 /// `handle` came from `blood_thread_spawn` and is joined once.
+#[cfg(feature = "full")] // not in the minimal runtime: blood_abi::MINIMAL_EXCLUDED
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_thread_join(handle: u64) -> u64 {
     ffi_guard("blood_thread_join", || {
@@ -651,6 +653,7 @@ pub extern "C" fn blood_safepoint_clear() {
 
 /// `int32_t blood_io_reactor_init(void)`: this runtime has no I/O reactor yet; returns -1
 /// (ENOSYS-like) so callers can tell, instead of pretending to have started one.
+#[cfg(feature = "full")] // not in the minimal runtime: blood_abi::MINIMAL_EXCLUDED
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_io_reactor_init() -> i32 {
     -1
@@ -662,6 +665,7 @@ pub extern "C" fn blood_io_reactor_init() -> i32 {
 ///
 /// # Safety
 /// `out` must be writable for `size` bytes.
+#[cfg(feature = "full")] // not in the minimal runtime: blood_abi::MINIMAL_EXCLUDED
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_runtime_stats(out: *mut u8, size: u64) -> u64 {
     ffi_guard("blood_runtime_stats", || {

@@ -128,6 +128,10 @@ struct BuildArgs {
     /// built into `blood`); required to link for a foreign target.
     #[arg(long, value_name = "DIR")]
     runtime_dir: Option<PathBuf>,
+    /// Runtime to link: `full` (default; M:N worker pool) or `minimal` (one worker, no OS
+    /// threads, metrics or environment configuration; for small and embedded binaries).
+    #[arg(long, value_enum, default_value_t = RuntimeArg::Full)]
+    runtime: RuntimeArg,
     /// Optimisation level: -O0 (fast compile) or -O2 (default).
     #[arg(short = 'O', value_name = "LEVEL", value_parser = ["0", "1", "2", "3"], default_value = "2")]
     opt: String,
@@ -163,6 +167,12 @@ enum EmitArg {
 }
 
 #[derive(Copy, Clone, ValueEnum)]
+enum RuntimeArg {
+    Full,
+    Minimal,
+}
+
+#[derive(Copy, Clone, ValueEnum)]
 enum ErrorFormatArg {
     Human,
     Json,
@@ -190,6 +200,10 @@ impl BuildArgs {
         o.target = self.target.clone();
         o.linker = self.linker.clone();
         o.runtime_dir = self.runtime_dir.clone();
+        o.runtime = match self.runtime {
+            RuntimeArg::Full => driver::RuntimeKind::Full,
+            RuntimeArg::Minimal => driver::RuntimeKind::Minimal,
+        };
         o.opt_level = if self.opt == "0" { OptLevel::O0 } else { OptLevel::O2 };
         o.no_preempt = self.no_preempt;
         o.check_only = check_only;

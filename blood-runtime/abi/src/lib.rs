@@ -291,8 +291,13 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
     STRING_PUSH_CHAR,
 ];
 
-/// File names of the runtime archives the driver links against.
+/// File names of the runtime archives the driver links against: the full runtime
+/// (`--runtime=full`, the default; linked as `-lblood_runtime`).
 pub const RUNTIME_ARCHIVE_FULL: &str = "libblood_runtime.a";
+/// The minimal runtime (`--runtime=minimal`; linked as `-lblood_runtime_minimal`): one worker,
+/// FIFO, no OS-thread API, no metrics export, no environment configuration (concurrency spec
+/// §11.7). Built from `blood-runtime` without its default `full` feature.
+pub const RUNTIME_ARCHIVE_MINIMAL: &str = "libblood_runtime_minimal.a";
 
 /// System libraries the runtime archive needs at link time, in `cc` argument form.
 pub const RUNTIME_LINK_LIBS: &[&str] = &["-lpthread", "-ldl", "-lm"];
@@ -511,3 +516,32 @@ pub const STACK_RED_ZONE: u64 = 32 * 1024;
 /// with a plain (relaxed) load; non-zero means "call `blood_safepoint_slow`". Never written by
 /// generated code.
 pub const PREEMPT_FLAG_ALIGN: u32 = 4;
+
+// ---------------------------------------------------------------------------------------------
+// The minimal runtime (`--runtime=minimal`, concurrency spec §11.7).
+
+/// Entry points the full runtime exports and the minimal one does not, each with the feature it
+/// belongs to (named in the compiler's diagnostic when a program calls one). The minimal archive
+/// exports [`RUNTIME_EXPORTS`] and [`FIBER_EXPORTS`] minus these (see [`in_minimal_runtime`]).
+pub const MINIMAL_EXCLUDED: &[(RuntimeFn, &str)] = &[
+    (THREAD_SPAWN, "OS threads (`thread_spawn`)"),
+    (THREAD_JOIN, "OS threads (`thread_join`)"),
+    (IO_REACTOR_INIT, "the I/O reactor (`blood_io_reactor_init`)"),
+    (RUNTIME_STATS, "runtime metrics (`blood_runtime_stats`)"),
+];
+
+/// The most workers the minimal runtime runs: `blood_scheduler_init(n)` with a constant `n`
+/// above this is rejected at build time ("more than one worker thread"); a run-time value is
+/// clamped to it.
+pub const MINIMAL_MAX_WORKERS: u64 = 1;
+
+/// The feature a call of runtime entry point `name` needs that the minimal runtime lacks, if any.
+pub fn minimal_missing_feature(name: &str) -> Option<&'static str> {
+    MINIMAL_EXCLUDED.iter().find(|(f, _)| f.name == name).map(|(_, feature)| *feature)
+}
+
+/// Whether the minimal runtime exports `f` (every runtime entry point but [`MINIMAL_EXCLUDED`];
+/// libc functions are not the runtime's).
+pub fn in_minimal_runtime(f: &RuntimeFn) -> bool {
+    f.provider == Provider::Runtime && minimal_missing_feature(f.name).is_none()
+}

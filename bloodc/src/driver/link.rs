@@ -27,6 +27,18 @@ const GNU_LINK_FLAGS: &[&str] =
 /// `linker` overrides the linker program; `None` means `$BLOOD_LINKER`, else `cc`. Errors are
 /// readable messages (the linker's stderr included).
 pub fn link_executable(object: &Path, output: &Path, runtime_dir: &Path, linker: Option<&str>) -> Result<(), String> {
+    link_executable_with(object, output, runtime_dir, "blood_runtime", linker)
+}
+
+/// [`link_executable`] against the runtime library `runtime_lib` (`-l` name: `blood_runtime` or
+/// `blood_runtime_minimal`) in `runtime_dir`.
+pub fn link_executable_with(
+    object: &Path,
+    output: &Path,
+    runtime_dir: &Path,
+    runtime_lib: &str,
+    linker: Option<&str>,
+) -> Result<(), String> {
     let env_linker = std::env::var("BLOOD_LINKER").ok().filter(|l| !l.trim().is_empty());
     let linker = linker.or(env_linker.as_deref()).unwrap_or(DEFAULT_LINKER);
     let dir = match output.parent() {
@@ -48,7 +60,7 @@ pub fn link_executable(object: &Path, output: &Path, runtime_dir: &Path, linker:
         .arg(&tmp_path)
         .arg("-L")
         .arg(runtime_dir)
-        .arg("-lblood_runtime")
+        .arg(format!("-l{runtime_lib}"))
         .args(blood_abi::RUNTIME_LINK_LIBS)
         .args(GNU_LINK_FLAGS)
         .output();

@@ -23,6 +23,8 @@ pub mod runtime_archive;
 
 use std::path::{Path, PathBuf};
 
+pub use runtime_archive::RuntimeKind;
+
 use crate::codegen::{self, CodegenOptions};
 use crate::diagnostics::{self, Diagnostic};
 use crate::ir::passes::{self, PassOptions};
@@ -80,6 +82,9 @@ pub struct CompileOptions {
     /// Directory of the runtime archive (`--runtime-dir`; else `BLOOD_RUNTIME_DIR`; else the
     /// archive embedded in `blood`, which exists for the host only).
     pub runtime_dir: Option<PathBuf>,
+    /// The runtime to link (`--runtime=full|minimal`). With `Minimal`, a program calling an entry
+    /// point the minimal runtime lacks is rejected after the IR passes ([`check_minimal_runtime`]).
+    pub runtime: RuntimeKind,
 }
 
 impl CompileOptions {
@@ -97,6 +102,7 @@ impl CompileOptions {
             dependencies: Vec::new(),
             linker: None,
             runtime_dir: None,
+            runtime: RuntimeKind::Full,
         }
     }
 }
@@ -172,6 +178,10 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         .map_err(|e| CompileFailure::Io(format!("internal compiler error: {e}")))?;
     check_cancelled()?;
 
+    if options.runtime == RuntimeKind::Minimal {
+        check_minimal_runtime(&program).map_err(|e| CompileFailure::Diagnostics(render_plain_errors(options, &e)))?;
+    }
+
     if options.emit == Emit::Ir {
         let text = ir::print::print_program(&program);
         return emit_text(options, text, warnings);
@@ -234,6 +244,7 @@ fn check_cancelled() -> Result<(), CompileFailure> {
 struct LinkSetup {
     linker: Option<String>,
     runtime_dir: PathBuf,
+    runtime: RuntimeKind,
 }
 
 impl LinkSetup {
@@ -248,20 +259,22 @@ impl LinkSetup {
             .or_else(|| std::env::var_os("BLOOD_RUNTIME_DIR").filter(|d| !d.is_empty()).map(PathBuf::from));
         if *triple == target_lexicon::Triple::host() {
             let runtime_dir = match runtime_dir {
-                Some(dir) => check_runtime_dir(dir)?,
-                None => runtime_archive::runtime_archive_dir().map_err(CompileFailure::Io)?,
+                Some(dir) => check_runtime_dir(dir, options.runtime)?,
+                None => runtime_archive::runtime_archive_dir_for(options.runtime).map_err(CompileFailure::Io)?,
             };
-            return Ok(LinkSetup { linker, runtime_dir });
+            return Ok(LinkSetup { linker, runtime_dir, runtime: options.runtime });
         }
         let mut missing = Vec::new();
         if linker.is_none() {
             missing
                 .push("a linker for that target: pass `--linker CMD` (e.g. aarch64-linux-gnu-gcc) or set BLOOD_LINKER");
         }
+        let runtime_missing = format!(
+            "a Blood runtime archive built for that target: pass `--runtime-dir DIR` (a directory holding {}) or set BLOOD_RUNTIME_DIR",
+            options.runtime.archive_name()
+        );
         if runtime_dir.is_none() {
-            missing.push(
-                "a Blood runtime archive built for that target: pass `--runtime-dir DIR` (a directory holding libblood_runtime.a) or set BLOOD_RUNTIME_DIR",
-            );
+            missing.push(&runtime_missing);
         }
         if !missing.is_empty() {
             return Err(CompileFailure::Io(format!(
@@ -269,21 +282,85 @@ impl LinkSetup {
                 missing.join(", and ")
             )));
         }
-        let runtime_dir = check_runtime_dir(runtime_dir.expect("checked above"))?;
-        Ok(LinkSetup { linker, runtime_dir })
+        let runtime_dir = check_runtime_dir(runtime_dir.expect("checked above"), options.runtime)?;
+        Ok(LinkSetup { linker, runtime_dir, runtime: options.runtime })
     }
 }
 
-fn check_runtime_dir(dir: PathBuf) -> Result<PathBuf, CompileFailure> {
-    if dir.join(blood_abi::RUNTIME_ARCHIVE_FULL).is_file() {
+fn check_runtime_dir(dir: PathBuf, kind: RuntimeKind) -> Result<PathBuf, CompileFailure> {
+    if dir.join(kind.archive_name()).is_file() {
         Ok(dir)
     } else {
         Err(CompileFailure::Io(format!(
             "the runtime directory `{}` does not contain {}",
             dir.display(),
-            blood_abi::RUNTIME_ARCHIVE_FULL
+            kind.archive_name()
         )))
     }
+}
+
+/// A program's use of something the minimal runtime lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinimalRuntimeError {
+    /// The feature (`blood_abi::MINIMAL_EXCLUDED`, or "more than one worker thread").
+    pub feature: String,
+    /// The IR function that uses it (its source path, e.g. `main`).
+    pub function: String,
+}
+
+impl std::fmt::Display for MinimalRuntimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` uses {}, which the minimal runtime does not provide; build with `--runtime=full`",
+            self.function, self.feature
+        )
+    }
+}
+
+/// Checks that `program` (after the IR passes, so calls removed as dead do not count) calls
+/// only runtime entry points the minimal runtime exports (`blood_abi::in_minimal_runtime`), and
+/// does not ask `blood_scheduler_init` for more workers than it runs. Every offending function
+/// and feature is reported once.
+pub fn check_minimal_runtime(program: &ir::Program) -> Result<(), Vec<MinimalRuntimeError>> {
+    let mut errors: Vec<MinimalRuntimeError> = Vec::new();
+    for func in &program.functions {
+        for block in &func.blocks {
+            for stmt in &block.stmts {
+                let ir::Stmt::Assign(_, ir::Rvalue::Call(ir::Callee::Runtime(f), args)) = stmt else { continue };
+                let feature = if let Some(feature) = blood_abi::minimal_missing_feature(f.name) {
+                    feature.to_string()
+                } else if f.name == blood_abi::SCHEDULER_INIT.name
+                    && matches!(args.first(), Some(ir::Operand::Const(ir::Const::Int { bits, .. }))
+                        if *bits > u128::from(blood_abi::MINIMAL_MAX_WORKERS))
+                {
+                    "more than one worker thread (`__builtin_scheduler_init` with more than 1 worker)".to_string()
+                } else {
+                    continue;
+                };
+                let error = MinimalRuntimeError { feature, function: func.name.clone() };
+                if !errors.contains(&error) {
+                    errors.push(error);
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Renders errors without a source location (the IR has none) in the requested format.
+fn render_plain_errors(options: &CompileOptions, errors: &[MinimalRuntimeError]) -> String {
+    let mut out = String::new();
+    for e in errors {
+        match options.error_format {
+            ErrorFormat::Human => out.push_str(&format!("error: {e}\n")),
+            ErrorFormat::Json => {
+                let value = serde_json::json!({ "severity": "error", "message": e.to_string(), "file": options.input.display().to_string() });
+                out.push_str(&format!("{value}\n"));
+            }
+        }
+    }
+    out
 }
 
 fn link_into_place(object: &[u8], path: &Path, setup: &LinkSetup) -> Result<(), CompileFailure> {
@@ -305,7 +382,14 @@ fn link_into_place(object: &[u8], path: &Path, setup: &LinkSetup) -> Result<(), 
         .map_err(|e| CompileFailure::Io(format!("cannot write `{}`: {e}", object_path.display())))?;
     let linked = tmp.path().join("program");
     check_cancelled()?;
-    link::link_executable(&object_path, &linked, &setup.runtime_dir, setup.linker.as_deref()).map_err(|e| {
+    link::link_executable_with(
+        &object_path,
+        &linked,
+        &setup.runtime_dir,
+        setup.runtime.link_name(),
+        setup.linker.as_deref(),
+    )
+    .map_err(|e| {
         // Messages name the requested output, not the temporary one.
         CompileFailure::Io(e.replace(&linked.display().to_string(), &path.display().to_string()))
     })?;

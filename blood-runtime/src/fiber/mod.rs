@@ -100,6 +100,9 @@ pub struct FiberConfig {
     pub priority: Priority,
     /// Parent cancellation token; default: the spawning fiber's token (none on a plain thread).
     pub cancel_parent: Option<CancelToken>,
+    /// Spawned through the C ABI: the fiber id holds a count of the completion cell until the
+    /// first join by id (see `ffi_fiber.rs`).
+    pub(crate) by_id: bool,
 }
 
 impl FiberConfig {
@@ -175,6 +178,9 @@ pub(crate) struct JoinState {
     pub(crate) outcome: Option<Outcome>,
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
+    /// A join by id has returned: the count the id held is released, the id is unknown from now
+    /// on (see `ffi_fiber.rs`).
+    pub(crate) id_joined: bool,
     /// Joiners waiting for the outcome (boxed: one word instead of three, and most fibers never
     /// have one, while this cell is the memory a kept handle costs).
     #[allow(clippy::box_collection)]
@@ -186,7 +192,10 @@ pub(crate) struct JoinState {
 /// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
 /// the fiber record and by join handles (see the module header).
 pub struct Completion {
+    /// The fiber id: the cell's index and incarnation (see `record.rs`).
     pub(crate) id: u64,
+    /// Spawned through the C ABI (`FiberConfig::by_id`): the id holds a count of this cell.
+    pub(crate) by_id: bool,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
     pub(crate) finished: AtomicBool,
     /// The fiber's cancellation flag: set once when the fiber (or an ancestor token) is
@@ -209,9 +218,10 @@ unsafe impl Sync for Completion {}
 unsafe impl Send for Completion {}
 
 impl Completion {
-    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>) -> Completion {
+    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
         Completion {
             id,
+            by_id,
             finished: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             registered: AtomicBool::new(parent.is_none()),

@@ -28,7 +28,7 @@ use crossbeam_deque::Stealer;
 use crossbeam_utils::CachePadded;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 pub use queue::Reason;
@@ -103,10 +103,6 @@ impl Drop for RtRef {
     }
 }
 
-/// Fiber ids; workers take blocks of [`ID_BLOCK`] to avoid sharing this line.
-pub(crate) static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
-pub(crate) const ID_BLOCK: u64 = 256;
-
 impl RuntimeInner {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
@@ -153,23 +149,20 @@ impl RuntimeInner {
             }
         };
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
-        let id = match w {
-            Some(w) => {
-                WorkerCounters::bump(&self.workers[w.index].counters.spawned);
-                w.next_fiber_id()
-            }
+        match w {
+            Some(w) => WorkerCounters::bump(&self.workers[w.index].counters.spawned),
             None => {
                 self.counters.spawned.fetch_add(1, Ordering::Relaxed);
-                NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
-        };
+        }
         // A child spawned without a token inherits its spawner's cancellation lazily (see
         // `cancellation.rs`): no registration now.
         let inherit_from = match (&cfg.cancel_parent, spawner) {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(id, inherit_from));
+        let (completion, completion_of_fiber) =
+            CompletionRef::new_pair(|id| Completion::new(id, inherit_from, cfg.by_id));
         let (fiber, link) = FiberRef::new_pair(Fiber {
             rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),

@@ -55,8 +55,6 @@ pub struct WorkerLocal {
     sched_sp: UnsafeCell<usize>,
     pending: Cell<Pending>,
     stacks: RefCell<StackCache>,
-    id_next: Cell<u64>,
-    id_end: Cell<u64>,
     /// Counts of `rt`'s `Arc` this worker holds for fibers to come (see `RtRef`).
     rt_lease: Cell<usize>,
 }
@@ -121,8 +119,6 @@ impl WorkerLocal {
             sched_sp: UnsafeCell::new(0),
             pending: Cell::new(Pending::Nothing),
             stacks: RefCell::new(StackCache::default()),
-            id_next: Cell::new(0),
-            id_end: Cell::new(0),
             rt_lease: Cell::new(0),
         }
     }
@@ -132,18 +128,6 @@ impl WorkerLocal {
         // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly; the
         // reference does not outlive the running fiber's turn.
         unsafe { (*self.current.get()).as_ref() }
-    }
-
-    /// A fresh fiber id from this worker's block.
-    pub fn next_fiber_id(&self) -> u64 {
-        if self.id_next.get() == self.id_end.get() {
-            let start = super::NEXT_FIBER_ID.fetch_add(super::ID_BLOCK, Ordering::Relaxed);
-            self.id_next.set(start);
-            self.id_end.set(start + super::ID_BLOCK);
-        }
-        let id = self.id_next.get();
-        self.id_next.set(id + 1);
-        id
     }
 
     /// One counted reference to the runtime, from this worker's lease (see `RtRef`).

@@ -150,7 +150,12 @@ impl RuntimeInner {
         };
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
         match w {
-            Some(w) => WorkerCounters::bump(&self.workers[w.index].counters.spawned),
+            Some(w) => {
+                WorkerCounters::bump(&self.workers[w.index].counters.spawned);
+                if spawner.is_some() {
+                    w.spawn_streak.set(w.spawn_streak.get() + 1);
+                }
+            }
             None => {
                 self.counters.spawned.fetch_add(1, Ordering::Relaxed);
             }
@@ -394,10 +399,12 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
 
 /// [`spawn`] with a configuration.
 pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    worker::with_current_fiber(move |cur| match cur {
+    let h = worker::with_current_fiber(move |cur| match cur {
         Some(cur) => spawn_on(&cur.rt, cfg, f),
         None => spawn_on(global().inner(), cfg, f),
-    })
+    });
+    worker::spawn_backpressure();
+    h
 }
 
 /// Yields the current fiber (a thread yield outside fibers).

@@ -1,9 +1,14 @@
 //! The fiber, channel and scheduler part of the C ABI (re-exported by `ffi_exports`).
 //!
 //! Fibers are named by `u64` ids (never 0; `blood_fiber_current` returns 0 on the root fiber and
-//! outside fibers). Fibers spawned here are kept in a registry until joined, so that
-//! `join`/`is_finished`/`cancel`/`unpark` work by id. Channels are opaque `u64` handles (an
-//! `Arc` turned into a pointer) carrying `u64` values.
+//! outside fibers). An id is the fiber's completion cell's index and incarnation (`record.rs`:
+//! `CompletionRef::from_id`), so `join`/`is_finished`/`cancel`/`unpark` find the fiber without a
+//! map: a spawn here gives the id one count of the cell (the JoinHandle's, forgotten), and the
+//! first join by id that returns (any outcome) gives it back; from then on, and once the cell is
+//! reused for another fiber, the id names nothing (status 4), so a copied Blood `FiberHandle`
+//! joined twice, or a stale id, is an error and never another fiber's result. Only fibers spawned
+//! through this ABI (`FiberConfig::by_id`) can be joined by id. Channels are opaque `u64` handles
+//! (an `Arc` turned into a pointer) carrying `u64` values.
 //!
 //! Status codes (`blood_abi::STATUS_*`): 0 ok, 1 closed, 2 cancelled, 3 would block (full /
 //! empty), 4 no such fiber, 5 the joined fiber failed, 6 the joined fiber was cancelled.
@@ -36,9 +41,9 @@
 //! `blood_nursery_cancel(n)` only cancels; `blood_nursery_spawn(n, …)` spawns into `n`
 //! explicitly. A fiber that exits inside open nurseries (cancelled) aborts them as it ends.
 //!
-//! Fibers spawned here and never joined keep their record (not their stack) in the registry
-//! until the process ends, since a Blood `FiberHandle` is a copyable value the runtime cannot
-//! track.
+//! Fibers spawned here and never joined keep their completion cell (96 bytes; not their record nor
+//! their stack) until the process ends, since a Blood `FiberHandle` is a copyable value the runtime
+//! cannot track.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
 use crate::fiber::{CompletionRef, FiberRef, Outcome};

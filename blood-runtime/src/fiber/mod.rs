@@ -388,7 +388,8 @@ impl Fiber {
         }
     }
 
-    /// The fiber's id (unique in the process, never 0; kept in the completion cell).
+    /// The fiber's id (never 0; kept in the completion cell): the cell's index and incarnation
+    /// (`record.rs`), so ids are unique in the process until one cell has been reused 2^32 times.
     pub fn id(&self) -> u64 {
         self.completion.id
     }

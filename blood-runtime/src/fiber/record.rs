@@ -18,6 +18,13 @@
 //! cache refills a batch from the pool, else carves fresh cells. Cells are never unmapped (like
 //! stacks, the memory is kept for the next burst of fibers).
 //!
+//! # Completion cells are type-stable, and fiber ids name them
+//! A completion cell's chunk is entered in a table when mapped, each cell gets a fixed index, and
+//! every allocation bumps the cell's *generation*; a fiber's id is `generation << 32 | index`.
+//! Since completion chunks are never unmapped nor reused for anything else and the cell header is
+//! only accessed atomically, the C ABI looks a fiber up by id with no map at all
+//! ([`CompletionRef::from_id`]: take a count if the cell is live, then check the generation).
+//!
 //! # Reference counts (as `Arc`'s; a completion cell has only `strong`)
 //! `strong` counts `FiberRef`s; `weak` counts `FiberWeak`s plus one held by all strong references
 //! together. Increments are Relaxed (a new reference is made from an existing one); decrements

@@ -239,7 +239,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
     };
     // SAFETY: `id_joined` was false, so the count `register` gave the id is still there, and
     // this join, which set it, is the one to release it.
-    unsafe { completion.release_forgotten() };
+    unsafe { completion.drop_with_forgotten() };
     r
 }
 

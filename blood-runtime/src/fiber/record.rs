@@ -315,17 +315,34 @@ impl CompletionRef {
     }
 
     /// Gives up this reference without dropping its count: [`CompletionRef::from_id`] and
-    /// [`CompletionRef::release_forgotten`] reach it through the fiber id.
+    /// [`CompletionRef::drop_with_forgotten`] reach it through the fiber id.
     pub(crate) fn forget(self) {
         std::mem::forget(self)
     }
 
-    /// Drops one count that was given up by [`CompletionRef::forget`] on this cell.
+    /// Drops this reference together with one count that was given up by
+    /// [`CompletionRef::forget`] on this cell (one read-modify-write for both).
     ///
     /// # Safety
     /// Such a count exists and is released once.
-    pub(crate) unsafe fn release_forgotten(&self) {
-        drop(CompletionRef { cell: self.cell })
+    pub(crate) unsafe fn drop_with_forgotten(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        if this.cell().strong.fetch_sub(2, Ordering::Release) == 2 {
+            fence(Ordering::Acquire);
+            // SAFETY: both counts were the last ones (see `Drop`).
+            unsafe { this.destroy() };
+        }
+    }
+
+    /// Drops the value and recycles the cell.
+    ///
+    /// # Safety
+    /// The count has just dropped to 0 (followed by an Acquire fence); called once.
+    unsafe fn destroy(&self) {
+        // SAFETY: nobody else can reach the value; it is dropped once, then the cell goes back to
+        // the free lists.
+        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
+        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
     }
 
     fn cell(&self) -> &CompletionCell {
@@ -373,10 +390,8 @@ impl Drop for CompletionRef {
             return;
         }
         fence(Ordering::Acquire);
-        // SAFETY: the last reference: nobody else can reach the value; it is dropped once, then
-        // the cell goes back to the free lists.
-        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
-        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
+        // SAFETY: the last reference, released once.
+        unsafe { self.destroy() };
     }
 }
 

@@ -41,7 +41,7 @@
 //! `blood_nursery_cancel(n)` only cancels; `blood_nursery_spawn(n, …)` spawns into `n`
 //! explicitly. A fiber that exits inside open nurseries (cancelled) aborts them as it ends.
 //!
-//! Fibers spawned here and never joined keep their completion cell (96 bytes; not their record nor
+//! Fibers spawned here and never joined keep their completion cell (80 bytes; not their record nor
 //! their stack) until the process ends, since a Blood `FiberHandle` is a copyable value the runtime
 //! cannot track.
 

@@ -128,9 +128,12 @@ pub(crate) use state::{DONE, RUNNABLE, RUNNING, SUSPENDED};
 pub(crate) use body::Body;
 
 /// A fiber's result, type-erased; `u64` (every C ABI fiber) is stored inline, without a box.
+/// Other values are boxed twice, so that the box is one word (this is part of the completion
+/// cell, the memory a kept handle costs).
 pub(crate) enum Value {
     U64(u64),
-    Any(Box<dyn Any + Send>),
+    #[allow(clippy::box_collection, clippy::redundant_allocation)]
+    Any(Box<Box<dyn Any + Send>>),
 }
 
 impl Value {
@@ -139,7 +142,7 @@ impl Value {
             // SAFETY: `T` is `u64` (same TypeId), so this is a plain copy of a u64.
             Value::U64(unsafe { std::mem::transmute_copy::<T, u64>(&v) })
         } else {
-            Value::Any(Box::new(v))
+            Value::Any(Box::new(Box::new(v)))
         }
     }
 
@@ -150,15 +153,16 @@ impl Value {
                 Some(unsafe { std::mem::transmute_copy::<u64, T>(&u) })
             }
             Value::U64(_) => None,
-            Value::Any(b) => b.downcast::<T>().ok().map(|b| *b),
+            Value::Any(b) => (*b).downcast::<T>().ok().map(|b| *b),
         }
     }
 }
 
-/// How a fiber ended.
+/// How a fiber ended (16 bytes: the message is behind a thin box, see [`Value`]).
 pub(crate) enum Outcome {
     Completed(Value),
-    Failed(Box<str>),
+    #[allow(clippy::box_collection)]
+    Failed(Box<String>),
     Cancelled,
 }
 
@@ -192,8 +196,6 @@ pub(crate) struct JoinState {
 /// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
 /// the fiber record and by join handles (see the module header).
 pub struct Completion {
-    /// The fiber id: the cell's index and incarnation (see `record.rs`).
-    pub(crate) id: u64,
     /// Spawned through the C ABI (`FiberConfig::by_id`): the id holds a count of this cell.
     pub(crate) by_id: bool,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
@@ -218,9 +220,8 @@ unsafe impl Sync for Completion {}
 unsafe impl Send for Completion {}
 
 impl Completion {
-    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
+    pub(crate) fn new(parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
         Completion {
-            id,
             by_id,
             finished: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
@@ -230,9 +231,9 @@ impl Completion {
         }
     }
 
-    /// The fiber's id.
+    /// The fiber's id: its cell's index and incarnation (see `record.rs`).
     pub fn id(&self) -> u64 {
-        self.id
+        record::completion_id(self)
     }
 
     /// Whether the fiber has completed (any outcome).
@@ -391,7 +392,7 @@ impl Fiber {
     /// The fiber's id (never 0; kept in the completion cell): the cell's index and incarnation
     /// (`record.rs`), so ids are unique in the process until one cell has been reused 2^32 times.
     pub fn id(&self) -> u64 {
-        self.completion.id
+        self.completion.id()
     }
     /// The fiber's name, if any.
     pub fn name(&self) -> Option<&str> {

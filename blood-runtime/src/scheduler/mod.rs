@@ -166,8 +166,7 @@ impl RuntimeInner {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let (completion, completion_of_fiber) =
-            CompletionRef::new_pair(|id| Completion::new(id, inherit_from, cfg.by_id));
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from, cfg.by_id));
         let (fiber, link) = FiberRef::new_pair(Fiber {
             rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),

@@ -14,10 +14,13 @@
 //!   cannot block its worker on it for longer than one write.
 //! * Lock order: the stdout lock is a leaf; nothing else is acquired while it is held.
 //! * Output errors (closed pipe, full disk) are ignored, as `print!` in C does; the program goes on.
-//! * A poisoned lock (impossible here since nothing panics while holding it) is recovered from.
+//! * The lock is [`crate::lock::Lock`] (a `Mutex` in the full runtime, a spin lock in the minimal
+//!   one, where only one thread prints).
 
-use std::fmt::Write as _;
-use std::sync::{Mutex, MutexGuard};
+use crate::lock::{Lock, LockGuard};
+use alloc_crate::string::{String, ToString};
+use alloc_crate::vec::Vec;
+use core::fmt::Write as _;
 
 /// Bytes kept in the stdout buffer before it is written out.
 pub const FLUSH_THRESHOLD: usize = 32 * 1024;
@@ -27,7 +30,7 @@ const FD_STDOUT: i32 = 1;
 /// The file descriptor of standard error.
 const FD_STDERR: i32 = 2;
 
-static STDOUT_BUF: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static STDOUT_BUF: Lock<Vec<u8>> = Lock::new(Vec::new());
 
 /// Which stream a `blood_print_*` call writes to.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -43,8 +46,8 @@ impl Stream {
     }
 }
 
-fn lock_stdout() -> MutexGuard<'static, Vec<u8>> {
-    STDOUT_BUF.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+fn lock_stdout() -> LockGuard<'static, Vec<u8>> {
+    STDOUT_BUF.lock()
 }
 
 /// Writes all of `bytes` to `fd`, retrying on short writes and `EINTR`; gives up on other errors.
@@ -54,7 +57,7 @@ pub fn write_all_fd(fd: i32, mut bytes: &[u8]) {
         // only reads `bytes.len()` bytes from it.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            if crate::errno() == libc::EINTR {
                 continue;
             }
             return;
@@ -135,11 +138,11 @@ impl Default for FmtBuf {
     }
 }
 
-impl std::fmt::Write for FmtBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+impl core::fmt::Write for FmtBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let end = self.len + s.len();
         if end > self.bytes.len() {
-            return Err(std::fmt::Error);
+            return Err(core::fmt::Error);
         }
         self.bytes[self.len..end].copy_from_slice(s.as_bytes());
         self.len = end;
@@ -149,7 +152,7 @@ impl std::fmt::Write for FmtBuf {
 
 /// Formats `value` with `Display` and writes it to `stream`. Values whose text exceeds the stack
 /// buffer (very long fixed-precision floats) fall back to a heap `String`.
-pub fn write_display(stream: Stream, value: impl std::fmt::Display) {
+pub fn write_display(stream: Stream, value: impl core::fmt::Display) {
     let mut small = FmtBuf::new();
     if write!(small, "{value}").is_ok() {
         write_bytes(stream, small.as_bytes());
@@ -160,12 +163,12 @@ pub fn write_display(stream: Stream, value: impl std::fmt::Display) {
 
 /// The text `blood_print_f64` writes: Rust's `{}` (shortest round-trip digits, never an exponent).
 pub fn format_f64(v: f64) -> String {
-    format!("{v}")
+    alloc_crate::format!("{v}")
 }
 
 /// The text `blood_print_f32` writes.
 pub fn format_f32(v: f32) -> String {
-    format!("{v}")
+    alloc_crate::format!("{v}")
 }
 
 /// Clamps a `decimals` argument: negative counts as 0; absurd values are capped so a buggy
@@ -176,23 +179,23 @@ pub fn clamp_decimals(decimals: i32) -> usize {
 
 /// The text `blood_print_f64_prec` writes: fixed notation with `decimals` digits.
 pub fn format_f64_prec(v: f64, decimals: i32) -> String {
-    format!("{v:.prec$}", prec = clamp_decimals(decimals))
+    alloc_crate::format!("{v:.prec$}", prec = clamp_decimals(decimals))
 }
 
 /// The text `blood_print_f32_prec` writes.
 pub fn format_f32_prec(v: f32, decimals: i32) -> String {
-    format!("{v:.prec$}", prec = clamp_decimals(decimals))
+    alloc_crate::format!("{v:.prec$}", prec = clamp_decimals(decimals))
 }
 
 /// Test support: takes the current contents of the stdout buffer without writing them.
 #[doc(hidden)]
 pub fn take_stdout_buffer_for_tests() -> Vec<u8> {
-    std::mem::take(&mut *lock_stdout())
+    core::mem::take(&mut *lock_stdout())
 }
 
 /// Flushes stdout only if nobody holds the buffer lock (used from signal handlers).
 pub fn try_flush_stdout() {
-    if let Ok(mut buf) = STDOUT_BUF.try_lock() {
+    if let Some(mut buf) = STDOUT_BUF.try_lock() {
         flush_locked(&mut buf);
     }
 }

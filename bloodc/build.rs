@@ -87,6 +87,11 @@ fn build_runtime(workspace: &Path, target_dir: &Path, which: RuntimeCrate) -> Pa
         }
     };
     cmd.args(["--profile", profile, "--target-dir"]).arg(target_dir);
+    if let RuntimeCrate::Minimal = which {
+        // Nothing unwinds (panic = "abort"): no unwind tables for the runtime's code (fat LTO
+        // compiles all of it, `core` and `alloc` included, in this crate's codegen unit).
+        cmd.args(["--", "-C", "force-unwind-tables=no"]);
+    }
     if env::var_os("CARGO_NET_OFFLINE").is_some() {
         cmd.arg("--offline");
     }

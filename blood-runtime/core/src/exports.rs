@@ -54,26 +54,26 @@ pub unsafe extern "C" fn blood_print_str(stream: i32, ptr: *const u8, len: i64) 
 /// `void blood_print_i64(int32_t stream, int64_t v)`: decimal.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_print_i64(stream: i32, v: i64) {
-    ffi_guard("blood_print_i64", || output::write_display(Stream::from_abi(stream), v))
+    ffi_guard("blood_print_i64", || output::write_signed(Stream::from_abi(stream), v.into()))
 }
 
 /// `void blood_print_u64(int32_t stream, uint64_t v)`: decimal.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_print_u64(stream: i32, v: u64) {
-    ffi_guard("blood_print_u64", || output::write_display(Stream::from_abi(stream), v))
+    ffi_guard("blood_print_u64", || output::write_unsigned(Stream::from_abi(stream), v.into()))
 }
 
 /// `void blood_print_i128(int32_t stream, __int128 v)`: decimal. On x86_64 SysV the value
 /// arrives in two GPRs (low half first), which is how both Rust and Cranelift pass `i128`.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_print_i128(stream: i32, v: i128) {
-    ffi_guard("blood_print_i128", || output::write_display(Stream::from_abi(stream), v))
+    ffi_guard("blood_print_i128", || output::write_signed(Stream::from_abi(stream), v))
 }
 
 /// `void blood_print_u128(int32_t stream, unsigned __int128 v)`: decimal.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_print_u128(stream: i32, v: u128) {
-    ffi_guard("blood_print_u128", || output::write_display(Stream::from_abi(stream), v))
+    ffi_guard("blood_print_u128", || output::write_unsigned(Stream::from_abi(stream), v))
 }
 
 /// `void blood_print_f64(int32_t stream, double v)`: Rust `{}` formatting (shortest round-trip

@@ -100,8 +100,15 @@ pub fn ffi_guard<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
 /// flushed first) and aborts (SIGABRT): the common tail of `ffi_guard` and the minimal runtime's
 /// panic handler.
 pub fn internal_error(what: core::fmt::Arguments<'_>) -> ! {
-    let msg = alloc_crate::format!("internal runtime error {what}\n");
-    output::write_bytes(output::Stream::Stderr, msg.as_bytes());
+    /// Writes each formatted piece to stderr (no allocation: the heap may be what failed).
+    struct Stderr;
+    impl core::fmt::Write for Stderr {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            output::write_bytes(output::Stream::Stderr, s.as_bytes());
+            Ok(())
+        }
+    }
+    let _ = core::fmt::Write::write_fmt(&mut Stderr, format_args!("internal runtime error {what}\n"));
     // SAFETY: `abort` has no preconditions; it ends the process with SIGABRT.
     unsafe { libc::abort() }
 }

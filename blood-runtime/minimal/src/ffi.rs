@@ -20,13 +20,7 @@ use blood_runtime_core::panic::{blood_panic, ffi_guard};
 pub extern "C" fn blood_runtime_shutdown() -> i32 {
     ffi_guard("blood_runtime_shutdown", || {
         output::flush_stdout();
-        if !sched::on_fiber() {
-            sched::wait_all();
-            let registry = core::mem::take(&mut rt().registry);
-            for (_, f) in registry {
-                sched::release(f);
-            }
-        }
+        sched::shutdown();
         output::flush_stdout();
         0
     })

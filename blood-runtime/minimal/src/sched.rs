@@ -282,6 +282,7 @@ pub fn init_stacks() {
 /// Spawns `task` under the current fiber (into `nursery` if given, else into the caller's
 /// innermost open nursery).
 pub fn spawn(task: Task, stack_size: usize, nursery: Option<*mut Nursery>) -> *mut Fiber {
+    SHUTDOWN_HOOK.store(finish_all as fn() as *mut (), Ordering::Relaxed);
     let rt = rt();
     let cur = rt.current;
     let id = rt.next_id;
@@ -734,6 +735,33 @@ pub fn wait_complete(f: *mut Fiber) -> Result<(), ()> {
         rec(f).joiners.push(cur);
         block();
         rec(f).joiners.retain(|&j| j != cur);
+    }
+}
+
+/// What `blood_runtime_shutdown` runs: nothing until the first spawn installs [`finish_all`], so
+/// programs that never spawn do not link the scheduler.
+static SHUTDOWN_HOOK: core::sync::atomic::AtomicPtr<()> = core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// Called by `blood_runtime_shutdown`.
+pub fn shutdown() {
+    // `black_box`: otherwise the optimiser sees the one value ever stored and calls it directly,
+    // linking the scheduler into every program.
+    let hook = core::hint::black_box(SHUTDOWN_HOOK.load(Ordering::Relaxed));
+    if !hook.is_null() {
+        // SAFETY: the only value ever stored is `finish_all` (in `spawn`), an `fn()`.
+        let hook: fn() = unsafe { core::mem::transmute::<*mut (), fn()>(hook) };
+        hook();
+    }
+}
+
+/// Outside fibers: waits for every fiber, then drops the registry's records.
+fn finish_all() {
+    if on_fiber() {
+        return;
+    }
+    wait_all();
+    for (_, f) in core::mem::take(&mut rt().registry) {
+        release(f);
     }
 }
 

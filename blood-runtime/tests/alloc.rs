@@ -3,7 +3,6 @@
 
 use blood_runtime::alloc::*;
 
-
 fn empty() -> RawVec {
     RawVec { ptr: std::ptr::dangling_mut::<u8>(), len: 0, cap: 0 }
 }

@@ -31,7 +31,11 @@ pub struct RawVec {
 }
 
 fn out_of_memory(bytes: u128) -> ! {
-    die("fatal: ", alloc_crate::format!("out of memory (allocating {bytes} bytes)").as_bytes(), blood_abi::EXIT_OUT_OF_MEMORY)
+    die(
+        "fatal: ",
+        alloc_crate::format!("out of memory (allocating {bytes} bytes)").as_bytes(),
+        blood_abi::EXIT_OUT_OF_MEMORY,
+    )
 }
 
 fn layout(size: u128, align: i64) -> Layout {

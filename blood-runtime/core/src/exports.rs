@@ -329,9 +329,7 @@ pub extern "C" fn blood_args_get(i: i32) -> BloodStr {
 /// `str blood_args_join(void)`: the arguments after the program path, space-separated.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_args_join() -> BloodStr {
-    ffi_guard("blood_args_join", || {
-        leak_str(lifecycle::args().into_iter().skip(1).collect::<Vec<_>>().join(" "))
-    })
+    ffi_guard("blood_args_join", || leak_str(lifecycle::args().into_iter().skip(1).collect::<Vec<_>>().join(" ")))
 }
 
 /// `int64_t blood_str_len(a, a_len)`: the byte length.

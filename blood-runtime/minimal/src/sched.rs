@@ -588,7 +588,11 @@ fn set_preempt_timer(on: bool) {
     rt.preempt_armed = on;
     let half = libc::timeval { tv_sec: 0, tv_usec: (SLICE_NS / 2 / 1000) as _ };
     let zero = libc::timeval { tv_sec: 0, tv_usec: 0 };
-    let it = if on { libc::itimerval { it_interval: half, it_value: half } } else { libc::itimerval { it_interval: zero, it_value: zero } };
+    let it = if on {
+        libc::itimerval { it_interval: half, it_value: half }
+    } else {
+        libc::itimerval { it_interval: zero, it_value: zero }
+    };
     // SAFETY: a valid itimerval; ITIMER_REAL delivers SIGALRM, whose handler is installed above.
     unsafe { libc::setitimer(libc::ITIMER_REAL, &it, core::ptr::null_mut()) };
 }

@@ -40,8 +40,10 @@
 
 use std::sync::{Mutex, OnceLock};
 
-pub use blood_runtime_core::stack::{META_SIZE, PAGE_SIZE, SLOTS_PER_CHUNK, Stack, StackError, StackGeometry, overflow};
 use blood_runtime_core::stack::Reservations;
+pub use blood_runtime_core::stack::{
+    META_SIZE, PAGE_SIZE, SLOTS_PER_CHUNK, Stack, StackError, StackGeometry, overflow,
+};
 
 /// Default number of slots that get a hardware guard page (2 VMAs each).
 pub const DEFAULT_GUARDED_SLOTS: usize = 10_000;

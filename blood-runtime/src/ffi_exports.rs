@@ -13,6 +13,7 @@ use crate::lifecycle;
 use crate::panic::ffi_guard;
 
 pub use blood_runtime_core::exports::*;
+pub use blood_runtime_core::fiber_abi::blood_fiber_join;
 
 /// `int32_t blood_runtime_shutdown(void)`: waits for the fibers still running, flushes standard
 /// output and returns 0.

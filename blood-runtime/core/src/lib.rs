@@ -28,6 +28,7 @@ extern crate std;
 pub mod alloc;
 pub mod arch;
 pub mod exports;
+pub mod fiber_abi;
 pub mod lifecycle;
 pub mod lock;
 pub mod output;

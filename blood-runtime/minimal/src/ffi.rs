@@ -11,6 +11,7 @@ use blood_abi::{
     STATUS_CANCELLED as CANCELLED, STATUS_CLOSED as CLOSED, STATUS_JOINED_CANCELLED as JOINED_CANCELLED,
     STATUS_NO_SUCH_FIBER as NO_SUCH_FIBER, STATUS_OK as OK, STATUS_WOULD_BLOCK as WOULD_BLOCK,
 };
+use blood_runtime_core::fiber_abi::{self, SelectOutcome, write_out};
 use blood_runtime_core::output;
 use blood_runtime_core::panic::{blood_panic, ffi_guard};
 
@@ -133,18 +134,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 /// normally; a cancelled caller ends as by `blood_fiber_exit_cancelled`.
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_await(id: u64) -> u64 {
-    ffi_guard("blood_fiber_await", || match try_join_id(id) {
-        Ok(v) => v,
-        Err(CANCELLED) => blood_fiber_exit_cancelled(),
-        Err(JOINED_CANCELLED) => blood_panic(b"joined a cancelled fiber"),
-        Err(_) => blood_panic(alloc::format!("join: no fiber with id {id}").as_bytes()),
-    })
-}
-
-/// `uint64_t blood_fiber_join(uint64_t id)`: same as `blood_fiber_await`.
-#[unsafe(no_mangle)]
-pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
-    blood_fiber_await(id)
+    ffi_guard("blood_fiber_await", || fiber_abi::await_result(id, try_join_id(id)))
 }
 
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`.
@@ -153,16 +143,8 @@ pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
 /// `out` must be valid for a write (or null).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_fiber_try_join(id: u64, out: *mut u64) -> i32 {
-    ffi_guard("blood_fiber_try_join", || match try_join_id(id) {
-        Ok(v) => {
-            if !out.is_null() {
-                // SAFETY: the caller guarantees `out` is writable.
-                unsafe { out.write(v) };
-            }
-            OK
-        }
-        Err(code) => code,
-    })
+    // SAFETY: forwarded caller contract.
+    ffi_guard("blood_fiber_try_join", || unsafe { fiber_abi::try_join_status(try_join_id(id), out) })
 }
 
 /// `uint64_t blood_fiber_current(void)`: 0 outside fibers and on the root fiber.
@@ -300,17 +282,6 @@ pub unsafe extern "C" fn blood_channel_send(ch: u64, v: u64) -> i32 {
     })
 }
 
-/// Writes `v` through `out` unless it is null.
-///
-/// # Safety
-/// `out` is null or writable.
-unsafe fn put<T>(out: *mut T, v: T) {
-    if !out.is_null() {
-        // SAFETY: the caller's contract.
-        unsafe { out.write(v) };
-    }
-}
-
 /// `int32_t blood_channel_recv(uint64_t ch, uint64_t *out)`: 0, 1 closed and drained, 2
 /// cancelled.
 ///
@@ -322,7 +293,7 @@ pub unsafe extern "C" fn blood_channel_recv(ch: u64, out: *mut u64) -> i32 {
     ffi_guard("blood_channel_recv", || match unsafe { chan::recv_any(&[ch], None) } {
         Ok(Some((_, Try::Done(v)))) => {
             // SAFETY: forwarded caller contract.
-            unsafe { put(out, v) };
+            unsafe { write_out(out, v) };
             OK
         }
         Ok(_) => CLOSED,
@@ -354,7 +325,7 @@ pub unsafe extern "C" fn blood_channel_try_recv(ch: u64, out: *mut u64) -> i32 {
     ffi_guard("blood_channel_try_recv", || match unsafe { chan::chan(ch) }.try_recv() {
         Try::Done(v) => {
             // SAFETY: forwarded caller contract.
-            unsafe { put(out, v) };
+            unsafe { write_out(out, v) };
             OK
         }
         Try::Closed => CLOSED,
@@ -402,34 +373,22 @@ pub unsafe extern "C" fn blood_channel_select(
     out_status: *mut i32,
 ) -> i64 {
     ffi_guard("blood_channel_select", || {
-        let handles: &[u64] = if n <= 0 || chs.is_null() {
-            &[]
-        } else {
-            // SAFETY: the caller guarantees `n` handles at `chs`.
-            unsafe { core::slice::from_raw_parts(chs, n as usize) }
-        };
+        // SAFETY: the caller guarantees `n` handles at `chs`.
+        let handles = unsafe { fiber_abi::select_handles(chs, n) };
         let deadline = match timeout_ns {
             t if t < 0 => None,
             0 => Some(0),
             t => Some(sched::now_ns().saturating_add(t as u64).max(1)),
         };
         // SAFETY: forwarded caller contract.
-        match unsafe { chan::recv_any(handles, deadline) } {
-            Ok(Some((i, r))) => {
-                let (v, s) = match r {
-                    Try::Done(v) => (v, OK),
-                    _ => (0, CLOSED),
-                };
-                // SAFETY: forwarded caller contract.
-                unsafe {
-                    put(out_value, v);
-                    put(out_status, s);
-                }
-                i as i64
-            }
-            Ok(None) => -1,
-            Err(()) => -2,
-        }
+        let outcome = match unsafe { chan::recv_any(handles, deadline) } {
+            Ok(Some((i, Try::Done(v)))) => SelectOutcome::Value(i, v),
+            Ok(Some((i, _))) => SelectOutcome::Closed(i),
+            Ok(None) => SelectOutcome::Timeout,
+            Err(()) => SelectOutcome::Cancelled,
+        };
+        // SAFETY: forwarded caller contract.
+        unsafe { fiber_abi::select_return(outcome, out_value, out_status) }
     })
 }
 

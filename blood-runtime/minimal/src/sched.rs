@@ -491,6 +491,8 @@ fn run_until_woken(waiter: *mut Fiber) {
             },
         }
     }
+    // Back to code outside fibers: nothing to preempt.
+    set_preempt_timer(false);
     rec(waiter).state = State::Running;
 }
 

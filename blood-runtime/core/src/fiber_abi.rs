@@ -30,7 +30,10 @@ pub fn await_result(id: u64, joined: Result<u64, i32>) -> u64 {
         Err(STATUS_CANCELLED) => unsafe { blood_fiber_exit_cancelled() },
         Err(STATUS_JOINED_CANCELLED) => blood_panic(b"joined a cancelled fiber"),
         Err(STATUS_FAILED) => blood_panic(b"joined a failed fiber"),
-        Err(_) => blood_panic(alloc_crate::format!("join: no fiber with id {id}").as_bytes()),
+        Err(_) => {
+            let id = crate::output::Decimal::new(false, id.into());
+            blood_panic(&[b"join: no fiber with id ".as_slice(), id.as_bytes()].concat())
+        }
     }
 }
 

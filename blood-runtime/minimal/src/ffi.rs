@@ -76,7 +76,7 @@ fn register(f: *mut Fiber) -> u64 {
 }
 
 fn lookup(id: u64) -> Option<*mut Fiber> {
-    rt().registry.get(&id).copied()
+    rt().registry.get(id)
 }
 
 fn spawn_c(task: Task, stack_size: usize) -> u64 {
@@ -120,7 +120,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
     if sched::wait_complete(f).is_err() {
         return Err(CANCELLED);
     }
-    rt().registry.remove(&id);
+    rt().registry.remove(id);
     let outcome = rec(f).outcome;
     sched::release(f);
     match outcome {

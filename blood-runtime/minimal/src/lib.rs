@@ -33,7 +33,9 @@
 //!   SIGALRM, whose handler only stores 1 to `blood_preempt_flag`. The next compiled safepoint
 //!   calls `blood_safepoint_slow`, which clears the flag, fires expired timers and yields if the
 //!   fiber has run for a whole slice (10 ms) and something else is runnable. The timer is
-//!   disarmed while the loop sleeps or only one fiber exists.
+//!   armed when a fiber is switched to, or becomes runnable, while another is runnable or a
+//!   timer is pending, and stays armed until the loop sleeps or returns to code outside fibers
+//!   (no system call per switch).
 //! * **Structured completion**: a fiber whose body ended (returned, or left through
 //!   `blood_fiber_exit_cancelled`) gives its stack back at once but completes only after its
 //!   children; the last child to complete completes its parent, and so on. Joiners are woken on
@@ -74,6 +76,7 @@ extern crate alloc;
 
 mod chan;
 mod ffi;
+mod registry;
 mod sched;
 
 pub use blood_runtime_core::exports::*;

@@ -2,7 +2,7 @@
 //! structured completion, cancellation and nurseries. See the crate header for the design.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BinaryHeap, VecDeque};
+use alloc::collections::{BinaryHeap, VecDeque};
 use alloc::vec::Vec;
 use blood_runtime_core::arch;
 use blood_runtime_core::stack::{self, Reservations, Stack, StackGeometry};
@@ -134,7 +134,7 @@ pub struct Rt {
     /// Fibers spawned and not complete.
     pub live: usize,
     /// Spawned fibers by id, until joined.
-    pub registry: BTreeMap<u64, *mut Fiber>,
+    pub registry: crate::registry::Registry,
     pub root_id: u64,
     reservations: Option<Reservations>,
     free_stacks: Vec<Stack>,
@@ -157,7 +157,7 @@ static RT: Global = Global(UnsafeCell::new(Rt {
     exited: core::ptr::null_mut(),
     next_id: 1,
     live: 0,
-    registry: BTreeMap::new(),
+    registry: crate::registry::Registry::new(),
     root_id: u64::MAX,
     reservations: None,
     free_stacks: Vec::new(),
@@ -314,12 +314,8 @@ pub fn spawn(task: Task, stack_size: usize, nursery: Option<*mut Nursery>) -> *m
     if !fr.parent.is_null() {
         rec(fr.parent).live_children += 1;
     }
-    let s = alloc_stack();
-    s.set_limit(if stack_size == 0 { usize::MAX } else { stack_size });
-    // SAFETY: `top` is the 16-byte-aligned end of a fresh, writable stack slot we own.
-    fr.sp = unsafe { arch::init_stack(s.top(), fiber_entry, f as usize) };
-    fr.stack = Some(s);
-    let rt = self::rt();
+    // The stack is taken when the fiber first runs (`run`): 100,000 fibers spawned before any
+    // runs must not hold 100,000 committed stacks.
     rt.live += 1;
     rt.runq.push_back(f);
     f
@@ -498,12 +494,24 @@ fn run_until_woken(waiter: *mut Fiber) {
 
 /// Switches to `f` until it blocks, yields or finishes.
 fn run(f: *mut Fiber) {
+    if rec(f).stack.is_none() {
+        let s = alloc_stack();
+        let fr = rec(f);
+        s.set_limit(if fr.stack_size == 0 { usize::MAX } else { fr.stack_size });
+        // SAFETY: `top` is the 16-byte-aligned end of a fresh, writable stack slot we own.
+        fr.sp = unsafe { arch::init_stack(s.top(), fiber_entry, f as usize) };
+        fr.stack = Some(s);
+    }
     let rt = rt();
     rt.current = f;
     rec(f).state = State::Running;
     rt.slice_start = now_ns();
-    let others = !rt.runq.is_empty() || !rt.timers.is_empty();
-    set_preempt_timer(others);
+    // Armed lazily and left armed while fibers run (a tick with nothing else runnable costs one
+    // `blood_safepoint_slow` call); disarmed when the loop sleeps or returns to code outside
+    // fibers. Toggling it at every switch would cost two system calls per spawn and join.
+    if !rt.runq.is_empty() || !rt.timers.is_empty() {
+        set_preempt_timer(true);
+    }
     let next = rec(f).sp;
     // SAFETY: `next` is `f`'s saved (or freshly prepared) context on its own stack, which no other
     // context uses; the loop's context is saved in `sched_sp` for `f` to switch back to.
@@ -766,7 +774,7 @@ fn finish_all() {
         return;
     }
     wait_all();
-    for (_, f) in core::mem::take(&mut rt().registry) {
+    for f in rt().registry.drain() {
         release(f);
     }
 }

@@ -3,6 +3,7 @@
 
 use super::StackGeometry;
 use crate::lock::Lock;
+use alloc_crate::string::String;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Page size assumed for guard pages and trimming (checked against `sysconf` at start-up).
@@ -129,7 +130,7 @@ impl Reservations {
     fn map_chunk(&self) -> Result<usize, super::StackError> {
         let idx = CHUNK_COUNT.load(Ordering::Acquire);
         if idx >= MAX_CHUNKS {
-            return Err(super::StackError(alloc_crate::string::String::from("fiber stack address space exhausted")));
+            return Err(super::StackError(String::from("fiber stack address space exhausted")));
         }
         let slot = self.geometry.slot_size;
         let bytes = slot * SLOTS_PER_CHUNK;
@@ -147,11 +148,12 @@ impl Reservations {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(super::StackError(alloc_crate::format!(
-                "cannot reserve {} MiB for fiber stacks: os error {}",
-                len >> 20,
-                crate::errno()
-            )));
+            // Built without `core::fmt` (the minimal runtime links none of it otherwise).
+            let mib = crate::output::Decimal::new(false, (len >> 20) as u128);
+            let errno = crate::output::Decimal::new(false, crate::errno() as u128);
+            let parts =
+                [b"cannot reserve ".as_slice(), mib.as_bytes(), b" MiB for fiber stacks: os error ", errno.as_bytes()];
+            return Err(super::StackError(String::from_utf8_lossy(&parts.concat()).into_owned()));
         }
         let start = p as usize;
         let aligned = (start + slot - 1) & !(slot - 1);

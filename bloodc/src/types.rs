@@ -367,19 +367,39 @@ impl Ty {
         Ty::Owned(OwnedKind::String, Arc::new(Ty::Int(IntTy::U8)))
     }
 
-    /// Whether values of this type own heap storage: the type is or contains (as a field,
-    /// element, payload or type argument used by a field) a `Vec`, `String` or `Box`. Such values
-    /// move instead of being copied, and are dropped by compiler-inserted drops (LANGUAGE.md
-    /// §5.5, ARCHITECTURE.md "Memory"). Terminates on recursive types: every cycle of ADTs goes
-    /// through an owned indirection (the type checker rejects the others), which answers `true`.
+    /// Whether values of this type have drop glue: they own heap storage ([`Ty::is_move_type`])
+    /// or hold a `fn` value, whose environment is reference-counted (ARCHITECTURE.md "Closures
+    /// and function values"). Such values are dropped by compiler-inserted drops (LANGUAGE.md
+    /// §5.5, ARCHITECTURE.md "Memory").
     pub fn needs_drop(&self, adts: &AdtTable) -> bool {
+        self.ownership(adts, true)
+    }
+
+    /// Whether values of this type *move* instead of being copied: the type is or contains (as
+    /// a field, element, payload or type argument used by a field) a `Vec`, `String` or `Box`.
+    /// A type that needs drop only because it holds `fn` values is copied, each copy counting
+    /// one more reference to the environments ([`Ty::is_counted_copy`]).
+    pub fn is_move_type(&self, adts: &AdtTable) -> bool {
+        self.ownership(adts, false)
+    }
+
+    /// Whether a value of this type is copied by counting references (it holds `fn` values
+    /// and owns nothing else): reading it leaves the source valid and yields a new reference.
+    pub fn is_counted_copy(&self, adts: &AdtTable) -> bool {
+        self.needs_drop(adts) && !self.is_move_type(adts)
+    }
+
+    /// Terminates on recursive types: every cycle of ADTs goes through an owned indirection
+    /// (the type checker rejects the others), which answers `true`.
+    fn ownership(&self, adts: &AdtTable, count_fns: bool) -> bool {
         match self {
             Ty::Owned(..) => true,
-            Ty::Tuple(xs) => xs.iter().any(|x| x.needs_drop(adts)),
-            Ty::Array(x, n) => *n > 0 && x.needs_drop(adts),
+            Ty::Fn(..) => count_fns,
+            Ty::Tuple(xs) => xs.iter().any(|x| x.ownership(adts, count_fns)),
+            Ty::Array(x, n) => *n > 0 && x.ownership(adts, count_fns),
             Ty::Adt(a, args) => {
                 let def = adts.def(a);
-                (0..def.variants.len()).any(|v| adts.field_tys(a, args, v).iter().any(|t| t.needs_drop(adts)))
+                (0..def.variants.len()).any(|v| adts.field_tys(a, args, v).iter().any(|t| t.ownership(adts, count_fns)))
             }
             _ => false,
         }

@@ -87,3 +87,43 @@ fn ten_million_strings_run_in_flat_memory() {
     eprintln!("10,000,000 Strings: peak RSS {kb} KiB");
     assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
 }
+
+#[test]
+fn ten_million_escaping_closures_run_in_flat_memory() {
+    // Each iteration builds closures that outlive their creator (returned, composed, stored
+    // in a vector) and capture an owned String and other closures: every environment must be
+    // freed when its last copy goes.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("closures.blood");
+    std::fs::write(
+        &src,
+        "fn tagger(tag: String) -> fn(i64) -> i64 {\n\
+         \x20   move |x: i64| x + tag.len() as i64\n\
+         }\n\
+         fn compose(f: fn(i64) -> i64, g: fn(i64) -> i64) -> fn(i64) -> i64 {\n\
+         \x20   |x: i64| g(f(x))\n\
+         }\n\
+         fn main() {\n\
+         \x20   let mut total: i64 = 0\n\
+         \x20   let mut keep: Vec<fn(i64) -> i64> = Vec.new()\n\
+         \x20   for i in 0..10000000 {\n\
+         \x20       let t = tagger(String.from(\"abcd\"))\n\
+         \x20       let c = compose(t, |x: i64| x * 2)\n\
+         \x20       if i % 1000 == 0 {\n\
+         \x20           keep.clear()\n\
+         \x20       }\n\
+         \x20       keep.push(c)\n\
+         \x20       total += c(i % 7)\n\
+         \x20   }\n\
+         \x20   println!(\"{} {}\", total, keep.len())\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = dir.path().join("closures");
+    build_blood(&src, &exe);
+    let (out, kb) = run_peak_rss(&exe, &[]);
+    // Σ 2·(i mod 7 + 4) over 0..10^7: 10^7 = 7·1428571 + 3, so Σ (i mod 7) = 21·1428571 + 3.
+    assert_eq!(out.trim(), format!("{} 1000", 2 * (21 * 1_428_571 + 3 + 4 * 10_000_000)));
+    eprintln!("10,000,000 escaping closures: peak RSS {kb} KiB");
+    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+}

@@ -8,19 +8,27 @@
 //! `(env, A..) -> R`: the environment goes first (after the hidden result pointer of an
 //! aggregate result), then the arguments flattened as for direct calls.
 //!
-//! The environment is a tuple of the captured values laid out by [`super::layout_of`]. It is
-//! allocated with `blood_alloc` when the closure may outlive its frame, or in a stack slot of the
-//! creating function when the IR says it cannot (`heap == false`); without captures the pointer
-//! is null and nothing is allocated.
+//! The environment is the tuple [`closure_env_ty`] laid out by [`super::layout_of`]: a reference
+//! count (offset 0), the code address of its drop function (offset 8), then the captured
+//! values. It is allocated with `blood_alloc` when the closure may outlive its frame (count 1),
+//! or in a stack slot of the creating function when the IR says it cannot (`heap == false`;
+//! count [`FRAME_ENV_COUNT`], never released to zero); without captures the pointer is null and
+//! nothing is allocated or counted.
+//!
+//! `fn_retain` and `fn_release` count with atomic read-modify-write operations, since a `fn`
+//! value may be shared by fibers running on different workers. The release that takes the
+//! count to zero calls the drop function, which drops the captured values and frees the
+//! environment (`ir::build::closures`).
 
-use cranelift_codegen::ir::{AbiParam, InstBuilder, Signature, Value};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{AbiParam, AtomicRmwOp, InstBuilder, MemFlagsData, Signature, Value, types};
 
 use super::abi::{self, Shape};
 use super::function::FunctionCx;
 use super::layout_of::fields_of;
 use super::values::CValue;
 use super::{CgResult, CodegenError};
-use crate::ir::{FuncId, Operand};
+use crate::ir::{FRAME_ENV_COUNT, FuncId, Operand, closure_env_ty};
 use crate::types::Ty;
 
 impl FunctionCx<'_, '_> {
@@ -36,15 +44,21 @@ impl FunctionCx<'_, '_> {
     }
 
     /// `func` paired with a fresh environment holding `env`.
-    pub(crate) fn lower_fn_value(&mut self, func: FuncId, env: &[Operand], heap: bool) -> CgResult<CValue> {
+    pub(crate) fn lower_fn_value(
+        &mut self,
+        func: FuncId,
+        env: &[Operand],
+        heap: bool,
+        env_drop: Option<FuncId>,
+    ) -> CgResult<CValue> {
         let pointer = self.mcx.pointer_type;
         let code = self.code_address(func)?;
-        if env.is_empty() {
+        let (false, Some(env_drop)) = (env.is_empty(), env_drop) else {
             let null = self.bcx.ins().iconst(pointer, 0);
             return Ok(CValue::Pair(code, null));
-        }
+        };
         let tys = env.iter().map(|o| self.operand_ty(o)).collect::<CgResult<Vec<Ty>>>()?;
-        let env_ty = Ty::tuple(tys);
+        let env_ty = closure_env_ty(tys);
         let layout = self.layout(&env_ty)?;
         let addr = if heap {
             let size = self.bcx.ins().iconst(cranelift_codegen::ir::types::I64, layout.size as i64);
@@ -57,11 +71,54 @@ impl FunctionCx<'_, '_> {
             self.temp_slot_addr(layout)
         };
         let fields = fields_of(&self.program.adts, &env_ty, None)?;
-        for ((offset, ty), op) in fields.iter().zip(env) {
-            let v = self.operand(op)?;
+        let count = self.bcx.ins().iconst(types::I64, if heap { 1 } else { FRAME_ENV_COUNT as i64 });
+        let drop = self.code_address(env_drop)?;
+        let header = [CValue::One(count), CValue::One(drop)];
+        let values =
+            header.into_iter().map(Ok).chain(env.iter().map(|op| self.operand(op))).collect::<CgResult<Vec<_>>>()?;
+        for ((offset, ty), v) in fields.iter().zip(values) {
             self.store_at(ty, v, addr, *offset as i32)?;
         }
         Ok(CValue::Pair(code, addr))
+    }
+
+    /// `fn_retain`: the `fn` value (`code`, `env`), with one more reference counted on its
+    /// environment (if it has one).
+    pub(crate) fn fn_retain(&mut self, code: Value, env: Value) -> CgResult<CValue> {
+        let count = self.bcx.create_block();
+        let done = self.bcx.create_block();
+        self.bcx.ins().brif(env, count, &[], done, &[]);
+        self.bcx.switch_to_block(count);
+        let one = self.bcx.ins().iconst(types::I64, 1);
+        self.bcx.ins().atomic_rmw(types::I64, MemFlagsData::trusted(), AtomicRmwOp::Add, env, one);
+        self.bcx.ins().jump(done, &[]);
+        self.bcx.switch_to_block(done);
+        Ok(CValue::Pair(code, env))
+    }
+
+    /// `fn_release`: gives up a reference to environment `env` (null: none); the last
+    /// reference calls the environment's drop function with it.
+    pub(crate) fn fn_release(&mut self, env: Value) -> CgResult<CValue> {
+        let pointer = self.mcx.pointer_type;
+        let release = self.bcx.create_block();
+        let last = self.bcx.create_block();
+        let done = self.bcx.create_block();
+        self.bcx.set_cold_block(last);
+        self.bcx.ins().brif(env, release, &[], done, &[]);
+        self.bcx.switch_to_block(release);
+        let one = self.bcx.ins().iconst(types::I64, 1);
+        let old = self.bcx.ins().atomic_rmw(types::I64, MemFlagsData::trusted(), AtomicRmwOp::Sub, env, one);
+        let was_last = self.bcx.ins().icmp_imm_u(IntCC::Equal, old, 1);
+        self.bcx.ins().brif(was_last, last, &[], done, &[]);
+        self.bcx.switch_to_block(last);
+        let drop = self.bcx.ins().load(pointer, MemFlagsData::trusted(), env, 8);
+        let mut sig = Signature::new(self.mcx.call_conv);
+        sig.params.push(AbiParam::new(pointer));
+        let sig = self.bcx.import_signature(sig);
+        self.bcx.ins().call_indirect(sig, drop, &[env]);
+        self.bcx.ins().jump(done, &[]);
+        self.bcx.switch_to_block(done);
+        Ok(CValue::Zst)
     }
 
     /// Calls the `fn` value `callee`. `sret` is the memory receiving an aggregate result.

@@ -49,6 +49,7 @@ pub(crate) fn uses_scheduler(program: &ir::Program, main: ir::FuncId) -> bool {
                 let ir::Stmt::Assign(_, rv) = stmt else { continue };
                 match rv {
                     ir::Rvalue::Call(ir::Callee::Runtime(rf), _) if needs(rf) => return true,
+                    ir::Rvalue::FnValue { func: g, env_drop: Some(d), .. } => stack.extend([*g, *d]),
                     ir::Rvalue::Call(ir::Callee::Fn(g), _)
                     | ir::Rvalue::FnValue { func: g, .. }
                     | ir::Rvalue::FnAddr(g) => stack.push(*g),

@@ -187,7 +187,7 @@ impl<'m> FunctionCx<'m, '_> {
             Rvalue::Discriminant(place) => self.lower_discriminant(place),
             Rvalue::Len(place) => self.lower_len(place),
             Rvalue::Unsize(op) => self.lower_unsize(op),
-            Rvalue::FnValue { func, env, heap } => self.lower_fn_value(*func, env, *heap),
+            Rvalue::FnValue { func, env, heap, env_drop } => self.lower_fn_value(*func, env, *heap, *env_drop),
             Rvalue::Aggregate(..) | Rvalue::Repeat(..) => {
                 Err(CodegenError::InvalidIr(format!("an aggregate rvalue assigned to a {dest_ty}")))
             }

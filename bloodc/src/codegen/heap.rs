@@ -43,7 +43,7 @@ impl FunctionCx<'_, '_> {
                 let l = self.layout(&elem)?;
                 Ok((l.size, l.align))
             }
-            // `box_free(env)` of a closure called once: the environment tuple.
+            // `box_free(env)` in a closure environment's drop function: the environment tuple.
             env @ Ty::Tuple(_) if matches!(ty, Ty::Ref(..)) => {
                 let l = self.layout(&env)?;
                 Ok((l.size, l.align))
@@ -112,6 +112,20 @@ impl FunctionCx<'_, '_> {
                 let (s, a) = (self.iconst64(size), self.iconst64(align));
                 self.call_import(&blood_abi::FREE, &[b, s, a])?;
                 Ok(CValue::Zst)
+            }
+            HeapIntrinsic::FnRetain | HeapIntrinsic::FnRelease => {
+                let value = arg(0)?;
+                let (code, env) = match self.operand(&value)? {
+                    CValue::Pair(code, env) => (code, env),
+                    CValue::One(r) => {
+                        let pointer = self.mcx.pointer_type;
+                        let code = self.bcx.ins().load(pointer, MemFlagsData::trusted(), r, 0);
+                        let env = self.bcx.ins().load(pointer, MemFlagsData::trusted(), r, 8);
+                        (code, env)
+                    }
+                    other => return Err(CodegenError::InvalidIr(format!("{h:?} of {other:?}"))),
+                };
+                if h == HeapIntrinsic::FnRetain { self.fn_retain(code, env) } else { self.fn_release(env) }
             }
             HeapIntrinsic::StringAsStr => {
                 let v = self.scalar(&arg(0)?)?;

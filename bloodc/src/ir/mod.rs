@@ -265,14 +265,22 @@ pub enum Rvalue {
     /// `&[T; N]` → `&[T]` (or `&mut`): pairs the pointer with the constant length.
     Unsize(Operand),
     /// A value of the local's type `fn(A..) -> R`: the address of `func` paired with an
-    /// environment holding `env` as a tuple. `func` takes a reference to that tuple as its first
-    /// parameter, then `A..`, and returns `R`. Without `env` operands the environment pointer is
-    /// null. The environment is allocated on the heap (`blood_alloc`) when `heap`, else in the
-    /// frame (the closure provably does not outlive it).
+    /// environment holding `env` after a two-word header, the tuple [`closure_env_ty`]. `func`
+    /// takes a reference to that tuple as its first parameter, then `A..`, and returns `R`.
+    /// Without `env` operands the environment pointer is null. The environment is allocated on
+    /// the heap (`blood_alloc`) when `heap`, else in the frame (the closure provably does not
+    /// outlive it).
+    ///
+    /// The header counts references: word 0 is the count (1 for a new heap environment; a
+    /// frame environment starts at [`FRAME_ENV_COUNT`] and is never released), word 1 the code
+    /// address of `env_drop`, called with the environment when the count drops to zero: it
+    /// drops the captured values and frees the environment. `env_drop` is `Some` exactly when
+    /// `env` is not empty.
     FnValue {
         func: FuncId,
         env: Vec<Operand>,
         heap: bool,
+        env_drop: Option<FuncId>,
     },
     /// The code address of `func` as a `u64`, for the runtime to call with the C convention
     /// (fiber entry trampolines).
@@ -347,9 +355,16 @@ pub enum HeapIntrinsic {
     Clone,
     /// `() -> Box<T>`: allocates uninitialised memory for a `T` (the builder stores it next).
     BoxAlloc,
-    /// `(Box<T>)`: frees the allocation without dropping the content. Also `(&(C…))`: the
-    /// heap environment of a closure called once, freed when it returns.
+    /// `(Box<T>)`: frees the allocation without dropping the content. Also `(&(C…))`: a
+    /// closure's heap environment, freed by its `env_drop` function.
     BoxFree,
+    /// `(&fn) -> fn` or `(fn) -> fn`: a copy of a `fn` value that counts one more reference
+    /// to its environment (nothing to count for a null environment). A local operand is read,
+    /// not moved.
+    FnRetain,
+    /// `(&mut fn)` or `(fn)`: gives up the value's reference to its environment; the last one
+    /// calls the environment's `env_drop` function (see [`Rvalue::FnValue`]).
+    FnRelease,
     /// `(&String) -> &str`: the bytes in use.
     StringAsStr,
     /// `(&mut String, &str)`: appends the bytes.
@@ -441,4 +456,19 @@ impl Terminator {
             Terminator::Return(_) | Terminator::Unreachable => vec![],
         }
     }
+}
+
+/// Fields of a closure environment before the captured values: the reference count and the
+/// code address of its drop function (see [`Rvalue::FnValue`]).
+pub const ENV_HEADER_FIELDS: u32 = 2;
+
+/// The reference count a frame environment starts with: so large that releases never bring it
+/// to zero, since a frame environment is never freed (it provably dies with its frame).
+pub const FRAME_ENV_COUNT: u64 = 1 << 62;
+
+/// The tuple type of a closure environment holding `captures`: the header (count, drop
+/// function address), then the captured values in order.
+pub fn closure_env_ty(captures: impl IntoIterator<Item = Ty>) -> Ty {
+    let header = [Ty::Int(IntTy::U64), Ty::Int(IntTy::U64)];
+    Ty::tuple(header.into_iter().chain(captures).collect())
 }

@@ -88,9 +88,10 @@ fn rvalue(program: &Program, rv: &Rvalue) -> String {
         Rvalue::FnValue { func, env, .. } if env.is_empty() => {
             format!("fn_value {}", program.function(*func).name)
         }
-        Rvalue::FnValue { func, env, heap } => {
+        Rvalue::FnValue { func, env, heap, env_drop } => {
             let alloc = if *heap { "heap" } else { "frame" };
-            format!("closure {}({alloc}: {})", program.function(*func).name, ops(env))
+            let drop = env_drop.map(|d| format!(" drop {}", program.function(d).name)).unwrap_or_default();
+            format!("closure {}({alloc}: {}){drop}", program.function(*func).name, ops(env))
         }
         Rvalue::Intrinsic(i, args) => format!("{}({})", intrinsic_name(*i), ops(args)),
         Rvalue::Load(p) => format!("copy {}", place(p)),
@@ -140,6 +141,8 @@ fn intrinsic_name(i: Intrinsic) -> &'static str {
             HeapIntrinsic::Clone => "clone",
             HeapIntrinsic::BoxAlloc => "box_alloc",
             HeapIntrinsic::BoxFree => "box_free",
+            HeapIntrinsic::FnRetain => "fn_retain",
+            HeapIntrinsic::FnRelease => "fn_release",
             HeapIntrinsic::StringAsStr => "string_as_str",
             HeapIntrinsic::StringPushStr => "string_push_str",
             HeapIntrinsic::StringPushChar => "string_push_char",

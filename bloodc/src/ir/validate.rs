@@ -174,13 +174,16 @@ fn rvalue_ty(program: &Program, f: &Function, dest: &Ty, rv: &Rvalue) -> Result<
             }
             Some((*ret).clone())
         }
-        Rvalue::FnValue { func, env, heap: _ } => {
+        Rvalue::FnValue { func, env, heap: _, env_drop } => {
+            if env_drop.is_some() == env.is_empty() {
+                return Err("a closure environment needs a drop function, and only one".to_string());
+            }
             let callee = program.functions.get(func.0 as usize).ok_or("`fn` value of a missing function")?;
             let Ty::Fn(params, ret, _) = dest else { return Err(format!("`fn` value assigned to a {dest}")) };
             let env_tys = env.iter().map(|o| operand_ty(program, f, o)).collect::<Result<Vec<_>, _>>()?;
             let callee_params: Vec<&Ty> =
                 callee.locals.iter().take(callee.param_count as usize).map(|d| &d.ty).collect();
-            let env_ok = matches!(callee_params.first(), Some(Ty::Ref(t, false)) if **t == Ty::tuple(env_tys.clone()));
+            let env_ok = matches!(callee_params.first(), Some(Ty::Ref(t, false)) if env.is_empty() || **t == super::closure_env_ty(env_tys.clone()));
             let params_ok = callee_params.len() == params.len() + 1
                 && params.iter().zip(&callee_params[1..]).all(|(p, c)| compatible(p, c));
             if !env_ok || !params_ok || !compatible(&callee.ret, ret) {

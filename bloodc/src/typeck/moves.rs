@@ -76,7 +76,7 @@ fn join(a: &State, b: &State) -> State {
 
 impl MoveCx<'_> {
     fn owned(&self, ty: &Ty) -> bool {
-        ty.needs_drop(self.adts)
+        ty.is_move_type(self.adts)
     }
 
     fn error(&mut self, d: Diagnostic) {

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 
 use crate::hir::{self, ExprKind as H};
 use crate::ir::{
-    BasicBlock, Callee, Const, FuncId, Function, HeapIntrinsic, Intrinsic, Local, LocalDecl, Operand, Place, Proj,
-    Rvalue, Stmt, Terminator, Ty,
+    BasicBlock, Callee, Const, ENV_HEADER_FIELDS, FuncId, Function, HeapIntrinsic, Intrinsic, Local, LocalDecl,
+    Operand, Place, Proj, Rvalue, Stmt, Terminator, Ty,
 };
 
 use super::{FnBuilder, ir_ty};
@@ -73,26 +73,13 @@ impl Lifted {
     }
 }
 
-/// A closure called once frees its (heap) environment when it returns: each `return` is
-/// preceded by `box_free(env)`.
-fn free_environment_on_return(f: &mut Function, env: Local) {
-    let unit = Local(f.locals.len() as u32);
-    f.locals.push(LocalDecl { ty: Ty::Unit, name: None });
-    for block in &mut f.blocks {
-        if matches!(block.terminator, Terminator::Return(_)) {
-            let free = Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::BoxFree), vec![Operand::Local(env)]);
-            block.stmts.push(Stmt::Assign(unit, free));
-        }
-    }
-}
-
 impl FnBuilder<'_> {
     /// Lowers the `fn`-value expressions; `None` for any other expression.
     pub(super) fn lower_fn_value_expr(&mut self, e: &hir::Expr) -> Option<Operand> {
         Some(match &e.kind {
             H::FnRef { func, .. } => {
                 let thunk = self.thunk(FuncId(func.0));
-                self.emit(e.ty.clone(), Rvalue::FnValue { func: thunk, env: Vec::new(), heap: false })
+                self.emit(e.ty.clone(), Rvalue::FnValue { func: thunk, env: Vec::new(), heap: false, env_drop: None })
             }
             H::Closure(c) => self.lower_closure(c, &e.ty),
             H::CallIndirect { callee, args } => self.lower_call_indirect(callee, args, &e.ty),
@@ -101,10 +88,14 @@ impl FnBuilder<'_> {
     }
 
     /// `callee(args…)`: the callee, then the arguments, in source order.
+    ///
+    /// A callee that is a variable is called in place, without counting a copy of it: the
+    /// variable is read when the call is made, after the arguments were evaluated.
     fn lower_call_indirect(&mut self, callee: &hir::Expr, args: &[hir::Expr], ret: &Ty) -> Operand {
-        let f = match args.first() {
-            Some(first) => self.lower_operand_before(callee, first),
-            None => self.lower_expr(callee),
+        let f = match (&callee.kind, args.first()) {
+            (H::Local(l), _) => Operand::Local(self.map_local(*l)),
+            (_, Some(first)) => self.lower_operand_before(callee, first),
+            (_, None) => self.lower_expr(callee),
         };
         let mut values = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
@@ -126,15 +117,29 @@ impl FnBuilder<'_> {
     fn lower_closure(&mut self, c: &hir::Closure, ty: &Ty) -> Operand {
         let captures: Vec<hir::LocalId> =
             c.captures.iter().copied().filter(|l| !self.hir_locals[l.0 as usize].ty.is_zero_sized()).collect();
-        let env: Vec<Operand> = captures.iter().map(|l| Operand::Local(self.map_local(*l))).collect();
         let env_tys: Vec<Ty> = captures.iter().map(|l| ir_ty(&self.hir_locals[l.0 as usize].ty)).collect();
+        // Values that own heap storage were moved in (the type checker marked them moved);
+        // values holding `fn`s are counted copies; the rest plain copies.
+        let env: Vec<Operand> = captures
+            .iter()
+            .zip(&env_tys)
+            .map(|(l, t)| {
+                let local = self.map_local(*l);
+                if t.is_counted_copy(&self.program.adts) {
+                    self.copy_place(Place::local(local), t)
+                } else {
+                    Operand::Local(local)
+                }
+            })
+            .collect();
         let id = self.lifted.reserve();
         let symbol = self.lifted_symbol(&c.name);
         let hir = self.hir;
         let hir_locals = self.hir_locals;
         let mut b = FnBuilder::empty(&mut *self.program, &mut *self.lifted, hir, hir_locals);
         b.local_map = vec![UNMAPPED; hir_locals.len()];
-        let env_local = b.new_local(Ty::reference(Ty::tuple(env_tys.clone()), false), Some("env".to_string()));
+        let env_ty = if env_tys.is_empty() { Ty::Unit } else { crate::ir::closure_env_ty(env_tys.clone()) };
+        let env_local = b.new_local(Ty::reference(env_ty.clone(), false), Some("env".to_string()));
         for p in &c.params {
             let info = &hir_locals[p.0 as usize];
             b.local_map[p.0 as usize] = b.new_local(info.ty.clone(), Some(info.name.clone()));
@@ -151,13 +156,14 @@ impl FnBuilder<'_> {
             let name = hir_locals[l.0 as usize].name.clone();
             let copy = b.new_local(t, Some(name));
             b.local_map[l.0 as usize] = copy;
-            let field = Place::local(env_local).project(Proj::Deref).project(Proj::Field(i as u32));
+            let field = Place::local(env_local).project(Proj::Deref).project(Proj::Field(ENV_HEADER_FIELDS + i as u32));
             b.push(Stmt::Assign(copy, Rvalue::Load(field)));
             copies.push(copy);
         }
         // Parameters are owned by the closure's function (dropped at its end). The captured
-        // copies are not (the type checker rejects captures that need dropping), except in a
-        // closure called once, which owns what it captured.
+        // copies are not: the environment owns the captured values and its drop function drops
+        // them (the body may only read those that own heap storage), except in a closure called
+        // once, which owns what it captured.
         b.push_scope(super::drops::ScopeKind::Block);
         for p in &c.params {
             let l = b.local_map[p.0 as usize];
@@ -170,14 +176,49 @@ impl FnBuilder<'_> {
         }
         let value = b.lower_expr(&c.body);
         b.lower_return(value);
-        let mut function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
-        if c.once && !env.is_empty() {
-            free_environment_on_return(&mut function, env_local);
-        }
+        let function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
         self.lifted.define(id, function);
+        let env_drop = (!env.is_empty()).then(|| self.env_drop_fn(&c.name, &env_ty, c.once));
         // On the heap until `passes::closure_env` proves the frame is enough.
         let heap = !env.is_empty();
-        self.emit(ty.clone(), Rvalue::FnValue { func: id, env, heap })
+        self.emit(ty.clone(), Rvalue::FnValue { func: id, env, heap, env_drop })
+    }
+
+    /// The drop function of a closure environment of type `env_ty`, called by the release of
+    /// its last reference: `(env: &(header, C…))` drops each captured value that needs it
+    /// (unless the closure is called `once`: its body consumed them) and frees the environment.
+    fn env_drop_fn(&mut self, closure: &str, env_ty: &Ty, once: bool) -> FuncId {
+        let id = self.lifted.reserve();
+        let name = format!("{closure}.{{env_drop}}");
+        let env = Local(0);
+        let unit = Local(1);
+        let locals = vec![
+            LocalDecl { ty: Ty::reference(env_ty.clone(), false), name: Some("env".to_string()) },
+            LocalDecl { ty: Ty::Unit, name: None },
+        ];
+        let mut stmts = Vec::new();
+        if let Ty::Tuple(fields) = env_ty
+            && !once
+        {
+            for (i, t) in fields.iter().enumerate().skip(ENV_HEADER_FIELDS as usize) {
+                if t.needs_drop(&self.program.adts) {
+                    stmts.push(Stmt::Drop(Place::local(env).project(Proj::Deref).project(Proj::Field(i as u32))));
+                }
+            }
+        }
+        let free = Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::BoxFree), vec![Operand::Local(env)]);
+        stmts.push(Stmt::Assign(unit, free));
+        let function = Function {
+            symbol: self.lifted_symbol(&name),
+            name,
+            param_count: 1,
+            ret: Ty::Unit,
+            locals,
+            blocks: vec![BasicBlock { stmts, terminator: Terminator::Return(Operand::Const(Const::Unit)) }],
+            no_preempt: true,
+        };
+        self.lifted.define(id, function);
+        id
     }
 
     /// The thunk of program function `f`: `(env, args…) -> R { f(args…) }`.

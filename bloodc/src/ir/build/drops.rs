@@ -58,6 +58,31 @@ impl FnBuilder<'_> {
         b
     }
 
+    /// Whether reading a value of `ty` copies it by counting references (it holds `fn` values
+    /// and owns nothing else; [`Ty::is_counted_copy`]).
+    pub(crate) fn is_counted_copy(&mut self, ty: &Ty) -> bool {
+        self.needs_drop(ty) && !ty.is_move_type(&self.program.adts)
+    }
+
+    /// Reads a copy of the value in `p` that leaves `p` valid: the value itself for plain
+    /// data, a counted copy (`clone`; for a `fn` value, one more reference to its environment)
+    /// for types holding `fn` values. Values that own heap storage are moved instead
+    /// ([`FnBuilder::move_out`]).
+    pub(crate) fn copy_place(&mut self, p: Place, ty: &Ty) -> Operand {
+        if !self.is_counted_copy(ty) {
+            return self.read_place(p, ty);
+        }
+        if matches!(ty, Ty::Fn(..)) && p.proj.is_empty() {
+            // `fn_retain` reads a local without moving it, and its address need not be taken.
+            return self.emit(
+                ty.clone(),
+                Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::FnRetain), vec![Operand::Local(p.base)]),
+            );
+        }
+        let r = self.emit(Ty::reference(ty.clone(), false), Rvalue::Ref(p, false));
+        self.emit(ty.clone(), Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::Clone), vec![r]))
+    }
+
     pub(crate) fn push_scope(&mut self, kind: ScopeKind) {
         self.scopes.push(DropScope { kind, entries: Vec::new() });
     }

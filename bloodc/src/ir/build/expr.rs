@@ -1,7 +1,7 @@
 //! Lowering expressions: values, operators, calls, blocks and control flow.
 
 use crate::hir::{self, ExprKind as H, Lit};
-use crate::ir::{BinOp, Callee, Const, FloatTy, FuncId, Operand, Rvalue, Terminator, Ty, UnOp};
+use crate::ir::{BinOp, Callee, Const, FloatTy, FuncId, Operand, Place, Rvalue, Terminator, Ty, UnOp};
 use crate::syntax::ast;
 
 use super::drops::ScopeKind;
@@ -24,7 +24,14 @@ impl FnBuilder<'_> {
             H::Lit(lit) => Operand::Const(lower_lit(lit, &e.ty, self)),
             H::Local(l) => {
                 let l = self.map_local(*l);
-                if self.local_ty(l).is_zero_sized() { Operand::Const(Const::Unit) } else { Operand::Local(l) }
+                let ty = self.local_ty(l).clone();
+                if ty.is_zero_sized() {
+                    Operand::Const(Const::Unit)
+                } else if self.is_counted_copy(&ty) {
+                    self.copy_place(Place::local(l), &ty)
+                } else {
+                    Operand::Local(l)
+                }
             }
             H::Unary(op, inner) => {
                 let v = self.lower_expr(inner);
@@ -36,7 +43,9 @@ impl FnBuilder<'_> {
             }
             H::Binary(ast::BinOp::And, a, b) => self.lower_short_circuit(true, a, b),
             H::Binary(ast::BinOp::Or, a, b) => self.lower_short_circuit(false, a, b),
-            H::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), a, b) if self.needs_drop(&super::ir_ty(&a.ty)) => {
+            H::Binary(op @ (ast::BinOp::Eq | ast::BinOp::Ne), a, b)
+                if super::ir_ty(&a.ty).is_move_type(&self.program.adts) =>
+            {
                 // Owned values are compared in place: `==` only reads its operands.
                 let ty = super::ir_ty(&a.ty);
                 let pa = self.lower_place(a);

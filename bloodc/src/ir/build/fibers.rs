@@ -6,12 +6,13 @@
 //! words (code, environment), so each result type `T` gets one *fiber trampoline*,
 //! `fiber_entry<T>(task: fn() -> T) -> u64`: it calls the task and returns its result as a word
 //! (`to_word`) for the joiner, which turns it back into a `T` (`from_word`). Spawning is
-//! `blood_fiber_spawn_pair(fn_addr trampoline, task)`. The environment must then be on the heap:
+//! `blood_fiber_spawn_pair(fn_addr trampoline, task)`; the trampoline owns the task and drops it
+//! after the call (releasing its environment). The environment must be on the heap:
 //! `passes::closure_env` sees an operand of a runtime call as escaping.
 
 use crate::hir;
 use crate::ir::{
-    BasicBlock, Callee, Const, Function, Intrinsic, Local, LocalDecl, Operand, Rvalue, Stmt, Terminator, Ty,
+    BasicBlock, Callee, Const, Function, Intrinsic, Local, LocalDecl, Operand, Place, Rvalue, Stmt, Terminator, Ty,
 };
 use crate::types::IntTy;
 
@@ -49,6 +50,8 @@ impl FnBuilder<'_> {
         let terminator = if *ret == Ty::Never {
             Terminator::Unreachable
         } else {
+            // The fiber owned the task (its reference to the environment).
+            stmts.push(Stmt::Drop(Place::local(task)));
             let value = if ret.is_zero_sized() { Operand::Const(Const::Unit) } else { Operand::Local(result) };
             stmts.push(Stmt::Assign(word, Rvalue::Intrinsic(Intrinsic::ToWord, vec![value])));
             Terminator::Return(Operand::Local(word))

@@ -177,7 +177,11 @@ impl FnBuilder<'_> {
     pub(crate) fn bind_and_drop_rest(&mut self, scrutinee: &Place, pending: Vec<PendingBinding>, register: bool) {
         let mut moved: Vec<Vec<Proj>> = Vec::new();
         for b in &pending {
-            if !b.by_ref && self.needs_drop(&b.ty) && b.place.base == scrutinee.base && self.is_owned_path(&b.place) {
+            if !b.by_ref
+                && b.ty.is_move_type(&self.program.adts)
+                && b.place.base == scrutinee.base
+                && self.is_owned_path(&b.place)
+            {
                 moved.push(b.place.proj.clone());
             }
         }
@@ -194,8 +198,11 @@ impl FnBuilder<'_> {
             if b.by_ref {
                 let mutable = matches!(self.local_ty(b.local), Ty::Ref(_, true));
                 self.assign(b.local, Rvalue::Ref(b.place, mutable));
-            } else {
+            } else if self.bindings_move || b.ty.is_move_type(&self.program.adts) {
                 let v = self.read_place(b.place, &b.ty);
+                self.assign(b.local, Rvalue::Use(v));
+            } else {
+                let v = self.copy_place(b.place, &b.ty);
                 self.assign(b.local, Rvalue::Use(v));
             }
             if register {

@@ -109,6 +109,10 @@ pub(crate) struct FnBuilder<'p> {
     /// Bindings of the pattern being tested, assigned once the whole pattern matched
     /// (`matching.rs`).
     pending_bindings: Vec<matching::PendingBinding>,
+    /// Set while binding the pattern of `for x in v` over a consumed vector: the element is
+    /// moved out, so bindings of values holding `fn`s take its references rather than count
+    /// new ones.
+    bindings_move: bool,
     /// The scrutinee locals of the `match`es being lowered, innermost last.
     match_roots: Vec<Local>,
 }
@@ -136,6 +140,7 @@ impl<'p> FnBuilder<'p> {
             scopes: Vec::new(),
             needs_drop_cache: HashMap::new(),
             pending_bindings: Vec::new(),
+            bindings_move: false,
             match_roots: Vec::new(),
         }
     }

@@ -124,7 +124,7 @@ impl FnBuilder<'_> {
             H::Field { .. } | H::Index { .. } | H::Deref(_) => {
                 let p = self.lower_place(e);
                 let ty = super::ir_ty(&e.ty);
-                if self.needs_drop(&ty) { self.move_out(p, &ty) } else { self.read_place(p, &e.ty) }
+                if ty.is_move_type(&self.program.adts) { self.move_out(p, &ty) } else { self.copy_place(p, &ty) }
             }
             H::AddrOf { mutable, place } => {
                 let p = self.lower_place(place);
@@ -189,10 +189,12 @@ impl FnBuilder<'_> {
                 if slot.is_none() {
                     let fty = super::ir_ty(&field_tys[i]);
                     let fp = bp.project(Proj::Field(i as u32));
-                    if self.needs_drop(&fty) {
+                    if fty.is_move_type(&self.program.adts) {
                         moved.push(fp.proj.clone());
+                        *slot = Some(self.read_place(fp, &fty));
+                    } else {
+                        *slot = Some(self.copy_place(fp, &fty));
                     }
-                    *slot = Some(self.read_place(fp, &fty));
                 }
             }
             // `..base` moves the owned fields it supplies; the rest of `base` is dropped.
@@ -254,7 +256,9 @@ impl FnBuilder<'_> {
         };
         let unreachable = self.new_block();
         self.test_pattern(pat, &target, unreachable);
+        self.bindings_move = into_iter_next.is_some();
         self.bind_pending(&target);
+        self.bindings_move = false;
         if let Some(next) = into_iter_next {
             let one = Operand::Const(Const::Int { bits: 1, ty: IntTy::Usize });
             self.push(Stmt::Assign(next, Rvalue::Binary(BinOp::Add, Operand::Local(idx), one)));

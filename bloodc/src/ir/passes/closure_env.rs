@@ -18,12 +18,17 @@
 //! Parameters are analysed together, as a greatest fixpoint: every `fn` parameter starts as
 //! non-escaping and is marked escaping when one of its uses is not of the kinds above (recursion
 //! through a non-escaping parameter is fine). Only values and parameters of type `fn` are
-//! considered; environments hold only copies of plain data at this level, so the frame needs no
-//! cleanup.
+//! considered. Copies of a `fn` value are counted (`r = &f; g = fn_retain(r)`, a copy into `g`)
+//! and released (`r = &f; fn_release(r)`, no use); a frame environment's count never reaches
+//! zero, so it is never freed, and it is only chosen when every captured value is plain data
+//! (nothing for the environment to drop).
 
 use std::collections::HashSet;
 
-use crate::ir::{Callee, FuncId, Function, Local, Operand, Place, Program, Proj, Rvalue, Stmt, Terminator, Ty};
+use crate::ir::{
+    AdtTable, Callee, FuncId, Function, HeapIntrinsic, Intrinsic, Local, LocalDecl, Operand, Place, Program, Proj,
+    Rvalue, Stmt, Terminator, Ty,
+};
 
 /// How one statement or terminator uses a local.
 #[derive(Copy, Clone, Debug)]
@@ -43,12 +48,24 @@ struct Uses {
     uses: Vec<Vec<Use>>,
     /// Statements assigning the local, plus one for parameters (defined on entry).
     defs: Vec<u32>,
+    /// `ref_of[r] = Some(l)`: `r` is a reference to the whole `fn` local `l`, as the drop and
+    /// clone glue take (`r = &l; fn_release(r)` / `d = fn_retain(r)`).
+    ref_of: Vec<Option<Local>>,
 }
 
 impl Uses {
     fn of(f: &Function) -> Uses {
         let n = f.locals.len();
-        let mut u = Uses { uses: vec![Vec::new(); n], defs: vec![0; n] };
+        let mut ref_of = vec![None; n];
+        for stmt in f.blocks.iter().flat_map(|b| &b.stmts) {
+            if let Stmt::Assign(r, Rvalue::Ref(p, _)) = stmt
+                && p.proj.is_empty()
+                && matches!(f.local(p.base).ty, Ty::Fn(..))
+            {
+                ref_of[r.0 as usize] = Some(p.base);
+            }
+        }
+        let mut u = Uses { uses: vec![Vec::new(); n], defs: vec![0; n], ref_of };
         for p in f.params() {
             u.defs[p.0 as usize] += 1;
         }
@@ -57,7 +74,7 @@ impl Uses {
                 match stmt {
                     Stmt::Assign(dest, rv) => {
                         u.defs[dest.0 as usize] += 1;
-                        u.rvalue(*dest, rv);
+                        u.rvalue(f, *dest, rv);
                     }
                     Stmt::Store(place, op) => {
                         u.place(place);
@@ -79,7 +96,29 @@ impl Uses {
     fn operand(&mut self, op: &Operand, how: Use) {
         if let Operand::Local(l) = op {
             self.uses[l.0 as usize].push(how);
+            // Any other use of a reference to a `fn` local may let the value escape.
+            if let Some(target) = self.ref_of[l.0 as usize] {
+                self.uses[target.0 as usize].push(Use::Other);
+            }
         }
+    }
+
+    /// A use of `op` (a `fn` local or a reference to one) by the counting intrinsics: releasing
+    /// it uses nothing, retaining it is a copy into `dest`.
+    fn counted(&mut self, f: &Function, h: HeapIntrinsic, dest: Local, op: &Operand) {
+        let Operand::Local(r) = op else { return };
+        let target = match self.ref_of[r.0 as usize] {
+            Some(target) => Some(target),
+            None if matches!(f.local(*r).ty, Ty::Fn(..)) => Some(*r),
+            None => None,
+        };
+        if let Some(target) = target {
+            if h == HeapIntrinsic::FnRetain {
+                self.uses[target.0 as usize].push(Use::CopyTo(dest));
+            }
+            return;
+        }
+        self.operand(op, Use::Other);
     }
 
     fn place(&mut self, p: &Place) {
@@ -91,7 +130,7 @@ impl Uses {
         }
     }
 
-    fn rvalue(&mut self, dest: Local, rv: &Rvalue) {
+    fn rvalue(&mut self, f: &Function, dest: Local, rv: &Rvalue) {
         match rv {
             Rvalue::Use(op) => self.operand(op, Use::CopyTo(dest)),
             Rvalue::Call(Callee::Indirect(callee), args) => {
@@ -110,6 +149,10 @@ impl Uses {
             Rvalue::Unary(_, a) | Rvalue::Cast(a, _) | Rvalue::Repeat(a, _) | Rvalue::Unsize(a) => {
                 self.operand(a, Use::Other)
             }
+            Rvalue::Intrinsic(Intrinsic::Heap(h @ (HeapIntrinsic::FnRetain | HeapIntrinsic::FnRelease)), ops) => {
+                ops.iter().for_each(|a| self.counted(f, *h, dest, a))
+            }
+            Rvalue::Ref(p, _) if self.ref_of[dest.0 as usize].is_some() && p.proj.is_empty() => {}
             Rvalue::Call(Callee::Runtime(_), ops)
             | Rvalue::Intrinsic(_, ops)
             | Rvalue::Aggregate(_, ops)
@@ -155,12 +198,14 @@ pub fn place_environments(program: &mut Program) {
             break;
         }
     }
+    let adts = program.adts.clone();
     for (f, u) in program.functions.iter_mut().zip(&uses) {
         for block in &mut f.blocks {
             for stmt in &mut block.stmts {
                 if let Stmt::Assign(dest, Rvalue::FnValue { env, heap, .. }) = stmt
                     && *heap
                     && !env.is_empty()
+                    && env.iter().all(|o| !holds_references(&f.locals, &adts, o))
                     && u.defs[dest.0 as usize] == 1
                     && !u.escapes(*dest, &params, &mut HashSet::new())
                 {
@@ -169,4 +214,10 @@ pub fn place_environments(program: &mut Program) {
             }
         }
     }
+}
+
+/// Whether a captured value needs dropping: a frame environment is never released (its count
+/// starts at `FRAME_ENV_COUNT`), so it may only hold plain data.
+fn holds_references(locals: &[LocalDecl], adts: &AdtTable, op: &Operand) -> bool {
+    matches!(op, Operand::Local(l) if locals[l.0 as usize].ty.needs_drop(adts))
 }

@@ -4,9 +4,10 @@
 //! A forward data-flow analysis computes, at every point, which owned locals (types for which
 //! [`Ty::needs_drop`]) are *maybe initialised* and which are *maybe uninitialised*:
 //! * an assignment `l = …` initialises `l` (after its operands were read);
-//! * reading `l` as an operand moves it (owned values are never copied), and so does loading an
-//!   owned value from a place reached from `l` through fields and boxes (a partial move moves
-//!   the whole local; the builder dropped the rest);
+//! * reading `l` as an operand moves it (owned values are never copied; the builder copies a
+//!   value holding `fn`s with an explicit `clone`), and so does loading a value that owns heap
+//!   storage from a place reached from `l` through fields and boxes (a partial move moves the
+//!   whole local; the builder dropped the rest);
 //! * `drop l` leaves `l` uninitialised;
 //! * at entry, parameters are initialised and every other local is not.
 //!
@@ -18,8 +19,8 @@
 use std::collections::HashMap;
 
 use crate::ir::{
-    AdtTable, BasicBlock, BlockId, Const, Function, Local, LocalDecl, Operand, OwnedKind, Place, Proj, Rvalue, Stmt,
-    Terminator, Ty, project_ty,
+    AdtTable, BasicBlock, BlockId, Const, Function, HeapIntrinsic, Intrinsic, Local, LocalDecl, Operand, OwnedKind,
+    Place, Proj, Rvalue, Stmt, Terminator, Ty, project_ty,
 };
 
 /// Which owned locals may be initialised / uninitialised at a point.
@@ -170,6 +171,8 @@ fn effect(adts: &AdtTable, f: &Function, owned: &[bool], stmt: &Stmt) -> Effect 
                     operand(a, &mut moved);
                     operand(b, &mut moved);
                 }
+                // A counted copy reads its operand without moving it.
+                Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::FnRetain), _) => {}
                 Rvalue::Call(_, args)
                 | Rvalue::Intrinsic(_, args)
                 | Rvalue::Aggregate(_, args)
@@ -207,7 +210,8 @@ fn is_partial_move(adts: &AdtTable, f: &Function, p: &Place) -> bool {
         }
         ty = project_ty(adts, &ty, proj);
     }
-    ty.needs_drop(adts)
+    // Values holding `fn`s are only ever loaded as counted copies (`clone`) or borrowed.
+    ty.is_move_type(adts)
 }
 
 /// Applies the decisions: removes and keeps drops, maintains the flags, and splits blocks at

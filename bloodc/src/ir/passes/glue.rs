@@ -13,6 +13,7 @@
 //! | struct, tuple | drop each owning field | clone each owning field, copy the others |
 //! | enum | test the tag, drop that variant's owning fields | the same variant with its fields cloned |
 //! | array | drop each element | clone each element |
+//! | `fn` | `fn_release`, in place of the call (of the local itself when the place is one) | `fn_retain`, in place of the call |
 //!
 //! Glue functions may call each other and themselves (`drop<Tree>` → `drop<Box<Tree>>` →
 //! `drop<Tree>`): each is created (with its id) before its body is built, so recursion through
@@ -91,15 +92,32 @@ fn rewrite_function(program: &mut Program, cx: &mut GlueCx, index: usize) {
                     if !ty.needs_drop(&program.adts) {
                         continue;
                     }
-                    let id = glue_fn(program, cx, Kind::Drop, &ty);
-                    let r = push_local(&mut locals, Ty::reference(ty, true));
+                    let release = matches!(ty, Ty::Fn(..));
+                    if release && place.proj.is_empty() {
+                        // By value: the local's address need not be taken.
+                        let unit = push_local(&mut locals, Ty::Unit);
+                        let rv = Rvalue::Intrinsic(
+                            Intrinsic::Heap(HeapIntrinsic::FnRelease),
+                            vec![Operand::Local(place.base)],
+                        );
+                        block.stmts.push(Stmt::Assign(unit, rv));
+                        continue;
+                    }
+                    let r = push_local(&mut locals, Ty::reference(ty.clone(), true));
                     let unit = push_local(&mut locals, Ty::Unit);
                     block.stmts.push(Stmt::Assign(r, Rvalue::Ref(place, true)));
-                    block.stmts.push(Stmt::Assign(unit, Rvalue::Call(Callee::Fn(id), vec![Operand::Local(r)])));
+                    let rv = if release {
+                        Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::FnRelease), vec![Operand::Local(r)])
+                    } else {
+                        Rvalue::Call(Callee::Fn(glue_fn(program, cx, Kind::Drop, &ty)), vec![Operand::Local(r)])
+                    };
+                    block.stmts.push(Stmt::Assign(unit, rv));
                 }
                 Stmt::Assign(dest, Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::Clone), args)) => {
                     let ty = locals[dest.0 as usize].ty.clone();
-                    let rv = if ty.needs_drop(&program.adts) {
+                    let rv = if matches!(ty, Ty::Fn(..)) {
+                        Rvalue::Intrinsic(Intrinsic::Heap(HeapIntrinsic::FnRetain), args)
+                    } else if ty.needs_drop(&program.adts) {
                         Rvalue::Call(Callee::Fn(glue_fn(program, cx, Kind::Clone, &ty)), args)
                     } else {
                         let Operand::Local(r) = args[0] else { unreachable!("clone takes a reference local") };

@@ -63,8 +63,10 @@
 //!   borrows never span a context switch.
 //! * A record is Running only while it is the current one; Runnable records are in the run queue
 //!   exactly once; Blocked records are in no run queue.
-//! * A fiber's stack is in use only between its first switch-in and its final switch-out; the
-//!   loop recycles it after that switch-out (never while running on it).
+//! * A fiber's stack is taken from the free list (or carved) when the loop first switches to it,
+//!   and is in use only until its final switch-out; the loop recycles it after that switch-out
+//!   (never while running on it). Stacks are reused LIFO, so a program that spawns and joins
+//!   one fiber at a time touches one stack.
 //! * No Rust panic unwinds: the crate is built with `panic = "abort"` and the panic handler prints
 //!   `internal runtime error: <message>` (stdout flushed first) and aborts, like the full
 //!   runtime's `ffi_guard`.

@@ -5,46 +5,15 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+use common::{assert_status, blood, program, run, text};
 
 const HELLO: &str = "fn main() {\n    println(\"hello from blood\")\n}\n";
 
 /// A program with one type error on line 3 (the initializer `true`, column 18).
 const TYPE_ERROR: &str = "// a type error\nfn main() {\n    let x: i32 = true;\n    println_int(x);\n}\n";
-
-fn blood() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_blood"));
-    cmd.env_remove("BLOOD_LOG");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("failed to start a process")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Panics with the whole output if the status is not `code`.
-fn assert_status(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit status {code}, got {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
-
-/// A temporary directory with `name` containing `source`.
-fn program(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join(name);
-    fs::write(&path, source).expect("write source");
-    (dir, path)
-}
 
 fn is_elf(path: &Path) -> bool {
     fs::read(path).map(|b| b.starts_with(b"\x7fELF")).unwrap_or(false)

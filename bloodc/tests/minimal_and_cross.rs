@@ -12,40 +12,10 @@
 use object::elf;
 use object::{Architecture, Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget};
 use std::fs;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn blood() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_blood"));
-    cmd.env_remove("BLOOD_LOG").env_remove("BLOOD_RUNTIME_DIR").env_remove("BLOOD_LINKER");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("failed to start a process")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_status(out: &Output, code: i32, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{what}: expected exit status {code}, got {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
-
-fn program(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join(name);
-    fs::write(&path, source).expect("write source");
-    (dir, path)
-}
+mod common;
+use common::{assert_status, blood, program, run, text};
 
 /// Fibers, a channel, sleep and cancellation: everything the minimal runtime keeps.
 const FIBERS: &str = r#"

@@ -26,7 +26,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 
 use super::function::{UNREACHABLE_TRAP, import_func};
-use super::{CgResult, CodegenError, ModuleCx, abi, clif_name, module_error};
+use super::{CgResult, CodegenError, ModuleCx, abi, clif_name, module_error, safepoint};
 use crate::ir;
 use crate::types::{IntTy, Ty};
 
@@ -79,6 +79,7 @@ pub(crate) fn lower_root_main(
     let user = import_func(mcx, bcx.func, user);
     let block = bcx.create_block();
     bcx.switch_to_block(block);
+    let saved = safepoint::enter_from_c(mcx, &mut bcx)?;
     let call = bcx.ins().call(user, &[]);
     match &user_main.ret {
         Ty::Never => {
@@ -86,10 +87,12 @@ pub(crate) fn lower_root_main(
         }
         Ty::Int(IntTy::I32) => {
             let status = bcx.inst_results(call)[0];
+            safepoint::leave_to_c(&mut bcx, saved);
             bcx.ins().return_(&[status]);
         }
         _ => {
             let zero = bcx.ins().iconst(types::I32, 0);
+            safepoint::leave_to_c(&mut bcx, saved);
             bcx.ins().return_(&[zero]);
         }
     }
@@ -146,6 +149,7 @@ pub(crate) fn lower_entry(
     bcx.append_block_params_for_function_params(block);
     bcx.switch_to_block(block);
     let params: Vec<Value> = bcx.block_params(block).to_vec();
+    let saved = safepoint::enter_from_c(mcx, &mut bcx)?;
     bcx.ins().call(init, &params);
     let status = if let (Some(run_main), Some(root)) = (run_main, root) {
         let code = bcx.ins().func_addr(mcx.pointer_type, root);
@@ -165,6 +169,7 @@ pub(crate) fn lower_entry(
         let zero = bcx.ins().iconst(types::I32, 0);
         let failed = bcx.ins().icmp(IntCC::NotEqual, shutdown_status, zero);
         let exit = bcx.ins().select(failed, shutdown_status, status);
+        safepoint::leave_to_c(&mut bcx, saved);
         bcx.ins().return_(&[exit]);
     } else {
         bcx.ins().trap(UNREACHABLE_TRAP);

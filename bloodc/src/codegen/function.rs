@@ -63,6 +63,9 @@ pub(crate) struct FunctionCx<'m, 'f> {
     /// Address of the preemption flag, computed once in the entry block (a value defined there
     /// dominates every block, so it serves as the function-wide variable the safepoints read).
     pub(crate) preempt_flag_addr: Option<Value>,
+    /// The C caller's pinned register, restored on return, in a function the runtime calls
+    /// (see `safepoint.rs`).
+    pinned_saved: Option<Value>,
 }
 
 /// Lowers `func` (a function of `program`) into `ctx.func`; `optimize` enables the IR-level
@@ -103,6 +106,7 @@ pub(crate) fn lower_function(
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
         preempt_flag_addr: None,
+        pinned_saved: None,
     };
     fx.lower_entry_block(entry)?;
     let hints = layout::analyze(func);
@@ -142,6 +146,10 @@ impl<'m> FunctionCx<'m, '_> {
             if !self.frame.param_in_place(p) {
                 self.write_local(p, value)?;
             }
+        }
+        let index = self.program.functions.iter().position(|f| std::ptr::eq(f, self.func));
+        if index.is_some_and(|i| self.mcx.c_callable.contains(&i)) {
+            self.pinned_saved = self.enter_from_c()?;
         }
         let has_safepoint = self.func.blocks.iter().any(|b| b.stmts.iter().any(|s| matches!(s, Stmt::Safepoint)));
         if has_safepoint {
@@ -226,10 +234,12 @@ impl<'m> FunctionCx<'m, '_> {
                     let value = self.operand(op)?;
                     let ty = self.func.ret.clone();
                     self.store_at(&ty, value, sret, 0)?;
+                    self.leave_to_c(self.pinned_saved);
                     self.bcx.ins().return_(&[]);
                 } else {
                     let mut vals = Vec::with_capacity(2);
                     self.operand(op)?.push_to(&mut vals);
+                    self.leave_to_c(self.pinned_saved);
                     self.bcx.ins().return_(&vals);
                 }
             }

@@ -235,6 +235,10 @@ fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
     set(&mut flags, "probestack_strategy", "inline")?;
     // Each function is verified before compilation (see `ModuleCx::define`).
     set(&mut flags, "enable_verifier", "true")?;
+    if pins_preempt_flag(&options.triple) {
+        // The preemption flag's address lives in the pinned register (`safepoint.rs`).
+        set(&mut flags, "enable_pinned_reg", "true")?;
+    }
 
     let isa_builder = if options.triple == Triple::host() {
         cranelift_native::builder_with_options(true).map_err(|e| CodegenError::UnsupportedTarget(e.to_string()))?
@@ -245,6 +249,12 @@ fn make_isa(options: &CodegenOptions) -> CgResult<OwnedTargetIsa> {
     isa_builder
         .finish(settings::Flags::new(flags))
         .map_err(|e| CodegenError::UnsupportedTarget(format!("{}: {e}", options.triple)))
+}
+
+/// Whether generated code for `triple` keeps the preemption flag's address in Cranelift's pinned
+/// register (`r15` on x86_64) for the whole program (see [`safepoint`]).
+fn pins_preempt_flag(triple: &Triple) -> bool {
+    matches!(triple.architecture, target_lexicon::Architecture::X86_64)
 }
 
 /// Module-wide state shared by the lowering of every function.
@@ -264,6 +274,11 @@ pub(crate) struct ModuleCx {
     pub(crate) safepoint_trampoline: Option<FuncId>,
     /// Whether Cranelift implements the `PreserveAll` convention for this target.
     pub(crate) has_preserve_all: bool,
+    /// Whether the pinned register holds the preemption flag's address ([`pins_preempt_flag`]).
+    pub(crate) pinned_flag: bool,
+    /// IR functions the runtime calls with the C convention (`fn_addr` targets): they set the
+    /// pinned register on entry and restore the caller's value on return.
+    pub(crate) c_callable: HashSet<usize>,
     pub(crate) pointer_type: Type,
     pub(crate) call_conv: CallConv,
 }
@@ -284,12 +299,19 @@ impl ModuleCx {
                 triple.architecture,
                 target_lexicon::Architecture::X86_64 | target_lexicon::Architecture::Aarch64(_)
             ),
+            pinned_flag: pins_preempt_flag(triple),
+            c_callable: HashSet::new(),
             pointer_type,
             call_conv,
         }
     }
 
     fn declare_functions(&mut self, program: &ir::Program) -> CgResult<()> {
+        for stmt in program.functions.iter().flat_map(|f| &f.blocks).flat_map(|b| &b.stmts) {
+            if let ir::Stmt::Assign(_, ir::Rvalue::FnAddr(g)) = stmt {
+                self.c_callable.insert(g.0 as usize);
+            }
+        }
         for func in &program.functions {
             if func.symbol == blood_abi::ENTRY_MAIN.name {
                 return Err(CodegenError::InvalidIr(format!(

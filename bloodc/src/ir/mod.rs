@@ -456,6 +456,25 @@ impl Terminator {
             Terminator::Return(_) | Terminator::Unreachable => vec![],
         }
     }
+
+    /// Redirects every edge to `from` to `to`.
+    pub fn retarget(&mut self, from: BlockId, to: BlockId) {
+        match self {
+            Terminator::Goto(b) => {
+                if *b == from {
+                    *b = to;
+                }
+            }
+            Terminator::Branch { then_bb, else_bb, .. } => {
+                for b in [then_bb, else_bb] {
+                    if *b == from {
+                        *b = to;
+                    }
+                }
+            }
+            Terminator::Return(_) | Terminator::Unreachable => {}
+        }
+    }
 }
 
 /// Fields of a closure environment before the captured values: the reference count and the

@@ -482,8 +482,8 @@ pub enum ExprKind {
     },
     /// `select! { v = rx.recv() => …, timeout(ms) => …, default => … }` (LANGUAGE.md §7.2).
     Select(Vec<SelectArm>),
-    /// A construct of a level not implemented yet (`try … with`, `resume`, `@unsafe`,
-    /// `region`, …), skipped whole by the parser.
+    /// A construct of a level not implemented yet (`try … with`, `resume`, `region`),
+    /// skipped whole by the parser.
     Unsupported {
         feature: String,
     },

@@ -282,9 +282,157 @@ fn build_glue(program: &Program, kind: Kind, ty: &Ty, symbol: String) -> Functio
     Function { name, symbol, param_count: 1, ret, locals: b.locals, blocks: b.blocks, no_preempt: false }
 }
 
+/// One step of the path from a value of type `T` to a `Box<T>` inside it: a struct or tuple
+/// field, or a field of one enum variant (which needs that variant).
+#[derive(Clone, Debug)]
+enum LinkStep {
+    Field(u32),
+    Variant { variant: u32, field: u32 },
+}
+
+/// The path from a `T` to the `Box<T>` it holds directly (through struct, tuple and enum fields,
+/// not through other boxes or vectors), when there is exactly one: the `next` of a linked list
+/// node, the tail of a `Cons`. Types with several links (trees) keep the recursive glue, whose
+/// depth is the tree's height; a loop would help only their degenerate shapes, and costs the
+/// balanced ones a sixth of their drop time (binary-trees).
+fn chain_link(adts: &crate::ir::AdtTable, inner: &Ty) -> Option<Vec<LinkStep>> {
+    let mut path = Vec::new();
+    if !self_link(adts, inner, inner, &mut path) {
+        return None;
+    }
+    (count_links(adts, inner, inner, 0) == 1).then_some(path)
+}
+
+/// How many `Box<owner>` fields `ty` holds directly (as [`self_link`] walks), stopping at 2.
+fn count_links(adts: &crate::ir::AdtTable, owner: &Ty, ty: &Ty, depth: usize) -> usize {
+    let boxed_owner = Ty::Owned(OwnedKind::Box, std::sync::Arc::new(owner.clone()));
+    if *ty == boxed_owner {
+        return 1;
+    }
+    // Non-recursive ADTs only nest so deep; recursion without a box is rejected earlier.
+    if depth > 16 {
+        return 0;
+    }
+    let fields: Vec<Ty> = match ty {
+        Ty::Tuple(elems) => elems.to_vec(),
+        Ty::Adt(a, args) => (0..adts.def(a).variants.len()).flat_map(|v| adts.field_tys(a, args, v)).collect(),
+        _ => return 0,
+    };
+    fields.iter().map(|f| count_links(adts, owner, f, depth + 1)).sum::<usize>().min(2)
+}
+
+/// Finds the path from a `T` to the last `Box<T>` it holds directly (see [`chain_link`]).
+fn self_link(adts: &crate::ir::AdtTable, owner: &Ty, ty: &Ty, path: &mut Vec<LinkStep>) -> bool {
+    let boxed_owner = Ty::Owned(OwnedKind::Box, std::sync::Arc::new(owner.clone()));
+    let fields: Vec<(LinkStep, Ty)> = match ty {
+        Ty::Tuple(elems) => elems.iter().enumerate().map(|(i, t)| (LinkStep::Field(i as u32), t.clone())).collect(),
+        Ty::Adt(a, args) if !adts.def(a).is_enum => {
+            adts.field_tys(a, args, 0).into_iter().enumerate().map(|(i, t)| (LinkStep::Field(i as u32), t)).collect()
+        }
+        Ty::Adt(a, args) => (0..adts.def(a).variants.len())
+            .flat_map(|v| {
+                adts.field_tys(a, args, v)
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(i, t)| (LinkStep::Variant { variant: v as u32, field: i as u32 }, t))
+            })
+            .collect(),
+        _ => return false,
+    };
+    for (step, fty) in fields.into_iter().rev() {
+        path.push(step);
+        if fty == boxed_owner || self_link(adts, owner, &fty, path) {
+            return true;
+        }
+        path.pop();
+    }
+    false
+}
+
+/// `drop<Box<T>>` for a `T` that holds a `Box<T>` (`link`): a loop over the chain instead of
+/// a recursion as deep as the chain (a long list would overflow the stack). Each turn, in
+/// place in the current box: if every enum on the path is in the variant holding the link, it
+/// drops the content's other owning parts, reads the link, frees the box and continues with
+/// the link; otherwise it drops the whole content (whose own boxes of `T`, like a tree's other
+/// child, go through this glue again), frees the box and stops.
+fn drop_box_chain(b: &mut Body<'_>, target: &Place, boxed: &Ty, inner: &Ty, link: &[LinkStep]) {
+    let adts = b.program.adts.clone();
+    let cur = b.local(boxed.clone());
+    b.push(Stmt::Assign(cur, Rvalue::Load(target.clone())));
+    let (header, last, done) = (b.block(), b.block(), b.block());
+    b.terminate(Terminator::Goto(BlockId(header as u32)));
+    b.current = header;
+    let content = Place::local(cur).project(Proj::Deref);
+    // Test each enum on the path.
+    let mut place = content.clone();
+    for step in link {
+        let proj = match step {
+            LinkStep::Field(f) => Proj::Field(*f),
+            LinkStep::Variant { variant, field } => {
+                let tag = b.emit(Ty::Int(crate::types::TAG_REPR), Rvalue::Discriminant(place.clone()));
+                let want = Operand::Const(Const::Int { bits: u128::from(*variant), ty: crate::types::TAG_REPR });
+                let is_link = b.emit(Ty::Bool, Rvalue::Binary(BinOp::Eq, tag, want));
+                let next = b.block();
+                b.terminate(Terminator::Branch {
+                    cond: is_link,
+                    then_bb: BlockId(next as u32),
+                    else_bb: BlockId(last as u32),
+                });
+                b.current = next;
+                Proj::VariantField { variant: *variant, field: *field }
+            }
+        };
+        place = place.project(proj);
+    }
+    // The link is there: drop the siblings along the path, continue with the link.
+    let mut place = content.clone();
+    let mut ty = inner.clone();
+    for step in link {
+        let (fields, on_path): (Vec<(Proj, Ty)>, u32) = match (step, &ty) {
+            (LinkStep::Field(f), Ty::Tuple(elems)) => {
+                (elems.iter().enumerate().map(|(i, t)| (Proj::Field(i as u32), t.clone())).collect(), *f)
+            }
+            (LinkStep::Field(f), Ty::Adt(a, args)) => (
+                adts.field_tys(a, args, 0).into_iter().enumerate().map(|(i, t)| (Proj::Field(i as u32), t)).collect(),
+                *f,
+            ),
+            (LinkStep::Variant { variant, field }, Ty::Adt(a, args)) => (
+                adts.field_tys(a, args, *variant as usize)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| (Proj::VariantField { variant: *variant, field: i as u32 }, t))
+                    .collect(),
+                *field,
+            ),
+            _ => unreachable!("self_link only steps through tuples, structs and enums"),
+        };
+        for (i, (proj, fty)) in fields.iter().enumerate() {
+            if i as u32 != on_path && b.needs_drop(fty) {
+                b.push(Stmt::Drop(place.project(proj.clone())));
+            }
+        }
+        let (proj, fty) = fields[on_path as usize].clone();
+        place = place.project(proj);
+        ty = fty;
+    }
+    let next = b.local(boxed.clone());
+    b.push(Stmt::Assign(next, Rvalue::Load(place)));
+    b.emit(Ty::Unit, heap_rv(HeapIntrinsic::BoxFree, vec![Operand::Local(cur)]));
+    b.push(Stmt::Assign(cur, Rvalue::Use(Operand::Local(next))));
+    b.terminate(Terminator::Goto(BlockId(header as u32)));
+    b.current = last;
+    b.push(Stmt::Drop(content));
+    b.emit(Ty::Unit, heap_rv(HeapIntrinsic::BoxFree, vec![Operand::Local(cur)]));
+    b.terminate(Terminator::Goto(BlockId(done as u32)));
+    b.current = done;
+}
+
 fn drop_body(b: &mut Body<'_>, target: &Place, ty: &Ty) {
     let adts = &b.program.adts;
     match ty {
+        Ty::Owned(OwnedKind::Box, inner) if let Some(link) = chain_link(adts, inner) => {
+            drop_box_chain(b, target, ty, inner, &link);
+        }
         Ty::Owned(OwnedKind::Box, inner) => {
             if b.needs_drop(inner) {
                 b.push(Stmt::Drop(target.project(Proj::Deref)));

@@ -10,17 +10,19 @@
 //!    (ARCHITECTURE.md "Memory"); then [`glue::generate_glue`] turns every drop and clone into a
 //!    call of per-type glue functions it generates.
 //!
-//! 2. [`insert_safepoints`]: a `safepoint` at the entry of each function that may recurse
+//! 2. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
+//!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
+//!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
+//!    accumulator), become loops.
+//! 3. [`insert_safepoints`]: a `safepoint` at the entry of each function that may recurse
 //!    ([`may_recurse`]: on a cycle of direct calls, or making indirect calls), at the end of
 //!    each block with a loop back-edge (found by depth-first search), so a fiber running a loop
 //!    with no calls can still be preempted, and before each effect operation (a call of a
 //!    `__perform_*` function; those get no entry check of their own) (DESIGN.md §3). A function
-//!    that neither loops nor recurses runs for a bounded time between checks, so it needs none. Skipped for `#[unchecked(preemption)]` functions and
-//!    with `--no-preempt`.
-//! 3. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
-//!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
-//!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
-//!    accumulator), become loops.
+//!    that neither loops nor recurses runs for a bounded time between checks, so it needs none;
+//!    a back-edge leaving a block that calls a function polling at its entry needs none either.
+//!    Skipped for `#[unchecked(preemption)]` functions and with `--no-preempt`. It runs after
+//!    tail-recursion elimination, which changes both the loops and the call graph.
 //! 4. [`closure_env::place_environments`] (whole program): closure environments that provably
 //!    do not outlive their frame move from the heap into the frame.
 
@@ -30,7 +32,7 @@ pub mod glue;
 pub mod simplify_cfg;
 pub mod tail_recursion;
 
-use super::{BlockId, Function, Program, Stmt, Terminator};
+use super::{BasicBlock, BlockId, Function, Program, Stmt, Terminator};
 
 /// Options that change which passes run.
 #[derive(Copy, Clone, Debug, Default)]
@@ -48,8 +50,8 @@ pub const PASSES: &[&str] = &[
     "elaborate_drops",
     "drop_glue",
     "simplify_cfg",
-    "insert_safepoints",
     "tail_recursion",
+    "insert_safepoints",
     "closure_envs",
 ];
 
@@ -72,13 +74,20 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
     let adts = program.adts.clone();
     let effect_ops: Vec<bool> = program.functions.iter().map(Function::is_effect_op).collect();
     let recursive = if name == "insert_safepoints" { may_recurse(program) } else { Vec::new() };
+    // A call of one of these functions polls for preemption at the callee's entry.
+    let entry_checks: Vec<bool> = recursive
+        .iter()
+        .zip(&program.functions)
+        .zip(&effect_ops)
+        .map(|((&r, f), &op)| r && !op && !f.no_preempt && !options.no_preempt)
+        .collect();
     for (index, f) in program.functions.iter_mut().enumerate() {
         match name {
             "remove_unreachable_blocks" => remove_unreachable_blocks(f),
             "elaborate_drops" => elaborate_drops::elaborate_drops(&adts, f),
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
             "insert_safepoints" if !options.no_preempt && !f.no_preempt => {
-                insert_safepoints(f, &effect_ops, recursive[index]);
+                insert_safepoints(f, &effect_ops, &entry_checks, recursive[index]);
             }
             "tail_recursion" if options.optimize => {
                 tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
@@ -197,10 +206,39 @@ pub fn may_recurse(program: &Program) -> Vec<bool> {
     result
 }
 
-/// `effect_ops[g]`: a call of function `g` is an effect operation; `entry`: the function may
-/// recurse ([`may_recurse`]), so its entry gets a safepoint.
-pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry: bool) {
-    let back_edge_sources = back_edge_sources(f);
+/// `effect_ops[g]`: a call of function `g` is an effect operation; `entry_checks[g]`: function
+/// `g` polls at its entry; `entry`: this function may recurse ([`may_recurse`]), so its entry
+/// gets a safepoint.
+///
+/// A loop back-edge needs no check of its own when the block it leaves already polls: it
+/// contains a safepoint (before an effect operation) or a call of a function that polls at its
+/// entry. Every path around the loop runs that whole block, so each iteration still polls; this
+/// is what keeps a recursive function whose tail calls became a loop (`fib` after
+/// `tail_recursion`) at one check per call.
+pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[bool], entry: bool) {
+    let entry = entry && !f.is_effect_op();
+    // The entry check must run once per call, not once per iteration of a loop whose header
+    // is the entry block: such a function gets a new entry block.
+    if entry && f.blocks.iter().any(|b| b.terminator.successors().contains(&BlockId(0))) {
+        let header = BlockId(f.blocks.len() as u32);
+        let old_entry =
+            std::mem::replace(&mut f.blocks[0], BasicBlock { stmts: Vec::new(), terminator: Terminator::Goto(header) });
+        f.blocks.push(old_entry);
+        for block in &mut f.blocks[1..] {
+            block.terminator.retarget(BlockId(0), header);
+        }
+    }
+    let calls_polling = |b: &BasicBlock| {
+        b.stmts.iter().any(|s| match s {
+            Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => {
+                let g = g.0 as usize;
+                entry_checks.get(g).copied().unwrap_or(false) || effect_ops.get(g).copied().unwrap_or(false)
+            }
+            _ => false,
+        })
+    };
+    let back_edge_sources: Vec<usize> =
+        back_edge_sources(f).into_iter().filter(|&b| !calls_polling(&f.blocks[b])).collect();
     for block in &mut f.blocks {
         let mut i = 0;
         while i < block.stmts.len() {
@@ -214,10 +252,7 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry: bool) {
         }
     }
     // An effect operation's own entry check would repeat the one before its call.
-    if entry
-        && !f.is_effect_op()
-        && let Some(first) = f.blocks.first_mut()
-    {
+    if entry && let Some(first) = f.blocks.first_mut() {
         first.stmts.insert(0, Stmt::Safepoint);
     }
     for b in back_edge_sources {

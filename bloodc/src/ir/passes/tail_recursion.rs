@@ -9,9 +9,9 @@
 //! transformed. This is the transformation C compilers apply to such functions; without it a
 //! doubly recursive function makes twice as many calls.
 //!
-//! The pass runs after safepoint insertion: the function's original entry block, which starts
-//! with the entry safepoint, becomes the loop header, so every iteration still polls for
-//! preemption.
+//! The pass runs before safepoint insertion, which then sees the loops it made: a loop whose
+//! body still calls the function (the accumulator form) polls in that call's entry check; a
+//! plain tail-call loop gets a back-edge check.
 
 use crate::ir::{
     BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Rvalue, Stmt, Terminator,

@@ -6,17 +6,17 @@
 //! argument (`assert!()` → "expected expression, found `)`"). An unknown macro whose arguments
 //! do not parse as expressions is skipped whole (the type checker rejects unknown macros anyway).
 //!
-//! L3–L5 expression forms (`perform`, `resume(…)`, `with … handle { }`, `try { } with { }`,
-//! `@unsafe { }`, `region { }`, `select! { }`) are consumed whole — balanced delimiters — into
-//! [`ast::ExprKind::Unsupported`], whose `feature` names the construct. `unchecked(…) { }` and
-//! `@heap e` / `@stack e` are L0 and produce real nodes.
+//! The L3/L5 expression forms not implemented (`resume(…)`, `try { } with { }`, `region { }`)
+//! are consumed whole — balanced delimiters — into [`ast::ExprKind::Unsupported`], whose
+//! `feature` names the construct. `perform`, `with … handle { }` and `select! { }` are parsed
+//! into real nodes by `effects.rs`, `@unsafe { }` here; `unchecked(…) { }` and `@heap e` /
+//! `@stack e` are L0 and produce real nodes too.
 
 use super::expr::expr;
 use super::{PResult, ParseError, Parser};
 use crate::syntax::ast::{self, ExprKind};
 use crate::syntax::token::{Keyword, Punct, TokenKind};
 
-const FEATURE_UNSAFE: &str = "@unsafe";
 const FEATURE_TRY: &str = "try … with";
 const FEATURE_REGION: &str = "region";
 const FEATURE_RESUME: &str = "resume";
@@ -26,7 +26,7 @@ const LOOKAHEAD_LIMIT: usize = 4096;
 
 /// Unsupported forms that end with a block (§1.5 rule 2).
 pub(super) fn is_block_like_feature(feature: &str) -> bool {
-    matches!(feature, FEATURE_UNSAFE | FEATURE_TRY | FEATURE_REGION)
+    matches!(feature, FEATURE_TRY | FEATURE_REGION)
 }
 
 /// Macros that need at least one argument.

@@ -456,6 +456,20 @@ pub unsafe extern "C" fn blood_channel_release(ch: u64) {
     })
 }
 
+/// `void blood_channel_retain(uint64_t ch)`: one more handle on the channel, released with
+/// `blood_channel_release` like the first.
+///
+/// # Safety
+/// `ch` is a live channel handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_channel_retain(ch: u64) {
+    ffi_guard("blood_channel_retain", || {
+        // SAFETY: `ch` came from `Arc::into_raw` in `blood_channel_create` and is live, so the
+        // count is at least one.
+        unsafe { Arc::increment_strong_count(ch as usize as *const Chan<u64>) }
+    })
+}
+
 /// `int64_t blood_channel_select(const uint64_t *chs, int64_t n, int64_t timeout_ns, uint64_t
 /// *out_value, int32_t *out_status)`: waits on `n` receivers. Returns the ready arm's index with
 /// `*out_status` 0 (value in `*out_value`) or 1 (closed); -1 when nothing was ready (timeout_ns

@@ -100,6 +100,7 @@ unsafe extern "C" {
     fn blood_channel_try_recv(ch: u64, out: *mut u64) -> i32;
     fn blood_channel_close(ch: u64);
     fn blood_channel_release(ch: u64);
+    fn blood_channel_retain(ch: u64);
     fn blood_channel_select(chs: *const u64, n: i64, timeout_ns: i64, out: *mut u64, status: *mut i32) -> i64;
     fn blood_nursery_begin() -> u64;
     fn blood_nursery_spawn(n: u64, f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
@@ -231,6 +232,7 @@ fn declared_fiber() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiT
         entry!(blood_channel_try_recv: fn(u64, *mut u64) -> i32, [I64, Ptr], Some(I32)),
         entry!(blood_channel_close: fn(u64), [I64], None),
         entry!(blood_channel_release: fn(u64), [I64], None),
+        entry!(blood_channel_retain: fn(u64), [I64], None),
         entry!(blood_channel_select: fn(*const u64, i64, i64, *mut u64, *mut i32) -> i64, [Ptr, I64, I64, Ptr, Ptr], Some(I64)),
         entry!(blood_nursery_begin: fn() -> u64, [], Some(I64)),
         entry!(blood_nursery_spawn: fn(u64, F1, u64) -> u64, [I64, Ptr, I64], Some(I64)),

@@ -273,6 +273,10 @@ pub struct AdtDef {
     pub is_enum: bool,
     /// A struct has exactly one variant (index 0, named like the struct).
     pub variants: Vec<VariantDef>,
+    /// The prelude's `ChannelRef`: one `u64` field holding a runtime channel, copied by
+    /// counting references (`blood_channel_retain`) and released when dropped
+    /// (`blood_channel_release`), like a `fn` value's environment.
+    pub counted_handle: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -368,7 +372,8 @@ impl Ty {
     }
 
     /// Whether values of this type have drop glue: they own heap storage ([`Ty::is_move_type`])
-    /// or hold a `fn` value, whose environment is reference-counted (ARCHITECTURE.md "Closures
+    /// or hold a `fn` value, whose environment is reference-counted, or a channel handle
+    /// (`AdtDef::counted_handle`) (ARCHITECTURE.md "Closures
     /// and function values"). Such values are dropped by compiler-inserted drops (LANGUAGE.md
     /// §5.5, ARCHITECTURE.md "Memory").
     pub fn needs_drop(&self, adts: &AdtTable) -> bool {
@@ -395,6 +400,7 @@ impl Ty {
         match self {
             Ty::Owned(..) => true,
             Ty::Fn(..) => count_fns,
+            Ty::Adt(a, _) if adts.def(a).counted_handle => count_fns,
             Ty::Tuple(xs) => xs.iter().any(|x| x.ownership(adts, count_fns)),
             Ty::Array(x, n) => *n > 0 && x.ownership(adts, count_fns),
             Ty::Adt(a, args) => {

@@ -127,3 +127,31 @@ fn ten_million_escaping_closures_run_in_flat_memory() {
     eprintln!("10,000,000 escaping closures: peak RSS {kb} KiB");
     assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
 }
+
+#[test]
+fn a_million_channels_run_in_flat_memory() {
+    // Each channel is freed with its last handle (`Sender`/`Receiver` copies are counted).
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("channels.blood");
+    std::fs::write(
+        &src,
+        "fn main() / {Fiber} {\n\
+         \x20   let mut total: i64 = 0\n\
+         \x20   for round in 0..1000000 {\n\
+         \x20       let (tx, rx): (Sender<i64>, Receiver<i64>) = Channel.bounded(2)\n\
+         \x20       let tx2 = tx\n\
+         \x20       tx.send(round % 10)\n\
+         \x20       tx2.send(1)\n\
+         \x20       total += rx.recv().unwrap() + rx.recv().unwrap()\n\
+         \x20   }\n\
+         \x20   println!(\"{}\", total)\n\
+         }\n",
+    )
+    .unwrap();
+    let exe = dir.path().join("channels");
+    build_blood(&src, &exe);
+    let (out, kb) = run_peak_rss(&exe, &[]);
+    assert_eq!(out.trim(), "5500000");
+    eprintln!("1,000,000 channels: peak RSS {kb} KiB");
+    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+}

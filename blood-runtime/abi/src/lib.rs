@@ -393,6 +393,9 @@ pub const CHANNEL_TRY_RECV: RuntimeFn = rt("blood_channel_try_recv", &[I64, Ptr]
 pub const CHANNEL_CLOSE: RuntimeFn = rt("blood_channel_close", &[I64], None);
 /// `void blood_channel_release(uint64_t ch)`.
 pub const CHANNEL_RELEASE: RuntimeFn = rt("blood_channel_release", &[I64], None);
+/// `void blood_channel_retain(uint64_t ch)`: one more handle on the channel (each is released
+/// once).
+pub const CHANNEL_RETAIN: RuntimeFn = rt("blood_channel_retain", &[I64], None);
 /// `int64_t blood_channel_select(const uint64_t *chs, int64_t n, int64_t timeout_ns, uint64_t
 /// *out_value, int32_t *out_status)`: arm index (status OK or CLOSED), -1 default/timeout
 /// (timeout_ns 0 = default arm, < 0 = no timeout), -2 cancelled.
@@ -465,6 +468,7 @@ pub const FIBER_EXPORTS: &[RuntimeFn] = &[
     CHANNEL_TRY_RECV,
     CHANNEL_CLOSE,
     CHANNEL_RELEASE,
+    CHANNEL_RETAIN,
     CHANNEL_SELECT,
     NURSERY_BEGIN,
     NURSERY_SPAWN,

@@ -212,7 +212,13 @@ fn adts_for_layouts() -> (crate::types::AdtTable, Ty, Ty) {
         ctor: CtorKind::Tuple,
         fields: fields.into_iter().enumerate().map(|(i, ty)| FieldDef { name: i.to_string(), ty }).collect(),
     };
-    let def = |name: &str, is_enum, variants| AdtDef { name: name.into(), generics: vec![], is_enum, variants };
+    let def = |name: &str, is_enum, variants| AdtDef {
+        name: name.into(),
+        generics: vec![],
+        is_enum,
+        variants,
+        counted_handle: false,
+    };
     let u8t = Ty::Int(IntTy::U8);
     let adts = AdtTable {
         defs: vec![

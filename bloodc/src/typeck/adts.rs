@@ -54,7 +54,7 @@ impl GlobalCx<'_> {
             AdtSource::Enum(d) => (d.name.name.clone(), true, &d.generics),
         };
         let generics = generics.params.iter().map(|p| p.name.name.clone()).collect();
-        self.adts.defs.push(AdtDef { name, generics, is_enum, variants: Vec::new() });
+        self.adts.defs.push(AdtDef { name, generics, is_enum, variants: Vec::new(), counted_handle: false });
         self.adts.defs.len() as u32 - 1
     }
 

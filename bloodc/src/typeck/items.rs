@@ -308,7 +308,8 @@ impl<'a> GlobalCx<'a> {
         }
     }
 
-    /// `Some`, `None`, `Ok` and `Err` are in scope without their enum's name (LANGUAGE.md §5.4).
+    /// `Some`, `None`, `Ok` and `Err` are in scope without their enum's name (LANGUAGE.md §5.4);
+    /// the prelude's `ChannelRef` becomes a counted handle.
     fn bind_variant_shortcuts(&mut self, prelude: ScopeId) {
         for (ty, field) in [("Option", &mut self.prelude_option), ("Result", &mut self.prelude_result)] {
             if let Some(b) = self.scopes.get(prelude).types.get(ty)
@@ -316,6 +317,11 @@ impl<'a> GlobalCx<'a> {
             {
                 *field = Some(id);
             }
+        }
+        if let Some(b) = self.scopes.get(prelude).types.get("ChannelRef")
+            && let Def::Adt(id) = b.def
+        {
+            self.adts.defs[id as usize].counted_handle = true;
         }
         for id in [self.prelude_option, self.prelude_result].into_iter().flatten() {
             let variants: Vec<String> = self.adts.defs[id as usize].variants.iter().map(|v| v.name.clone()).collect();

@@ -172,7 +172,13 @@ impl Pb {
                 fields: fields.into_iter().enumerate().map(|(i, ty)| FieldDef { name: i.to_string(), ty }).collect(),
             })
             .collect();
-        adts.defs.push(AdtDef { name: name.to_string(), generics: Vec::new(), is_enum, variants });
+        adts.defs.push(AdtDef {
+            name: name.to_string(),
+            generics: Vec::new(),
+            is_enum,
+            variants,
+            counted_handle: false,
+        });
         Ty::Adt(AdtRef { id: adts.defs.len() as u32 - 1, name: name.into() }, Vec::new().into())
     }
 

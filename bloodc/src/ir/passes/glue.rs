@@ -13,6 +13,7 @@
 //! | struct, tuple | drop each owning field | clone each owning field, copy the others |
 //! | enum | test the tag, drop that variant's owning fields | the same variant with its fields cloned |
 //! | array | drop each element | clone each element |
+//! | channel handle (`ChannelRef`) | `blood_channel_release` | `blood_channel_retain`, then a copy |
 //! | `fn` | `fn_release`, in place of the call (of the local itself when the place is one) | `fn_retain`, in place of the call |
 //!
 //! Glue functions may call each other and themselves (`drop<Tree>` → `drop<Box<Tree>>` →
@@ -430,6 +431,10 @@ fn drop_box_chain(b: &mut Body<'_>, target: &Place, boxed: &Ty, inner: &Ty, link
 fn drop_body(b: &mut Body<'_>, target: &Place, ty: &Ty) {
     let adts = &b.program.adts;
     match ty {
+        Ty::Adt(a, _) if adts.def(a).counted_handle => {
+            let raw = b.emit(Ty::Int(IntTy::U64), Rvalue::Load(target.project(Proj::Field(0))));
+            b.emit(Ty::Unit, Rvalue::Call(Callee::Runtime(blood_abi::CHANNEL_RELEASE), vec![raw]));
+        }
         Ty::Owned(OwnedKind::Box, inner) if let Some(link) = chain_link(adts, inner) => {
             drop_box_chain(b, target, ty, inner, &link);
         }
@@ -480,6 +485,11 @@ fn drop_body(b: &mut Body<'_>, target: &Place, ty: &Ty) {
 fn clone_body(b: &mut Body<'_>, target: &Place, ty: &Ty) -> Operand {
     let usize_t = Ty::Int(IntTy::Usize);
     match ty {
+        Ty::Adt(a, _) if b.program.adts.def(a).counted_handle => {
+            let raw = b.emit(Ty::Int(IntTy::U64), Rvalue::Load(target.project(Proj::Field(0))));
+            b.emit(Ty::Unit, Rvalue::Call(Callee::Runtime(blood_abi::CHANNEL_RETAIN), vec![raw.clone()]));
+            b.emit(ty.clone(), Rvalue::Aggregate(AggregateKind::Adt { variant: 0 }, vec![raw]))
+        }
         Ty::Owned(OwnedKind::Box, inner) => {
             let new = b.emit(ty.clone(), heap_rv(HeapIntrinsic::BoxAlloc, vec![]));
             let v = b.clone_of(target.project(Proj::Deref), inner);

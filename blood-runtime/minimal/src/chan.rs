@@ -13,6 +13,8 @@ pub struct Chan {
     receivers: VecDeque<*mut Fiber>,
     /// Blocked senders; each holds its value in `Fiber::xfer`.
     senders: VecDeque<*mut Fiber>,
+    /// Handles (`blood_channel_retain` / `_release`); freed when the last one goes.
+    pub handles: usize,
 }
 
 /// The outcome of a non-blocking operation.
@@ -24,7 +26,14 @@ pub enum Try<T> {
 
 impl Chan {
     pub fn new(cap: usize) -> Chan {
-        Chan { buf: VecDeque::new(), cap, closed: false, receivers: VecDeque::new(), senders: VecDeque::new() }
+        Chan {
+            buf: VecDeque::new(),
+            cap,
+            closed: false,
+            receivers: VecDeque::new(),
+            senders: VecDeque::new(),
+            handles: 1,
+        }
     }
 
     /// Receivers blocked here and not yet woken.

@@ -343,20 +343,34 @@ pub unsafe extern "C" fn blood_channel_close(ch: u64) {
     ffi_guard("blood_channel_close", || unsafe { chan::chan(ch) }.close())
 }
 
-/// `void blood_channel_release(uint64_t ch)`: frees the channel if no fiber waits on it (else it
-/// is kept: a waiter still refers to it).
+/// `void blood_channel_release(uint64_t ch)`: drops one handle; the last one frees the channel
+/// (a fiber blocked on it holds a handle, so none is; if one were, the channel would be kept).
 ///
 /// # Safety
-/// `ch` is a live channel handle, released once.
+/// `ch` is a live channel handle, each handle released once.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_channel_release(ch: u64) {
     ffi_guard("blood_channel_release", || {
         // SAFETY: forwarded caller contract.
-        if unsafe { chan::chan(ch) }.idle() {
-            // SAFETY: `ch` came from `Box::into_raw` in `blood_channel_create`; nobody uses it.
+        let c = unsafe { chan::chan(ch) };
+        c.handles = c.handles.saturating_sub(1);
+        if c.handles == 0 && c.idle() {
+            // SAFETY: `ch` came from `Box::into_raw` in `blood_channel_create`; its last handle
+            // is gone and no fiber waits on it.
             drop(unsafe { Box::from_raw(ch as usize as *mut Chan) });
         }
     })
+}
+
+/// `void blood_channel_retain(uint64_t ch)`: one more handle on the channel, released with
+/// `blood_channel_release` like the first.
+///
+/// # Safety
+/// `ch` is a live channel handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn blood_channel_retain(ch: u64) {
+    // SAFETY: forwarded caller contract.
+    ffi_guard("blood_channel_retain", || unsafe { chan::chan(ch) }.handles += 1)
 }
 
 /// `int64_t blood_channel_select(chs, n, timeout_ns, out_value, out_status)`: the ready arm's

@@ -1,9 +1,14 @@
 //! The fiber, channel and scheduler part of the C ABI (re-exported by `ffi_exports`).
 //!
 //! Fibers are named by `u64` ids (never 0; `blood_fiber_current` returns 0 on the root fiber and
-//! outside fibers). Fibers spawned here are kept in a registry until joined, so that
-//! `join`/`is_finished`/`cancel`/`unpark` work by id. Channels are opaque `u64` handles (an
-//! `Arc` turned into a pointer) carrying `u64` values.
+//! outside fibers). An id is the fiber's completion cell's index and incarnation (`record.rs`:
+//! `CompletionRef::from_id`), so `join`/`is_finished`/`cancel`/`unpark` find the fiber without a
+//! map: a spawn here gives the id one count of the cell (the JoinHandle's, forgotten), and the
+//! first join by id that returns (any outcome) gives it back; from then on, and once the cell is
+//! reused for another fiber, the id names nothing (status 4), so a copied Blood `FiberHandle`
+//! joined twice, or a stale id, is an error and never another fiber's result. Only fibers spawned
+//! through this ABI (`FiberConfig::by_id`) can be joined by id. Channels are opaque `u64` handles
+//! (an `Arc` turned into a pointer) carrying `u64` values.
 //!
 //! Status codes (`blood_abi::STATUS_*`): 0 ok, 1 closed, 2 cancelled, 3 would block (full /
 //! empty), 4 no such fiber, 5 the joined fiber failed, 6 the joined fiber was cancelled.
@@ -36,20 +41,19 @@
 //! `blood_nursery_cancel(n)` only cancels; `blood_nursery_spawn(n, …)` spawns into `n`
 //! explicitly. A fiber that exits inside open nurseries (cancelled) aborts them as it ends.
 //!
-//! Fibers spawned here and never joined keep their record (not their stack) in the registry
-//! until the process ends, since a Blood `FiberHandle` is a copyable value the runtime cannot
-//! track.
+//! Fibers spawned here and never joined keep their completion cell (80 bytes; not their record nor
+//! their stack) until the process ends, since a Blood `FiberHandle` is a copyable value the runtime
+//! cannot track.
 
 use crate::channel::{self, Chan, RecvError, Selected, SendError, TryRecvError, TrySendError};
-use crate::fiber::{CompletionRef, FiberRef};
+use crate::fiber::{CompletionRef, FiberRef, Outcome};
 use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
 use crate::scope::{self, Nursery};
 use blood_runtime_core::fiber_abi::{self, SelectOutcome};
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const OK: i32 = 0;
@@ -60,25 +64,19 @@ const NO_SUCH_FIBER: i32 = 4;
 const FAILED: i32 = 5;
 const JOINED_CANCELLED: i32 = 6;
 
-const SHARDS: usize = 64;
-type Registry = [Mutex<BTreeMap<u64, JoinHandle<u64>>>; SHARDS];
-static REGISTRY: Registry = [const { Mutex::new(BTreeMap::new()) }; SHARDS];
 /// Id of the root fiber started by `blood_runtime_run_main` (reported as 0).
 static ROOT_ID: AtomicU64 = AtomicU64::new(u64::MAX);
 
-fn shard(id: u64) -> std::sync::MutexGuard<'static, BTreeMap<u64, JoinHandle<u64>>> {
-    REGISTRY[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner())
-}
-
+/// Gives the handle's count of the completion cell to the fiber id (see the header).
 fn register(h: JoinHandle<u64>) -> u64 {
     let id = h.id();
-    shard(id).insert(id, h);
+    h.completion.forget();
     id
 }
 
-/// The registered fiber's completion cell.
+/// The completion cell of a fiber spawned here and not joined yet, with a temporary count.
 fn lookup(id: u64) -> Option<CompletionRef> {
-    shard(id).get(&id).map(|h| h.completion().clone())
+    CompletionRef::from_id(id).filter(|c| c.by_id && !c.join.lock().unwrap_or_else(|e| e.into_inner()).id_joined)
 }
 
 /// The registered fiber's record, while it has not completed.
@@ -88,7 +86,7 @@ fn lookup_fiber(id: u64) -> Option<FiberRef> {
 
 /// Every C ABI spawn: into the caller's innermost open nursery if it has one (see the header).
 fn spawn_c(cfg: FiberConfig, f: impl FnOnce() -> u64 + Send + 'static) -> u64 {
-    register(scope::spawn_in_innermost(cfg, f))
+    register(scope::spawn_in_innermost(FiberConfig { by_id: true, ..cfg }, f))
 }
 
 fn sync_stack_mask() {
@@ -206,27 +204,44 @@ pub unsafe extern "C" fn blood_fiber_spawn_config(
             stack_size: stack_size as usize,
             priority: Priority::from_abi(priority),
             cancel_parent: None,
+            by_id: true,
         };
         spawn_c(cfg, move || f(arg))
     })
 }
 
 fn try_join_id(id: u64) -> Result<u64, i32> {
-    let Some(completion) = lookup(id) else { return Err(NO_SUCH_FIBER) };
-    let h: JoinHandle<u64> = JoinHandle { completion, _t: std::marker::PhantomData };
-    let r = h.join();
-    if !matches!(r, Err(JoinError::JoinerCancelled)) {
-        shard(id).remove(&id);
+    let Some(completion) = CompletionRef::from_id(id).filter(|c| c.by_id) else { return Err(NO_SUCH_FIBER) };
+    if crate::fiber::handle::wait_finished(&completion).is_err() {
+        return Err(CANCELLED);
     }
-    r.map_err(|e| match e {
-        // A cancelled caller hears of its own cancellation first: the fiber it joins (say its
-        // child, cancelled with it) may have ended cancelled just before.
-        JoinError::Cancelled if crate::waiter::current_cancelled() => CANCELLED,
-        JoinError::Cancelled => JOINED_CANCELLED,
-        JoinError::Failed(_) => FAILED,
-        JoinError::JoinerCancelled => CANCELLED,
-        JoinError::AlreadyJoined => NO_SUCH_FIBER,
-    })
+    let r = {
+        let mut j = completion.join.lock().unwrap_or_else(|e| e.into_inner());
+        if j.id_joined {
+            return Err(NO_SUCH_FIBER);
+        }
+        j.id_joined = true;
+        match &j.outcome {
+            Some(Outcome::Completed(_)) => {
+                j.taken = true;
+                match j.outcome.take() {
+                    Some(Outcome::Completed(v)) => v.take::<u64>().ok_or(FAILED),
+                    _ => unreachable!("checked above"),
+                }
+            }
+            // A cancelled caller hears of its own cancellation first: the fiber it joins (say
+            // its child, cancelled with it) may have ended cancelled just before.
+            Some(Outcome::Cancelled) if crate::waiter::current_cancelled() => Err(CANCELLED),
+            Some(Outcome::Cancelled) => Err(JOINED_CANCELLED),
+            Some(Outcome::Failed(_)) => Err(FAILED),
+            // Taken by a Rust join of the same fiber.
+            None => Err(NO_SUCH_FIBER),
+        }
+    };
+    // SAFETY: `id_joined` was false, so the count `register` gave the id is still there, and
+    // this join, which set it, is the one to release it.
+    unsafe { completion.drop_with_forgotten() };
+    r
 }
 
 /// `uint64_t blood_fiber_await(uint64_t id)`: waits for the fiber and returns its result.
@@ -543,7 +558,7 @@ pub unsafe extern "C" fn blood_nursery_spawn(nursery: u64, f: extern "C" fn(u64)
     ffi_guard("blood_nursery_spawn", || {
         // SAFETY: forwarded contract.
         let n = unsafe { self::nursery(nursery) };
-        register(n.scope().spawn(move || f(arg)))
+        register(n.scope().spawn_with(FiberConfig { by_id: true, ..FiberConfig::default() }, move || f(arg)))
     })
 }
 
@@ -652,11 +667,4 @@ pub unsafe extern "C" fn blood_runtime_stats(out: *mut u8, size: u64) -> u64 {
         unsafe { std::ptr::copy_nonoverlapping((&snap as *const crate::metrics::Snapshot).cast::<u8>(), out, n) };
         n as u64
     })
-}
-
-/// Joins every registered fiber's handle at process shutdown (drops the registry's references).
-pub(crate) fn clear_registry() {
-    for s in &REGISTRY {
-        s.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
 }

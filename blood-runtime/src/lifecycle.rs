@@ -9,7 +9,6 @@ pub fn shutdown() -> i32 {
     crate::output::flush_stdout();
     if !crate::scheduler::worker::on_fiber() {
         crate::scheduler::shutdown_global();
-        crate::ffi_fiber::clear_registry();
     }
     crate::output::flush_stdout();
     0

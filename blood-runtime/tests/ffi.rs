@@ -42,6 +42,25 @@ extern "C" fn root_main() -> i32 {
     let mut out = 0;
     // SAFETY: `out` is writable.
     assert_eq!(unsafe { blood_fiber_try_join(a, &mut out) }, STATUS_NO_SUCH_FIBER, "joined already");
+    // Ids name a completion cell and its incarnation: once the cells of `a` and `b` are recycled
+    // for other fibers, the old ids still name nothing (and never another fiber's result).
+    let later: Vec<u64> = (0..1000).map(|i| blood_fiber_spawn_with(square, i)).collect();
+    for (i, &id) in later.iter().enumerate() {
+        assert!(id != a && id != b, "ids are not reused while the generation differs");
+        assert_eq!(blood_fiber_await(id), (i * i) as u64);
+    }
+    for stale in [a, b, later[0], later[999]] {
+        // SAFETY: `out` is writable.
+        assert_eq!(unsafe { blood_fiber_try_join(stale, &mut out) }, STATUS_NO_SUCH_FIBER);
+        assert_eq!(blood_fiber_is_finished(stale), 1);
+        blood_fiber_cancel(stale);
+        blood_fiber_unpark(stale);
+    }
+    for bogus in [1u64, u64::MAX, 0xffff_ffff, 1 << 32, (7 << 32) | 0xfff_ffff] {
+        // SAFETY: `out` is writable.
+        assert_eq!(unsafe { blood_fiber_try_join(bogus, &mut out) }, STATUS_NO_SUCH_FIBER);
+        assert_eq!(blood_fiber_is_finished(bogus), 1);
+    }
     // Channels.
     let ch = blood_channel_create(4);
     CH.store(ch, Ordering::SeqCst);
@@ -119,7 +138,7 @@ fn c_abi_end_to_end() {
     let n = unsafe { blood_runtime_stats(stats.as_mut_ptr().cast(), std::mem::size_of_val(&stats) as u64) };
     assert_eq!(n as usize, 8 * RUNTIME_STATS_FIELDS.len());
     let field = |name: &str| stats[RUNTIME_STATS_FIELDS.iter().position(|f| *f == name).unwrap()];
-    assert_eq!(field("spawned"), 16);
+    assert_eq!(field("spawned"), 16 + 1000);
     assert_eq!(field("active"), 0);
     assert_eq!(field("cancelled"), 1);
     assert_eq!(field("workers"), 2);

@@ -54,7 +54,7 @@ fn run_body(fiber: &Fiber) -> Outcome {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "fiber panicked".to_string());
-            Outcome::Failed(msg.into_boxed_str())
+            Outcome::Failed(Box::new(msg))
         }
     }
 }

@@ -44,14 +44,17 @@ impl<T> Clone for JoinHandle<T> {
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JoinHandle").field("id", &self.completion.id).field("state", &self.completion.state()).finish()
+        f.debug_struct("JoinHandle")
+            .field("id", &self.completion.id())
+            .field("state", &self.completion.state())
+            .finish()
     }
 }
 
 impl<T: Send + 'static> JoinHandle<T> {
     /// The fiber's id.
     pub fn id(&self) -> u64 {
-        self.completion.id
+        self.completion.id()
     }
     /// The fiber record, while the fiber has not completed (None afterwards).
     pub fn fiber(&self) -> Option<FiberRef> {

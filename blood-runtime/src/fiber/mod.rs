@@ -100,6 +100,9 @@ pub struct FiberConfig {
     pub priority: Priority,
     /// Parent cancellation token; default: the spawning fiber's token (none on a plain thread).
     pub cancel_parent: Option<CancelToken>,
+    /// Spawned through the C ABI: the fiber id holds a count of the completion cell until the
+    /// first join by id (see `ffi_fiber.rs`).
+    pub(crate) by_id: bool,
 }
 
 impl FiberConfig {
@@ -125,9 +128,12 @@ pub(crate) use state::{DONE, RUNNABLE, RUNNING, SUSPENDED};
 pub(crate) use body::Body;
 
 /// A fiber's result, type-erased; `u64` (every C ABI fiber) is stored inline, without a box.
+/// Other values are boxed twice, so that the box is one word (this is part of the completion
+/// cell, the memory a kept handle costs).
 pub(crate) enum Value {
     U64(u64),
-    Any(Box<dyn Any + Send>),
+    #[allow(clippy::box_collection, clippy::redundant_allocation)]
+    Any(Box<Box<dyn Any + Send>>),
 }
 
 impl Value {
@@ -136,7 +142,7 @@ impl Value {
             // SAFETY: `T` is `u64` (same TypeId), so this is a plain copy of a u64.
             Value::U64(unsafe { std::mem::transmute_copy::<T, u64>(&v) })
         } else {
-            Value::Any(Box::new(v))
+            Value::Any(Box::new(Box::new(v)))
         }
     }
 
@@ -147,15 +153,16 @@ impl Value {
                 Some(unsafe { std::mem::transmute_copy::<u64, T>(&u) })
             }
             Value::U64(_) => None,
-            Value::Any(b) => b.downcast::<T>().ok().map(|b| *b),
+            Value::Any(b) => (*b).downcast::<T>().ok().map(|b| *b),
         }
     }
 }
 
-/// How a fiber ended.
+/// How a fiber ended (16 bytes: the message is behind a thin box, see [`Value`]).
 pub(crate) enum Outcome {
     Completed(Value),
-    Failed(Box<str>),
+    #[allow(clippy::box_collection)]
+    Failed(Box<String>),
     Cancelled,
 }
 
@@ -175,6 +182,9 @@ pub(crate) struct JoinState {
     pub(crate) outcome: Option<Outcome>,
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
+    /// A join by id has returned: the count the id held is released, the id is unknown from now
+    /// on (see `ffi_fiber.rs`).
+    pub(crate) id_joined: bool,
     /// Joiners waiting for the outcome (boxed: one word instead of three, and most fibers never
     /// have one, while this cell is the memory a kept handle costs).
     #[allow(clippy::box_collection)]
@@ -186,7 +196,8 @@ pub(crate) struct JoinState {
 /// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
 /// the fiber record and by join handles (see the module header).
 pub struct Completion {
-    pub(crate) id: u64,
+    /// Spawned through the C ABI (`FiberConfig::by_id`): the id holds a count of this cell.
+    pub(crate) by_id: bool,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
     pub(crate) finished: AtomicBool,
     /// The fiber's cancellation flag: set once when the fiber (or an ancestor token) is
@@ -209,9 +220,9 @@ unsafe impl Sync for Completion {}
 unsafe impl Send for Completion {}
 
 impl Completion {
-    pub(crate) fn new(id: u64, parent: Option<std::ptr::NonNull<Completion>>) -> Completion {
+    pub(crate) fn new(parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
         Completion {
-            id,
+            by_id,
             finished: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             registered: AtomicBool::new(parent.is_none()),
@@ -220,9 +231,9 @@ impl Completion {
         }
     }
 
-    /// The fiber's id.
+    /// The fiber's id: its cell's index and incarnation (see `record.rs`).
     pub fn id(&self) -> u64 {
-        self.id
+        record::completion_id(self)
     }
 
     /// Whether the fiber has completed (any outcome).
@@ -378,9 +389,10 @@ impl Fiber {
         }
     }
 
-    /// The fiber's id (unique in the process, never 0; kept in the completion cell).
+    /// The fiber's id (never 0; kept in the completion cell): the cell's index and incarnation
+    /// (`record.rs`), so ids are unique in the process until one cell has been reused 2^32 times.
     pub fn id(&self) -> u64 {
-        self.completion.id
+        self.completion.id()
     }
     /// The fiber's name, if any.
     pub fn name(&self) -> Option<&str> {

@@ -18,6 +18,13 @@
 //! cache refills a batch from the pool, else carves fresh cells. Cells are never unmapped (like
 //! stacks, the memory is kept for the next burst of fibers).
 //!
+//! # Completion cells are type-stable, and fiber ids name them
+//! A completion cell's chunk is entered in a table when mapped, each cell gets a fixed index, and
+//! every allocation bumps the cell's *generation*; a fiber's id is `generation << 32 | index`.
+//! Since completion chunks are never unmapped nor reused for anything else and the cell header is
+//! only accessed atomically, the C ABI looks a fiber up by id with no map at all
+//! ([`CompletionRef::from_id`]: take a count if the cell is live, then check the generation).
+//!
 //! # Reference counts (as `Arc`'s; a completion cell has only `strong`)
 //! `strong` counts `FiberRef`s; `weak` counts `FiberWeak`s plus one held by all strong references
 //! together. Increments are Relaxed (a new reference is made from an existing one); decrements
@@ -30,7 +37,7 @@ use std::cell::RefCell;
 use std::mem::{MaybeUninit, offset_of};
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
 
 /// Bytes per mapping cells are carved from (populated at once: a program that spawns one fiber
 /// pays this much resident memory per kind of cell).
@@ -50,6 +57,11 @@ struct Cell {
 #[repr(C)]
 struct CompletionCell {
     strong: AtomicUsize,
+    /// Incarnation of the cell, bumped (never to 0) each time it is allocated: with `index`, the
+    /// fiber's id (see [`CompletionRef::from_id`]).
+    generation: AtomicU32,
+    /// The cell's place in [`COMPLETION_TABLE`] (set when carved, never changes).
+    index: AtomicU32,
     value: MaybeUninit<Completion>,
 }
 
@@ -71,16 +83,35 @@ struct Slab {
     pool: Mutex<Pool>,
     /// Cells carved from chunks so far (never decreases; recycled cells are not counted again).
     carved: AtomicUsize,
+    /// For completion cells: the table their chunks are entered in (see [`ChunkTable`]).
+    table: Option<&'static ChunkTable>,
 }
 
 impl Slab {
-    const fn new(size: usize) -> Slab {
-        Slab { size, pool: Mutex::new(Pool { free: Vec::new(), next: 0, end: 0 }), carved: AtomicUsize::new(0) }
+    const fn new(size: usize, table: Option<&'static ChunkTable>) -> Slab {
+        Slab { size, pool: Mutex::new(Pool { free: Vec::new(), next: 0, end: 0 }), carved: AtomicUsize::new(0), table }
     }
 }
 
-static FIBERS: Slab = Slab::new(std::mem::size_of::<Cell>());
-static COMPLETIONS: Slab = Slab::new(std::mem::size_of::<CompletionCell>());
+static FIBERS: Slab = Slab::new(std::mem::size_of::<Cell>(), None);
+static COMPLETIONS: Slab = Slab::new(std::mem::size_of::<CompletionCell>(), Some(&COMPLETION_TABLE));
+
+/// Most chunks of completion cells (16 GiB of cells, some 170 million; the table is 512 KiB of
+/// zero pages until used).
+const MAX_COMPLETION_CHUNKS: usize = 1 << 16;
+/// Completion cells per chunk.
+const COMPLETIONS_PER_CHUNK: usize = CHUNK_BYTES / std::mem::size_of::<CompletionCell>();
+
+/// Where the chunks of completion cells are, so that a fiber id (a cell's index and incarnation)
+/// leads to its cell without a map: entry `k` is the base address of the `k`-th chunk (0: not
+/// mapped yet). Written under the slab's pool lock, read by [`CompletionRef::from_id`].
+struct ChunkTable {
+    chunks: [AtomicUsize; MAX_COMPLETION_CHUNKS],
+    len: AtomicUsize,
+}
+
+static COMPLETION_TABLE: ChunkTable =
+    ChunkTable { chunks: [const { AtomicUsize::new(0) }; MAX_COMPLETION_CHUNKS], len: AtomicUsize::new(0) };
 
 /// How many fiber record cells were ever carved (tests check that records are recycled).
 pub fn cells_carved() -> usize {
@@ -123,6 +154,25 @@ fn refill(slab: &Slab, out: &mut Vec<Free>) {
             let base = map_chunk();
             pool.next = base;
             pool.end = base + CHUNK_BYTES;
+            if let Some(t) = slab.table {
+                // Only under the pool lock, so `len` is ours to bump.
+                let k = t.len.load(Ordering::Relaxed);
+                if k == MAX_COMPLETION_CHUNKS {
+                    crate::panic::die("blood runtime: ", b"too many fibers kept", blood_abi::EXIT_RUNTIME_INIT_FAILED);
+                }
+                t.chunks[k].store(base, Ordering::Release);
+                t.len.store(k + 1, Ordering::Relaxed);
+                // The chunk's cells are zero (no count: `from_id` finds nothing) until carved.
+                pool.end = base + COMPLETIONS_PER_CHUNK * slab.size;
+            }
+        }
+        if let Some(t) = slab.table {
+            let k = t.len.load(Ordering::Relaxed) - 1;
+            let slot = (pool.next - t.chunks[k].load(Ordering::Relaxed)) / slab.size;
+            let cell = pool.next as *const CompletionCell;
+            // SAFETY: a fresh cell of the current completion chunk, mapped and zeroed; its header
+            // is only ever accessed atomically (see `CompletionRef::from_id`).
+            unsafe { (*cell).index.store((k * COMPLETIONS_PER_CHUNK + slot) as u32, Ordering::Relaxed) };
         }
         // SAFETY: `next` is a non-null address inside a live mapping, aligned for the cell type
         // (chunks are page-aligned and `size` is a multiple of the alignment).
@@ -185,6 +235,19 @@ fn free_cell(cache: &'static std::thread::LocalKey<Cache>, slab: &'static Slab, 
     }
 }
 
+/// The id of the fiber whose completion `c` is: its cell's incarnation and index (never 0: the
+/// generation of an allocated cell is not).
+pub(crate) fn completion_id(c: &Completion) -> u64 {
+    // SAFETY: every `Completion` lives in the `value` field of a `CompletionCell` (only
+    // `CompletionRef::new_pair` moves one anywhere, and `new` is crate-private), and `c` is
+    // borrowed from a counted reference, so the cell is allocated; its header is read atomically.
+    let (generation, index) = unsafe {
+        let cell = (c as *const Completion).byte_sub(offset_of!(CompletionCell, value)).cast::<CompletionCell>();
+        ((*cell).generation.load(Ordering::Relaxed), (*cell).index.load(Ordering::Relaxed))
+    };
+    (u64::from(generation) << 32) | u64::from(index)
+}
+
 /// A counted reference to a fiber's completion cell (see `fiber/mod.rs`).
 pub struct CompletionRef {
     cell: NonNull<CompletionCell>,
@@ -196,13 +259,100 @@ unsafe impl Send for CompletionRef {}
 unsafe impl Sync for CompletionRef {}
 
 impl CompletionRef {
-    /// Moves `value` into a fresh cell and returns two references to it (without a
-    /// read-modify-write of the count).
+    /// Moves `value` into a fresh cell, which gets a new incarnation (so a new fiber id), and
+    /// returns two references to it (without a read-modify-write of the count).
     pub(crate) fn new_pair(value: Completion) -> (CompletionRef, CompletionRef) {
         let cell = alloc_cell(&COMPLETION_CACHE, &COMPLETIONS).cast::<CompletionCell>();
-        // SAFETY: the cell is free memory owned by us, valid and aligned for a `CompletionCell`.
-        unsafe { cell.as_ptr().write(CompletionCell { strong: AtomicUsize::new(2), value: MaybeUninit::new(value) }) };
+        let p = cell.as_ptr();
+        // SAFETY: the cell is free memory owned by us (its count is 0, so `from_id` leaves it
+        // alone), valid and aligned for a `CompletionCell`. Its header is written atomically
+        // (`from_id` may read it at any time); the value is ours alone until the count is
+        // published, with Release, after it.
+        unsafe {
+            let generation = match (*p).generation.load(Ordering::Relaxed).wrapping_add(1) {
+                0 => 1,
+                g => g,
+            };
+            (*p).generation.store(generation, Ordering::Relaxed);
+            std::ptr::addr_of_mut!((*p).value).write(MaybeUninit::new(value));
+            (*p).strong.store(2, Ordering::Release);
+        }
         (CompletionRef { cell }, CompletionRef { cell })
+    }
+
+    /// A counted reference to the completion cell of the fiber with this id, if that cell still
+    /// holds it (None once the cell was freed, or recycled for another fiber).
+    ///
+    /// Completion cells are type-stable: their chunks are never unmapped nor used for anything
+    /// else, and the header (`strong`, `generation`, `index`) is only accessed atomically. So the
+    /// cell an id names can always be read: a count is taken only if it is not 0 (a free cell
+    /// stays free; `FiberWeak::upgrade`'s CAS loop), and then the incarnation is checked. The
+    /// allocator writes the generation before it publishes the count with Release, and the CAS
+    /// here is Acquire, so a count taken on an incarnation sees its generation; while the count is
+    /// held the cell cannot be freed, so the generation cannot change under us.
+    pub fn from_id(id: u64) -> Option<CompletionRef> {
+        let generation = (id >> 32) as u32;
+        let index = id as u32 as usize;
+        let (k, slot) = (index / COMPLETIONS_PER_CHUNK, index % COMPLETIONS_PER_CHUNK);
+        if generation == 0 || k >= MAX_COMPLETION_CHUNKS {
+            return None;
+        }
+        let base = COMPLETION_TABLE.chunks[k].load(Ordering::Acquire);
+        if base == 0 {
+            return None;
+        }
+        let p = (base + slot * std::mem::size_of::<CompletionCell>()) as *mut CompletionCell;
+        // SAFETY: `p` is a cell slot of a mapped completion chunk (never unmapped): its header is
+        // valid atomics (zero if never carved).
+        let strong = unsafe { &(*p).strong };
+        let mut n = strong.load(Ordering::Relaxed);
+        loop {
+            if n == 0 {
+                return None;
+            }
+            match strong.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(m) => n = m,
+            }
+        }
+        // SAFETY: non-null (inside a mapping); we now hold a count of its current incarnation.
+        let r = CompletionRef { cell: unsafe { NonNull::new_unchecked(p) } };
+        // SAFETY: as above.
+        if unsafe { (*p).generation.load(Ordering::Relaxed) } != generation {
+            return None; // `r` gives the count back (and may free that other incarnation)
+        }
+        Some(r)
+    }
+
+    /// Gives up this reference without dropping its count: [`CompletionRef::from_id`] and
+    /// [`CompletionRef::drop_with_forgotten`] reach it through the fiber id.
+    pub(crate) fn forget(self) {
+        std::mem::forget(self)
+    }
+
+    /// Drops this reference together with one count that was given up by
+    /// [`CompletionRef::forget`] on this cell (one read-modify-write for both).
+    ///
+    /// # Safety
+    /// Such a count exists and is released once.
+    pub(crate) unsafe fn drop_with_forgotten(self) {
+        let this = std::mem::ManuallyDrop::new(self);
+        if this.cell().strong.fetch_sub(2, Ordering::Release) == 2 {
+            fence(Ordering::Acquire);
+            // SAFETY: both counts were the last ones (see `Drop`).
+            unsafe { this.destroy() };
+        }
+    }
+
+    /// Drops the value and recycles the cell.
+    ///
+    /// # Safety
+    /// The count has just dropped to 0 (followed by an Acquire fence); called once.
+    unsafe fn destroy(&self) {
+        // SAFETY: nobody else can reach the value; it is dropped once, then the cell goes back to
+        // the free lists.
+        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
+        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
     }
 
     fn cell(&self) -> &CompletionCell {
@@ -250,10 +400,8 @@ impl Drop for CompletionRef {
             return;
         }
         fence(Ordering::Acquire);
-        // SAFETY: the last reference: nobody else can reach the value; it is dropped once, then
-        // the cell goes back to the free lists.
-        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
-        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
+        // SAFETY: the last reference, released once.
+        unsafe { self.destroy() };
     }
 }
 
@@ -417,5 +565,14 @@ impl Drop for FiberWeak {
         }
         fence(Ordering::Acquire);
         free_cell(&FIBER_CACHE, &FIBERS, self.cell.cast());
+    }
+}
+#[cfg(test)]
+mod tests {
+    /// The completion cell is what a kept handle costs (a million kept handles: 80 MB).
+    #[test]
+    fn completion_cell_is_80_bytes() {
+        assert_eq!(std::mem::size_of::<Option<crate::fiber::Outcome>>(), 16);
+        assert_eq!(std::mem::size_of::<super::CompletionCell>(), 80);
     }
 }

@@ -28,7 +28,7 @@ use crossbeam_deque::Stealer;
 use crossbeam_utils::CachePadded;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 pub use queue::Reason;
@@ -103,10 +103,6 @@ impl Drop for RtRef {
     }
 }
 
-/// Fiber ids; workers take blocks of [`ID_BLOCK`] to avoid sharing this line.
-pub(crate) static NEXT_FIBER_ID: AtomicU64 = AtomicU64::new(1);
-pub(crate) const ID_BLOCK: u64 = 256;
-
 impl RuntimeInner {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
@@ -153,23 +149,24 @@ impl RuntimeInner {
             }
         };
         let stack_size = if cfg.stack_size == 0 { 0 } else { cfg.stack_size.clamp(4096, u32::MAX as usize) as u32 };
-        let id = match w {
+        match w {
             Some(w) => {
                 WorkerCounters::bump(&self.workers[w.index].counters.spawned);
-                w.next_fiber_id()
+                if spawner.is_some() {
+                    w.spawn_streak.set(w.spawn_streak.get() + 1);
+                }
             }
             None => {
                 self.counters.spawned.fetch_add(1, Ordering::Relaxed);
-                NEXT_FIBER_ID.fetch_add(1, Ordering::Relaxed)
             }
-        };
+        }
         // A child spawned without a token inherits its spawner's cancellation lazily (see
         // `cancellation.rs`): no registration now.
         let inherit_from = match (&cfg.cancel_parent, spawner) {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(id, inherit_from));
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from, cfg.by_id));
         let (fiber, link) = FiberRef::new_pair(Fiber {
             rt: RtRef::new(self),
             run: AtomicU8::new(RUNNABLE),
@@ -401,10 +398,12 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
 
 /// [`spawn`] with a configuration.
 pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    worker::with_current_fiber(move |cur| match cur {
+    let h = worker::with_current_fiber(move |cur| match cur {
         Some(cur) => spawn_on(&cur.rt, cfg, f),
         None => spawn_on(global().inner(), cfg, f),
-    })
+    });
+    worker::spawn_backpressure();
+    h
 }
 
 /// Yields the current fiber (a thread yield outside fibers).

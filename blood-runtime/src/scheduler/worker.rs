@@ -55,11 +55,14 @@ pub struct WorkerLocal {
     sched_sp: UnsafeCell<usize>,
     pending: Cell<Pending>,
     stacks: RefCell<StackCache>,
-    id_next: Cell<u64>,
-    id_end: Cell<u64>,
     /// Counts of `rt`'s `Arc` this worker holds for fibers to come (see `RtRef`).
     rt_lease: Cell<usize>,
+    /// Fibers spawned by the running fiber since it was switched in (see [`spawn_backpressure`]).
+    pub(crate) spawn_streak: Cell<u32>,
 }
+
+/// Spawns in a row after which the spawning fiber yields (see [`spawn_backpressure`]).
+pub const SPAWN_STREAK: u32 = 256;
 
 /// Counts of the runtime's `Arc` a worker takes at once for its lease; it keeps at most twice as
 /// many.
@@ -121,9 +124,8 @@ impl WorkerLocal {
             sched_sp: UnsafeCell::new(0),
             pending: Cell::new(Pending::Nothing),
             stacks: RefCell::new(StackCache::default()),
-            id_next: Cell::new(0),
-            id_end: Cell::new(0),
             rt_lease: Cell::new(0),
+            spawn_streak: Cell::new(0),
         }
     }
 
@@ -132,18 +134,6 @@ impl WorkerLocal {
         // SAFETY: `current` is only accessed by this worker's thread, and not re-entrantly; the
         // reference does not outlive the running fiber's turn.
         unsafe { (*self.current.get()).as_ref() }
-    }
-
-    /// A fresh fiber id from this worker's block.
-    pub fn next_fiber_id(&self) -> u64 {
-        if self.id_next.get() == self.id_end.get() {
-            let start = super::NEXT_FIBER_ID.fetch_add(super::ID_BLOCK, Ordering::Relaxed);
-            self.id_next.set(start);
-            self.id_end.set(start + super::ID_BLOCK);
-        }
-        let id = self.id_next.get();
-        self.id_next.set(id + 1);
-        id
     }
 
     /// One counted reference to the runtime, from this worker's lease (see `RtRef`).
@@ -182,6 +172,7 @@ impl WorkerLocal {
     /// on its first run).
     fn prepare(&self, f: FiberRef) -> usize {
         f.run.store(fiber::RUNNING, Ordering::Release);
+        self.spawn_streak.set(0);
         let shared = &self.rt.workers[self.index];
         WorkerCounters::bump(&shared.counters.switches);
         // A request aimed at the previous fiber does not apply to this one (load first: the
@@ -305,6 +296,21 @@ pub fn yield_current() -> bool {
         switch_to(w, Some(next), Pending::Yield);
     }
     true
+}
+
+/// Called after a fiber spawned (outside any borrow of the worker's state, with no lock held):
+/// once it has spawned [`SPAWN_STREAK`] fibers in a row, it yields, so that the fibers it spawned
+/// run (FIFO, before it resumes; other workers steal meanwhile) while their records, stacks and
+/// queue slots are still in cache. Without it a loop spawning a million fibers runs for a whole
+/// time slice (tens of thousands of fibers) before its children start, and they then run from
+/// memory. A yield is what a safepoint may do at any time, so no program can tell.
+pub(crate) fn spawn_backpressure() {
+    let Some(w) = worker() else { return };
+    if w.spawn_streak.get() < SPAWN_STREAK {
+        return;
+    }
+    w.spawn_streak.set(0);
+    yield_current();
 }
 
 /// Ends the current fiber: switches away for the last time.

@@ -15,7 +15,10 @@
 #
 # Every Go/Blood pair runs REPS times, interleaved, within this one run; the tables give medians
 # and Blood/Go ratios (figures drift 20–40% between runs on shared machines: compare only within
-# a run). A Blood program that does not compile is skipped with the compiler's first error; a run
+# a run). tools/bench/runtime/run.sh builds its spawn, pingpong, chanthru and preempt peers from
+# the same go/ copies, so both scripts run identical Go programs; Go's spawn + join at
+# GOMAXPROCS=2 is the most load-sensitive figure (200–900 ns per goroutine on the 2-core machine
+# depending on other load), which is why the two scripts' Go figures could differ 3×. A Blood program that does not compile is skipped with the compiler's first error; a run
 # that fails or takes more than TIMEOUT seconds is reported and that figure is not repeated.
 # Environment: REPS (5), ONLY, TIMEOUT (120 s per run), MIN_BATCH (0.5 s, safepoint batches),
 # BLOOD (the compiler; built with cargo if missing), OUT (raw samples; default a temp dir).

@@ -10,7 +10,16 @@
 # at its back-edge as compiled code does) vs a fiber sleeping 1 ms 1000 times; lateness in µs.
 #
 # Needs: go (apt-get install -y golang-go), python3, cargo. Go peers: /work/shared/peers/go
-# (override with GO_PEERS=dir). Raw samples are kept in $OUT (default: a temp dir).
+# (override with GO_PEERS=dir); spawn, pingpong, chanthru and preempt are built from the copies in
+# tools/bench/concurrency/go instead, so that this script and the Blood-program one
+# (tools/bench/concurrency/run.sh) run the very same Go programs. Raw samples are kept in $OUT
+# (default: a temp dir).
+#
+# Go's spawn + join figure at 2 workers is the least stable of all: the same binary gives
+# 200–900 ns per goroutine depending on what else runs on the 2-core machine (GOMAXPROCS=2 with
+# one core taken by another process serialises its two Ps and its GC workers). Figures from
+# different runs (or from the two scripts run at different times) are not comparable; only the
+# Blood/Go ratio within one run is.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -23,7 +32,9 @@ mkdir -p "$OUT/go"
 echo "# building Go peers from $GO_PEERS" >&2
 export GOCACHE=${GOCACHE:-$OUT/gocache} GOPATH=${GOPATH:-$OUT/gopath} GO111MODULE=off GOFLAGS=
 for p in spawn pingpong yield chanthru idlemem timers preempt; do
-  (cd "$GO_PEERS/$p" && go build -o "$OUT/go/$p" main.go)
+  src="$GO_PEERS/$p"
+  if [ -f "$ROOT/tools/bench/concurrency/go/$p/main.go" ]; then src="$ROOT/tools/bench/concurrency/go/$p"; fi
+  (cd "$src" && go build -o "$OUT/go/$p" main.go)
 done
 
 echo "# building the Blood runtime benchmark (release)" >&2

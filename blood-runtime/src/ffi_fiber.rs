@@ -51,6 +51,7 @@ use crate::fiber::{FiberConfig, JoinError, JoinHandle, Priority};
 use crate::panic::{blood_panic, ffi_guard};
 use crate::scheduler::{self, worker};
 use crate::scope::{self, Nursery};
+use blood_runtime_core::fiber_abi::{self, SelectOutcome};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -249,19 +250,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 /// that must run `finally` clauses first uses `blood_fiber_try_join`, which returns 2).
 #[unsafe(no_mangle)]
 pub extern "C" fn blood_fiber_await(id: u64) -> u64 {
-    ffi_guard("blood_fiber_await", || match try_join_id(id) {
-        Ok(v) => v,
-        Err(CANCELLED) => blood_fiber_exit_cancelled(),
-        Err(JOINED_CANCELLED) => blood_panic(b"joined a cancelled fiber"),
-        Err(FAILED) => blood_panic(b"joined a failed fiber"),
-        Err(_) => blood_panic(format!("join: no fiber with id {id}").as_bytes()),
-    })
-}
-
-/// `uint64_t blood_fiber_join(uint64_t id)`: same as `blood_fiber_await`.
-#[unsafe(no_mangle)]
-pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
-    blood_fiber_await(id)
+    ffi_guard("blood_fiber_await", || fiber_abi::await_result(id, try_join_id(id)))
 }
 
 /// `int32_t blood_fiber_try_join(uint64_t id, uint64_t *out)`: 0 and `*out` = result; 6 the
@@ -272,16 +261,8 @@ pub extern "C" fn blood_fiber_join(id: u64) -> u64 {
 /// `out` must be valid for a write (or null to discard the value).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn blood_fiber_try_join(id: u64, out: *mut u64) -> i32 {
-    ffi_guard("blood_fiber_try_join", || match try_join_id(id) {
-        Ok(v) => {
-            if !out.is_null() {
-                // SAFETY: the caller guarantees `out` is writable.
-                unsafe { out.write(v) };
-            }
-            OK
-        }
-        Err(code) => code,
-    })
+    // SAFETY: forwarded caller contract.
+    ffi_guard("blood_fiber_try_join", || unsafe { fiber_abi::try_join_status(try_join_id(id), out) })
 }
 
 /// `uint64_t blood_fiber_current(void)`: the running fiber's id; 0 outside fibers and on the
@@ -521,12 +502,8 @@ pub unsafe extern "C" fn blood_channel_select(
     out_status: *mut i32,
 ) -> i64 {
     ffi_guard("blood_channel_select", || {
-        let handles: &[u64] = if n <= 0 || chs.is_null() {
-            &[]
-        } else {
-            // SAFETY: the caller guarantees `n` handles at `chs`.
-            unsafe { std::slice::from_raw_parts(chs, n as usize) }
-        };
+        // SAFETY: the caller guarantees `n` handles at `chs`.
+        let handles = unsafe { fiber_abi::select_handles(chs, n) };
         // Borrowed receivers: the Arcs are re-created without owning a count.
         let receivers: Vec<std::mem::ManuallyDrop<channel::Receiver<u64>>> = handles
             .iter()
@@ -540,29 +517,14 @@ pub unsafe extern "C" fn blood_channel_select(
         let arms: Vec<&channel::Receiver<u64>> = receivers.iter().map(|r| &**r).collect();
         let deadline =
             if timeout_ns < 0 { None } else { Some(Instant::now() + Duration::from_nanos(timeout_ns as u64)) };
-        let write = |v: u64, s: i32| {
-            // SAFETY: the caller guarantees both pointers are writable (null is skipped).
-            unsafe {
-                if !out_value.is_null() {
-                    out_value.write(v);
-                }
-                if !out_status.is_null() {
-                    out_status.write(s);
-                }
-            }
+        let outcome = match channel::select_recv(&arms, deadline) {
+            Selected::Value(i, v) => SelectOutcome::Value(i, v),
+            Selected::Closed(i) => SelectOutcome::Closed(i),
+            Selected::Timeout => SelectOutcome::Timeout,
+            Selected::Cancelled => SelectOutcome::Cancelled,
         };
-        match channel::select_recv(&arms, deadline) {
-            Selected::Value(i, v) => {
-                write(v, OK);
-                i as i64
-            }
-            Selected::Closed(i) => {
-                write(0, CLOSED);
-                i as i64
-            }
-            Selected::Timeout => -1,
-            Selected::Cancelled => -2,
-        }
+        // SAFETY: the caller guarantees both pointers are writable (null is skipped).
+        unsafe { fiber_abi::select_return(outcome, out_value, out_status) }
     })
 }
 

@@ -14,13 +14,18 @@
 //! Module map: `ffi_exports` (C ABI) → `scheduler` (`worker`, `queue`, `park`) → `fiber`
 //! (records in `fiber/record.rs`) → `arch` + `stack`; `waiter`, `time`, `channel`,
 //! `cancellation` build on the scheduler; `output`, `panic`, `lifecycle`, `config`, `metrics`,
-//! `preempt` and `sync` (the channels' lock) are leaves; `alloc` (the heap allocator entry and
-//! the `Vec`/`String` helpers of generated code) builds on `panic`.
+//! `preempt` and `sync` (the channels' lock) are leaves.
+//!
+//! The std-free code the minimal runtime shares lives in `blood-runtime-core` (built here with
+//! its `std` feature) and is re-exported under its old paths: `output`, `panic`, `alloc` (the
+//! heap allocator entry and the `Vec`/`String` helpers of generated code), `arch` (the context
+//! switch), the stack slots and overflow handler under `stack`, the `&str`/number/clock/argument
+//! entry points under `ffi_exports`, and the argument store under `lifecycle`.
 
 #![allow(non_upper_case_globals)]
 
-pub mod alloc;
-pub mod arch;
+pub use blood_runtime_core::{alloc, arch, output, panic};
+
 pub mod cancellation;
 pub mod channel;
 pub mod config;
@@ -29,8 +34,6 @@ mod ffi_fiber;
 pub mod fiber;
 pub mod lifecycle;
 pub mod metrics;
-pub mod output;
-pub mod panic;
 pub mod preempt;
 pub mod scheduler;
 pub mod scope;

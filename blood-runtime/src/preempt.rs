@@ -1,16 +1,11 @@
 //! Preemption support for compiler-inserted safepoints.
 //!
-//! The compiler emits, at function entries and loop back-edges, `load.i32 blood_preempt_flag;
-//! brif ≠ 0 → cold`, the cold block calling `blood_safepoint_slow`. The global word is set by the
-//! runtime's monitor (`time/monitor.rs`) when *some* worker's running fiber overran its slice;
-//! the slow path decides for the current worker (yield or return), so a false positive costs one
-//! call. Compiled code therefore needs no thread-local storage and no context register.
+//! The word compiled safepoints read, `blood_preempt_flag`, is defined in `blood-runtime-core`
+//! (shared with the minimal runtime). Here it is set by the monitor (`time/monitor.rs`) when
+//! *some* worker's running fiber overran its slice; the slow path decides for the current worker
+//! (yield or return), so a false positive costs one call.
 
-use std::sync::atomic::AtomicU32;
-
-/// The global preemption word read by compiled safepoints (see `blood_abi::PREEMPT_FLAG_SYMBOL`).
-#[unsafe(no_mangle)]
-pub static blood_preempt_flag: AtomicU32 = AtomicU32::new(0);
+pub use blood_runtime_core::preempt::blood_preempt_flag;
 
 /// The cold path of a safepoint: yields the current fiber if its worker was asked to preempt it.
 pub fn safepoint_slow() {

@@ -262,3 +262,41 @@ fn cross_target_objects_are_relocatable_elf_for_that_machine() {
         }
     }
 }
+
+/// The minimal archive embedded in `blood` (built by bloodc/build.rs from `blood-runtime-minimal`)
+/// defines exactly the runtime entry points `blood_abi::in_minimal_runtime` admits, as functions,
+/// plus the two data words compiled code reads; nothing the minimal runtime excludes.
+#[test]
+fn minimal_archive_exports_exactly_the_minimal_abi() {
+    use object::SymbolKind;
+    use object::read::archive::ArchiveFile;
+    use std::collections::BTreeMap;
+
+    let bytes = fs::read(env!("BLOOD_RUNTIME_MINIMAL_ARCHIVE")).expect("read the minimal archive");
+    let archive = ArchiveFile::parse(&*bytes).expect("an ar archive");
+    let mut defined: BTreeMap<String, SymbolKind> = BTreeMap::new();
+    for member in archive.members() {
+        let member = member.expect("archive member");
+        let data = member.data(&*bytes).expect("member data");
+        let Ok(file) = object::File::parse(data) else { continue };
+        for sym in file.symbols() {
+            let name = sym.name().unwrap_or_default();
+            if sym.is_definition() && sym.is_global() && name.starts_with("blood_") {
+                defined.insert(name.to_string(), sym.kind());
+            }
+        }
+    }
+    let mut expected: BTreeMap<String, SymbolKind> = blood_abi::RUNTIME_EXPORTS
+        .iter()
+        .chain(blood_abi::FIBER_EXPORTS)
+        .filter(|f| blood_abi::in_minimal_runtime(f))
+        .map(|f| (f.name.to_string(), SymbolKind::Text))
+        .collect();
+    for data in [blood_abi::PREEMPT_FLAG_SYMBOL, blood_abi::STACK_SLOT_MASK_SYMBOL] {
+        expected.insert(data.to_string(), SymbolKind::Data);
+    }
+    assert_eq!(defined, expected, "the minimal archive's `blood_*` symbols differ from the ABI");
+    for (excluded, _) in blood_abi::MINIMAL_EXCLUDED {
+        assert!(!defined.contains_key(excluded.name), "{} is excluded from the minimal runtime", excluded.name);
+    }
+}

@@ -295,8 +295,9 @@ pub const RUNTIME_EXPORTS: &[RuntimeFn] = &[
 /// (`--runtime=full`, the default; linked as `-lblood_runtime`).
 pub const RUNTIME_ARCHIVE_FULL: &str = "libblood_runtime.a";
 /// The minimal runtime (`--runtime=minimal`; linked as `-lblood_runtime_minimal`): one worker,
-/// FIFO, no OS-thread API, no metrics export, no environment configuration (concurrency spec
-/// §11.7). Built from `blood-runtime` without its default `full` feature.
+/// FIFO, on the program's thread; no OS-thread API, no metrics export, no environment
+/// configuration (concurrency spec §11.7). Built from the `no_std` crate `blood-runtime-minimal`
+/// (which shares `blood-runtime-core` with the full runtime).
 pub const RUNTIME_ARCHIVE_MINIMAL: &str = "libblood_runtime_minimal.a";
 
 /// System libraries the runtime archive needs at link time, in `cc` argument form.

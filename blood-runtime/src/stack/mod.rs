@@ -2,20 +2,9 @@
 //! kernel as the fiber touches them, recycled through a pool, overflow reported as
 //! `fiber stack overflow` with exit status [`blood_abi::EXIT_STACK_OVERFLOW`].
 //!
-//! # Layout
-//! Every stack lives in a *slot* of `slot_size` bytes, a power of two ≥ `BLOOD_MAX_STACK_SIZE`
-//! plus one page, aligned to its size inside a *chunk* (one `mmap` of [`SLOTS_PER_CHUNK`] slots,
-//! `PROT_READ|PROT_WRITE`, `MAP_NORESERVE`, so untouched pages cost neither RAM nor commit
-//! charge):
-//!
-//! ```text
-//!  slot base                                                             slot base + slot_size
-//!  | guard page | ........ lazily committed, grows down ........ | frame | meta (64 B) |
-//!               ^ lowest usable byte                                     ^ top (16-aligned)
-//! ```
-//! The 64-byte metadata block at the end of the slot holds the stack limit word (see
-//! `blood_abi::STACK_LIMIT_*`): because slots are aligned to `slot_size`, code running on a fiber
-//! finds it as `(rsp | (slot_size - 1)) - 63` without thread-local storage.
+//! The slot layout, the slot type, the chunk reservations and the overflow handler are shared
+//! with the minimal runtime (`blood-runtime-core`'s `stack/`, re-exported here); this module is
+//! the full runtime's pool in front of them.
 //!
 //! # Why not one mapping plus a guard page per stack
 //! Each `mmap`, and each `mprotect` that makes a guard page inside a mapping, adds VMAs; Linux
@@ -49,78 +38,19 @@
 //! (Release) before any slot of theirs is handed out, so the signal handler (Acquire) sees every
 //! chunk that can hold a running stack.
 
-pub mod overflow;
-mod reserve;
-
 use std::sync::{Mutex, OnceLock};
 
-pub use reserve::{PAGE_SIZE, SLOTS_PER_CHUNK};
+use blood_runtime_core::stack::Reservations;
+pub use blood_runtime_core::stack::{
+    META_SIZE, PAGE_SIZE, SLOTS_PER_CHUNK, Stack, StackError, StackGeometry, overflow,
+};
 
 /// Default number of slots that get a hardware guard page (2 VMAs each).
 pub const DEFAULT_GUARDED_SLOTS: usize = 10_000;
 /// Stacks in the global pool beyond which entering stacks are trimmed.
 pub const TRIM_THRESHOLD: usize = 1024;
-/// Bytes at the end of a slot reserved for stack metadata.
-pub const META_SIZE: usize = 64;
 /// Stacks a worker keeps for itself before returning some to the global pool.
 const WORKER_CACHE_MAX: usize = 64;
-
-/// Process-wide stack geometry, fixed by the first runtime that starts.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct StackGeometry {
-    /// Slot size (a power of two).
-    pub slot_size: usize,
-    /// Usable bytes of a stack (slot size minus guard page and metadata).
-    pub max_usable: usize,
-    /// Bytes a pooled stack keeps committed after trimming.
-    pub resident: usize,
-    /// How many slots receive a hardware guard page.
-    pub guarded_slots: usize,
-}
-
-impl StackGeometry {
-    /// Geometry for a maximum stack size, resident size and guard budget.
-    pub fn new(max_stack: usize, resident: usize, guarded_slots: usize) -> StackGeometry {
-        let needed = max_stack.max(16 * 1024) + PAGE_SIZE + META_SIZE;
-        let slot_size = needed.next_power_of_two();
-        StackGeometry {
-            slot_size,
-            max_usable: slot_size - PAGE_SIZE - META_SIZE,
-            resident: resident.clamp(PAGE_SIZE, slot_size - PAGE_SIZE),
-            guarded_slots,
-        }
-    }
-}
-
-/// One fiber stack (a slot). Dropping it without [`StackPool::release`] leaks the slot.
-#[derive(Debug)]
-pub struct Stack {
-    /// Never 0 (a slot address), so `Option<Stack>` (in every fiber record) is one word.
-    base: std::num::NonZeroUsize,
-}
-
-impl Stack {
-    /// Lowest address of the slot (the guard page, if any).
-    pub fn slot_base(&self) -> usize {
-        self.base.get()
-    }
-    /// Initial stack pointer region end: 16-byte aligned, just below the metadata block.
-    pub fn top(&self) -> usize {
-        self.base.get() + pool().geometry.slot_size - META_SIZE
-    }
-    /// Writes the stack limit word for a fiber allowed `usable` bytes (clamped to the slot).
-    /// The word lives at `slot end - META_SIZE` (`blood_abi::STACK_LIMIT_OFFSET_FROM_SLOT_END`).
-    pub fn set_limit(&self, usable: usize) {
-        let geo = &pool().geometry;
-        let usable = usable.clamp(PAGE_SIZE, geo.max_usable);
-        // Keep `STACK_RED_ZONE` bytes for runtime code called from a frame that passed its check.
-        let floor = self.base.get() + PAGE_SIZE + blood_abi::STACK_RED_ZONE as usize;
-        let limit = (self.top() - usable).max(floor.min(self.top() - PAGE_SIZE));
-        // SAFETY: the metadata block lies inside this slot, which we own; it is committed because
-        // the initial frame shares its page.
-        unsafe { (self.top() as *mut usize).write(limit) };
-    }
-}
 
 /// The process-wide stack pool.
 pub struct StackPool {
@@ -128,7 +58,7 @@ pub struct StackPool {
     pub geometry: StackGeometry,
     free: Mutex<Vec<Stack>>,
     trimmed: Mutex<Vec<Stack>>,
-    reserve: reserve::Reservations,
+    reserve: Reservations,
     /// Allocations served by the global pool so far (see [`StackPool::demand`]).
     takes: std::sync::atomic::AtomicU64,
 }
@@ -144,11 +74,11 @@ pub fn init_pool(geometry: StackGeometry) -> StackGeometry {
             geometry,
             free: Mutex::new(Vec::new()),
             trimmed: Mutex::new(Vec::new()),
-            reserve: reserve::Reservations::new(geometry),
+            reserve: Reservations::new(geometry),
             takes: std::sync::atomic::AtomicU64::new(0),
         }
     });
-    crate::ffi_exports::blood_stack_slot_mask
+    blood_runtime_core::exports::blood_stack_slot_mask
         .store(pool.geometry.slot_size as u64 - 1, std::sync::atomic::Ordering::Release);
     pool.geometry
 }
@@ -164,10 +94,6 @@ pub fn pool() -> &'static StackPool {
     }
 }
 
-/// Allocation failure: address space or the chunk table exhausted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StackError(pub String);
-
 impl StackPool {
     /// Takes a stack from the global pool or carves a new slot.
     pub fn alloc(&self) -> Result<Stack, StackError> {
@@ -180,7 +106,7 @@ impl StackPool {
         }
         self.reserve
             .carve()
-            .map(|base| Stack { base: std::num::NonZeroUsize::new(base).expect("slot addresses are not 0") })
+            .map(|base| Stack::from_slot(std::num::NonZeroUsize::new(base).expect("slot addresses are not 0")))
     }
 
     /// Returns stacks to the global pool.
@@ -214,8 +140,8 @@ impl StackPool {
 
     fn trim(&self, s: &Stack) {
         let g = &self.geometry;
-        let start = s.base.get() + PAGE_SIZE;
-        let end = s.base.get() + g.slot_size - g.resident;
+        let start = s.slot_base() + PAGE_SIZE;
+        let end = s.slot_base() + g.slot_size - g.resident;
         if end > start {
             // SAFETY: the range lies inside a slot we own and is part of a private anonymous
             // mapping; MADV_DONTNEED only discards its contents (it reads as zero afterwards).

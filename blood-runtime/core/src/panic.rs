@@ -16,8 +16,10 @@
 //! order, by any fiber) is written first and nothing printed concurrently appears after the
 //! message. The stack-overflow reporter and `blood_exit` claim the same way.
 
-use crate::output::{self, Stream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::output;
+use alloc_crate::string::String;
+use alloc_crate::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The thread (`pthread_self`) ending the process, 0 while none is.
 static EXITING: AtomicUsize = AtomicUsize::new(0);
@@ -60,25 +62,53 @@ pub fn blood_panic(message: &[u8]) -> ! {
 
 /// The message of an out-of-bounds index panic.
 pub fn bounds_message(index: i64, len: i64) -> String {
-    format!("index out of bounds: index {index} but length is {len}")
+    alloc_crate::format!("index out of bounds: index {index} but length is {len}")
 }
 
 /// Runs `f`; if it panics (a bug in the runtime), reports it and aborts the process instead of
 /// unwinding into C or generated code. Every `extern "C"` entry point goes through this.
+///
+/// With `std` (the full runtime) the panic is caught here and reported as `internal runtime
+/// error in <entry>: <message>`; without it the runtime is built with `panic = "abort"` and the
+/// minimal runtime's `#[panic_handler]` reports it through [`internal_error`] (without the entry's
+/// name, which would cost a frame per call).
 #[inline(always)]
 pub fn ffi_guard<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            let msg = format!("internal runtime error in {name}: {what}");
-            output::write_bytes(Stream::Stderr, msg.as_bytes());
-            output::write_bytes(Stream::Stderr, b"\n");
-            std::process::abort()
+    #[cfg(feature = "std")]
+    {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(r) => r,
+            Err(payload) => {
+                use alloc_crate::string::ToString;
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                internal_error(format_args!("in {name}: {what}"))
+            }
         }
     }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = name;
+        f()
+    }
+}
+
+/// Reports a Rust panic (a runtime bug) as `internal runtime error <what>` on stderr (stdout
+/// flushed first) and aborts (SIGABRT): the common tail of `ffi_guard` and the minimal runtime's
+/// panic handler.
+pub fn internal_error(what: core::fmt::Arguments<'_>) -> ! {
+    /// Writes each formatted piece to stderr (no allocation: the heap may be what failed).
+    struct Stderr;
+    impl core::fmt::Write for Stderr {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            output::write_bytes(output::Stream::Stderr, s.as_bytes());
+            Ok(())
+        }
+    }
+    let _ = core::fmt::Write::write_fmt(&mut Stderr, format_args!("internal runtime error {what}\n"));
+    // SAFETY: `abort` has no preconditions; it ends the process with SIGABRT.
+    unsafe { libc::abort() }
 }

@@ -2,8 +2,9 @@
 //! the overflow handler reads.
 
 use super::StackGeometry;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::lock::Lock;
+use alloc_crate::string::String;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Page size assumed for guard pages and trimming (checked against `sysconf` at start-up).
 pub const PAGE_SIZE: usize = 4096;
@@ -20,6 +21,11 @@ static CHUNK_COUNT: AtomicUsize = AtomicUsize::new(0);
 static CHUNK_BYTES: AtomicUsize = AtomicUsize::new(0);
 /// Slot size, published once.
 static SLOT_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// The slot size in force (0 before the first [`Reservations::new`]).
+pub fn slot_size() -> usize {
+    SLOT_BYTES.load(Ordering::Relaxed)
+}
 
 /// Where a faulting address lies relative to the stack slots.
 #[derive(Debug, PartialEq, Eq)]
@@ -54,7 +60,7 @@ pub fn classify(addr: usize) -> FaultKind {
 /// mapping into more VMAs (libc does not name it yet).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 /// Whether `MADV_GUARD_INSTALL` failed once (older kernel): use `mprotect` from then on.
-static NO_GUARD_MADVISE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static NO_GUARD_MADVISE: AtomicBool = AtomicBool::new(false);
 
 /// Makes the first page of the slot at `slot` inaccessible; returns whether it worked.
 ///
@@ -87,25 +93,25 @@ struct State {
 /// The chunk allocator.
 pub struct Reservations {
     geometry: StackGeometry,
-    state: Mutex<State>,
+    state: Lock<State>,
 }
 
 impl Reservations {
     pub fn new(geometry: StackGeometry) -> Reservations {
         SLOT_BYTES.store(geometry.slot_size, Ordering::Release);
         CHUNK_BYTES.store(geometry.slot_size * SLOTS_PER_CHUNK, Ordering::Release);
-        Reservations { geometry, state: Mutex::new(State { next: 0, end: 0, carved: 0, guarded: 0 }) }
+        Reservations { geometry, state: Lock::new(State { next: 0, end: 0, carved: 0, guarded: 0 }) }
     }
 
     /// (slots carved, slots guarded).
     pub fn carved(&self) -> (usize, usize) {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let s = self.state.lock();
         (s.carved, s.guarded)
     }
 
     /// Hands out a fresh slot base address.
     pub fn carve(&self) -> Result<usize, super::StackError> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.state.lock();
         if s.next == s.end {
             let base = self.map_chunk()?;
             s.next = base;
@@ -124,7 +130,7 @@ impl Reservations {
     fn map_chunk(&self) -> Result<usize, super::StackError> {
         let idx = CHUNK_COUNT.load(Ordering::Acquire);
         if idx >= MAX_CHUNKS {
-            return Err(super::StackError("fiber stack address space exhausted".into()));
+            return Err(super::StackError(String::from("fiber stack address space exhausted")));
         }
         let slot = self.geometry.slot_size;
         let bytes = slot * SLOTS_PER_CHUNK;
@@ -133,7 +139,7 @@ impl Reservations {
         // is affected.
         let p = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                core::ptr::null_mut(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
@@ -142,11 +148,12 @@ impl Reservations {
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(super::StackError(format!(
-                "cannot reserve {} MiB for fiber stacks: {}",
-                len >> 20,
-                std::io::Error::last_os_error()
-            )));
+            // Built without `core::fmt` (the minimal runtime links none of it otherwise).
+            let mib = crate::output::Decimal::new(false, (len >> 20) as u128);
+            let errno = crate::output::Decimal::new(false, crate::errno() as u128);
+            let parts =
+                [b"cannot reserve ".as_slice(), mib.as_bytes(), b" MiB for fiber stacks: os error ", errno.as_bytes()];
+            return Err(super::StackError(String::from_utf8_lossy(&parts.concat()).into_owned()));
         }
         let start = p as usize;
         let aligned = (start + slot - 1) & !(slot - 1);

@@ -15,8 +15,8 @@
 //! installed before ours (Rust's own thread-stack guard handler, or the default action).
 
 use super::reserve::{FaultKind, classify};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use crate::lock::Lock;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The message printed on overflow (followed by a newline).
 pub const MESSAGE: &str = "fiber stack overflow";
@@ -26,7 +26,7 @@ struct OldActions {
     bus: libc::sigaction,
 }
 
-static OLD: OnceLock<Mutex<OldActions>> = OnceLock::new();
+static OLD: Lock<Option<OldActions>> = Lock::new(None);
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// Lowest address of the main thread's stack (0 = not recorded).
 static MAIN_STACK_LOW: AtomicUsize = AtomicUsize::new(0);
@@ -40,11 +40,11 @@ pub fn watch_main_thread_stack() {
     // SAFETY: `pthread_getattr_np` fills a zeroed attribute object for the current thread; it is
     // destroyed after use, and the out-pointers are valid locals.
     let low = unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        let mut attr: libc::pthread_attr_t = core::mem::zeroed();
         if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
             return;
         }
-        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut addr: *mut libc::c_void = core::ptr::null_mut();
         let mut size: libc::size_t = 0;
         let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
         libc::pthread_attr_destroy(&mut attr);
@@ -92,27 +92,27 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
         unsafe { libc::_exit(blood_abi::EXIT_STACK_OVERFLOW) }
     }
     // Not ours: hand over to the previous disposition.
-    let Some(old) = OLD.get() else { return };
-    let Ok(old) = old.try_lock() else { return };
-    let prev = if sig == libc::SIGBUS { old.bus } else { old.segv };
+    let Some(old) = OLD.try_lock() else { return };
+    let Some(old_actions) = old.as_ref() else { return };
+    let prev = if sig == libc::SIGBUS { old_actions.bus } else { old_actions.segv };
     drop(old);
     if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
         // Restore the default action and return: the faulting instruction runs again and the
         // process dies with the usual signal.
         // SAFETY: plain sigaction calls with valid, zero-initialised structures.
         unsafe {
-            let mut dfl: libc::sigaction = std::mem::zeroed();
+            let mut dfl: libc::sigaction = core::mem::zeroed();
             dfl.sa_sigaction = libc::SIG_DFL;
-            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            libc::sigaction(sig, &dfl, core::ptr::null_mut());
         }
     } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
         // SAFETY: the previous handler was installed with SA_SIGINFO, so it has this signature.
         let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-            unsafe { std::mem::transmute(prev.sa_sigaction) };
+            unsafe { core::mem::transmute(prev.sa_sigaction) };
         f(sig, info, ctx);
     } else {
         // SAFETY: a non-SA_SIGINFO handler takes only the signal number.
-        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(prev.sa_sigaction) };
+        let f: extern "C" fn(libc::c_int) = unsafe { core::mem::transmute(prev.sa_sigaction) };
         f(sig);
     }
 }
@@ -124,15 +124,15 @@ pub fn install_handler() {
     }
     // SAFETY: sigaction with valid structures; our handler is async-signal-safe.
     unsafe {
-        let mut act: libc::sigaction = std::mem::zeroed();
+        let mut act: libc::sigaction = core::mem::zeroed();
         act.sa_sigaction = handler as *const () as usize;
         act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
         libc::sigemptyset(&mut act.sa_mask);
-        let mut old_segv: libc::sigaction = std::mem::zeroed();
-        let mut old_bus: libc::sigaction = std::mem::zeroed();
+        let mut old_segv: libc::sigaction = core::mem::zeroed();
+        let mut old_bus: libc::sigaction = core::mem::zeroed();
         libc::sigaction(libc::SIGSEGV, &act, &mut old_segv);
         libc::sigaction(libc::SIGBUS, &act, &mut old_bus);
-        let _ = OLD.set(Mutex::new(OldActions { segv: old_segv, bus: old_bus }));
+        *OLD.lock() = Some(OldActions { segv: old_segv, bus: old_bus });
     }
     ensure_altstack();
 }
@@ -146,15 +146,15 @@ pub fn ensure_altstack() {
     // SAFETY: querying and setting the signal stack of the current thread with valid pointers;
     // the new stack is a fresh mapping that is never unmapped.
     unsafe {
-        let mut cur: libc::stack_t = std::mem::zeroed();
-        if libc::sigaltstack(std::ptr::null(), &mut cur) != 0 {
+        let mut cur: libc::stack_t = core::mem::zeroed();
+        if libc::sigaltstack(core::ptr::null(), &mut cur) != 0 {
             return;
         }
         if cur.ss_flags & libc::SS_DISABLE == 0 && cur.ss_size >= 16 * 1024 {
             return;
         }
         let p = libc::mmap(
-            std::ptr::null_mut(),
+            core::ptr::null_mut(),
             ALTSTACK_SIZE,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
@@ -165,6 +165,6 @@ pub fn ensure_altstack() {
             return;
         }
         let st = libc::stack_t { ss_sp: p, ss_flags: 0, ss_size: ALTSTACK_SIZE };
-        libc::sigaltstack(&st, std::ptr::null_mut());
+        libc::sigaltstack(&st, core::ptr::null_mut());
     }
 }

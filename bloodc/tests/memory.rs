@@ -42,6 +42,20 @@ fn run_peak_rss(exe: &Path, args: &[&str]) -> (String, i64) {
     (output.join().unwrap(), usage.ru_maxrss)
 }
 
+/// Builds and runs `source` (a program named `name`), checks its output is `expected`, and that
+/// its peak RSS stays under 20 MiB: what it allocates in its loop must be freed as it goes.
+fn assert_runs_in_flat_memory(name: &str, source: &str, expected: &str, what: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join(format!("{name}.blood"));
+    std::fs::write(&src, source).unwrap();
+    let exe = dir.path().join(name);
+    build_blood(&src, &exe);
+    let (out, kb) = run_peak_rss(&exe, &[]);
+    assert_eq!(out.trim(), expected);
+    eprintln!("{what}: peak RSS {kb} KiB");
+    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+}
+
 #[test]
 fn binary_trees_peak_rss_within_twice_c() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,10 +79,8 @@ fn binary_trees_peak_rss_within_twice_c() {
 
 #[test]
 fn ten_million_strings_run_in_flat_memory() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("strings.blood");
-    std::fs::write(
-        &src,
+    assert_runs_in_flat_memory(
+        "strings",
         "fn main() {\n\
          \x20   let mut total: i64 = 0\n\
          \x20   for i in 0..10000000 {\n\
@@ -78,14 +90,9 @@ fn ten_million_strings_run_in_flat_memory() {
          \x20   }\n\
          \x20   println!(\"{}\", total)\n\
          }\n",
-    )
-    .unwrap();
-    let exe = dir.path().join("strings");
-    build_blood(&src, &exe);
-    let (out, kb) = run_peak_rss(&exe, &[]);
-    assert_eq!(out.trim(), "150000000");
-    eprintln!("10,000,000 Strings: peak RSS {kb} KiB");
-    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+        "150000000",
+        "10,000,000 Strings",
+    );
 }
 
 #[test]
@@ -93,10 +100,8 @@ fn ten_million_escaping_closures_run_in_flat_memory() {
     // Each iteration builds closures that outlive their creator (returned, composed, stored
     // in a vector) and capture an owned String and other closures: every environment must be
     // freed when its last copy goes.
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("closures.blood");
-    std::fs::write(
-        &src,
+    assert_runs_in_flat_memory(
+        "closures",
         "fn tagger(tag: String) -> fn(i64) -> i64 {\n\
          \x20   move |x: i64| x + tag.len() as i64\n\
          }\n\
@@ -117,24 +122,17 @@ fn ten_million_escaping_closures_run_in_flat_memory() {
          \x20   }\n\
          \x20   println!(\"{} {}\", total, keep.len())\n\
          }\n",
-    )
-    .unwrap();
-    let exe = dir.path().join("closures");
-    build_blood(&src, &exe);
-    let (out, kb) = run_peak_rss(&exe, &[]);
-    // Σ 2·(i mod 7 + 4) over 0..10^7: 10^7 = 7·1428571 + 3, so Σ (i mod 7) = 21·1428571 + 3.
-    assert_eq!(out.trim(), format!("{} 1000", 2 * (21 * 1_428_571 + 3 + 4 * 10_000_000)));
-    eprintln!("10,000,000 escaping closures: peak RSS {kb} KiB");
-    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+        // Σ 2·(i mod 7 + 4) over 0..10^7: 10^7 = 7·1428571 + 3, so Σ (i mod 7) = 21·1428571 + 3.
+        &format!("{} 1000", 2 * (21 * 1_428_571 + 3 + 4 * 10_000_000)),
+        "10,000,000 escaping closures",
+    );
 }
 
 #[test]
 fn a_million_channels_run_in_flat_memory() {
     // Each channel is freed with its last handle (`Sender`/`Receiver` copies are counted).
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("channels.blood");
-    std::fs::write(
-        &src,
+    assert_runs_in_flat_memory(
+        "channels",
         "fn main() / {Fiber} {\n\
          \x20   let mut total: i64 = 0\n\
          \x20   for round in 0..1000000 {\n\
@@ -146,12 +144,7 @@ fn a_million_channels_run_in_flat_memory() {
          \x20   }\n\
          \x20   println!(\"{}\", total)\n\
          }\n",
-    )
-    .unwrap();
-    let exe = dir.path().join("channels");
-    build_blood(&src, &exe);
-    let (out, kb) = run_peak_rss(&exe, &[]);
-    assert_eq!(out.trim(), "5500000");
-    eprintln!("1,000,000 channels: peak RSS {kb} KiB");
-    assert!(kb < 20 * 1024, "peak RSS {kb} KiB is not flat (limit 20 MiB)");
+        "5500000",
+        "1,000,000 channels",
+    );
 }

@@ -3,27 +3,14 @@
 figure, the Go and Blood medians and the ratio Blood / Go as a markdown table. For times and
 latencies (ns, us, ms) a ratio below 1 means Blood is faster; for throughputs (…/s) above 1.
 Lines starting with `#` are copied above the table; `# skip …` notes are listed below it."""
+import os
 import statistics
 import sys
-from collections import OrderedDict
 
-samples, units, header, skips = OrderedDict(), {}, [], []
-for line in open(sys.argv[1]):
-    if line.startswith("# skip"):
-        skips.append(line[len("# skip"):].strip())
-        continue
-    if line.startswith("#"):
-        header.append(line.rstrip())
-        continue
-    p = line.split()
-    if len(p) != 3:
-        continue
-    try:
-        v = float(p[1])
-    except ValueError:
-        continue
-    samples.setdefault(p[0], []).append(v)
-    units[p[0]] = p[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import samples as samples_file  # noqa: E402
+
+samples, units, header, skips = samples_file.read(sys.argv[1])
 
 for h in header:
     print(h)

@@ -2,24 +2,14 @@
 """Pair `go.X` and `blood.X` sample lines from raw.txt; print medians and the ratio as a
 markdown table. "better" is Go/Blood for times and sizes, Blood/Go for throughputs, so > 1
 always means Blood is better."""
+import os
 import statistics
 import sys
-from collections import OrderedDict
 
-samples, units, header = OrderedDict(), {}, []
-for line in open(sys.argv[1]):
-    if line.startswith("#"):
-        header.append(line.rstrip())
-        continue
-    p = line.split()
-    if len(p) != 3:
-        continue
-    try:
-        v = float(p[1])
-    except ValueError:
-        continue
-    samples.setdefault(p[0], []).append(v)
-    units[p[0]] = p[2]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import samples as samples_file  # noqa: E402
+
+samples, units, header, _ = samples_file.read(sys.argv[1])
 
 GOALS = {
     "yield.P1.switch": "≤ 20 ns",

@@ -65,6 +65,12 @@ pub fn bounds_message(index: i64, len: i64) -> String {
     alloc_crate::format!("index out of bounds: index {index} but length is {len}")
 }
 
+/// The message of a caught Rust panic: its `&str` or `String` payload, if it has one.
+#[cfg(feature = "std")]
+pub fn panic_message(payload: &(dyn core::any::Any + Send)) -> Option<&str> {
+    payload.downcast_ref::<&str>().copied().or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
 /// Runs `f`; if it panics (a bug in the runtime), reports it and aborts the process instead of
 /// unwinding into C or generated code. Every `extern "C"` entry point goes through this.
 ///
@@ -79,12 +85,7 @@ pub fn ffi_guard<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
             Ok(r) => r,
             Err(payload) => {
-                use alloc_crate::string::ToString;
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_string());
+                let what = panic_message(payload.as_ref()).unwrap_or("unknown panic");
                 internal_error(format_args!("in {name}: {what}"))
             }
         }

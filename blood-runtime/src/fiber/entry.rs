@@ -49,12 +49,8 @@ fn run_body(fiber: &Fiber) -> Outcome {
     match result {
         Ok(value) => Outcome::Completed(value),
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "fiber panicked".to_string());
-            Outcome::Failed(Box::new(msg))
+            let msg = crate::panic::panic_message(payload.as_ref()).unwrap_or("fiber panicked");
+            Outcome::Failed(Box::new(msg.to_string()))
         }
     }
 }

@@ -26,6 +26,16 @@
 
 pub use blood_runtime_core::{alloc, arch, output, panic};
 
+/// The heap of every Blood program on the full runtime, and of the runtime itself: mimalloc.
+/// Fibers migrate, so memory is routinely allocated on one worker thread and freed on another (a
+/// spawned closure's environment, channel messages' boxes, a `Vec` built by one fiber and
+/// dropped by its joiner); glibc's per-thread caches hold 7 blocks per size and its arenas take
+/// a lock for such frees, while mimalloc's per-thread pages take them without a lock. See
+/// ARCHITECTURE.md "Memory" for the figures.
+#[cfg(feature = "full")]
+#[global_allocator]
+static HEAP: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod cancellation;
 pub mod channel;
 pub mod config;

@@ -108,6 +108,14 @@ fn parse_package_name(name: &str) -> Result<String, String> {
     package::manifest::validate_name(name).map(|()| name.to_string())
 }
 
+/// `--align-functions`: a power of two from 1 to 64.
+fn parse_function_align(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if n.is_power_of_two() && n <= 64 => Ok(n),
+        _ => Err(format!("`{text}` is not a power of two from 1 to 64")),
+    }
+}
+
 #[derive(Args, Clone)]
 struct BuildArgs {
     /// The `.blood` file to compile (default: the package around the current directory).
@@ -138,6 +146,9 @@ struct BuildArgs {
     /// Do not insert preemption safepoints.
     #[arg(long)]
     no_preempt: bool,
+    /// Align every function to BYTES (1, 2, 4, …, 64; default 16 at -O2, 1 at -O0).
+    #[arg(long, value_name = "BYTES", value_parser = parse_function_align)]
+    align_functions: Option<u32>,
     /// Diagnostic format.
     #[arg(long, value_enum, default_value_t = ErrorFormatArg::Human)]
     error_format: ErrorFormatArg,
@@ -206,6 +217,7 @@ impl BuildArgs {
         };
         o.opt_level = if self.opt == "0" { OptLevel::O0 } else { OptLevel::O2 };
         o.no_preempt = self.no_preempt;
+        o.function_align = self.align_functions;
         o.check_only = check_only;
         o.error_format = match self.error_format {
             ErrorFormatArg::Human => ErrorFormat::Human,

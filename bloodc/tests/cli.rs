@@ -68,6 +68,8 @@ fn usage_errors_exit_2_with_usage_on_stderr() {
         ("bad --error-format", vec!["build", hello, "--error-format=xml"]),
         ("bad --color", vec!["build", hello, "--color", "sometimes"]),
         ("-o without a value", vec!["build", hello, "-o"]),
+        ("--align-functions not a power of two", vec!["build", hello, "--align-functions=24"]),
+        ("--align-functions above 64", vec!["build", hello, "--align-functions=128"]),
     ];
     for (what, args) in value_cases {
         let out = run(blood().args(&args));
@@ -272,6 +274,30 @@ fn emit_obj() {
     let produced: Vec<PathBuf> =
         fs::read_dir(other.path()).unwrap().flatten().map(|e| e.path()).filter(|p| p != &copy).collect();
     assert!(produced.iter().any(|p| is_elf(p)), "an object file next to the input, found {produced:?}");
+}
+
+/// `--align-functions=N` starts every function on an N-byte boundary (read back with `nm`).
+#[test]
+fn align_functions_flag_aligns_every_function() {
+    let source = "fn twice(x: i64) -> i64 { x * 2 }\nfn main() { println!(\"{}\", twice(21)) }\n";
+    let (dir, path) = program("align.blood", source);
+    for align in [1u64, 64] {
+        let exe = dir.path().join(format!("align{align}"));
+        let out = run(blood().arg("build").arg(&path).arg(format!("--align-functions={align}")).arg("-o").arg(&exe));
+        assert_status(&out, 0, &format!("build --align-functions={align}"));
+        assert_eq!(text(&run(&mut Command::new(&exe)).stdout), "42\n");
+        let nm = run(Command::new("nm").arg(&exe));
+        // Generated functions: text symbols named `blood.*` (the runtime's are Rust's or C's).
+        let addresses: Vec<u64> = text(&nm.stdout)
+            .lines()
+            .filter_map(|l| match l.split(' ').collect::<Vec<_>>()[..] {
+                [addr, "t" | "T", name] if name.starts_with("blood.") => u64::from_str_radix(addr, 16).ok(),
+                _ => None,
+            })
+            .collect();
+        assert!(addresses.len() >= 2, "nm output:\n{}", text(&nm.stdout));
+        assert!(addresses.iter().all(|a| a % align == 0), "--align-functions={align}: {addresses:x?}");
+    }
 }
 
 #[test]

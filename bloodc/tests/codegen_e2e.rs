@@ -710,6 +710,7 @@ fn every_program_compiles_for_foreign_targets() {
                     opt_level,
                     want_clif: false,
                     want_asm: false,
+                    function_align: None,
                 };
                 let out = compile_program(&make().0, &options)
                     .unwrap_or_else(|e| panic!("{name} for {triple} at {opt_level:?}: {e}"));

@@ -58,7 +58,13 @@ fn add_program() -> Program {
 }
 
 fn options(triple: &str, opt_level: OptLevel) -> CodegenOptions {
-    CodegenOptions { triple: triple.parse().expect("valid triple"), opt_level, want_clif: true, want_asm: true }
+    CodegenOptions {
+        triple: triple.parse().expect("valid triple"),
+        opt_level,
+        want_clif: true,
+        want_asm: true,
+        function_align: None,
+    }
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub struct CompileOptions {
     pub target: Option<String>,
     /// Do not insert safepoints (`--no-preempt`).
     pub no_preempt: bool,
+    /// `--align-functions=BYTES`; `None`: the default of the optimisation level.
+    pub function_align: Option<u32>,
     /// Stop after type checking (`blood check`).
     pub check_only: bool,
     pub error_format: ErrorFormat,
@@ -96,6 +98,7 @@ impl CompileOptions {
             opt_level: OptLevel::O2,
             target: None,
             no_preempt: false,
+            function_align: None,
             check_only: false,
             error_format: ErrorFormat::Human,
             color: false,
@@ -201,6 +204,7 @@ pub fn compile(options: &CompileOptions) -> Result<CompileOutput, CompileFailure
         opt_level: options.opt_level,
         want_clif: options.emit == Emit::Clif,
         want_asm: options.emit == Emit::Asm,
+        function_align: options.function_align,
     };
     let output = logging::phase("codegen", file_name, || codegen::compile_program(&program, &cg_options))
         .map_err(|e| CompileFailure::Io(e.to_string()))?;

@@ -36,6 +36,32 @@ pub use blood_runtime_core::{alloc, arch, output, panic};
 #[global_allocator]
 static HEAP: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[cfg(feature = "full")]
+pub(crate) mod heap_options {
+    unsafe extern "C" {
+        fn mi_option_set(option: i32, value: std::ffi::c_long);
+    }
+    /// `mi_option_arena_eager_commit` in the `mi_option_e` enum of the mimalloc v3 sources that
+    /// libmimalloc-sys 0.1.49 builds (`c_src/mimalloc/v3/include/mimalloc.h`; the sys crate's
+    /// own constants follow the v2 numbering). `bloodc/tests/memory.rs`
+    /// (`a_program_that_allocates_little_stays_small`) fails if the number names another option.
+    pub const ARENA_EAGER_COMMIT: i32 = 4;
+
+    /// Commit arena memory as it is used, not a whole arena up front: mimalloc's default on
+    /// Linux commits eagerly, which made every program's resident size 4 MB larger (nbody:
+    /// 6.2 MB instead of 2.2 MB) for no measurable speed.
+    extern "C" fn configure() {
+        // SAFETY: setting an option is allowed at any time, from any thread.
+        unsafe { mi_option_set(ARENA_EAGER_COMMIT, 0) }
+    }
+
+    /// Runs before `main` and so before the first allocation (kept beside the runtime's
+    /// entry points, which every program links, so the linker keeps this object file).
+    #[used]
+    #[unsafe(link_section = ".init_array")]
+    static CONFIGURE: extern "C" fn() = configure;
+}
+
 pub mod cancellation;
 pub mod channel;
 pub mod config;

@@ -77,6 +77,33 @@ fn binary_trees_peak_rss_within_twice_c() {
     assert!(blood_kb <= 2 * c_kb, "Blood peaks at {blood_kb} KiB, more than twice C's {c_kb} KiB");
 }
 
+/// The full runtime's heap (mimalloc) commits memory as it is used: with its Linux default of
+/// committing whole arenas up front, every program was 4 MB larger than the memory it used
+/// (`heap_options` in `blood-runtime/src/lib.rs`).
+#[test]
+fn a_program_that_allocates_little_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("small.blood");
+    let source = "fn total(n: i64) -> i64 {\n\
+         \x20   let mut v: Vec<i64> = Vec.new()\n\
+         \x20   for i in 0..n { v.push(i) }\n\
+         \x20   let mut s: i64 = 0\n\
+         \x20   for x in v { s += x }\n\
+         \x20   s\n\
+         }\n\
+         fn main() / {Fiber} {\n\
+         \x20   let h = perform Fiber.spawn(|| total(1000))\n\
+         \x20   println!(\"{} {}\", total(1000), perform Fiber.join(h))\n\
+         }\n";
+    std::fs::write(&src, source).unwrap();
+    let exe = dir.path().join("small");
+    build_blood(&src, &exe);
+    let (out, kb) = run_peak_rss(&exe, &[]);
+    assert_eq!(out.trim(), "499500 499500");
+    eprintln!("small program: peak RSS {kb} KiB");
+    assert!(kb < 4 * 1024, "peak RSS {kb} KiB for a program that allocates 16 KiB (limit 4 MiB)");
+}
+
 #[test]
 fn ten_million_strings_run_in_flat_memory() {
     assert_runs_in_flat_memory(

@@ -23,7 +23,10 @@
 //!    a back-edge leaving a block that calls a function polling at its entry needs none either.
 //!    Skipped for `#[unchecked(preemption)]` functions and with `--no-preempt`. It runs after
 //!    tail-recursion elimination, which changes both the loops and the call graph.
-//! 4. [`closure_env::place_environments`] (whole program): closure environments that provably
+//! 4. [`unroll::unroll_small_loops`] (at `-O2`): small call-free innermost loops are unrolled
+//!    four times, so their back-edge check runs once every four iterations (the same loops are
+//!    unrolled without checks, so `--no-preempt` measures only what the checks cost).
+//! 5. [`closure_env::place_environments`] (whole program): closure environments that provably
 //!    do not outlive their frame move from the heap into the frame.
 
 pub mod closure_env;
@@ -31,6 +34,7 @@ pub mod elaborate_drops;
 pub mod glue;
 pub mod simplify_cfg;
 pub mod tail_recursion;
+pub mod unroll;
 
 use super::{BasicBlock, BlockId, Function, Program, Stmt, Terminator};
 
@@ -52,6 +56,7 @@ pub const PASSES: &[&str] = &[
     "simplify_cfg",
     "tail_recursion",
     "insert_safepoints",
+    "unroll_small_loops",
     "closure_envs",
 ];
 
@@ -88,6 +93,9 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
             "insert_safepoints" if !options.no_preempt && !f.no_preempt => {
                 insert_safepoints(f, &effect_ops, &entry_checks, recursive[index]);
+            }
+            "unroll_small_loops" if options.optimize => {
+                unroll::unroll_small_loops(f);
             }
             "tail_recursion" if options.optimize => {
                 tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
@@ -260,42 +268,10 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     }
 }
 
-/// Blocks with an edge to a block that is on the depth-first search stack when the edge is
-/// followed: the loop back-edges of a reducible CFG (which is all the builder produces).
+/// Blocks with a loop back-edge ([`unroll::back_edges`]), sorted.
 fn back_edge_sources(f: &Function) -> Vec<usize> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Unvisited,
-        OnStack,
-        Done,
-    }
-    let mut mark = vec![Mark::Unvisited; f.blocks.len()];
-    let mut sources = Vec::new();
-    // Iterative DFS: (block, index of the next successor to visit).
-    let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
-    mark[0] = Mark::OnStack;
-    while let Some(&mut (block, ref mut next)) = stack.last_mut() {
-        let succs = f.blocks[block].terminator.successors();
-        if let Some(s) = succs.get(*next) {
-            *next += 1;
-            let s = s.0 as usize;
-            match mark[s] {
-                Mark::OnStack => {
-                    if !sources.contains(&block) {
-                        sources.push(block);
-                    }
-                }
-                Mark::Unvisited => {
-                    mark[s] = Mark::OnStack;
-                    stack.push((s, 0));
-                }
-                Mark::Done => {}
-            }
-        } else {
-            mark[block] = Mark::Done;
-            stack.pop();
-        }
-    }
+    let mut sources: Vec<usize> = unroll::back_edges(f).into_iter().map(|(source, _)| source).collect();
     sources.sort_unstable();
+    sources.dedup();
     sources
 }

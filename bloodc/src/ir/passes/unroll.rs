@@ -61,11 +61,12 @@ fn is_plain(s: &Stmt) -> bool {
     match s {
         Stmt::Safepoint | Stmt::Drop(_) => false,
         Stmt::Store(..) => true,
-        Stmt::Assign(_, rv) => match rv {
-            Rvalue::Call(..) | Rvalue::FnValue { .. } => false,
-            Rvalue::Intrinsic(Intrinsic::Heap(_) | Intrinsic::ToWord | Intrinsic::FromWord, _) => false,
-            _ => true,
-        },
+        Stmt::Assign(_, rv) => !matches!(
+            rv,
+            Rvalue::Call(..)
+                | Rvalue::FnValue { .. }
+                | Rvalue::Intrinsic(Intrinsic::Heap(_) | Intrinsic::ToWord | Intrinsic::FromWord, _)
+        ),
     }
 }
 

@@ -61,8 +61,11 @@ pub struct WorkerLocal {
     pub(crate) spawn_streak: Cell<u32>,
 }
 
-/// Spawns in a row after which the spawning fiber yields (see [`spawn_backpressure`]).
-pub const SPAWN_STREAK: u32 = 256;
+/// Spawns in a row after which the spawning fiber looks at its worker's queue (see
+/// [`spawn_backpressure`]).
+pub const SPAWN_STREAK: u32 = 64;
+/// Fibers waiting in the worker's queue at which a spawning fiber yields to them.
+pub const SPAWN_BACKLOG: usize = 256;
 
 /// Counts of the runtime's `Arc` a worker takes at once for its lease; it keeps at most twice as
 /// many.
@@ -299,18 +302,24 @@ pub fn yield_current() -> bool {
 }
 
 /// Called after a fiber spawned (outside any borrow of the worker's state, with no lock held):
-/// once it has spawned [`SPAWN_STREAK`] fibers in a row, it yields, so that the fibers it spawned
-/// run (FIFO, before it resumes; other workers steal meanwhile) while their records, stacks and
-/// queue slots are still in cache. Without it a loop spawning a million fibers runs for a whole
-/// time slice (tens of thousands of fibers) before its children start, and they then run from
-/// memory. A yield is what a safepoint may do at any time, so no program can tell.
+/// every [`SPAWN_STREAK`] spawns in a row, if [`SPAWN_BACKLOG`] fibers wait in this worker's
+/// queue, the spawning fiber yields, so that the fibers it spawned run (FIFO, before it resumes)
+/// while their records, stacks and queue slots are still in cache. Without it a loop spawning a
+/// million fibers runs for a whole time slice (tens of thousands of fibers) before its children
+/// start, and they then run from memory. While other workers take the children as fast as they
+/// come, the queue stays short and the spawner keeps spawning: yielding then would only make
+/// its worker run children the idle ones could have run (two workers spent 15% of a
+/// spawn-and-join benchmark spinning for work). A yield is what a safepoint may do at any time,
+/// so no program can tell.
 pub(crate) fn spawn_backpressure() {
     let Some(w) = worker() else { return };
     if w.spawn_streak.get() < SPAWN_STREAK {
         return;
     }
     w.spawn_streak.set(0);
-    yield_current();
+    if w.queue.len() >= SPAWN_BACKLOG {
+        yield_current();
+    }
 }
 
 /// Ends the current fiber: switches away for the last time.

@@ -255,6 +255,17 @@ fn emit_text_kinds_to_stdout_and_to_file() {
         assert!(out.stdout.is_empty(), "--emit={kind} -o FILE writes the file, not stdout");
         let written = fs::read_to_string(&file).unwrap_or_default();
         assert_eq!(written.trim(), stdout.trim(), "--emit={kind}: file and stdout agree");
+
+        // `-o -` is stdout, as with cc and rustc.
+        let out = run(blood()
+            .current_dir(dir.path())
+            .arg("build")
+            .arg(&path)
+            .arg(format!("--emit={kind}"))
+            .args(["-o", "-"]));
+        assert_status(&out, 0, &format!("--emit={kind} -o -"));
+        assert_eq!(text(&out.stdout).trim(), stdout.trim(), "--emit={kind} -o - prints to stdout");
+        assert!(!dir.path().join("-").exists(), "--emit={kind} -o - writes no file named `-`");
     }
 }
 

@@ -85,8 +85,7 @@ pub struct CodegenOptions {
 /// Functions start on a 16-byte boundary at `O2`, as with GCC and Clang: where a hot loop falls
 /// relative to the CPU's 32- and 64-byte fetch blocks otherwise depends on the size of every
 /// function before it, which moved run times by 5% (fib) to 15% (sieve) between builds that
-/// differed only in code elsewhere (measured on fib, sieve and nbody, ARCHITECTURE.md "Safepoints"). `O0` packs
-/// functions.
+/// differed only in code elsewhere (ARCHITECTURE.md "Safepoints"). `O0` packs functions.
 pub fn default_function_align(opt_level: OptLevel) -> u32 {
     match opt_level {
         OptLevel::O0 => 1,

@@ -435,8 +435,9 @@ fn render(options: &CompileOptions, sources: &SourceMap, diagnostics: &[Diagnost
     }
 }
 
+/// Writes a text emit to `-o PATH`, or returns it for stdout (no `-o`, or `-o -`).
 fn emit_text(options: &CompileOptions, text: String, warnings: String) -> Result<CompileOutput, CompileFailure> {
-    if let Some(path) = &options.output {
+    if let Some(path) = options.output.as_ref().filter(|p| p.as_os_str() != "-") {
         write_atomically(path, text.as_bytes())?;
         return Ok(CompileOutput { text: Some(text), path: Some(path.clone()), warnings });
     }

@@ -22,8 +22,7 @@
 //! construction site), no heap operations, no drops. Branches inside the body multiply in the
 //! copies, and the one such loop measured unrolled, mandelbrot's `while i < 50 && tr + ti <=
 //! 4.0`, ran 19% slower (Cranelift's e-graph recomputed each copy's arithmetic for the next
-//! copy's test). The copies are
-//! appended after the function's other blocks.
+//! copy's test). The copies are appended after the function's other blocks.
 
 use super::super::{BasicBlock, BlockId, Function, Intrinsic, Rvalue, Stmt, Terminator};
 

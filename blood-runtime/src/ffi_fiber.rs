@@ -76,7 +76,7 @@ fn register(h: JoinHandle<u64>) -> u64 {
 
 /// The completion cell of a fiber spawned here and not joined yet, with a temporary count.
 fn lookup(id: u64) -> Option<CompletionRef> {
-    CompletionRef::from_id(id).filter(|c| c.by_id && !c.join.lock().unwrap_or_else(|e| e.into_inner()).id_joined)
+    CompletionRef::from_id(id).filter(|c| c.by_id && !c.id_joined())
 }
 
 /// The registered fiber's record, while it has not completed.
@@ -211,37 +211,45 @@ pub unsafe extern "C" fn blood_fiber_spawn_config(
 }
 
 fn try_join_id(id: u64) -> Result<u64, i32> {
+    // The common case, a finished fiber whose cell only the id still holds: one CAS, no lock.
+    if let Some(mut unique) = CompletionRef::claim_by_id(id) {
+        return id_join_result(unique.get_mut().join.get_mut().unwrap_or_else(|e| e.into_inner()));
+    }
     let Some(completion) = CompletionRef::from_id(id).filter(|c| c.by_id) else { return Err(NO_SUCH_FIBER) };
     if crate::fiber::handle::wait_finished(&completion).is_err() {
         return Err(CANCELLED);
     }
     let r = {
         let mut j = completion.join.lock().unwrap_or_else(|e| e.into_inner());
-        if j.id_joined {
+        if !completion.mark_id_joined() {
             return Err(NO_SUCH_FIBER);
         }
-        j.id_joined = true;
-        match &j.outcome {
-            Some(Outcome::Completed(_)) => {
-                j.taken = true;
-                match j.outcome.take() {
-                    Some(Outcome::Completed(v)) => v.take::<u64>().ok_or(FAILED),
-                    _ => unreachable!("checked above"),
-                }
-            }
-            // A cancelled caller hears of its own cancellation first: the fiber it joins (say
-            // its child, cancelled with it) may have ended cancelled just before.
-            Some(Outcome::Cancelled) if crate::waiter::current_cancelled() => Err(CANCELLED),
-            Some(Outcome::Cancelled) => Err(JOINED_CANCELLED),
-            Some(Outcome::Failed(_)) => Err(FAILED),
-            // Taken by a Rust join of the same fiber.
-            None => Err(NO_SUCH_FIBER),
-        }
+        id_join_result(&mut j)
     };
     // SAFETY: `id_joined` was false, so the count `register` gave the id is still there, and
     // this join, which set it, is the one to release it.
     unsafe { completion.drop_with_forgotten() };
     r
+}
+
+/// What a join by id returns, from the joined fiber's outcome (taken if it completed).
+fn id_join_result(j: &mut crate::fiber::JoinState) -> Result<u64, i32> {
+    match &j.outcome {
+        Some(Outcome::Completed(_)) => {
+            j.taken = true;
+            match j.outcome.take() {
+                Some(Outcome::Completed(v)) => v.take::<u64>().ok_or(FAILED),
+                _ => unreachable!("checked above"),
+            }
+        }
+        // A cancelled caller hears of its own cancellation first: the fiber it joins (say its
+        // child, cancelled with it) may have ended cancelled just before.
+        Some(Outcome::Cancelled) if crate::waiter::current_cancelled() => Err(CANCELLED),
+        Some(Outcome::Cancelled) => Err(JOINED_CANCELLED),
+        Some(Outcome::Failed(_)) => Err(FAILED),
+        // Taken by a Rust join of the same fiber (or never run: the runtime shut down).
+        None => Err(NO_SUCH_FIBER),
+    }
 }
 
 /// `uint64_t blood_fiber_await(uint64_t id)`: waits for the fiber and returns its result.

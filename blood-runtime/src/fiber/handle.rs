@@ -1,6 +1,6 @@
 //! Join handles: waiting for a fiber's outcome.
 
-use super::{Completion, CompletionRef, FiberRef, FiberState, Outcome};
+use super::{Completion, CompletionRef, FiberRef, FiberState, JoinState, Outcome};
 use crate::cancellation::Cancelled;
 use crate::waiter;
 use std::marker::PhantomData;
@@ -81,24 +81,34 @@ impl<T: Send + 'static> JoinHandle<T> {
 
     /// Waits for the fiber and returns its value. A cancellation point for the caller.
     pub fn join(self) -> Result<T, JoinError> {
-        wait_finished(&self.completion).map_err(|Cancelled| JoinError::JoinerCancelled)?;
-        let mut j = self.completion.join.lock().unwrap_or_else(|e| e.into_inner());
-        match &j.outcome {
-            Some(Outcome::Failed(m)) => return Err(JoinError::Failed(m.to_string())),
-            Some(Outcome::Cancelled) => return Err(JoinError::Cancelled),
-            _ => {}
-        }
-        if j.taken {
-            return Err(JoinError::AlreadyJoined);
-        }
-        j.taken = true;
-        match j.outcome.take() {
-            Some(Outcome::Completed(v)) => match v.take::<T>() {
-                Some(v) => Ok(v),
-                None => Err(JoinError::Failed("join: fiber result has another type".into())),
-            },
-            _ => Err(JoinError::AlreadyJoined),
-        }
+        // The common case, a finished fiber whose cell only this handle still holds (its record is
+        // gone): the cell is ours alone after one CAS, no lock.
+        let completion = match self.completion.into_unique() {
+            Ok(mut unique) => return join_result(unique.get_mut().join.get_mut().unwrap_or_else(|e| e.into_inner())),
+            Err(c) => c,
+        };
+        wait_finished(&completion).map_err(|Cancelled| JoinError::JoinerCancelled)?;
+        join_result(&mut completion.join.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// What a join returns, from the joined fiber's outcome (its value taken).
+fn join_result<T: 'static>(j: &mut JoinState) -> Result<T, JoinError> {
+    match &j.outcome {
+        Some(Outcome::Failed(m)) => return Err(JoinError::Failed(m.to_string())),
+        Some(Outcome::Cancelled) => return Err(JoinError::Cancelled),
+        _ => {}
+    }
+    if j.taken {
+        return Err(JoinError::AlreadyJoined);
+    }
+    j.taken = true;
+    match j.outcome.take() {
+        Some(Outcome::Completed(v)) => match v.take::<T>() {
+            Some(v) => Ok(v),
+            None => Err(JoinError::Failed("join: fiber result has another type".into())),
+        },
+        _ => Err(JoinError::AlreadyJoined),
     }
 }
 

@@ -182,9 +182,6 @@ pub(crate) struct JoinState {
     pub(crate) outcome: Option<Outcome>,
     /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
     pub(crate) taken: bool,
-    /// A join by id has returned: the count the id held is released, the id is unknown from now
-    /// on (see `ffi_fiber.rs`).
-    pub(crate) id_joined: bool,
     /// Joiners waiting for the outcome (boxed: one word instead of three, and most fibers never
     /// have one, while this cell is the memory a kept handle costs).
     #[allow(clippy::box_collection)]

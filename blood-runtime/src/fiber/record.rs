@@ -42,7 +42,7 @@ use std::cell::RefCell;
 use std::mem::{MaybeUninit, offset_of};
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 
 /// Bytes per mapping cells are carved from (populated at once: a program that spawns one fiber
 /// pays this much resident memory per kind of cell).
@@ -61,13 +61,38 @@ struct Cell {
 
 #[repr(C)]
 struct CompletionCell {
-    strong: AtomicUsize,
-    /// Incarnation of the cell, bumped (never to 0) each time it is allocated: with `index`, the
-    /// fiber's id (see [`CompletionRef::from_id`]).
-    generation: AtomicU32,
+    /// The cell's incarnation, two flags and the count of references, in one word (see
+    /// [`Header`]): every change to it is one atomic operation, so an id can be checked and a
+    /// count taken or claimed in one step.
+    header: AtomicU64,
     /// The cell's place in [`COMPLETION_TABLE`] (set when carved, never changes).
     index: AtomicU32,
     value: MaybeUninit<Completion>,
+}
+
+/// The bits of [`CompletionCell::header`]: `generation << 32 | BY_ID | ID_JOINED | count`.
+///
+/// * The generation (the cell's incarnation, bumped, never to 0, each time it is allocated) is,
+///   with `index`, the fiber's id (see [`CompletionRef::from_id`]).
+/// * `BY_ID`: the fiber was spawned through the C ABI; the id holds one count of the cell until
+///   the first join by id (`ffi_fiber.rs`), which sets `ID_JOINED` as it releases it.
+/// * The count of references, as `Arc`'s strong count (0: the cell is free).
+///
+/// Counts only ever change by adding or subtracting small numbers to the whole word while they
+/// are far from both ends of their field, so they never carry into the flags.
+struct Header;
+
+impl Header {
+    const COUNT: u64 = (1 << 30) - 1;
+    const ID_JOINED: u64 = 1 << 30;
+    const BY_ID: u64 = 1 << 31;
+
+    fn generation(h: u64) -> u32 {
+        (h >> 32) as u32
+    }
+    fn count(h: u64) -> u64 {
+        h & Header::COUNT
+    }
 }
 
 /// A cell pointer that may move between threads (a free cell belongs to whoever holds it).
@@ -100,7 +125,12 @@ struct Slab {
 
 impl Slab {
     const fn new(size: usize, table: Option<&'static ChunkTable>) -> Slab {
-        Slab { size, pool: Mutex::new(Pool { free: Vec::new(), next: 0, end: 0, region_next: 0, region_end: 0, chunks: 0 }), carved: AtomicUsize::new(0), table }
+        Slab {
+            size,
+            pool: Mutex::new(Pool { free: Vec::new(), next: 0, end: 0, region_next: 0, region_end: 0, chunks: 0 }),
+            carved: AtomicUsize::new(0),
+            table,
+        }
     }
 }
 
@@ -190,6 +220,11 @@ fn refill(slab: &Slab, out: &mut Vec<Free>) {
         out.push(Free(unsafe { NonNull::new_unchecked(pool.next as *mut u8) }));
         pool.next += slab.size;
     }
+    // Caches hand cells out from the end: reversed, fresh cells go out in address order, which
+    // is the order a program that keeps its handles walks them in when it joins them (the
+    // hardware prefetcher follows a rising stream best).
+    let n = out.len();
+    out[n - CARVE_BATCH..].reverse();
     slab.carved.fetch_add(CARVE_BATCH, Ordering::Relaxed);
 }
 
@@ -313,11 +348,25 @@ pub(crate) fn completion_id(c: &Completion) -> u64 {
     // SAFETY: every `Completion` lives in the `value` field of a `CompletionCell` (only
     // `CompletionRef::new_pair` moves one anywhere, and `new` is crate-private), and `c` is
     // borrowed from a counted reference, so the cell is allocated; its header is read atomically.
-    let (generation, index) = unsafe {
+    let (header, index) = unsafe {
         let cell = (c as *const Completion).byte_sub(offset_of!(CompletionCell, value)).cast::<CompletionCell>();
-        ((*cell).generation.load(Ordering::Relaxed), (*cell).index.load(Ordering::Relaxed))
+        ((*cell).header.load(Ordering::Relaxed), (*cell).index.load(Ordering::Relaxed))
     };
-    (u64::from(generation) << 32) | u64::from(index)
+    (u64::from(Header::generation(header)) << 32) | u64::from(index)
+}
+
+/// The cell an id names, if its chunk is mapped (whatever it holds now).
+fn cell_of_id(id: u64) -> Option<NonNull<CompletionCell>> {
+    let index = id as u32 as usize;
+    let (k, slot) = (index / COMPLETIONS_PER_CHUNK, index % COMPLETIONS_PER_CHUNK);
+    if (id >> 32) == 0 || k >= MAX_COMPLETION_CHUNKS {
+        return None;
+    }
+    let base = COMPLETION_TABLE.chunks[k].load(Ordering::Acquire);
+    if base == 0 {
+        return None;
+    }
+    NonNull::new((base + slot * std::mem::size_of::<CompletionCell>()) as *mut CompletionCell)
 }
 
 /// A counted reference to a fiber's completion cell (see `fiber/mod.rs`).
@@ -341,13 +390,13 @@ impl CompletionRef {
         // (`from_id` may read it at any time); the value is ours alone until the count is
         // published, with Release, after it.
         unsafe {
-            let generation = match (*p).generation.load(Ordering::Relaxed).wrapping_add(1) {
+            let generation = match Header::generation((*p).header.load(Ordering::Relaxed)).wrapping_add(1) {
                 0 => 1,
                 g => g,
             };
-            (*p).generation.store(generation, Ordering::Relaxed);
+            let by_id = if value.by_id { Header::BY_ID } else { 0 };
             std::ptr::addr_of_mut!((*p).value).write(MaybeUninit::new(value));
-            (*p).strong.store(2, Ordering::Release);
+            (*p).header.store((u64::from(generation) << 32) | by_id | 2, Ordering::Release);
         }
         (CompletionRef { cell }, CompletionRef { cell })
     }
@@ -356,44 +405,64 @@ impl CompletionRef {
     /// holds it (None once the cell was freed, or recycled for another fiber).
     ///
     /// Completion cells are type-stable: their chunks are never unmapped nor used for anything
-    /// else, and the header (`strong`, `generation`, `index`) is only accessed atomically. So the
-    /// cell an id names can always be read: a count is taken only if it is not 0 (a free cell
-    /// stays free; `FiberWeak::upgrade`'s CAS loop), and then the incarnation is checked. The
-    /// allocator writes the generation before it publishes the count with Release, and the CAS
-    /// here is Acquire, so a count taken on an incarnation sees its generation; while the count is
-    /// held the cell cannot be freed, so the generation cannot change under us.
+    /// else, and the header (and `index`) is only accessed atomically. So the cell an id names can
+    /// always be read, and one CAS takes a count only if the cell holds the id's incarnation and
+    /// its count is not 0 (a free cell stays free; as `FiberWeak::upgrade`). The allocator
+    /// publishes the header with Release after writing the value, and the CAS is Acquire.
     pub fn from_id(id: u64) -> Option<CompletionRef> {
-        let generation = (id >> 32) as u32;
-        let index = id as u32 as usize;
-        let (k, slot) = (index / COMPLETIONS_PER_CHUNK, index % COMPLETIONS_PER_CHUNK);
-        if generation == 0 || k >= MAX_COMPLETION_CHUNKS {
-            return None;
-        }
-        let base = COMPLETION_TABLE.chunks[k].load(Ordering::Acquire);
-        if base == 0 {
-            return None;
-        }
-        let p = (base + slot * std::mem::size_of::<CompletionCell>()) as *mut CompletionCell;
-        // SAFETY: `p` is a cell slot of a mapped completion chunk (never unmapped): its header is
-        // valid atomics (zero if never carved).
-        let strong = unsafe { &(*p).strong };
-        let mut n = strong.load(Ordering::Relaxed);
+        let cell = cell_of_id(id)?;
+        // SAFETY: a cell slot of a mapped completion chunk (never unmapped): its header is a
+        // valid atomic (zero if never carved).
+        let header = unsafe { &cell.as_ref().header };
+        let mut h = header.load(Ordering::Relaxed);
         loop {
-            if n == 0 {
+            if Header::count(h) == 0 || Header::generation(h) != (id >> 32) as u32 {
                 return None;
             }
-            match strong.compare_exchange_weak(n, n + 1, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => break,
-                Err(m) => n = m,
+            match header.compare_exchange_weak(h, h + 1, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return Some(CompletionRef { cell }),
+                Err(now) => h = now,
             }
         }
-        // SAFETY: non-null (inside a mapping); we now hold a count of its current incarnation.
-        let r = CompletionRef { cell: unsafe { NonNull::new_unchecked(p) } };
-        // SAFETY: as above.
-        if unsafe { (*p).generation.load(Ordering::Relaxed) } != generation {
-            return None; // `r` gives the count back (and may free that other incarnation)
+    }
+
+    /// Joins a fiber spawned through the C ABI by id in one step when nobody else holds its
+    /// completion cell: the fiber's record is gone (it completed) and the id holds the only count.
+    /// A CAS then takes that count and marks the id joined at once, and the cell is the caller's
+    /// alone ([`UniqueCompletion`]). None if the id names nothing (any more), or if the join must
+    /// take the general path (the fiber has not completed, or someone else holds a count).
+    pub(crate) fn claim_by_id(id: u64) -> Option<UniqueCompletion> {
+        let cell = cell_of_id(id)?;
+        // SAFETY: as in `from_id`.
+        let header = unsafe { &cell.as_ref().header };
+        let only_the_id = ((id >> 32) << 32) | Header::BY_ID | 1;
+        let claimed = ((id >> 32) << 32) | Header::BY_ID | Header::ID_JOINED;
+        // Acquire: pairs with the Release decrements of the other counts, so the fiber's outcome
+        // and everything else written to the cell is visible.
+        header.compare_exchange(only_the_id, claimed, Ordering::Acquire, Ordering::Relaxed).ok()?;
+        Some(UniqueCompletion { cell })
+    }
+
+    /// The cell alone if this is its only reference (one CAS), else the reference back.
+    pub(crate) fn into_unique(self) -> Result<UniqueCompletion, CompletionRef> {
+        let header = &self.cell().header;
+        let h = header.load(Ordering::Relaxed);
+        if Header::count(h) != 1 || header.compare_exchange(h, h - 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return Err(self);
         }
-        Some(r)
+        let this = std::mem::ManuallyDrop::new(self);
+        Ok(UniqueCompletion { cell: this.cell })
+    }
+
+    /// Whether the fiber was spawned through the C ABI and its id has been joined (see
+    /// [`Header`]).
+    pub(crate) fn id_joined(&self) -> bool {
+        self.cell().header.load(Ordering::Acquire) & Header::ID_JOINED != 0
+    }
+
+    /// Marks the id joined; false if it already was.
+    pub(crate) fn mark_id_joined(&self) -> bool {
+        self.cell().header.fetch_or(Header::ID_JOINED, Ordering::AcqRel) & Header::ID_JOINED == 0
     }
 
     /// Gives up this reference without dropping its count: [`CompletionRef::from_id`] and
@@ -409,7 +478,7 @@ impl CompletionRef {
     /// Such a count exists and is released once.
     pub(crate) unsafe fn drop_with_forgotten(self) {
         let this = std::mem::ManuallyDrop::new(self);
-        if this.cell().strong.fetch_sub(2, Ordering::Release) == 2 {
+        if Header::count(this.cell().header.fetch_sub(2, Ordering::Release)) == 2 {
             fence(Ordering::Acquire);
             // SAFETY: both counts were the last ones (see `Drop`).
             unsafe { this.destroy() };
@@ -421,10 +490,8 @@ impl CompletionRef {
     /// # Safety
     /// The count has just dropped to 0 (followed by an Acquire fence); called once.
     unsafe fn destroy(&self) {
-        // SAFETY: nobody else can reach the value; it is dropped once, then the cell goes back to
-        // the free lists.
-        unsafe { (*self.cell.as_ptr()).value.assume_init_drop() };
-        free_cell(&COMPLETION_CACHE, &COMPLETIONS, self.cell.cast());
+        // SAFETY: forwarded contract.
+        unsafe { destroy_completion(self.cell) }
     }
 
     fn cell(&self) -> &CompletionCell {
@@ -449,10 +516,47 @@ impl CompletionRef {
     }
 }
 
+/// Drops the value of a cell whose count has just dropped to 0 (followed by an Acquire fence)
+/// and recycles the cell.
+///
+/// # Safety
+/// As stated; called once per incarnation.
+unsafe fn destroy_completion(cell: NonNull<CompletionCell>) {
+    // SAFETY: nobody else can reach the value (`from_id` takes no count of a cell at 0); it is
+    // dropped once, then the cell goes back to the free lists.
+    unsafe { (*cell.as_ptr()).value.assume_init_drop() };
+    free_cell(&COMPLETION_CACHE, &COMPLETIONS, cell.cast());
+}
+
+/// A completion cell that the caller owns alone: its count is 0, so nobody can take a reference
+/// to it, and it is recycled when this is dropped.
+pub(crate) struct UniqueCompletion {
+    cell: NonNull<CompletionCell>,
+}
+
+impl UniqueCompletion {
+    /// The fiber's completion, exclusively.
+    pub(crate) fn get_mut(&mut self) -> &mut Completion {
+        // SAFETY: the value is initialised and nobody else can reach it (see the type).
+        unsafe { (*self.cell.as_ptr()).value.assume_init_mut() }
+    }
+}
+
+impl Drop for UniqueCompletion {
+    fn drop(&mut self) {
+        // SAFETY: the count is 0 (claimed with Acquire) and this is the only owner.
+        unsafe { destroy_completion(self.cell) }
+    }
+}
+
 impl Clone for CompletionRef {
     #[inline]
     fn clone(&self) -> CompletionRef {
-        self.cell().strong.fetch_add(1, Ordering::Relaxed);
+        let old = self.cell().header.fetch_add(1, Ordering::Relaxed);
+        if Header::count(old) >= Header::COUNT / 2 {
+            // As `Arc`: so many clones can only come from leaks; the count must not reach the flags.
+            std::process::abort();
+        }
         CompletionRef { cell: self.cell }
     }
 }
@@ -468,7 +572,7 @@ impl std::ops::Deref for CompletionRef {
 
 impl Drop for CompletionRef {
     fn drop(&mut self) {
-        if self.cell().strong.fetch_sub(1, Ordering::Release) != 1 {
+        if Header::count(self.cell().header.fetch_sub(1, Ordering::Release)) != 1 {
             return;
         }
         fence(Ordering::Acquire);

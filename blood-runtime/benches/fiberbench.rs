@@ -19,12 +19,19 @@ fn bench_spawn(p: usize) {
         .block_on(|| {
             let start = Instant::now();
             let hs: Vec<_> = (0..N).map(|i| spawn(move || i * 3)).collect();
+            let mid = start.elapsed();
+            if std::env::var_os("PHASES").is_some() {
+                eprintln!("spawn phase {:.1} ns/f", mid.as_nanos() as f64 / N as f64);
+            }
             let sum: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
             let el = start.elapsed();
             assert_eq!(sum, 3 * N * (N - 1) / 2);
             el
         })
         .unwrap();
+    if std::env::var_os("PHASES").is_some() {
+        eprintln!("{:?}", rt.counters());
+    }
     println!("blood.spawn_join.P{p}.total {:.2} ms", el.as_secs_f64() * 1e3);
     println!("blood.spawn_join.P{p}.per_task {:.1} ns", el.as_nanos() as f64 / N as f64);
 }

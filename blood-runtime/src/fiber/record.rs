@@ -28,9 +28,18 @@
 //! every allocation bumps the cell's *generation*; a fiber's id is `generation << 32 | index`.
 //! Since completion chunks are never unmapped nor reused for anything else and the cell header is
 //! only accessed atomically, the C ABI looks a fiber up by id with no map at all
-//! ([`CompletionRef::from_id`]: take a count if the cell is live, then check the generation).
+//! ([`CompletionRef::from_id`]: one CAS on the header, which packs the generation, two flags and
+//! the count, takes a count only of a live cell of the id's incarnation).
 //!
-//! # Reference counts (as `Arc`'s; a completion cell has only `strong`)
+//! # Joining without a lock
+//! Most joins find the fiber completed and its record gone, so the handle (or the id) holds the
+//! only count of the cell: one CAS from a count of 1 to 0 then gives the joiner the cell alone
+//! ([`UniqueCompletion`]), with no lock and no further count traffic. Before, a join made four
+//! atomic read-modify-writes (count, lock, unlock, count), each of which stalls the loads behind
+//! it, so a loop joining a million handles could not overlap their cache misses. Handing out fresh
+//! cells in address order helps the same loop: it walks them as a rising stream.
+//!
+//! # Reference counts (as `Arc`'s; a completion cell has only a strong count)
 //! `strong` counts `FiberRef`s; `weak` counts `FiberWeak`s plus one held by all strong references
 //! together. Increments are Relaxed (a new reference is made from an existing one); decrements
 //! are Release, and whoever drops a count to zero issues an Acquire fence before destroying the

@@ -60,6 +60,8 @@ pub struct RuntimeInner {
     pub(crate) timers: Timers,
     pub(crate) counters: Counters,
     live: CachePadded<AtomicUsize>,
+    /// Counts of this `Arc` held for workers' leases (see `RtRef`).
+    pub(crate) spare_rt_counts: SpareCounts,
     live_lock: Mutex<()>,
     live_cond: Condvar,
     shutdown: AtomicBool,
@@ -69,10 +71,12 @@ pub struct RuntimeInner {
 /// A fiber's counted reference to its runtime. Its count comes from, and goes back to, the
 /// *lease* of the worker it is created or freed on (`WorkerLocal::lease_rt`): a block of counts
 /// taken at once and kept by the worker, so that spawning fibers on one worker and freeing them on
-/// another does not bounce the `Arc`'s counter line between the two for every fiber. Only fibers
-/// created or freed off the runtime's workers touch the `Arc`'s counter. Each worker hands its
-/// leftover counts back when it exits; until then the lease keeps the runtime alive, as the
-/// fibers' counts would.
+/// another does not bounce the `Arc`'s counter line between the two for every fiber. Counts flow
+/// from spawning workers to the workers that free the fibers; a lease past twice its batch puts a
+/// batch into the runtime's spare counts ([`SpareCounts`]), which an empty lease takes before it
+/// clones the `Arc`. Only fibers created or freed off the runtime's workers touch the `Arc`'s
+/// counter. Each worker hands its leftover counts back when it exits, and the spare ones are given
+/// back at shutdown; until then they keep the runtime alive, as the fibers' counts would.
 pub(crate) struct RtRef(std::mem::ManuallyDrop<Arc<RuntimeInner>>);
 
 impl RtRef {
@@ -81,6 +85,35 @@ impl RtRef {
             Some(w) => RtRef(std::mem::ManuallyDrop::new(w.lease_rt())),
             None => RtRef(std::mem::ManuallyDrop::new(rt.clone())),
         }
+    }
+}
+
+/// Counts of the runtime's `Arc` that no `Arc` value represents (forgotten clones), moved between
+/// workers' leases in batches (see `RtRef`). They are given back when the runtime shuts down.
+#[derive(Default)]
+pub(crate) struct SpareCounts(CachePadded<AtomicUsize>);
+
+impl SpareCounts {
+    /// Deposits `n` counts the caller owns.
+    pub(crate) fn put(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::Release);
+    }
+
+    /// Withdraws `n` counts if there are that many (the caller then owns them).
+    pub(crate) fn take(&self, n: usize) -> bool {
+        let mut have = self.0.load(Ordering::Relaxed);
+        while have >= n {
+            match self.0.compare_exchange_weak(have, have - n, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => have = now,
+            }
+        }
+        false
+    }
+
+    /// Withdraws every count.
+    fn take_all(&self) -> usize {
+        self.0.swap(0, Ordering::Acquire)
     }
 }
 
@@ -283,6 +316,7 @@ impl Runtime {
             timers: Timers::new(),
             counters: Counters::default(),
             live: CachePadded::new(AtomicUsize::new(0)),
+            spare_rt_counts: SpareCounts::default(),
             live_lock: Mutex::new(()),
             live_cond: Condvar::new(),
             shutdown: AtomicBool::new(false),
@@ -367,6 +401,11 @@ impl Runtime {
         let threads = std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for t in threads {
             let _ = t.join();
+        }
+        // The workers are gone (they gave back their own leases as they exited).
+        for _ in 0..self.inner.spare_rt_counts.take_all() {
+            // SAFETY: each spare count is a forgotten clone of `self.inner`.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.inner)) };
         }
     }
 }

@@ -119,6 +119,11 @@ impl WorkerLocal {
                 return Some(f);
             }
         }
+        // SAFETY: `spawner` is only touched by this worker's thread.
+        let spawner = unsafe { &mut *self.spawner.get() };
+        if spawner.is_some() && self.queue.len() <= super::worker::SPAWN_RESUME {
+            return spawner.take();
+        }
         // SAFETY: `next` is only touched by this worker's thread.
         let next = unsafe { &mut *self.next.get() };
         if next.is_some() {
@@ -147,7 +152,7 @@ impl WorkerLocal {
     /// Whether `find_local` would find something (cheap, racy).
     pub fn has_local(&self) -> bool {
         // SAFETY: `next` is only touched by this worker's thread.
-        let has_next = unsafe { (*self.next.get()).is_some() };
+        let has_next = unsafe { (*self.next.get()).is_some() || (*self.spawner.get()).is_some() };
         has_next || !self.queue.is_empty() || !self.rt.global.is_empty()
     }
 

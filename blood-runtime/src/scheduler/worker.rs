@@ -38,6 +38,8 @@ pub enum Pending {
     #[default]
     Nothing,
     Yield(FiberRef),
+    /// A spawning fiber that yielded to its backlog of children (see [`spawn_backpressure`]).
+    YieldToChildren(FiberRef),
     Park(FiberRef),
     Exit(FiberRef),
 }
@@ -48,6 +50,9 @@ pub struct WorkerLocal {
     pub index: usize,
     pub queue: LocalQueue<FiberRef>,
     pub next: UnsafeCell<Option<FiberRef>>,
+    /// A spawning fiber waiting for its worker's queue to drain (see [`spawn_backpressure`]); not
+    /// stealable.
+    pub spawner: UnsafeCell<Option<FiberRef>>,
     pub next_streak: Cell<u32>,
     pub tick: Cell<u32>,
     pub rng: Cell<u64>,
@@ -66,6 +71,8 @@ pub struct WorkerLocal {
 pub const SPAWN_STREAK: u32 = 64;
 /// Fibers waiting in the worker's queue at which a spawning fiber yields to them.
 pub const SPAWN_BACKLOG: usize = 256;
+/// Fibers left in the worker's queue at which a spawning fiber that yielded to them resumes.
+pub const SPAWN_RESUME: usize = 64;
 
 /// Counts of the runtime's `Arc` a worker takes at once for its lease; it keeps at most twice as
 /// many.
@@ -120,6 +127,7 @@ impl WorkerLocal {
             index,
             queue,
             next: UnsafeCell::new(None),
+            spawner: UnsafeCell::new(None),
             next_streak: Cell::new(0),
             tick: Cell::new(0),
             rng: Cell::new(0x9e37_79b9_7f4a_7c15 ^ ((index as u64 + 1) << 17)),
@@ -143,8 +151,10 @@ impl WorkerLocal {
     pub(crate) fn lease_rt(&self) -> Arc<RuntimeInner> {
         let mut n = self.rt_lease.get();
         if n == 0 {
-            for _ in 0..RT_LEASE_BATCH {
-                std::mem::forget(Arc::clone(&self.rt));
+            if !self.rt.spare_rt_counts.take(RT_LEASE_BATCH) {
+                for _ in 0..RT_LEASE_BATCH {
+                    std::mem::forget(Arc::clone(&self.rt));
+                }
             }
             n = RT_LEASE_BATCH;
         }
@@ -157,10 +167,14 @@ impl WorkerLocal {
     /// Gives a counted reference to this worker's runtime back to the lease.
     pub(crate) fn return_rt(&self, rt: Arc<RuntimeInner>) {
         debug_assert!(Arc::ptr_eq(&rt, &self.rt));
-        let n = self.rt_lease.get();
+        let mut n = self.rt_lease.get();
         if n >= 2 * RT_LEASE_BATCH {
-            drop(rt);
-            return;
+            // Fibers spawned on one worker and freed on another move counts one way: the surplus
+            // goes to the runtime's spare counts, where the spawning worker's lease takes it
+            // back, a batch at a time (dropping counts here and cloning them there moved the
+            // `Arc`'s counter line between the two workers for every fiber).
+            self.rt.spare_rt_counts.put(RT_LEASE_BATCH);
+            n -= RT_LEASE_BATCH;
         }
         std::mem::forget(rt);
         self.rt_lease.set(n + 1);
@@ -230,6 +244,12 @@ pub(crate) fn after_switch(w: &WorkerLocal) {
         Pending::Yield(f) => {
             f.run.store(fiber::RUNNABLE, Ordering::Release);
             w.push(f, Reason::Yielded);
+        }
+        Pending::YieldToChildren(f) => {
+            f.run.store(fiber::RUNNABLE, Ordering::Release);
+            // SAFETY: `spawner` is only touched by this worker's thread; `spawn_backpressure`
+            // checked that it was empty.
+            unsafe { *w.spawner.get() = Some(f) };
         }
         Pending::Park(f) => {
             use crate::fiber::state::{PARK_FAILED_TO, PARK_FROM, PARK_TO};
@@ -303,8 +323,11 @@ pub fn yield_current() -> bool {
 
 /// Called after a fiber spawned (outside any borrow of the worker's state, with no lock held):
 /// every [`SPAWN_STREAK`] spawns in a row, if [`SPAWN_BACKLOG`] fibers wait in this worker's
-/// queue, the spawning fiber yields, so that the fibers it spawned run (FIFO, before it resumes)
-/// while their records, stacks and queue slots are still in cache. Without it a loop spawning a
+/// queue, the spawning fiber yields, so that the fibers it spawned run while their records,
+/// stacks and queue slots are still in cache; it resumes, on this worker, once the queue is down
+/// to [`SPAWN_RESUME`] (it waits in the worker's `spawner` slot, which is not stealable: when it
+/// went back to the queue, other workers stole it with a batch of its children, and half of a
+/// million spawns then ran on each worker, each move carrying its memory along). Without it a loop spawning a
 /// million fibers runs for a whole time slice (tens of thousands of fibers) before its children
 /// start, and they then run from memory. While other workers take the children as fast as they
 /// come, the queue stays short and the spawner keeps spawning: yielding then would only make
@@ -317,8 +340,15 @@ pub(crate) fn spawn_backpressure() {
         return;
     }
     w.spawn_streak.set(0);
-    if w.queue.len() >= SPAWN_BACKLOG {
-        yield_current();
+    // SAFETY: `spawner` is only touched by this worker's thread.
+    if w.queue.len() >= SPAWN_BACKLOG && unsafe { (*w.spawner.get()).is_none() } {
+        // Its children run next, here and on the workers that steal them; the spawner itself
+        // waits in this worker's `spawner` slot, where nobody steals it, until the queue is
+        // down to `SPAWN_RESUME` (`find_local`): moving it to another worker would move the
+        // memory it is filling (its stack, its handles, its cell caches) with it.
+        if let Some(next) = w.find_local() {
+            switch_to(w, Some(next), Pending::YieldToChildren);
+        }
     }
 }
 

@@ -610,25 +610,21 @@ unsafe impl Send for FiberWeak {}
 unsafe impl Sync for FiberWeak {}
 
 impl FiberRef {
-    /// Moves `fiber` into a fresh record and returns two references to it (without a
+    /// A fresh record built by `init` right in its cell (no copy of the whole record through
+    /// the stack: spawning writes each of its lines once), and two references to it (without a
     /// read-modify-write of the count).
-    pub(crate) fn new_pair(fiber: Fiber) -> (FiberRef, FiberRef) {
-        let a = Self::new_counted(fiber, 2);
-        let b = FiberRef { cell: a.cell };
-        (a, b)
-    }
-
-    fn new_counted(fiber: Fiber, strong: usize) -> FiberRef {
+    #[inline(always)]
+    pub(crate) fn new_pair_with(init: impl FnOnce() -> Fiber) -> (FiberRef, FiberRef) {
         let cell = alloc_cell(&FIBER_CACHE, &FIBERS).cast::<Cell>();
-        // SAFETY: the cell is free memory owned by us, valid and aligned for a `Cell`.
+        let p = cell.as_ptr();
+        // SAFETY: the cell is free memory owned by us, valid and aligned for a `Cell`; each field
+        // is written once.
         unsafe {
-            cell.as_ptr().write(Cell {
-                strong: AtomicUsize::new(strong),
-                weak: AtomicUsize::new(1),
-                fiber: MaybeUninit::new(fiber),
-            })
-        };
-        FiberRef { cell }
+            std::ptr::addr_of_mut!((*p).strong).write(AtomicUsize::new(2));
+            std::ptr::addr_of_mut!((*p).weak).write(AtomicUsize::new(1));
+            std::ptr::addr_of_mut!((*p).fiber).cast::<Fiber>().write(init());
+        }
+        (FiberRef { cell }, FiberRef { cell })
     }
 
     fn counts(&self) -> &Cell {

@@ -200,8 +200,10 @@ impl RuntimeInner {
             _ => None,
         };
         let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from, cfg.by_id));
-        let (fiber, link) = FiberRef::new_pair(Fiber {
-            rt: RtRef::new(self),
+        let name = cfg.name.map(String::into_boxed_str);
+        let rt = RtRef::new(self);
+        let (fiber, link) = FiberRef::new_pair_with(|| Fiber {
+            rt,
             run: AtomicU8::new(RUNNABLE),
             priority: cfg.priority,
             completion: completion_of_fiber,
@@ -212,7 +214,7 @@ impl RuntimeInner {
             parent,
             family: OnceLock::new(),
             node: OnceLock::new(),
-            name: cfg.name.map(String::into_boxed_str),
+            name,
             nursery: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
         });
         if let Some(t) = &cfg.cancel_parent {

@@ -53,6 +53,7 @@ mod record;
 pub mod state;
 
 pub use handle::{JoinError, JoinHandle};
+pub(crate) use record::prepare_spare_regions;
 pub use record::{CompletionRef, FiberRef, FiberWeak};
 #[doc(hidden)]
 pub use record::{cells_carved, completions_carved};

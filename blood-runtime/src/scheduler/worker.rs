@@ -443,6 +443,8 @@ pub(crate) fn run(local: WorkerLocal) {
         if rt.is_shutting_down() && rt.live() == 0 {
             break;
         }
+        // Nothing to run: a moment to map memory the spawning workers will soon need.
+        crate::fiber::prepare_spare_regions();
         if rt.workers.len() > 1 && super::park::spin_for_work(&rt) {
             continue;
         }

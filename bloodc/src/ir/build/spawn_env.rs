@@ -25,6 +25,9 @@
 //! a word, as the per-result-type trampolines of `fibers.rs` do. The runtime keeps the four
 //! words inline in the fiber record, so the spawn allocates nothing beyond the fiber.
 //! Semantics are unchanged: the captured values are read when the `perform` runs, by value.
+//! On `tools/bench/concurrency/spawn.blood` (`|| i * 3`, 1M spawns and joins) this took the
+//! median per-fiber time from 187 to 176–179 ns on one worker and from 199 to 158 ns on two
+//! (five interleaved runs each, on a shared 2-core machine).
 //!
 //! Every other task (more captures, captures that own heap storage or hold `fn` values, values
 //! wider than a word, a task that is not a closure literal) keeps the library call. The
@@ -170,5 +173,41 @@ impl FnBuilder<'_> {
         };
         self.lifted.define(id, function);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{FloatTy, OwnedKind};
+
+    #[test]
+    fn word_scalars_are_plain_values_of_one_word() {
+        let words = [
+            Ty::Bool,
+            Ty::Char,
+            Ty::Int(IntTy::U8),
+            Ty::Int(IntTy::I64),
+            Ty::Float(FloatTy::F32),
+            Ty::Float(FloatTy::F64),
+            Ty::reference(Ty::Int(IntTy::I64), false),
+            Ty::reference(Ty::Str, true),
+        ];
+        for t in &words {
+            assert!(is_word_scalar(t), "{t} is a word");
+        }
+        let others = [
+            Ty::Unit,
+            Ty::Str,
+            Ty::Int(IntTy::I128),
+            Ty::Int(IntTy::U128),
+            Ty::Tuple(vec![Ty::Int(IntTy::I32), Ty::Int(IntTy::I32)].into()),
+            Ty::reference(Ty::Slice(Ty::Int(IntTy::U8).into()), false),
+            Ty::Fn(Vec::new().into(), Ty::Unit.into(), Default::default()),
+            Ty::Owned(OwnedKind::String, Ty::Int(IntTy::U8).into()),
+        ];
+        for t in &others {
+            assert!(!is_word_scalar(t), "{t} is not a word");
+        }
     }
 }

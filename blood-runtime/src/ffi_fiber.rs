@@ -176,6 +176,16 @@ pub extern "C" fn blood_fiber_spawn_pair(f: extern "C" fn(u64, u64) -> u64, a: u
     ffi_guard("blood_fiber_spawn_pair", || spawn_c(FiberConfig::default(), move || f(a, b)))
 }
 
+/// `uint64_t blood_fiber_spawn_env(uint64_t (*f)(uint64_t, uint64_t, uint64_t), uint64_t a,
+/// uint64_t b, uint64_t c)`: as `blood_fiber_spawn_pair` with three words (up to three captured
+/// values of a task closure, which the compiler's per-closure `f` rebuilds: no environment is
+/// allocated). The closure handed to the scheduler is four words, which the fiber record stores
+/// inline.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_fiber_spawn_env(f: extern "C" fn(u64, u64, u64) -> u64, a: u64, b: u64, c: u64) -> u64 {
+    ffi_guard("blood_fiber_spawn_env", || spawn_c(FiberConfig::default(), move || f(a, b, c)))
+}
+
 /// `uint64_t blood_fiber_spawn_config(uint64_t (*f)(uint64_t), uint64_t arg, uint64_t
 /// stack_size, int32_t priority, const uint8_t *name, int64_t name_len)`: `stack_size` 0 = the
 /// maximum; priority 0 Low, 1 Normal, 2 High, 3 Critical; `name` may be null.

@@ -72,6 +72,7 @@ unsafe extern "C" {
     fn blood_fiber_spawn(f: extern "C" fn() -> u64) -> u64;
     fn blood_fiber_spawn_with(f: extern "C" fn(u64) -> u64, arg: u64) -> u64;
     fn blood_fiber_spawn_pair(f: extern "C" fn(u64, u64) -> u64, a: u64, b: u64) -> u64;
+    fn blood_fiber_spawn_env(f: extern "C" fn(u64, u64, u64) -> u64, a: u64, b: u64, c: u64) -> u64;
     fn blood_fiber_spawn_config(
         f: extern "C" fn(u64) -> u64,
         arg: u64,
@@ -194,6 +195,7 @@ fn declared_signatures_match_runtime_exports() {
 type F0 = extern "C" fn() -> u64;
 type F1 = extern "C" fn(u64) -> u64;
 type F2 = extern "C" fn(u64, u64) -> u64;
+type F3 = extern "C" fn(u64, u64, u64) -> u64;
 type M = extern "C" fn() -> i32;
 
 /// The fiber part of the ABI (`blood_abi::FIBER_EXPORTS`), declared with its C types.
@@ -211,6 +213,7 @@ fn declared_fiber() -> Vec<(&'static str, usize, &'static [AbiType], Option<AbiT
         entry!(blood_fiber_spawn: fn(F0) -> u64, [Ptr], Some(I64)),
         entry!(blood_fiber_spawn_with: fn(F1, u64) -> u64, [Ptr, I64], Some(I64)),
         entry!(blood_fiber_spawn_pair: fn(F2, u64, u64) -> u64, [Ptr, Ptr, Ptr], Some(I64)),
+        entry!(blood_fiber_spawn_env: fn(F3, u64, u64, u64) -> u64, [Ptr, I64, I64, I64], Some(I64)),
         entry!(blood_fiber_spawn_config: fn(F1, u64, u64, i32, *const u8, i64) -> u64, [Ptr, I64, I64, I32, Ptr, I64], Some(I64)),
         entry!(blood_fiber_await: fn(u64) -> u64, [I64], Some(I64)),
         entry!(blood_fiber_join: fn(u64) -> u64, [I64], Some(I64)),

@@ -14,6 +14,10 @@ extern "C" fn forty_two() -> u64 {
     42
 }
 
+extern "C" fn combine(a: u64, b: u64, c: u64) -> u64 {
+    a * 100 + b * 10 + c
+}
+
 static CH: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn producer(n: u64) -> u64 {
@@ -39,6 +43,9 @@ extern "C" fn root_main() -> i32 {
     assert_ne!(a, 0);
     assert_eq!(blood_fiber_await(a), 144);
     assert_eq!(blood_fiber_join(b), 42);
+    // Three words (a task closure's captures, `blood_fiber_spawn_env`).
+    let c = blood_fiber_spawn_env(combine, 1, 2, 3);
+    assert_eq!(blood_fiber_await(c), 123);
     let mut out = 0;
     // SAFETY: `out` is writable.
     assert_eq!(unsafe { blood_fiber_try_join(a, &mut out) }, STATUS_NO_SUCH_FIBER, "joined already");
@@ -138,7 +145,7 @@ fn c_abi_end_to_end() {
     let n = unsafe { blood_runtime_stats(stats.as_mut_ptr().cast(), std::mem::size_of_val(&stats) as u64) };
     assert_eq!(n as usize, 8 * RUNTIME_STATS_FIELDS.len());
     let field = |name: &str| stats[RUNTIME_STATS_FIELDS.iter().position(|f| *f == name).unwrap()];
-    assert_eq!(field("spawned"), 16 + 1000);
+    assert_eq!(field("spawned"), 17 + 1000);
     assert_eq!(field("active"), 0);
     assert_eq!(field("cancelled"), 1);
     assert_eq!(field("workers"), 2);

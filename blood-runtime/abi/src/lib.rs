@@ -339,6 +339,10 @@ pub const FIBER_SPAWN_WITH: RuntimeFn = rt("blood_fiber_spawn_with", &[Ptr, I64]
 /// `uint64_t blood_fiber_spawn_pair(uint64_t (*f)(uint64_t, uint64_t), uint64_t a, uint64_t b)`:
 /// `f(a, b)` on a new fiber (the compiler passes a `fn` value's two words).
 pub const FIBER_SPAWN_PAIR: RuntimeFn = rt("blood_fiber_spawn_pair", &[Ptr, Ptr, Ptr], Some(I64));
+/// `uint64_t blood_fiber_spawn_env(uint64_t (*f)(uint64_t, uint64_t, uint64_t), uint64_t a,
+/// uint64_t b, uint64_t c)`: `f(a, b, c)` on a new fiber (the compiler passes up to three
+/// captured values of a task closure as words, so spawning it allocates no environment).
+pub const FIBER_SPAWN_ENV: RuntimeFn = rt("blood_fiber_spawn_env", &[Ptr, I64, I64, I64], Some(I64));
 /// `uint64_t blood_fiber_spawn_config(f, arg, uint64_t stack_size, int32_t priority, const
 /// uint8_t *name, int64_t name_len)`: stack_size 0 = maximum; priority 0 Low .. 3 Critical.
 pub const FIBER_SPAWN_CONFIG: RuntimeFn = rt("blood_fiber_spawn_config", &[Ptr, I64, I64, I32, Ptr, I64], Some(I64));
@@ -403,9 +407,9 @@ pub const CHANNEL_SELECT: RuntimeFn = rt("blood_channel_select", &[Ptr, I64, I64
 /// `uint64_t blood_nursery_begin(void)`: opens a nursery (`with Nursery {} handle { body }`) and
 /// makes it the caller's innermost open nursery. Each fiber (and each thread outside fibers) has
 /// its own stack of open nurseries; while one is open, every FIBER_SPAWN / FIBER_SPAWN_WITH /
-/// FIBER_SPAWN_CONFIG made by *that* fiber (including in functions it calls) spawns into the
-/// innermost one: the new fiber is cancelled with the nursery, joined by NURSERY_END, and still
-/// joinable by id. Fibers spawned by those fibers go to their own spawner's nursery stack
+/// FIBER_SPAWN_PAIR / FIBER_SPAWN_ENV / FIBER_SPAWN_CONFIG made by *that* fiber (including in
+/// functions it calls) spawns into the innermost one: the new fiber is cancelled with the
+/// nursery, joined by NURSERY_END, and still joinable by id. Fibers spawned by those fibers go to their own spawner's nursery stack
 /// (initially empty). Nested nurseries: the inner one is cancelled with the outer.
 pub const NURSERY_BEGIN: RuntimeFn = rt("blood_nursery_begin", &[], Some(I64));
 /// `uint64_t blood_nursery_spawn(uint64_t nursery, uint64_t (*f)(uint64_t), uint64_t arg)`:
@@ -447,6 +451,7 @@ pub const FIBER_EXPORTS: &[RuntimeFn] = &[
     FIBER_SPAWN,
     FIBER_SPAWN_WITH,
     FIBER_SPAWN_PAIR,
+    FIBER_SPAWN_ENV,
     FIBER_SPAWN_CONFIG,
     FIBER_AWAIT,
     FIBER_JOIN,

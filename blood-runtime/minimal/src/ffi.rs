@@ -101,6 +101,13 @@ pub extern "C" fn blood_fiber_spawn_pair(f: extern "C" fn(u64, u64) -> u64, a: u
     ffi_guard("blood_fiber_spawn_pair", || spawn_c(Task::F2(f, a, b), 0))
 }
 
+/// `uint64_t blood_fiber_spawn_env(uint64_t (*f)(uint64_t, uint64_t, uint64_t), uint64_t a,
+/// uint64_t b, uint64_t c)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn blood_fiber_spawn_env(f: extern "C" fn(u64, u64, u64) -> u64, a: u64, b: u64, c: u64) -> u64 {
+    ffi_guard("blood_fiber_spawn_env", || spawn_c(Task::F3(f, a, b, c), 0))
+}
+
 /// `uint64_t blood_fiber_spawn_config(f, arg, stack_size, priority, name, name_len)`: the stack
 /// size is honoured (0: the maximum); priority and name are accepted and ignored (one FIFO queue).
 #[unsafe(no_mangle)]

@@ -24,6 +24,7 @@ pub enum Task {
     F0(extern "C" fn() -> u64),
     F1(extern "C" fn(u64) -> u64, u64),
     F2(extern "C" fn(u64, u64) -> u64, u64, u64),
+    F3(extern "C" fn(u64, u64, u64) -> u64, u64, u64, u64),
     Main(extern "C" fn() -> i32),
 }
 
@@ -333,6 +334,7 @@ unsafe extern "C" fn fiber_entry(arg: usize, _handed: usize) -> ! {
         Task::F0(g) => g(),
         Task::F1(g, a) => g(a),
         Task::F2(g, a, b) => g(a, b),
+        Task::F3(g, a, b, c) => g(a, b, c),
         Task::Main(g) => g() as u32 as u64,
     };
     finish_body(f, Outcome::Value(v))

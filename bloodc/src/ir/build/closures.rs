@@ -73,6 +73,14 @@ impl Lifted {
     }
 }
 
+/// A closure lifted by [`FnBuilder::lift_closure`], before any value of it is built.
+pub(super) struct LiftedClosure {
+    /// `(env: &(header, C…), params…) -> R`.
+    pub func: FuncId,
+    /// The environment drop function; `Some` exactly when the closure captures something.
+    pub env_drop: Option<FuncId>,
+}
+
 impl FnBuilder<'_> {
     /// Lowers the `fn`-value expressions; `None` for any other expression.
     pub(super) fn lower_fn_value_expr(&mut self, e: &hir::Expr) -> Option<Operand> {
@@ -115,14 +123,11 @@ impl FnBuilder<'_> {
 
     /// Lifts closure `c` (of type `ty`) into a function and builds its value.
     fn lower_closure(&mut self, c: &hir::Closure, ty: &Ty) -> Operand {
-        let captures: Vec<hir::LocalId> =
-            c.captures.iter().copied().filter(|l| !self.hir_locals[l.0 as usize].ty.is_zero_sized()).collect();
-        let env_tys: Vec<Ty> = captures.iter().map(|l| ir_ty(&self.hir_locals[l.0 as usize].ty)).collect();
+        let captures = self.closure_captures(c);
         // Values that own heap storage were moved in (the type checker marked them moved);
         // values holding `fn`s are counted copies; the rest plain copies.
         let env: Vec<Operand> = captures
             .iter()
-            .zip(&env_tys)
             .map(|(l, t)| {
                 let local = self.map_local(*l);
                 if t.is_counted_copy(&self.program.adts) {
@@ -132,13 +137,38 @@ impl FnBuilder<'_> {
                 }
             })
             .collect();
+        let lifted = self.lift_closure(c, &captures);
+        // On the heap until `passes::closure_env` proves the frame is enough.
+        let heap = !env.is_empty();
+        self.emit(ty.clone(), Rvalue::FnValue { func: lifted.func, env, heap, env_drop: lifted.env_drop })
+    }
+
+    /// The variables closure `c` captures, in environment order, with their IR types; those of
+    /// zero-sized types take no room and are left out.
+    pub(super) fn closure_captures(&self, c: &hir::Closure) -> Vec<(hir::LocalId, Ty)> {
+        c.captures
+            .iter()
+            .map(|l| (*l, &self.hir_locals[l.0 as usize].ty))
+            .filter(|(_, t)| !t.is_zero_sized())
+            .map(|(l, t)| (l, ir_ty(t)))
+            .collect()
+    }
+
+    /// Lifts closure `c`, capturing `captures` (from [`Self::closure_captures`]), into a
+    /// function `(env: &(header, C…), params…) -> R`, and makes its environment drop function.
+    /// Builds no value: the caller pairs the function with an environment.
+    pub(super) fn lift_closure(&mut self, c: &hir::Closure, captures: &[(hir::LocalId, Ty)]) -> LiftedClosure {
         let id = self.lifted.reserve();
         let symbol = self.lifted_symbol(&c.name);
         let hir = self.hir;
         let hir_locals = self.hir_locals;
         let mut b = FnBuilder::empty(&mut *self.program, &mut *self.lifted, hir, hir_locals);
         b.local_map = vec![UNMAPPED; hir_locals.len()];
-        let env_ty = if env_tys.is_empty() { Ty::Unit } else { crate::ir::closure_env_ty(env_tys.clone()) };
+        let env_ty = if captures.is_empty() {
+            Ty::Unit
+        } else {
+            crate::ir::closure_env_ty(captures.iter().map(|(_, t)| t.clone()))
+        };
         let env_local = b.new_local(Ty::reference(env_ty.clone(), false), Some("env".to_string()));
         for p in &c.params {
             let info = &hir_locals[p.0 as usize];
@@ -152,9 +182,9 @@ impl FnBuilder<'_> {
         }
         b.current = b.new_block();
         let mut copies = Vec::new();
-        for (i, (l, t)) in captures.iter().zip(env_tys).enumerate() {
+        for (i, (l, t)) in captures.iter().enumerate() {
             let name = hir_locals[l.0 as usize].name.clone();
-            let copy = b.new_local(t, Some(name));
+            let copy = b.new_local(t.clone(), Some(name));
             b.local_map[l.0 as usize] = copy;
             let field = Place::local(env_local).project(Proj::Deref).project(Proj::Field(ENV_HEADER_FIELDS + i as u32));
             b.push(Stmt::Assign(copy, Rvalue::Load(field)));
@@ -178,10 +208,8 @@ impl FnBuilder<'_> {
         b.lower_return(value);
         let function = b.finish(c.name.clone(), symbol, c.params.len() as u32 + 1, ir_ty(&c.ret), false);
         self.lifted.define(id, function);
-        let env_drop = (!env.is_empty()).then(|| self.env_drop_fn(&c.name, &env_ty, c.once));
-        // On the heap until `passes::closure_env` proves the frame is enough.
-        let heap = !env.is_empty();
-        self.emit(ty.clone(), Rvalue::FnValue { func: id, env, heap, env_drop })
+        let env_drop = (!captures.is_empty()).then(|| self.env_drop_fn(&c.name, &env_ty, c.once));
+        LiftedClosure { func: id, env_drop }
     }
 
     /// The drop function of a closure environment of type `env_ty`, called by the release of

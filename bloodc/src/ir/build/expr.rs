@@ -299,6 +299,9 @@ impl FnBuilder<'_> {
     }
 
     fn lower_call(&mut self, func: hir::FnId, args: &[(usize, hir::Expr)], ret: &Ty) -> Operand {
+        if let Some(handle) = self.try_lower_spawn_env(func, args, ret) {
+            return handle;
+        }
         let mut values: Vec<Option<Operand>> = vec![None; args.len()];
         for (i, (param, arg)) in args.iter().enumerate() {
             let v = match args.get(i + 1) {

@@ -8,7 +8,8 @@
 //! (`to_word`) for the joiner, which turns it back into a `T` (`from_word`). Spawning is
 //! `blood_fiber_spawn_pair(fn_addr trampoline, task)`; the trampoline owns the task and drops it
 //! after the call (releasing its environment). The environment must be on the heap:
-//! `passes::closure_env` sees an operand of a runtime call as escaping.
+//! `passes::closure_env` sees an operand of a runtime call as escaping. A task closure of at
+//! most three plain words never gets here: `spawn_env.rs` passes its captures as words instead.
 
 use crate::hir;
 use crate::ir::{

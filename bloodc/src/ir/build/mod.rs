@@ -12,7 +12,9 @@
 //!
 //! Submodules: `expr.rs` (operators, calls, control flow), `builtins.rs` (builtins, printing,
 //! panics), `places.rs` (places, aggregates, equality), `matching.rs` (patterns), `heap.rs`
-//! (`Vec`/`String`/`Box` operations), `drops.rs` (drop scopes and moves out of places).
+//! (`Vec`/`String`/`Box` operations), `drops.rs` (drop scopes and moves out of places),
+//! `fibers.rs` (spawning, nurseries), `spawn_env.rs` (spawning a closure of a few plain words
+//! without allocating its environment).
 
 mod builtins;
 mod closures;
@@ -23,6 +25,7 @@ mod fibers;
 mod heap;
 mod matching;
 mod places;
+mod spawn_env;
 
 use std::collections::HashMap;
 

@@ -18,7 +18,8 @@
 //!    ([`may_recurse`]: on a cycle of direct calls, or making indirect calls), at the end of
 //!    each block with a loop back-edge (found by depth-first search), so a fiber running a loop
 //!    with no calls can still be preempted, and before each effect operation (a call of a
-//!    `__perform_*` function; those get no entry check of their own) (DESIGN.md §3). A function
+//!    `__perform_*` function, which gets no entry check of its own, or of
+//!    `blood_fiber_spawn_env`, which stands for one) (DESIGN.md §3). A function
 //!    that neither loops nor recurses runs for a bounded time between checks, so it needs none;
 //!    a back-edge leaving a block that calls a function polling at its entry needs none either.
 //!    Skipped for `#[unchecked(preemption)]` functions and with `--no-preempt`. It runs after
@@ -239,10 +240,9 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     let calls_polling = |b: &BasicBlock| {
         b.stmts.iter().any(|s| match s {
             Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => {
-                let g = g.0 as usize;
-                entry_checks.get(g).copied().unwrap_or(false) || effect_ops.get(g).copied().unwrap_or(false)
+                entry_checks.get(g.0 as usize).copied().unwrap_or(false) || is_effect_op_call(s, effect_ops)
             }
-            _ => false,
+            _ => is_effect_op_call(s, effect_ops),
         })
     };
     let back_edge_sources: Vec<usize> =
@@ -250,9 +250,7 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     for block in &mut f.blocks {
         let mut i = 0;
         while i < block.stmts.len() {
-            if let Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) = &block.stmts[i]
-                && effect_ops.get(g.0 as usize).copied().unwrap_or(false)
-            {
+            if is_effect_op_call(&block.stmts[i], effect_ops) {
                 block.stmts.insert(i, Stmt::Safepoint);
                 i += 1;
             }
@@ -265,6 +263,19 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     }
     for b in back_edge_sources {
         f.blocks[b].stmts.push(Stmt::Safepoint);
+    }
+}
+
+/// Whether `stmt` performs an effect operation: it calls a function `g` with `effect_ops[g]`,
+/// or the runtime's `blood_fiber_spawn_env`, which the IR builder emits in place of the call of
+/// `__perform_Fiber_spawn` (`ir/build/spawn_env.rs`).
+fn is_effect_op_call(stmt: &Stmt, effect_ops: &[bool]) -> bool {
+    match stmt {
+        Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => {
+            effect_ops.get(g.0 as usize).copied().unwrap_or(false)
+        }
+        Stmt::Assign(_, super::Rvalue::Call(super::Callee::Runtime(rf), _)) => *rf == blood_abi::FIBER_SPAWN_ENV,
+        _ => false,
     }
 }
 

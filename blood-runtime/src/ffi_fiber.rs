@@ -41,7 +41,7 @@
 //! `blood_nursery_cancel(n)` only cancels; `blood_nursery_spawn(n, …)` spawns into `n`
 //! explicitly. A fiber that exits inside open nurseries (cancelled) aborts them as it ends.
 //!
-//! Fibers spawned here and never joined keep their completion cell (80 bytes; not their record nor
+//! Fibers spawned here and never joined keep their completion cell (64 bytes; not their record nor
 //! their stack) until the process ends, since a Blood `FiberHandle` is a copyable value the runtime
 //! cannot track.
 
@@ -245,13 +245,10 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 /// What a join by id returns, from the joined fiber's outcome (taken if it completed).
 fn id_join_result(j: &mut crate::fiber::JoinState) -> Result<u64, i32> {
     match &j.outcome {
-        Some(Outcome::Completed(_)) => {
-            j.taken = true;
-            match j.outcome.take() {
-                Some(Outcome::Completed(v)) => v.take::<u64>().ok_or(FAILED),
-                _ => unreachable!("checked above"),
-            }
-        }
+        Some(Outcome::Completed(_)) => match j.outcome.take() {
+            Some(Outcome::Completed(v)) => v.take::<u64>().ok_or(FAILED),
+            _ => unreachable!("checked above"),
+        },
         // A cancelled caller hears of its own cancellation first: the fiber it joins (say its
         // child, cancelled with it) may have ended cancelled just before.
         Some(Outcome::Cancelled) if crate::waiter::current_cancelled() => Err(CANCELLED),

@@ -99,10 +99,7 @@ fn join_result<T: 'static>(j: &mut JoinState) -> Result<T, JoinError> {
         Some(Outcome::Cancelled) => return Err(JoinError::Cancelled),
         _ => {}
     }
-    if j.taken {
-        return Err(JoinError::AlreadyJoined);
-    }
-    j.taken = true;
+    // Completed: the value goes to this join; a later one finds none.
     match j.outcome.take() {
         Some(Outcome::Completed(v)) => match v.take::<T>() {
             Some(v) => Ok(v),

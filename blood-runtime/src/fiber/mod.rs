@@ -181,8 +181,6 @@ pub enum FiberState {
 #[derive(Default)]
 pub(crate) struct JoinState {
     pub(crate) outcome: Option<Outcome>,
-    /// Whether the value was taken by a join (a second join reports `AlreadyJoined`).
-    pub(crate) taken: bool,
     /// Joiners waiting for the outcome (boxed: one word instead of three, and most fibers never
     /// have one, while this cell is the memory a kept handle costs).
     #[allow(clippy::box_collection)]
@@ -194,6 +192,9 @@ pub(crate) struct JoinState {
 /// What outlives a fiber for its joiners: the outcome, and the joiners waiting for it. Held by
 /// the fiber record and by join handles (see the module header).
 pub struct Completion {
+    /// The cell's index (`record.rs`): with its generation, the fiber's id. Set by the cell's
+    /// allocation, not by [`Completion::new`].
+    pub(crate) index: u32,
     /// Spawned through the C ABI (`FiberConfig::by_id`): the id holds a count of this cell.
     pub(crate) by_id: bool,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
@@ -220,6 +221,7 @@ unsafe impl Send for Completion {}
 impl Completion {
     pub(crate) fn new(parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
         Completion {
+            index: 0,
             by_id,
             finished: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),

@@ -12,7 +12,7 @@
 //! growth costs one `mmap` per chunk, with `MAP_POPULATE` (the kernel fills the chunk in one go,
 //! cheaper than a page fault per page; the cells are about to be used anyway). After the first
 //! [`SMALL_CHUNKS`] chunks, chunks are cut from 2 MiB regions aligned for a transparent huge page
-//! (`MADV_HUGEPAGE`, then `MADV_POPULATE_WRITE`): a million kept join handles are 80 MB of
+//! (`MADV_HUGEPAGE`, then `MADV_POPULATE_WRITE`): a million kept join handles are 64 MB of
 //! completion cells, and populating them 4 KiB at a time cost as much kernel time per page as
 //! zeroing it (spawn + join of a million fibers: 165 → 145 ns per fiber at one worker, 155 →
 //! 133 at two). A program with few fibers still maps only small chunks. Once a kind of cell
@@ -54,7 +54,7 @@ use std::cell::RefCell;
 use std::mem::{MaybeUninit, offset_of};
 use std::ptr::NonNull;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
 
 /// Bytes per mapping cells are carved from (populated at once: a program that spawns one fiber
 /// pays this much resident memory per kind of cell).
@@ -71,14 +71,14 @@ struct Cell {
     fiber: MaybeUninit<Fiber>,
 }
 
-#[repr(C)]
+#[repr(C, align(64))]
 struct CompletionCell {
     /// The cell's incarnation, two flags and the count of references, in one word (see
     /// [`Header`]): every change to it is one atomic operation, so an id can be checked and a
     /// count taken or claimed in one step.
     header: AtomicU64,
-    /// The cell's place in [`COMPLETION_TABLE`] (set when carved, never changes).
-    index: AtomicU32,
+    /// Its `index` (the cell's place in [`COMPLETION_TABLE`]) is set when the cell is carved and
+    /// carried over by every allocation of the cell.
     value: MaybeUninit<Completion>,
 }
 
@@ -229,10 +229,13 @@ fn refill(slab: &Slab, out: &mut Vec<Free>) {
         if let Some(t) = slab.table {
             let k = t.len.load(Ordering::Relaxed) - 1;
             let slot = (pool.next - t.chunks[k].load(Ordering::Relaxed)) / slab.size;
-            let cell = pool.next as *const CompletionCell;
-            // SAFETY: a fresh cell of the current completion chunk, mapped and zeroed; its header
-            // is only ever accessed atomically (see `CompletionRef::from_id`).
-            unsafe { (*cell).index.store((k * COMPLETIONS_PER_CHUNK + slot) as u32, Ordering::Relaxed) };
+            let cell = pool.next as *mut CompletionCell;
+            // SAFETY: a fresh cell of the current completion chunk, mapped and zeroed (count 0, so
+            // nobody reads its value); only its index is written, for `new_pair` to carry over.
+            unsafe {
+                std::ptr::addr_of_mut!((*(*cell).value.as_mut_ptr()).index)
+                    .write((k * COMPLETIONS_PER_CHUNK + slot) as u32)
+            };
         }
         // SAFETY: `next` is a non-null address inside a live mapping, aligned for the cell type
         // (chunks are page-aligned and `size` is a multiple of the alignment).
@@ -388,11 +391,11 @@ pub(crate) fn completion_id(c: &Completion) -> u64 {
     // SAFETY: every `Completion` lives in the `value` field of a `CompletionCell` (only
     // `CompletionRef::new_pair` moves one anywhere, and `new` is crate-private), and `c` is
     // borrowed from a counted reference, so the cell is allocated; its header is read atomically.
-    let (header, index) = unsafe {
+    let header = unsafe {
         let cell = (c as *const Completion).byte_sub(offset_of!(CompletionCell, value)).cast::<CompletionCell>();
-        ((*cell).header.load(Ordering::Relaxed), (*cell).index.load(Ordering::Relaxed))
+        (*cell).header.load(Ordering::Relaxed)
     };
-    (u64::from(Header::generation(header)) << 32) | u64::from(index)
+    (u64::from(Header::generation(header)) << 32) | u64::from(c.index)
 }
 
 /// The cell an id names, if its chunk is mapped (whatever it holds now).
@@ -422,7 +425,7 @@ unsafe impl Sync for CompletionRef {}
 impl CompletionRef {
     /// Moves `value` into a fresh cell, which gets a new incarnation (so a new fiber id), and
     /// returns two references to it (without a read-modify-write of the count).
-    pub(crate) fn new_pair(value: Completion) -> (CompletionRef, CompletionRef) {
+    pub(crate) fn new_pair(mut value: Completion) -> (CompletionRef, CompletionRef) {
         let cell = alloc_cell(&COMPLETION_CACHE, &COMPLETIONS).cast::<CompletionCell>();
         let p = cell.as_ptr();
         // SAFETY: the cell is free memory owned by us (its count is 0, so `from_id` leaves it
@@ -435,6 +438,9 @@ impl CompletionRef {
                 g => g,
             };
             let by_id = if value.by_id { Header::BY_ID } else { 0 };
+            // The cell's index, written when it was carved and kept by every incarnation (a
+            // plain integer: dropping the previous value left it as it was).
+            value.index = std::ptr::addr_of!((*(*p).value.as_ptr()).index).read();
             std::ptr::addr_of_mut!((*p).value).write(MaybeUninit::new(value));
             (*p).header.store((u64::from(generation) << 32) | by_id | 2, Ordering::Release);
         }
@@ -445,7 +451,7 @@ impl CompletionRef {
     /// holds it (None once the cell was freed, or recycled for another fiber).
     ///
     /// Completion cells are type-stable: their chunks are never unmapped nor used for anything
-    /// else, and the header (and `index`) is only accessed atomically. So the cell an id names can
+    /// else, and the header is only accessed atomically. So the cell an id names can
     /// always be read, and one CAS takes a count only if the cell holds the id's incarnation and
     /// its count is not 0 (a free cell stays free; as `FiberWeak::upgrade`). The allocator
     /// publishes the header with Release after writing the value, and the CAS is Acquire.
@@ -781,10 +787,13 @@ impl Drop for FiberWeak {
 }
 #[cfg(test)]
 mod tests {
-    /// The completion cell is what a kept handle costs (a million kept handles: 80 MB).
+    /// The completion cell is what a kept handle costs (a million kept handles: 64 MB), and one
+    /// cache line: the spawning worker writes it, the one that runs the fiber completes it, and
+    /// neighbouring cells of fibers at different stages must not share a line.
     #[test]
-    fn completion_cell_is_80_bytes() {
+    fn completion_cell_is_one_cache_line() {
         assert_eq!(std::mem::size_of::<Option<crate::fiber::Outcome>>(), 16);
-        assert_eq!(std::mem::size_of::<super::CompletionCell>(), 80);
+        assert_eq!(std::mem::size_of::<super::CompletionCell>(), 64);
+        assert_eq!(std::mem::align_of::<super::CompletionCell>(), 64);
     }
 }

@@ -30,6 +30,7 @@ use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use worker::WorkerLocal;
 
 pub use queue::Reason;
 
@@ -80,6 +81,11 @@ pub struct RuntimeInner {
 pub(crate) struct RtRef(std::mem::ManuallyDrop<Arc<RuntimeInner>>);
 
 impl RtRef {
+    /// A count from the lease of `w`, a worker of the runtime, on its own thread.
+    pub(crate) fn leased(w: &WorkerLocal) -> RtRef {
+        RtRef(std::mem::ManuallyDrop::new(w.lease_rt()))
+    }
+
     pub(crate) fn new(rt: &Arc<RuntimeInner>) -> RtRef {
         match worker::local_for(rt) {
             Some(w) => RtRef(std::mem::ManuallyDrop::new(w.lease_rt())),
@@ -172,7 +178,12 @@ impl RuntimeInner {
 
     /// Creates a fiber and queues it; returns its completion cell.
     pub(crate) fn spawn_body(self: &Arc<Self>, cfg: FiberConfig, body: Body) -> CompletionRef {
-        let w = worker::local_for(self);
+        self.spawn_body_on(worker::local_for(self), cfg, body)
+    }
+
+    /// [`RuntimeInner::spawn_body`] from `w`, the calling thread's worker if it is one of this
+    /// runtime's (looked up once by the caller: spawning is the hot path of spawn loops).
+    fn spawn_body_on(self: &Arc<Self>, w: Option<&WorkerLocal>, cfg: FiberConfig, body: Body) -> CompletionRef {
         let spawner = w.and_then(|w| w.current());
         let parent = match spawner {
             Some(p) => Some(p.note_child_spawned()),
@@ -201,7 +212,10 @@ impl RuntimeInner {
         };
         let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from, cfg.by_id));
         let name = cfg.name.map(String::into_boxed_str);
-        let rt = RtRef::new(self);
+        let rt = match w {
+            Some(w) => RtRef::leased(w),
+            None => RtRef::new(self),
+        };
         let (fiber, link) = FiberRef::new_pair_with(|| Fiber {
             rt,
             run: AtomicU8::new(RUNNABLE),
@@ -439,12 +453,18 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
 
 /// [`spawn`] with a configuration.
 pub fn spawn_with<T: Send + 'static>(cfg: FiberConfig, f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    let h = worker::with_current_fiber(move |cur| match cur {
-        Some(cur) => spawn_on(&cur.rt, cfg, f),
+    // The worker is looked up once for the whole spawn (a thread-local access each time).
+    match worker::current_worker().filter(|w| w.current().is_some()) {
+        // On a fiber: its runtime is its worker's.
+        Some(w) => {
+            let body = Body::new(move || crate::fiber::Value::new(f()));
+            let h = JoinHandle { completion: w.rt.spawn_body_on(Some(w), cfg, body), _t: PhantomData };
+            // Only now: it may switch to another fiber.
+            worker::spawn_backpressure(w);
+            h
+        }
         None => spawn_on(global().inner(), cfg, f),
-    });
-    worker::spawn_backpressure();
-    h
+    }
 }
 
 /// Yields the current fiber (a thread yield outside fibers).

@@ -88,6 +88,11 @@ fn worker_ptr() -> *const WorkerLocal {
     WORKER.with(Cell::get)
 }
 
+/// The calling thread's worker, if it is one (of any runtime).
+pub(crate) fn current_worker() -> Option<&'static WorkerLocal> {
+    worker()
+}
+
 fn worker() -> Option<&'static WorkerLocal> {
     let p = worker_ptr();
     // SAFETY: the pointer is set by `run` for the lifetime of the worker thread's loop and
@@ -334,8 +339,7 @@ pub fn yield_current() -> bool {
 /// its worker run children the idle ones could have run (two workers spent 15% of a
 /// spawn-and-join benchmark spinning for work). A yield is what a safepoint may do at any time,
 /// so no program can tell.
-pub(crate) fn spawn_backpressure() {
-    let Some(w) = worker() else { return };
+pub(crate) fn spawn_backpressure(w: &WorkerLocal) {
     if w.spawn_streak.get() < SPAWN_STREAK {
         return;
     }

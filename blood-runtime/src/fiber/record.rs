@@ -11,14 +11,14 @@
 //! are carved instead from [`CHUNK_BYTES`] anonymous mappings, [`CARVE_BATCH`] at a time, so
 //! growth costs one `mmap` per chunk, with `MAP_POPULATE` (the kernel fills the chunk in one go,
 //! cheaper than a page fault per page; the cells are about to be used anyway). After the first
-//! [`SMALL_CHUNKS`] chunks, chunks are cut from 2 MiB regions aligned for a transparent huge page
-//! (`MADV_HUGEPAGE`, then `MADV_POPULATE_WRITE`): a million kept join handles are 64 MB of
-//! completion cells, and populating them 4 KiB at a time cost as much kernel time per page as
-//! zeroing it (spawn + join of a million fibers: 165 → 145 ns per fiber at one worker, 155 →
-//! 133 at two). A program with few fibers still maps only small chunks. Once a kind of cell
-//! comes from regions, a worker with nothing to run maps and populates the next region ahead of
-//! need ([`prepare_spare_regions`]), so a spawning loop does not wait for the kernel to zero it
-//! (spawn + join at two workers: 15% faster); that keeps at most one spare 2 MiB region per kind.
+//! [`SMALL_CHUNKS`] chunks, chunks are cut from 2 MiB regions, and a worker with nothing to run
+//! maps and populates the next region ahead of need ([`prepare_spare_regions`]): a million kept
+//! join handles are 64 MB of completion cells, which the kernel must zero, and a spawning loop no
+//! longer waits for it while another worker idles (spawn + join at two workers: 15% faster). A
+//! program with few fibers still maps only small chunks, and one that uses regions keeps at most
+//! one spare region per kind. Regions are not backed by transparent huge pages: with `MADV_HUGEPAGE` the
+//! kernel compacts memory to find one, and after a memory-hungry process (Go's own spawn
+//! benchmark) that stalled some runs by 50% or more.
 //!
 //! # Recycling
 //! A freed cell goes to the freeing thread's cache (LIFO, so the next spawn reuses a cache-warm
@@ -250,12 +250,10 @@ fn refill(slab: &Slab, out: &mut Vec<Free>) {
     slab.carved.fetch_add(CARVE_BATCH, Ordering::Relaxed);
 }
 
-/// Chunks mapped one at a time (with `MAP_POPULATE`) before chunks come from huge-page regions:
-/// a program with few fibers keeps a small footprint.
+/// Chunks mapped one at a time (with `MAP_POPULATE`) before chunks come from regions: a program
+/// with few fibers keeps a small footprint.
 const SMALL_CHUNKS: usize = 4;
-/// Bytes of a region (one transparent huge page on x86_64), aligned to its size and populated at
-/// once: 4 KiB pages cost a page fault's worth of kernel work each (allocation, accounting, page
-/// table), which for a million kept handles was a tenth of the time of spawning them.
+/// Bytes of a region: eight chunks, mapped and populated by one system call.
 const REGION_BYTES: usize = 2 << 20;
 
 /// The base of the next chunk of the pool's slab (under its lock).
@@ -295,49 +293,22 @@ pub fn prepare_spare_regions() {
     }
 }
 
-/// Maps a [`REGION_BYTES`] region aligned to its size, backed by a huge page where the kernel
-/// allows (`MADV_HUGEPAGE`), and populated.
+/// Maps a populated [`REGION_BYTES`] region.
 fn map_region() -> usize {
-    let len = 2 * REGION_BYTES;
+    map_populated(REGION_BYTES)
+}
+
+fn map_chunk() -> usize {
+    map_populated(CHUNK_BYTES)
+}
+
+/// Maps `len` bytes of fresh memory, populated at once (`MAP_POPULATE`).
+fn map_populated(len: usize) -> usize {
     // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
     let p = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
             len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        crate::panic::die("blood runtime: ", b"out of memory for fiber records", blood_abi::EXIT_RUNTIME_INIT_FAILED);
-    }
-    let start = p as usize;
-    let base = (start + REGION_BYTES - 1) & !(REGION_BYTES - 1);
-    // SAFETY: the head and tail are parts of the mapping just made, outside [base, base+REGION).
-    unsafe {
-        if base > start {
-            libc::munmap(p, base - start);
-        }
-        let tail = start + len - (base + REGION_BYTES);
-        if tail > 0 {
-            libc::munmap((base + REGION_BYTES) as *mut libc::c_void, tail);
-        }
-        // Hints only: without huge pages (or without MADV_POPULATE_WRITE, before Linux 5.14) the
-        // region is faulted in page by page as cells are carved.
-        libc::madvise(base as *mut libc::c_void, REGION_BYTES, libc::MADV_HUGEPAGE);
-        libc::madvise(base as *mut libc::c_void, REGION_BYTES, 23 /* MADV_POPULATE_WRITE */);
-    }
-    base
-}
-
-fn map_chunk() -> usize {
-    // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            CHUNK_BYTES,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_POPULATE,
             -1,

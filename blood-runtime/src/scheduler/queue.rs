@@ -85,8 +85,13 @@ impl WorkerLocal {
         }
         // A yielded fiber runs after the current one on this worker; only new work is worth
         // waking an idle worker for. With one worker there is nobody to wake.
-        // It is in this worker's queues, which it drains before parking: a hint is enough.
-        if reason != Reason::Yielded && rt.workers.len() > 1 {
+        // It is in this worker's queues, which it drains before parking: a hint is enough. A
+        // fiber spawning many in a row hints at its first spawn and every eighth after it: the
+        // hint reads the idle workers' line, which they write as they start and stop searching.
+        if reason != Reason::Yielded
+            && rt.workers.len() > 1
+            && (reason != Reason::Spawned || self.spawn_streak.get() % 8 <= 1)
+        {
             super::park::hint_one(rt);
         }
     }

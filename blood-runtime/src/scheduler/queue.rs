@@ -86,8 +86,9 @@ impl WorkerLocal {
         // A yielded fiber runs after the current one on this worker; only new work is worth
         // waking an idle worker for. With one worker there is nobody to wake.
         // It is in this worker's queues, which it drains before parking: a hint is enough. A
-        // fiber spawning many in a row hints at its first spawn and every eighth after it: the
-        // hint reads the idle workers' line, which they write as they start and stop searching.
+        // fiber spawning many in a row hints at its first spawn and every eighth after it (and
+        // once more when it switches away, `worker::switch_to`): the hint reads the idle
+        // workers' line, which they write as they start and stop searching.
         if reason != Reason::Yielded
             && rt.workers.len() > 1
             && (reason != Reason::Spawned || self.spawn_streak.get() % 8 <= 1)

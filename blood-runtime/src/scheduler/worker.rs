@@ -287,6 +287,12 @@ fn switch_away(w: &WorkerLocal, action: impl FnOnce(FiberRef) -> Pending) {
 
 /// Like [`switch_away`] with the next fiber already chosen (`None`: the scheduler loop).
 fn switch_to(w: &WorkerLocal, next: Option<FiberRef>, action: impl FnOnce(FiberRef) -> Pending) {
+    // The departing fiber spawned since its last hint to idle workers (a spawn loop hints only
+    // every eighth spawn, see `WorkerLocal::push`): its children may be all the work there is
+    // while it waits, so make up for the skipped hints now.
+    if w.spawn_streak.get() % 8 > 1 && w.rt.workers.len() > 1 {
+        super::park::hint_one(&w.rt);
+    }
     // SAFETY: `current` is only accessed by this worker's thread; a fiber is running.
     let me = unsafe { (*w.current.get()).take() }.expect("switch_away outside a fiber");
     let save: *mut usize = me.sp.get();

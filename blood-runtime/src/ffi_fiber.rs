@@ -76,7 +76,7 @@ fn register(h: JoinHandle<u64>) -> u64 {
 
 /// The completion cell of a fiber spawned here and not joined yet, with a temporary count.
 fn lookup(id: u64) -> Option<CompletionRef> {
-    CompletionRef::from_id(id).filter(|c| c.by_id && !c.id_joined())
+    CompletionRef::from_id(id).filter(|c| c.by_id() && !c.id_joined())
 }
 
 /// The registered fiber's record, while it has not completed.
@@ -225,7 +225,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
     if let Some(mut unique) = CompletionRef::claim_by_id(id) {
         return id_join_result(unique.get_mut().join.get_mut().unwrap_or_else(|e| e.into_inner()));
     }
-    let Some(completion) = CompletionRef::from_id(id).filter(|c| c.by_id) else { return Err(NO_SUCH_FIBER) };
+    let Some(completion) = CompletionRef::from_id(id).filter(|c| c.by_id()) else { return Err(NO_SUCH_FIBER) };
     if crate::fiber::handle::wait_finished(&completion).is_err() {
         return Err(CANCELLED);
     }

@@ -195,8 +195,6 @@ pub struct Completion {
     /// The cell's index (`record.rs`): with its generation, the fiber's id. Set by the cell's
     /// allocation, not by [`Completion::new`].
     pub(crate) index: u32,
-    /// Spawned through the C ABI (`FiberConfig::by_id`): the id holds a count of this cell.
-    pub(crate) by_id: bool,
     /// Set once the outcome is known (fast path for joins and `is_finished`).
     pub(crate) finished: AtomicBool,
     /// The fiber's cancellation flag: set once when the fiber (or an ancestor token) is
@@ -219,10 +217,9 @@ unsafe impl Sync for Completion {}
 unsafe impl Send for Completion {}
 
 impl Completion {
-    pub(crate) fn new(parent: Option<std::ptr::NonNull<Completion>>, by_id: bool) -> Completion {
+    pub(crate) fn new(parent: Option<std::ptr::NonNull<Completion>>) -> Completion {
         Completion {
             index: 0,
-            by_id,
             finished: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             registered: AtomicBool::new(parent.is_none()),

@@ -210,7 +210,7 @@ impl RuntimeInner {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from, cfg.by_id));
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from), cfg.by_id);
         let name = cfg.name.map(String::into_boxed_str);
         let rt = match w {
             Some(w) => RtRef::leased(w),

@@ -151,7 +151,7 @@ fn cancel_all(mut nodes: Vec<Arc<Node>>, mut fibers: Vec<FiberRef>) {
                 continue;
             }
             f.note_cancelled();
-            if let Some(t) = f.node.get() {
+            if let Some(t) = f.node() {
                 nodes.push(t.0.clone());
             }
             continue;

@@ -85,6 +85,8 @@ fn lookup_fiber(id: u64) -> Option<FiberRef> {
 }
 
 /// Every C ABI spawn: into the caller's innermost open nursery if it has one (see the header).
+// Inlined: see `RuntimeInner::spawn_body_on`.
+#[inline(always)]
 fn spawn_c(cfg: FiberConfig, f: impl FnOnce() -> u64 + Send + 'static) -> u64 {
     register(scope::spawn_in_innermost(FiberConfig { by_id: true, ..cfg }, f))
 }
@@ -243,6 +245,7 @@ fn try_join_id(id: u64) -> Result<u64, i32> {
 }
 
 /// What a join by id returns, from the joined fiber's outcome (taken if it completed).
+#[inline]
 fn id_join_result(j: &mut crate::fiber::JoinState) -> Result<u64, i32> {
     match &j.outcome {
         Some(Outcome::Completed(_)) => match j.outcome.take() {

@@ -179,7 +179,7 @@ thread_local! {
 /// outside fibers) and the running fiber. `f` must not switch fibers.
 fn with_top<R>(f: impl FnOnce(&AtomicPtr<Nursery>, Option<&FiberRef>) -> R) -> R {
     worker::with_current_fiber(|cur| match cur {
-        Some(fiber) => f(&fiber.nursery, Some(fiber)),
+        Some(fiber) => f(&fiber.extras().nursery, Some(fiber)),
         None => THREAD_TOP.with(|top| f(top, None)),
     })
 }
@@ -205,12 +205,18 @@ pub fn begin_nursery() -> *mut Nursery {
 
 /// The caller's innermost open nursery, if any.
 pub fn innermost_nursery() -> Option<*mut Nursery> {
-    let top = with_top(|top, _| top.load(Ordering::Relaxed));
+    // Read without creating the fiber's `Extras` (every spawn of the C ABI asks).
+    let top = worker::with_current_fiber(|cur| match cur {
+        Some(fiber) => fiber.innermost_nursery(),
+        None => THREAD_TOP.with(|top| top.load(Ordering::Relaxed)),
+    });
     (!top.is_null()).then_some(top)
 }
 
 /// Spawns `f` into the caller's innermost open nursery, or as a plain child of the caller (on the
 /// process-wide runtime outside fibers) if it has none: the spawn of the C ABI.
+// Inlined: see `RuntimeInner::spawn_body_on` (`scheduler/mod.rs`).
+#[inline(always)]
 pub fn spawn_in_innermost<T: Send + 'static>(
     cfg: FiberConfig,
     f: impl FnOnce() -> T + Send + 'static,
@@ -253,10 +259,10 @@ pub unsafe fn end_nursery(n: *mut Nursery, cancel: bool) {
 /// Cancels and frees the nurseries `fiber` left open, innermost first (their fibers are
 /// children of `fiber`, which completes only after them). Called by the fiber itself as it ends.
 pub(crate) fn abandon_open_nurseries(fiber: &Fiber) {
-    if fiber.nursery.load(Ordering::Relaxed).is_null() {
+    if fiber.innermost_nursery().is_null() {
         return;
     }
-    let mut p = fiber.nursery.swap(std::ptr::null_mut(), Ordering::Relaxed);
+    let mut p = fiber.extras().nursery.swap(std::ptr::null_mut(), Ordering::Relaxed);
     while !p.is_null() {
         // SAFETY: every nursery on the stack came from `Box::into_raw` in `begin_nursery` and is
         // owned by the stack, which the swap above emptied.

@@ -46,6 +46,8 @@ unsafe fn drop_boxed<F>(p: *mut u8) {
 unsafe fn drop_nothing(_: *mut u8) {}
 
 impl Body {
+    // Inlined: see `RuntimeInner::spawn_body_on` (`scheduler/mod.rs`).
+    #[inline(always)]
     pub(crate) fn new<F: FnOnce() -> Value + Send + 'static>(f: F) -> Body {
         let mut b = Body { call: None, drop_fn: drop_nothing, data: MaybeUninit::uninit() };
         let p = b.data.as_mut_ptr().cast::<u8>();

@@ -87,7 +87,7 @@ pub(crate) fn finish_fiber(fiber: &Fiber, outcome: Outcome) -> ! {
 /// Structured concurrency: returns `outcome` if every child of `fiber` has completed; otherwise
 /// stores it for the last child to publish and returns `None` (see `Family`).
 fn defer_to_children(fiber: &Fiber, outcome: Outcome) -> Option<Outcome> {
-    let Some(fam) = fiber.family.get() else { return Some(outcome) };
+    let Some(fam) = fiber.family() else { return Some(outcome) };
     // Only this fiber writes `spawned`, and it spawns no more.
     let spawned = fam.spawned.count.load(Ordering::Relaxed);
     // Every child counted itself already: none will touch the family again.

@@ -290,6 +290,17 @@ pub struct Fiber {
     pub(crate) body: UnsafeCell<Body>,
     /// Valid until this fiber counted itself done in the parent's family (see [`Family`]).
     pub(crate) parent: Option<ParentPtr>,
+    /// What few fibers need, created on first need (see [`Extras`]).
+    pub(crate) extras: std::sync::OnceLock<Box<Extras>>,
+}
+
+/// The parts of a fiber record that most fibers never use: a trivial fiber spawns nothing, has no
+/// name, no token of its own and opens no nursery. Kept out of the record, they let it fit two
+/// cache lines instead of three (a cell of 128 bytes): the record is what moves from the worker
+/// that spawns a fiber to the one that runs it, and back to the spawner's cache when it is
+/// recycled.
+#[derive(Default)]
+pub(crate) struct Extras {
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).
     pub(crate) family: std::sync::OnceLock<Box<Family>>,
     /// The fiber's own token, created on first need (see `cancellation.rs`).
@@ -352,7 +363,7 @@ impl FiberRef {
     /// Records one more child and returns the child's pointer to this fiber; called by the fiber
     /// itself (it is the running fiber). The first call creates the family and its hold.
     pub(crate) fn note_child_spawned(&self) -> ParentPtr {
-        let fam = self.family.get_or_init(|| {
+        let fam = self.extras().family.get_or_init(|| {
             // The family hold (see `Family`), released by whoever publishes this fiber.
             std::mem::forget(self.clone());
             Box::default()
@@ -379,7 +390,7 @@ impl Fiber {
     /// Called once, by whoever published this fiber's outcome, after its last use of the fiber
     /// through the hold (the fiber may be freed here).
     pub(crate) unsafe fn release_family_hold(&self) {
-        if self.family.get().is_some() {
+        if self.family().is_some() {
             // SAFETY: the hold is one count forgotten by `note_child_spawned`; it is given back
             // once (contract).
             drop(unsafe { FiberRef::adopt(self) });
@@ -393,7 +404,27 @@ impl Fiber {
     }
     /// The fiber's name, if any.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.extras.get()?.name.as_deref()
+    }
+
+    /// The record's [`Extras`], created if need be.
+    pub(crate) fn extras(&self) -> &Extras {
+        self.extras.get_or_init(Box::default)
+    }
+
+    /// The fiber's children counts, if it has spawned.
+    pub(crate) fn family(&self) -> Option<&Family> {
+        self.extras.get()?.family.get().map(|f| &**f)
+    }
+
+    /// The fiber's own cancellation token, if it has been created.
+    pub(crate) fn node(&self) -> Option<&CancelToken> {
+        self.extras.get()?.node.get()
+    }
+
+    /// The innermost nursery the fiber has open (null: none).
+    pub(crate) fn innermost_nursery(&self) -> *mut crate::scope::Nursery {
+        self.extras.get().map_or(std::ptr::null_mut(), |e| e.nursery.load(Ordering::Relaxed))
     }
 
     /// Whether the fiber's own cancellation flag is set (a fiber that inherits cancellation
@@ -474,7 +505,7 @@ impl Fiber {
         // The parent is registered by now (top-down), so its token is reachable; the
         // registration re-checks it, so a cascade that ran before is not missed. No count on the
         // parent unless its token must be created: its siblings register from other workers.
-        match parent.node.get() {
+        match parent.node() {
             Some(t) => t.register_fiber(&me),
             // SAFETY: the parent is alive (see above); a new counted reference to it.
             None => unsafe { FiberRef::clone_from_ptr(parent) }.token().register_fiber(&me),
@@ -520,16 +551,15 @@ impl FiberRef {
     /// and everything it spawned. Called on the running fiber itself (or on a registered one:
     /// creating the token registers the fiber, which walks its ancestors).
     pub(crate) fn token(&self) -> &CancelToken {
-        if let Some(t) = self.node.get() {
+        if let Some(t) = self.node() {
             return t;
         }
         self.ensure_registered();
-        self.node.get_or_init(|| {
+        let t = self.extras().node.get_or_init(|| {
             let t = CancelToken::new();
             t.bind_fiber(self);
             t
         });
-        let t = self.node.get().expect("initialised");
         // Cancelled before its token existed: the token must say so too (SeqCst pairs with the
         // flag swap and `node.get()` in `cancel_all`).
         if self.completion.cancelled.load(std::sync::atomic::Ordering::SeqCst) && !t.is_cancelled() {
@@ -575,7 +605,7 @@ impl Fiber {
     /// caller must then publish it and release its family hold (see [`Family`]). The caller must
     /// not use the parent after a `None`.
     pub(crate) fn note_child_done(&self) -> Option<Outcome> {
-        let fam = self.family.get().expect("a parent counted its child");
+        let fam = self.family().expect("a parent counted its child");
         let prev = fam.done.fetch_add(1, Ordering::AcqRel);
         if !state::child_publishes(prev) {
             return None;
@@ -594,7 +624,11 @@ unsafe impl Send for Fiber {}
 
 impl std::fmt::Debug for Fiber {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fiber").field("id", &self.id()).field("name", &self.name).field("state", &self.state()).finish()
+        f.debug_struct("Fiber")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("state", &self.state())
+            .finish()
     }
 }
 

@@ -62,8 +62,17 @@ pub enum Reason {
 impl WorkerLocal {
     /// Queues `f` on this worker according to its priority and `reason`.
     pub fn push(&self, f: FiberRef, reason: Reason) {
+        let priority = f.priority;
+        self.push_as(f, priority, reason);
+    }
+
+    /// [`WorkerLocal::push`] with `f`'s priority given: a spawn has it at hand, and reading it
+    /// back from the record it has just written made the load wait for those stores to reach
+    /// the cache (they were written wider than the byte read, so not forwarded).
+    #[inline]
+    pub fn push_as(&self, f: FiberRef, priority: Priority, reason: Reason) {
         let rt = &*self.rt;
-        match f.priority {
+        match priority {
             Priority::Normal => {
                 // With one worker the `next` slot is used only when it keeps FIFO order (nothing
                 // else is queued), saving a queue round trip for ping-pong hand-offs.

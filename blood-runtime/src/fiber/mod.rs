@@ -285,7 +285,7 @@ pub struct Fiber {
     /// Saved stack pointer while not running. Only the worker switching it touches it.
     pub(crate) sp: UnsafeCell<usize>,
     /// The stack, assigned when the fiber first runs.
-    pub(crate) stack: UnsafeCell<Option<Stack>>,
+    pub(crate) stack: StackSlot,
     pub(crate) stack_size: u32,
     pub(crate) body: UnsafeCell<Body>,
     /// Valid until this fiber counted itself done in the parent's family (see [`Family`]).
@@ -632,11 +632,24 @@ impl std::fmt::Debug for Fiber {
     }
 }
 
-impl Drop for Fiber {
+/// A fiber's stack, once it has one. Only the worker that owns the fiber touches it (see the
+/// `Sync` impl of [`Fiber`]).
+#[derive(Default)]
+pub(crate) struct StackSlot(UnsafeCell<Option<Stack>>);
+
+impl StackSlot {
+    pub(crate) fn get(&self) -> *mut Option<Stack> {
+        self.0.get()
+    }
+}
+
+impl Drop for StackSlot {
     fn drop(&mut self) {
         // A fiber dropped while it still had a stack (it was left in a queue when its runtime
         // shut down; a suspended fiber is never dropped, see the run reference) gives it back.
-        if let Some(stack) = self.stack.get_mut().take() {
+        // Here rather than in a `Drop` of `Fiber`, so that a record can be taken apart into its
+        // fields (`FiberRef::new_pair_with`).
+        if let Some(stack) = self.0.get_mut().take() {
             crate::stack::pool().release_many([stack]);
         }
     }

@@ -423,9 +423,14 @@ unsafe impl Send for CompletionRef {}
 unsafe impl Sync for CompletionRef {}
 
 impl CompletionRef {
-    /// Moves `value` into a fresh cell, which gets a new incarnation (so a new fiber id), and
-    /// returns two references to it (without a read-modify-write of the count).
-    pub(crate) fn new_pair(mut value: Completion, by_id: bool) -> (CompletionRef, CompletionRef) {
+    /// A fresh cell holding `Completion::new(parent)`, with a new incarnation (so a new fiber
+    /// id), and two references to it (without a read-modify-write of the count).
+    ///
+    /// The value is written field by field into the cell. Built on the stack with narrow stores
+    /// and then copied in 16 bytes at a time, its copy had to wait for those stores to reach the
+    /// cache, and so for every older store, the previous spawn's misses included.
+    #[inline(always)]
+    pub(crate) fn new_pair(parent: Option<NonNull<Completion>>, by_id: bool) -> (CompletionRef, CompletionRef) {
         let cell = alloc_cell(&COMPLETION_CACHE, &COMPLETIONS).cast::<CompletionCell>();
         let p = cell.as_ptr();
         // SAFETY: the cell is free memory owned by us (its count is 0, so `from_id` leaves it
@@ -438,10 +443,15 @@ impl CompletionRef {
                 g => g,
             };
             let by_id = if by_id { Header::BY_ID } else { 0 };
-            // The cell's index, written when it was carved and kept by every incarnation (a
-            // plain integer: dropping the previous value left it as it was).
-            value.index = std::ptr::addr_of!((*(*p).value.as_ptr()).index).read();
-            std::ptr::addr_of_mut!((*p).value).write(MaybeUninit::new(value));
+            // Every field but the cell's index, written when it was carved and kept by every
+            // incarnation (a plain integer: dropping the previous value left it as it was).
+            let v = (*p).value.as_mut_ptr();
+            let Completion { index: _, finished, cancelled, registered, parent, join } = Completion::new(parent);
+            std::ptr::addr_of_mut!((*v).finished).write(finished);
+            std::ptr::addr_of_mut!((*v).cancelled).write(cancelled);
+            std::ptr::addr_of_mut!((*v).registered).write(registered);
+            std::ptr::addr_of_mut!((*v).parent).write(parent);
+            std::ptr::addr_of_mut!((*v).join).write(join);
             (*p).header.store((u64::from(generation) << 32) | by_id | 2, Ordering::Release);
         }
         (CompletionRef { cell }, CompletionRef { cell })
@@ -668,7 +678,22 @@ impl FiberRef {
         unsafe {
             std::ptr::addr_of_mut!((*p).strong).write(AtomicUsize::new(2));
             std::ptr::addr_of_mut!((*p).weak).write(AtomicUsize::new(1));
-            std::ptr::addr_of_mut!((*p).fiber).cast::<Fiber>().write(init());
+            // Field by field (the pattern names every field, so none is left out): written whole,
+            // the record was first assembled on the stack and copied, and some of those copies
+            // read 16 bytes over narrower stores still in flight, which made them wait for every
+            // older store (see `RuntimeInner::spawn_body_on`).
+            let f = std::ptr::addr_of_mut!((*p).fiber).cast::<Fiber>();
+            let Fiber { rt, run, priority, completion, sp, stack, stack_size, body, parent, extras } = init();
+            std::ptr::addr_of_mut!((*f).rt).write(rt);
+            std::ptr::addr_of_mut!((*f).run).write(run);
+            std::ptr::addr_of_mut!((*f).priority).write(priority);
+            std::ptr::addr_of_mut!((*f).completion).write(completion);
+            std::ptr::addr_of_mut!((*f).sp).write(sp);
+            std::ptr::addr_of_mut!((*f).stack).write(stack);
+            std::ptr::addr_of_mut!((*f).stack_size).write(stack_size);
+            std::ptr::addr_of_mut!((*f).body).write(body);
+            std::ptr::addr_of_mut!((*f).parent).write(parent);
+            std::ptr::addr_of_mut!((*f).extras).write(extras);
         }
         (FiberRef { cell }, FiberRef { cell })
     }

@@ -22,7 +22,7 @@ pub mod worker;
 
 use crate::config::{Config, ConfigError};
 use crate::fiber::{
-    Body, Completion, CompletionRef, Extras, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, RUNNABLE,
+    Body, CompletionRef, Extras, Fiber, FiberConfig, FiberRef, JoinError, JoinHandle, RUNNABLE, StackSlot,
 };
 use crate::metrics::{Counters, Snapshot, WorkerCounters};
 use crate::time::Timers;
@@ -219,11 +219,7 @@ impl RuntimeInner {
             (None, Some(p)) => Some(std::ptr::NonNull::from(&**p.completion())),
             _ => None,
         };
-        let (completion, completion_of_fiber) = CompletionRef::new_pair(Completion::new(inherit_from), cfg.by_id);
-        let extras = match cfg.name {
-            Some(name) => OnceLock::from(Box::new(Extras { name: Some(name.into_boxed_str()), ..Extras::default() })),
-            None => OnceLock::new(),
-        };
+        let (completion, completion_of_fiber) = CompletionRef::new_pair(inherit_from, cfg.by_id);
         let rt = match w {
             Some(w) => RtRef::leased(w),
             None => RtRef::new(self),
@@ -234,12 +230,18 @@ impl RuntimeInner {
             priority: cfg.priority,
             completion: completion_of_fiber,
             sp: UnsafeCell::new(0),
-            stack: UnsafeCell::new(None),
+            stack: StackSlot::default(),
             stack_size,
             body: UnsafeCell::new(body),
             parent,
-            extras,
+            // Set below if need be: a constant here is written straight into the record.
+            extras: OnceLock::new(),
         });
+        if let Some(name) = cfg.name {
+            let extras = Box::new(Extras { name: Some(name.into_boxed_str()), ..Extras::default() });
+            // The record is ours alone yet: nothing else can have set it.
+            let _ = fiber.extras.set(extras);
+        }
         if let Some(t) = &cfg.cancel_parent {
             t.register_fiber(&fiber);
         }

@@ -35,7 +35,7 @@
 //!   finish publishes it (see `entry.rs`).
 //!
 //! Join handles hold the completion cell, not the record: a program that keeps a million handles
-//! of finished fibers keeps a million small cells, while the records (several cache lines) are
+//! of finished fibers keeps a million small cells, while the records (two cache lines) are
 //! recycled as soon as the fibers end (the next spawns reuse them instead of fresh memory).
 //! Until the fiber completes, its completion cell also holds a reference to the record
 //! (`JoinState::fiber`, taken out by the completion), so a handle can still cancel, wake or
@@ -296,9 +296,10 @@ pub struct Fiber {
 
 /// The parts of a fiber record that most fibers never use: a trivial fiber spawns nothing, has no
 /// name, no token of its own and opens no nursery. Kept out of the record, they let it fit two
-/// cache lines instead of three (a cell of 128 bytes): the record is what moves from the worker
-/// that spawns a fiber to the one that runs it, and back to the spawner's cache when it is
-/// recycled.
+/// cache lines instead of three (a cell of 128 bytes instead of 192): the record is what moves
+/// from the worker that spawns a fiber to the one that runs it, and back to the spawner's cache
+/// when it is recycled. (Measured: 64 bytes less per live fiber; spawn + join time did not change
+/// beyond noise.) A fiber that needs any of them pays one small allocation.
 #[derive(Default)]
 pub(crate) struct Extras {
     /// Counts of its children, created by the fiber's first spawn (see [`Family`]).

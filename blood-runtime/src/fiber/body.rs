@@ -45,13 +45,18 @@ unsafe fn drop_boxed<F>(p: *mut u8) {
 
 unsafe fn drop_nothing(_: *mut u8) {}
 
+/// Whether a closure of type `F` is stored in the record rather than boxed.
+const fn fits_inline<F>() -> bool {
+    size_of::<F>() <= size_of::<[usize; INLINE_WORDS]>() && align_of::<F>() <= align_of::<usize>()
+}
+
 impl Body {
     // Inlined: see `RuntimeInner::spawn_body_on` (`scheduler/mod.rs`).
     #[inline(always)]
     pub(crate) fn new<F: FnOnce() -> Value + Send + 'static>(f: F) -> Body {
         let mut b = Body { call: None, drop_fn: drop_nothing, data: MaybeUninit::uninit() };
         let p = b.data.as_mut_ptr().cast::<u8>();
-        if size_of::<F>() <= size_of::<[usize; INLINE_WORDS]>() && align_of::<F>() <= align_of::<usize>() {
+        if fits_inline::<F>() {
             // SAFETY: `data` is large and aligned enough for `F` (checked above).
             unsafe { p.cast::<F>().write(f) };
             b.call = Some(call_inline::<F>);
@@ -85,5 +90,32 @@ impl Drop for Body {
             // SAFETY: the closure is still stored and was never run.
             unsafe { (self.drop_fn)(self.data.as_mut_ptr().cast()) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fits_inline_of<F: FnOnce() -> Value>(_: &F) -> bool {
+        fits_inline::<F>()
+    }
+
+    extern "C" fn add3(a: u64, b: u64, c: u64) -> u64 {
+        a + b + c
+    }
+
+    /// `blood_fiber_spawn_env` (the compiler's spawn of a closure with up to three word-sized
+    /// captures) promises that spawning allocates nothing: its task, a function and three words,
+    /// must be stored in the record, wrapped as the scheduler wraps it.
+    #[test]
+    fn a_function_and_three_words_are_stored_inline() {
+        let f: extern "C" fn(u64, u64, u64) -> u64 = add3;
+        let (a, b, c) = (1u64, 2u64, 3u64);
+        let task = move || f(a, b, c);
+        let body = move || Value::new(task());
+        assert!(fits_inline_of(&body), "the spawn_env task no longer fits INLINE_WORDS");
+        let mut stored = Body::new(body);
+        assert_eq!(stored.run().and_then(|v| v.take::<u64>()), Some(6));
     }
 }

@@ -61,6 +61,33 @@ fn single_worker_runs_fifo_and_spawner_continues_first() {
     assert_eq!(*log.lock().unwrap(), ["spawner", "a0", "b0", "a1", "b1", "a2", "b2"]);
 }
 
+/// One worker: a fiber spawning many children yields to them whenever 256 wait (checked every
+/// 64 spawns), so few are left waiting when its loop ends: they ran while their records and
+/// stacks were still in cache, and the backlog's memory stays bounded.
+#[test]
+fn a_spawning_fiber_on_one_worker_lets_its_backlog_run() {
+    let rt = Runtime::new(Config::default().with_workers(1)).unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let waiting = rt
+        .block_on(move || {
+            let hs: Vec<_> = (0..10_000)
+                .map(|_| {
+                    let r = r.clone();
+                    spawn(move || r.fetch_add(1, Ordering::Relaxed))
+                })
+                .collect();
+            let waiting = 10_000 - r.load(Ordering::Relaxed);
+            for h in hs {
+                h.join().unwrap();
+            }
+            waiting
+        })
+        .unwrap();
+    assert!(waiting <= 256 + 64, "{waiting} children were still waiting when the spawn loop ended");
+    assert_eq!(ran.load(Ordering::Relaxed), 10_000);
+}
+
 #[test]
 fn yield_lets_others_run() {
     each_runtime(|rt| {

@@ -136,7 +136,7 @@ impl WorkerLocal {
         }
         // SAFETY: `spawner` is only touched by this worker's thread.
         let spawner = unsafe { &mut *self.spawner.get() };
-        if spawner.is_some() && self.queue.len() <= super::worker::SPAWN_RESUME {
+        if spawner.is_some() && self.queue.len() <= self.spawn_resume.get() {
             return spawner.take();
         }
         // SAFETY: `next` is only touched by this worker's thread.

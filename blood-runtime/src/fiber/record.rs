@@ -14,8 +14,13 @@
 //! [`SMALL_CHUNKS`] chunks, chunks are cut from 2 MiB regions, and a worker with nothing to run
 //! maps and populates the next region ahead of need ([`prepare_spare_regions`]): a million kept
 //! join handles are 64 MB of completion cells, which the kernel must zero, and a spawning loop no
-//! longer waits for it while another worker idles (spawn + join at two workers: 11% faster). A
-//! program with few fibers still maps only small chunks, and one that uses regions keeps at most
+//! longer waits for it while another worker idles (spawn + join at two workers: 11% faster).
+//! Since a spawner whose children other workers take no longer stops to run them
+//! (`scheduler::worker::spawn_backpressure`), the other workers are seldom idle during such a
+//! loop, and the spawner mostly maps its regions itself: in a profile of spawn + join of a
+//! million fibers at two workers (`perf record`), the kernel filling pages (these cells and the
+//! program's vector of handles) took a third of the spawning worker's samples. Handing the
+//! regions to a busy worker every 64 fibers measured 6% slower. A program with few fibers still maps only small chunks, and one that uses regions keeps at most
 //! one spare region per kind. Regions are not backed by transparent huge pages: with
 //! `MADV_HUGEPAGE` the kernel compacts memory to find one, and after a memory-hungry process (Go's
 //! own spawn benchmark) that stalled some runs by 50% or more.

@@ -8,30 +8,30 @@
 //! `Arc::new` goes to `malloc`, and glibc grows a worker thread's arena (a non-main arena) one
 //! page at a time, with one `mprotect` system call per page: spawning a million fibers whose
 //! handles are kept made 58,000 `mprotect` calls (a third of the spawn time on the dev VM). Cells
-//! are carved instead from [`CHUNK_BYTES`] anonymous mappings, [`CARVE_BATCH`] at a time, so
-//! growth costs one `mmap` per chunk, with `MAP_POPULATE` (the kernel fills the chunk in one go,
-//! cheaper than a page fault per page; the cells are about to be used anyway). After the first
+//! are carved instead from [`CHUNK_BYTES`] anonymous mappings, [`CARVE_BATCH`] at a time, so growth
+//! costs one `mmap` per chunk, with `MAP_POPULATE` (the kernel fills the chunk in one go, cheaper
+//! than a page fault per page; the cells are about to be used anyway). After the first
 //! [`SMALL_CHUNKS`] chunks, chunks are cut from 2 MiB regions, and a worker with nothing to run
 //! maps and populates the next region ahead of need ([`prepare_spare_regions`]): a million kept
 //! join handles are 64 MB of completion cells, which the kernel must zero, and a spawning loop no
-//! longer waits for it while another worker idles (spawn + join at two workers: 11% faster).
-//! Since a spawner whose children other workers take no longer stops to run them
-//! (`scheduler::worker::spawn_backpressure`), the other workers are seldom idle during such a
-//! loop, and the spawner mostly maps its regions itself: in a profile of spawn + join of a
-//! million fibers at two workers (`perf record`), the kernel filling pages (these cells and the
-//! program's vector of handles) took a third of the spawning worker's samples. Handing the
-//! regions to a busy worker every 64 fibers measured 6% slower. A program with few fibers still maps only small chunks, and one that uses regions keeps at most
-//! one spare region per kind. Regions are not backed by transparent huge pages: with
-//! `MADV_HUGEPAGE` the kernel compacts memory to find one, and after a memory-hungry process (Go's
-//! own spawn benchmark) that stalled some runs by 50% or more.
+//! longer waits for it while another worker idles (spawn + join at two workers: 11% faster). Since
+//! a spawner whose children other workers take no longer stops to run them
+//! (`scheduler::worker::spawn_backpressure`), the other workers are seldom idle during such a loop,
+//! and the spawner mostly maps its regions itself: in a profile of spawn + join of a million fibers
+//! at two workers (`perf record`), the kernel filling pages (these cells and the program's vector
+//! of handles) took a third of the spawning worker's samples. Handing the regions to a busy worker
+//! every 64 fibers measured 6% slower. A program with few fibers still maps only small chunks, and
+//! one that uses regions keeps at most one spare region per kind. Regions are not backed by
+//! transparent huge pages: with `MADV_HUGEPAGE` the kernel compacts memory to find one, and after a
+//! memory-hungry process (Go's own spawn benchmark) that stalled some runs by 50% or more.
 //!
 //! # Recycling
 //! A freed cell goes to the freeing thread's cache (LIFO, so the next spawn reuses a cache-warm
-//! record), which spills half of itself to a global pool beyond [`CACHE_MAX`] cells, as one
-//! batch; an empty cache takes a batch back from the pool, else carves fresh cells. The pool
-//! keeps the batches as they are (a loop joining a million kept handles frees a million cells,
-//! and one growing vector of them cost it 3 ns per join in copies and page faults). Cells are never unmapped (like
-//! stacks, the memory is kept for the next burst of fibers).
+//! record), which spills half of itself to a global pool beyond [`CACHE_MAX`] cells, as one batch;
+//! an empty cache takes a batch back from the pool, else carves fresh cells. The pool keeps the
+//! batches as they are (a loop joining a million kept handles frees a million cells, and one
+//! growing vector of them cost it 3 ns per join in copies and page faults). Cells are never
+//! unmapped (like stacks, the memory is kept for the next burst of fibers).
 //!
 //! # Completion cells are type-stable, and fiber ids name them
 //! A completion cell's chunk is entered in a table when mapped, each cell gets a fixed index, and

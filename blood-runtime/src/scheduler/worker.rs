@@ -350,13 +350,10 @@ pub fn yield_current() -> bool {
 /// stacks and queue slots are still in cache; it resumes, on this worker, once the queue is down
 /// to a quarter of that (it waits in the worker's `spawner` slot, which is not stealable: when it
 /// went back to the queue, other workers stole it with a batch of its children, and half of a
-/// million spawns then ran on each worker, each move carrying its memory along). Without it a loop spawning a
-/// million fibers runs for a whole time slice (tens of thousands of fibers) before its children
-/// start, and they then run from memory. While other workers take the children as fast as they
-/// come, the queue stays short and the spawner keeps spawning: yielding then would only make
-/// its worker run children the idle ones could have run (two workers spent 15% of a
-/// spawn-and-join benchmark spinning for work). A yield is what a safepoint may do at any time,
-/// so no program can tell.
+/// million spawns then ran on each worker, each move carrying its memory along). Without it a
+/// loop spawning a million fibers runs for a whole time slice (tens of thousands of fibers)
+/// before its children start, and they then run from memory. A yield is what a safepoint may do
+/// at any time, so no program can tell.
 ///
 /// While other workers are taking children from the queue (it grew by less than the spawns
 /// since the last check, within the last [`SPAWN_SHARED_CHECKS`] checks), the backlog may grow to
@@ -364,9 +361,9 @@ pub fn yield_current() -> bool {
 /// several times what they cost the others (its queue's front and the parent's child counts
 /// bounce between the workers, and its atomic operations wait behind the spawn's stores), and
 /// with the spawner only spawning, spawn + join of a million fibers at two workers took 9% less
-/// time (A/B of `SPAWN_BACKLOG_SHARED` 256 → 64 Ki, 11 pairs; 16 Ki gave 3%, 256 Ki the same as
-/// 64 Ki). The bound keeps at most that many records and completions (some 13 MB) waiting per
-/// spawning worker.
+/// time (a fixed two-worker backlog of 64 Ki against 256, 11 interleaved pairs; 16 Ki gave 3%,
+/// 256 Ki the same as 64 Ki; this rule, 15 pairs: 8.6%). The bound keeps at most that many
+/// records and completions (some 13 MB) waiting per spawning worker.
 pub(crate) fn spawn_backpressure(w: &WorkerLocal) {
     if w.spawn_streak.get() < SPAWN_STREAK {
         return;

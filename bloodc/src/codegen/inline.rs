@@ -8,10 +8,10 @@
 //! * a caller grows by at most [`CALLER_BUDGET`] instructions in total, and receives at most
 //!   [`MAX_COPIES_PER_CALLEE`] copies of one callee: calls inside inlined bodies are considered
 //!   too, so a chain of small helpers collapses, while inlining always terminates;
-//! * a function is inlined into itself at most once: self-recursion in return position is
-//!   already a loop (`ir/passes/tail_recursion.rs`), one level of the remaining recursion halves
-//!   its calls, and more levels nest the loop in itself, which measured slower (register
-//!   pressure) than the calls.
+//! * a function is never inlined into itself: the IR already copied one level of each small
+//!   function's own recursion into it (`ir/passes/inline_self.rs`), where safepoint placement
+//!   can see the copy, and more levels nest the loop in itself, which measured slower
+//!   (register pressure) than the calls.
 //!
 //! All functions are lowered to CLIF first, so every callee body is available whatever the
 //! order of definitions. Cranelift's inliner does not carry the callee's cold-block marks over,
@@ -33,9 +33,6 @@ const CALLER_BUDGET: usize = 320;
 /// How many copies of one callee a caller may receive (calls inside inlined bodies are
 /// considered too, so this also bounds unrolling of mutual recursion).
 const MAX_COPIES_PER_CALLEE: usize = 6;
-/// Copies of a function inlined into itself: one level of the recursion left after the IR's
-/// tail-recursion elimination.
-const MAX_SELF_COPIES: usize = 1;
 
 /// Number of instructions in a function's layout.
 pub(crate) fn inst_count(func: &Function) -> usize {
@@ -96,10 +93,12 @@ impl Inline for Inliner<'_> {
         let Some(index) = callee_id(caller, callee).and_then(|id| self.index_of.get(&id).copied()) else {
             return InlineCommand::KeepCall;
         };
+        if index == self.caller {
+            return InlineCommand::KeepCall;
+        }
         let size = self.sizes[index];
         let copies = self.copies.entry(index).or_insert(0);
-        let max_copies = if index == self.caller { MAX_SELF_COPIES } else { MAX_COPIES_PER_CALLEE };
-        if size > MAX_CALLEE_INSTS || size > self.budget || *copies >= max_copies {
+        if size > MAX_CALLEE_INSTS || size > self.budget || *copies >= MAX_COPIES_PER_CALLEE {
             return InlineCommand::KeepCall;
         }
         *copies += 1;

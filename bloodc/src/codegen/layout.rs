@@ -9,9 +9,13 @@
 //! So for each two-way branch we find the successor that stays inside the innermost natural loop
 //! containing the branch while the other leaves it, and emit the branch with that successor
 //! second (negating the condition). Blocks ending in `Unreachable` (panic paths: the call before
-//! them never returns) are marked cold and placed at the end of the function.
+//! them never returns) are marked cold and placed at the end of the function, and so are blocks
+//! that only check for preemption and jump: `insert_safepoints` makes those on edges that skip
+//! an inner loop (`ir/passes/safepoints.rs`), which it guesses are rare, and one in the middle
+//! of the loop would split its hot code (fib ran 10% slower with it between its inner loop and
+//! the exit).
 
-use crate::ir::{self, Terminator};
+use crate::ir::{self, Stmt, Terminator};
 
 /// Per-block layout decisions for one function.
 pub(crate) struct LayoutHints {
@@ -37,7 +41,16 @@ pub(crate) fn analyze(func: &ir::Function) -> LayoutHints {
     }
     let loops = natural_loops(&succs, &preds);
 
-    let cold = func.blocks.iter().map(|b| matches!(b.terminator, Terminator::Unreachable)).collect();
+    let cold = func
+        .blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let edge_check =
+                i != 0 && matches!(b.stmts[..], [Stmt::Safepoint]) && matches!(b.terminator, Terminator::Goto(_));
+            edge_check || matches!(b.terminator, Terminator::Unreachable)
+        })
+        .collect();
     let mut swap_branch = vec![false; n];
     for (b, block) in func.blocks.iter().enumerate() {
         let Terminator::Branch { then_bb, else_bb, .. } = &block.terminator else { continue };

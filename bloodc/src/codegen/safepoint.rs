@@ -158,6 +158,11 @@ impl FunctionCx<'_, '_> {
         let cold = self.bcx.create_block();
         self.bcx.set_cold_block(cold);
         let cont = self.bcx.create_block();
+        // A check in a cold block (an edge check, `layout.rs`) continues in cold code too: the
+        // moves on its way back to hot code must not land between hot blocks.
+        if self.bcx.current_block().is_some_and(|b| self.bcx.func.layout.is_cold(b)) {
+            self.bcx.set_cold_block(cont);
+        }
         self.bcx.ins().brif(set, cold, &[], cont, &[]);
 
         self.bcx.switch_to_block(cold);

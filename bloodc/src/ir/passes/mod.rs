@@ -33,11 +33,17 @@
 pub mod closure_env;
 pub mod elaborate_drops;
 pub mod glue;
+pub mod inline_self;
+pub mod safepoints;
 pub mod simplify_cfg;
 pub mod tail_recursion;
+#[cfg(test)]
+mod test_ir;
 pub mod unroll;
 
-use super::{BasicBlock, BlockId, Function, Program, Stmt, Terminator};
+pub use safepoints::{insert_safepoints, may_recurse};
+
+use super::{BlockId, Function, Program, Terminator};
 
 /// Options that change which passes run.
 #[derive(Copy, Clone, Debug, Default)]
@@ -56,6 +62,7 @@ pub const PASSES: &[&str] = &[
     "drop_glue",
     "simplify_cfg",
     "tail_recursion",
+    "inline_self",
     "insert_safepoints",
     "unroll_small_loops",
     "closure_envs",
@@ -79,7 +86,9 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
     }
     let adts = program.adts.clone();
     let effect_ops: Vec<bool> = program.functions.iter().map(Function::is_effect_op).collect();
-    let recursive = if name == "insert_safepoints" { may_recurse(program) } else { Vec::new() };
+    // Debug builds check the checks again after unrolling, which moves them.
+    let checks_placed = name == "insert_safepoints" || (cfg!(debug_assertions) && name == "unroll_small_loops");
+    let recursive = if checks_placed { may_recurse(program) } else { Vec::new() };
     // A call of one of these functions polls for preemption at the callee's entry.
     let entry_checks: Vec<bool> = recursive
         .iter()
@@ -94,12 +103,19 @@ pub fn run_pass(name: &str, program: &mut Program, options: PassOptions) {
             "simplify_cfg" => simplify_cfg::simplify_cfg(f),
             "insert_safepoints" if !options.no_preempt && !f.no_preempt => {
                 insert_safepoints(f, &effect_ops, &entry_checks, recursive[index]);
+                debug_assert_eq!(safepoints::verify_coverage(f, &entry_checks, recursive[index]), Ok(()));
             }
             "unroll_small_loops" if options.optimize => {
                 unroll::unroll_small_loops(f);
+                if !options.no_preempt && !f.no_preempt {
+                    debug_assert_eq!(safepoints::verify_coverage(f, &entry_checks, recursive[index]), Ok(()));
+                }
             }
             "tail_recursion" if options.optimize => {
                 tail_recursion::eliminate_tail_recursion(f, super::FuncId(index as u32));
+            }
+            "inline_self" if options.optimize => {
+                inline_self::inline_self_once(f, super::FuncId(index as u32));
             }
             _ => {}
         }
@@ -137,152 +153,4 @@ pub fn remove_unreachable_blocks(f: &mut Function) {
             Terminator::Return(_) | Terminator::Unreachable => {}
         }
     }
-}
-
-/// Which functions may take part in a recursion: those on a cycle of direct calls, and those
-/// making an indirect call (which may reach anything). Only these need a safepoint at entry: a
-/// run that lasts without bound needs a loop (checked at its back-edge) or a recursion (checked
-/// at the entry of every function on the cycle, or of the indirect caller closing it).
-pub fn may_recurse(program: &Program) -> Vec<bool> {
-    let n = program.functions.len();
-    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut result = vec![false; n];
-    for (i, f) in program.functions.iter().enumerate() {
-        for stmt in f.blocks.iter().flat_map(|b| &b.stmts) {
-            match stmt {
-                Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => callees[i].push(g.0 as usize),
-                Stmt::Assign(_, super::Rvalue::Call(super::Callee::Indirect(_), _)) => result[i] = true,
-                _ => {}
-            }
-        }
-    }
-    // Tarjan's strongly connected components, iteratively.
-    let mut index = vec![usize::MAX; n];
-    let mut low = vec![0; n];
-    let mut on_stack = vec![false; n];
-    let mut stack = Vec::new();
-    let mut next = 0;
-    for root in 0..n {
-        if index[root] != usize::MAX {
-            continue;
-        }
-        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
-        index[root] = next;
-        low[root] = next;
-        next += 1;
-        stack.push(root);
-        on_stack[root] = true;
-        while let Some(&mut (v, ref mut i)) = work.last_mut() {
-            if let Some(&w) = callees[v].get(*i) {
-                *i += 1;
-                if w >= n {
-                    continue;
-                }
-                if w == v {
-                    result[v] = true;
-                }
-                if index[w] == usize::MAX {
-                    index[w] = next;
-                    low[w] = next;
-                    next += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    work.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(index[w]);
-                }
-                continue;
-            }
-            work.pop();
-            if let Some(&(parent, _)) = work.last() {
-                low[parent] = low[parent].min(low[v]);
-            }
-            if low[v] == index[v] {
-                let mut component = Vec::new();
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    component.push(w);
-                    if w == v {
-                        break;
-                    }
-                }
-                if component.len() > 1 {
-                    component.iter().for_each(|&w| result[w] = true);
-                }
-            }
-        }
-    }
-    result
-}
-
-/// `effect_ops[g]`: a call of function `g` is an effect operation; `entry_checks[g]`: function
-/// `g` polls at its entry; `entry`: this function may recurse ([`may_recurse`]), so its entry
-/// gets a safepoint.
-///
-/// A loop back-edge needs no check of its own when the block it leaves already polls: it
-/// contains a safepoint (before an effect operation) or a call of a function that polls at its
-/// entry. Every path around the loop runs that whole block, so each iteration still polls; this
-/// is what keeps a recursive function whose tail calls became a loop (`fib` after
-/// `tail_recursion`) at one check per call.
-pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[bool], entry: bool) {
-    let entry = entry && !f.is_effect_op();
-    // The entry check must run once per call, not once per iteration of a loop whose header
-    // is the entry block: such a function gets a new entry block.
-    if entry && f.blocks.iter().any(|b| b.terminator.successors().contains(&BlockId(0))) {
-        let header = BlockId(f.blocks.len() as u32);
-        let old_entry =
-            std::mem::replace(&mut f.blocks[0], BasicBlock { stmts: Vec::new(), terminator: Terminator::Goto(header) });
-        f.blocks.push(old_entry);
-        for block in &mut f.blocks[1..] {
-            block.terminator.retarget(BlockId(0), header);
-        }
-    }
-    let calls_polling = |b: &BasicBlock| {
-        b.stmts.iter().any(|s| match s {
-            Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => {
-                entry_checks.get(g.0 as usize).copied().unwrap_or(false) || is_effect_op_call(s, effect_ops)
-            }
-            _ => is_effect_op_call(s, effect_ops),
-        })
-    };
-    let back_edge_sources: Vec<usize> =
-        back_edge_sources(f).into_iter().filter(|&b| !calls_polling(&f.blocks[b])).collect();
-    for block in &mut f.blocks {
-        let mut i = 0;
-        while i < block.stmts.len() {
-            if is_effect_op_call(&block.stmts[i], effect_ops) {
-                block.stmts.insert(i, Stmt::Safepoint);
-                i += 1;
-            }
-            i += 1;
-        }
-    }
-    // An effect operation's own entry check would repeat the one before its call.
-    if entry && let Some(first) = f.blocks.first_mut() {
-        first.stmts.insert(0, Stmt::Safepoint);
-    }
-    for b in back_edge_sources {
-        f.blocks[b].stmts.push(Stmt::Safepoint);
-    }
-}
-
-/// Whether `stmt` performs an effect operation: it calls a function `g` with `effect_ops[g]`,
-/// or the runtime's `blood_fiber_spawn_env`, which the IR builder emits in place of the call of
-/// `__perform_Fiber_spawn` (`ir/build/spawn_env.rs`).
-fn is_effect_op_call(stmt: &Stmt, effect_ops: &[bool]) -> bool {
-    match stmt {
-        Stmt::Assign(_, super::Rvalue::Call(super::Callee::Fn(g), _)) => {
-            effect_ops.get(g.0 as usize).copied().unwrap_or(false)
-        }
-        Stmt::Assign(_, super::Rvalue::Call(super::Callee::Runtime(rf), _)) => *rf == blood_abi::FIBER_SPAWN_ENV,
-        _ => false,
-    }
-}
-
-/// Blocks with a loop back-edge ([`unroll::back_edges`]), sorted.
-fn back_edge_sources(f: &Function) -> Vec<usize> {
-    let mut sources: Vec<usize> = unroll::back_edges(f).into_iter().map(|(source, _)| source).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    sources
 }

@@ -18,6 +18,9 @@ use crate::ir::{
     Ty,
 };
 
+/// The largest loop test [`rotate`] copies, in statements.
+const MAX_ROTATED_STMTS: usize = 4;
+
 /// A recursive return site: block index, the call's arguments, and the operand combined with
 /// the call's result (`None` for a plain tail call).
 struct Site {
@@ -101,6 +104,23 @@ pub fn eliminate_tail_recursion(f: &mut Function, id: FuncId) {
             }
         }
     }
+    rotate(f, header);
+}
+
+/// The loop's entry runs its own copy of the header's test when that test is small (at most
+/// [`MAX_ROTATED_STMTS`] plain statements and a branch), as compilers rotate `while` loops: the
+/// call that stops at once (a recursion's base case) and the iterations of the loop then leave
+/// it by different edges, so safepoint placement (`safepoints.rs`) can tell the calls that made
+/// no call of their own from those that did.
+fn rotate(f: &mut Function, header: BlockId) {
+    let test = f.block(header);
+    let small = test.stmts.len() <= MAX_ROTATED_STMTS && test.stmts.iter().all(super::unroll::is_plain);
+    if !small || !matches!(test.terminator, Terminator::Branch { .. }) {
+        return;
+    }
+    let (stmts, terminator) = (test.stmts.clone(), test.terminator.clone());
+    f.blocks[0].stmts.extend(stmts);
+    f.blocks[0].terminator = terminator;
 }
 
 /// `goto J` where `J` is just `return v` becomes `return v`, so the value of each `if` arm

@@ -69,7 +69,7 @@ pub fn unroll_small_loops(f: &mut Function) {
 
 /// Statements that may be duplicated freely: everything but calls, closures, heap operations,
 /// drops and checks (see the module header).
-fn is_plain(s: &Stmt) -> bool {
+pub(super) fn is_plain(s: &Stmt) -> bool {
     match s {
         Stmt::Safepoint | Stmt::Drop(_) => false,
         Stmt::Store(..) => true,

@@ -139,16 +139,9 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     if entry && let Some(first) = f.blocks.first_mut() {
         first.stmts.insert(0, Stmt::Safepoint);
     }
-    let polls = |b: &BasicBlock| {
-        b.stmts.iter().any(|s| match s {
-            Stmt::Safepoint => true,
-            Stmt::Assign(_, Rvalue::Call(Callee::Fn(g), _)) => entry_checks.get(g.0 as usize).copied().unwrap_or(false),
-            _ => false,
-        })
-    };
     let back_edges = unroll::back_edges(f);
     for &(source, header) in &back_edges {
-        let polling: Vec<bool> = f.blocks.iter().map(polls).collect();
+        let polling: Vec<bool> = f.blocks.iter().map(|b| polls(b, entry_checks)).collect();
         if !unpolled_path(f, &polling, header, source, None) {
             continue;
         }
@@ -161,6 +154,16 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
             None => f.blocks[source].stmts.push(Stmt::Safepoint),
         }
     }
+}
+
+/// Whether block `b` polls: it holds a check (before an effect operation, or placed by this
+/// pass) or calls a function that checks at its entry (`entry_checks`).
+fn polls(b: &BasicBlock, entry_checks: &[bool]) -> bool {
+    b.stmts.iter().any(|s| match s {
+        Stmt::Safepoint => true,
+        Stmt::Assign(_, Rvalue::Call(Callee::Fn(g), _)) => entry_checks.get(g.0 as usize).copied().unwrap_or(false),
+        _ => false,
+    })
 }
 
 /// Whether some path from `from` to `to` (both included) passes no polling block, optionally
@@ -197,7 +200,8 @@ fn skip_edge(
     header: usize,
     source: usize,
 ) -> Option<(usize, BlockId)> {
-    (0..f.blocks.len()).find_map(|from| {
+    // Every unpolled path from `header` to `source` stays in the loop's body.
+    unroll::natural_loop(f, header, source).into_iter().find_map(|from| {
         let Terminator::Branch { then_bb, else_bb, .. } = f.blocks[from].terminator else { return None };
         [(then_bb, else_bb), (else_bb, then_bb)].into_iter().find_map(|(to, other)| {
             let edge = (from, to);
@@ -256,16 +260,9 @@ pub fn verify_coverage(f: &Function, entry_checks: &[bool], entry: bool) -> Resu
     if entry && !f.is_effect_op() && !matches!(f.blocks.first().and_then(|b| b.stmts.first()), Some(Stmt::Safepoint)) {
         return Err(format!("`{}` may recurse but does not check at its entry", f.name));
     }
-    let polls = |b: &BasicBlock| {
-        b.stmts.iter().any(|s| match s {
-            Stmt::Safepoint => true,
-            Stmt::Assign(_, Rvalue::Call(Callee::Fn(g), _)) => entry_checks.get(g.0 as usize).copied().unwrap_or(false),
-            _ => false,
-        })
-    };
     // Kahn's algorithm on the blocks that do not poll: what cannot be removed is on a cycle.
     let n = f.blocks.len();
-    let live: Vec<bool> = f.blocks.iter().map(|b| !polls(b)).collect();
+    let live: Vec<bool> = f.blocks.iter().map(|b| !polls(b, entry_checks)).collect();
     let mut indegree = vec![0usize; n];
     for (_, block) in f.blocks.iter().enumerate().filter(|(b, _)| live[*b]) {
         for s in block.terminator.successors() {

@@ -135,7 +135,7 @@ fn retarget_in_copy(t: &mut Terminator, map: impl Fn(BlockId) -> BlockId) {
 
 /// The blocks of the natural loop of the back-edge `latch → header`: the header, and every
 /// block that reaches `latch` without passing through the header. Sorted.
-fn natural_loop(f: &Function, header: usize, latch: usize) -> Vec<usize> {
+pub(super) fn natural_loop(f: &Function, header: usize, latch: usize) -> Vec<usize> {
     let mut preds = vec![Vec::new(); f.blocks.len()];
     for (b, block) in f.blocks.iter().enumerate() {
         for s in block.terminator.successors() {

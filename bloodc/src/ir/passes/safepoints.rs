@@ -140,18 +140,34 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
         first.stmts.insert(0, Stmt::Safepoint);
     }
     let back_edges = unroll::back_edges(f);
+    let mut polling: Vec<bool> = f.blocks.iter().map(|b| polls(b, entry_checks)).collect();
+    let mut preds = predecessors(f);
     for &(source, header) in &back_edges {
-        let polling: Vec<bool> = f.blocks.iter().map(|b| polls(b, entry_checks)).collect();
-        if !unpolled_path(f, &polling, header, source, None) {
+        // Every path from `header` to `source` that does not pass `header` again stays in the
+        // loop's body, so each search below looks at the body only: the pass stays linear in
+        // the size of each loop, not of the function.
+        let body = loop_body(&preds, header, source);
+        let graph = LoopGraph { f, polling: &polling, body: &body, header };
+        if !graph.unpolled_path(header, source, None) {
             continue;
         }
-        match skip_edge(f, &polling, &back_edges, header, source) {
+        match graph.skip_edge(&back_edges, source) {
             Some((from, to)) => {
-                let check = BlockId(f.blocks.len() as u32);
+                let check = f.blocks.len();
                 f.blocks.push(BasicBlock { stmts: vec![Stmt::Safepoint], terminator: Terminator::Goto(to) });
-                f.blocks[from].terminator.retarget(to, check);
+                f.blocks[from].terminator.retarget(to, BlockId(check as u32));
+                polling.push(true);
+                preds.push(vec![from]);
+                for p in &mut preds[to.0 as usize] {
+                    if *p == from {
+                        *p = check;
+                    }
+                }
             }
-            None => f.blocks[source].stmts.push(Stmt::Safepoint),
+            None => {
+                f.blocks[source].stmts.push(Stmt::Safepoint);
+                polling[source] = true;
+            }
         }
     }
 }
@@ -166,79 +182,103 @@ fn polls(b: &BasicBlock, entry_checks: &[bool]) -> bool {
     })
 }
 
-/// Whether some path from `from` to `to` (both included) passes no polling block, optionally
-/// without taking the edge `cut`.
-fn unpolled_path(f: &Function, polling: &[bool], from: usize, to: usize, cut: Option<(usize, BlockId)>) -> bool {
-    let mut seen = vec![false; f.blocks.len()];
-    let mut work = vec![from];
+fn predecessors(f: &Function) -> Vec<Vec<usize>> {
+    let mut preds = vec![Vec::new(); f.blocks.len()];
+    for (b, block) in f.blocks.iter().enumerate() {
+        for s in block.terminator.successors() {
+            preds[s.0 as usize].push(b);
+        }
+    }
+    preds
+}
+
+/// The natural loop of the back-edge `source → header`: the header and every block that reaches
+/// `source` without passing through it.
+fn loop_body(preds: &[Vec<usize>], header: usize, source: usize) -> Vec<bool> {
+    let mut body = vec![false; preds.len()];
+    body[header] = true;
+    let mut work = vec![source];
     while let Some(b) = work.pop() {
-        if polling[b] || std::mem::replace(&mut seen[b], true) {
-            continue;
+        if !std::mem::replace(&mut body[b], true) {
+            work.extend(preds[b].iter().copied());
         }
-        if b == to {
-            return true;
-        }
-        for s in f.blocks[b].terminator.successors() {
-            if cut != Some((b, s)) {
-                work.push(s.0 as usize);
+    }
+    body
+}
+
+/// One loop's blocks, for the searches of [`insert_safepoints`].
+struct LoopGraph<'a> {
+    f: &'a Function,
+    polling: &'a [bool],
+    body: &'a [bool],
+    header: usize,
+}
+
+impl LoopGraph<'_> {
+    /// Whether some path from `from` to `to` (both included) in the loop passes no polling
+    /// block, optionally without taking the edge `cut`.
+    fn unpolled_path(&self, from: usize, to: usize, cut: Option<(usize, BlockId)>) -> bool {
+        self.search(from, to, |b| self.polling[b], cut)
+    }
+
+    /// Whether `to` is reachable from `from` in the loop without passing through the header.
+    fn reaches_avoiding_header(&self, from: usize, to: usize) -> bool {
+        self.search(from, to, |b| b == self.header, None)
+    }
+
+    /// Depth-first search from `from` for `to` over the loop's blocks, not entering blocks
+    /// `blocked` rejects nor taking the edge `cut`.
+    fn search(&self, from: usize, to: usize, blocked: impl Fn(usize) -> bool, cut: Option<(usize, BlockId)>) -> bool {
+        let mut seen = vec![false; self.f.blocks.len()];
+        let mut work = vec![from];
+        while let Some(b) = work.pop() {
+            if !self.body[b] || blocked(b) || std::mem::replace(&mut seen[b], true) {
+                continue;
+            }
+            if b == to {
+                return true;
+            }
+            for s in self.f.blocks[b].terminator.successors() {
+                if cut != Some((b, s)) {
+                    work.push(s.0 as usize);
+                }
             }
         }
+        false
     }
-    false
-}
 
-/// A conditional edge `(from, to)` on every unpolled path from `header` to `source` whose
-/// branch, outside an inner loop, either enters it at a polling block that goes on around this
-/// loop or skips it (so the loop's iterations either run the inner loop, polling, or skip it),
-/// and that lies on no cycle avoiding `header` (so it runs at most once per iteration); the
-/// first in block order. The edge that leaves an inner loop does not qualify: every iteration
-/// that ran the loop takes it too.
-fn skip_edge(
-    f: &Function,
-    polling: &[bool],
-    back_edges: &[(usize, usize)],
-    header: usize,
-    source: usize,
-) -> Option<(usize, BlockId)> {
-    // Every unpolled path from `header` to `source` stays in the loop's body.
-    unroll::natural_loop(f, header, source).into_iter().find_map(|from| {
-        let Terminator::Branch { then_bb, else_bb, .. } = f.blocks[from].terminator else { return None };
-        [(then_bb, else_bb), (else_bb, then_bb)].into_iter().find_map(|(to, other)| {
-            let edge = (from, to);
-            let other = other.0 as usize;
-            let qualifies = to.0 as usize != other
-                && polling[other]
-                && reaches_avoiding(f, other, source, header)
-                && f.blocks[other]
-                    .terminator
-                    .successors()
-                    .iter()
-                    .any(|s| reaches_avoiding(f, s.0 as usize, other, header))
-                && !reaches_avoiding(f, other, from, header)
-                && !back_edges.contains(&(from, to.0 as usize))
-                && unpolled_path(f, polling, header, from, None)
-                && unpolled_path(f, polling, to.0 as usize, source, None)
-                && !unpolled_path(f, polling, header, source, Some(edge))
-                && !reaches_avoiding(f, to.0 as usize, from, header);
-            qualifies.then_some(edge)
+    /// A conditional edge `(from, to)` on every unpolled path from the header to `source` whose
+    /// branch, outside an inner loop, either enters it at a polling block that goes on around
+    /// this loop or skips it (so the loop's iterations either run the inner loop, polling, or
+    /// skip it), and that lies on no cycle avoiding the header (so it runs at most once per
+    /// iteration); the first in block order. The edge that leaves an inner loop does not
+    /// qualify: every iteration that ran the loop takes it too.
+    fn skip_edge(&self, back_edges: &[(usize, usize)], source: usize) -> Option<(usize, BlockId)> {
+        let header = self.header;
+        (0..self.f.blocks.len()).filter(|&b| self.body[b]).find_map(|from| {
+            let Terminator::Branch { then_bb, else_bb, .. } = self.f.blocks[from].terminator else { return None };
+            [(then_bb, else_bb), (else_bb, then_bb)].into_iter().find_map(|(to, other)| {
+                let edge = (from, to);
+                let other = other.0 as usize;
+                let qualifies = to.0 as usize != other
+                    && self.polling[other]
+                    && self.body[other]
+                    && !back_edges.contains(&(from, to.0 as usize))
+                    && self.reaches_avoiding_header(other, source)
+                    && self.f.blocks[other]
+                        .terminator
+                        .successors()
+                        .iter()
+                        .any(|s| self.reaches_avoiding_header(s.0 as usize, other))
+                    && !self.reaches_avoiding_header(other, from)
+                    && self.unpolled_path(header, from, None)
+                    && self.unpolled_path(to.0 as usize, source, None)
+                    && !self.unpolled_path(header, source, Some(edge))
+                    && !self.reaches_avoiding_header(to.0 as usize, from);
+                qualifies.then_some(edge)
+            })
         })
-    })
-}
-
-/// Whether `to` is reachable from `from` without passing through `avoid`.
-fn reaches_avoiding(f: &Function, from: usize, to: usize, avoid: usize) -> bool {
-    let mut seen = vec![false; f.blocks.len()];
-    let mut work = vec![from];
-    while let Some(b) = work.pop() {
-        if b == avoid || std::mem::replace(&mut seen[b], true) {
-            continue;
-        }
-        if b == to {
-            return true;
-        }
-        work.extend(f.blocks[b].terminator.successors().into_iter().map(|s| s.0 as usize));
     }
-    false
 }
 
 /// Whether `stmt` performs an effect operation: it calls a function `g` with `effect_ops[g]`,

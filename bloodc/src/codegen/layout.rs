@@ -46,8 +46,15 @@ pub(crate) fn analyze(func: &ir::Function) -> LayoutHints {
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let edge_check =
-                i != 0 && matches!(b.stmts[..], [Stmt::Safepoint]) && matches!(b.terminator, Terminator::Goto(_));
+            // A loop's latch that only checks (its back-edge check) is as hot as the loop.
+            let edge_check = match b.terminator {
+                Terminator::Goto(to) => {
+                    let to = to.0 as usize;
+                    let latch = loops.iter().any(|l| l.header == to && l.members[i]);
+                    i != 0 && matches!(b.stmts[..], [Stmt::Safepoint]) && !latch
+                }
+                _ => false,
+            };
             edge_check || matches!(b.terminator, Terminator::Unreachable)
         })
         .collect();
@@ -68,6 +75,7 @@ pub(crate) fn analyze(func: &ir::Function) -> LayoutHints {
 }
 
 struct NaturalLoop {
+    header: usize,
     members: Vec<bool>,
     size: usize,
 }
@@ -113,7 +121,7 @@ fn natural_loops(succs: &[Vec<usize>], preds: &[Vec<usize>]) -> Vec<NaturalLoop>
                     work.extend(&preds[x]);
                 }
             }
-            NaturalLoop { members, size }
+            NaturalLoop { header, members, size }
         })
         .collect()
 }
@@ -170,5 +178,21 @@ mod tests {
         let h = analyze(&f);
         assert_eq!(h.swap_branch, vec![false, false, false, false]);
         assert_eq!(h.cold, vec![false, false, false, true]);
+    }
+
+    #[test]
+    fn an_edge_check_is_cold_and_a_latch_that_only_checks_is_not() {
+        // bb0 → bb1 (header: bb2 or the edge check bb4); bb2 → bb3 (the latch, a lone check)
+        // → bb1; bb4 → bb3.
+        let mut f = func(vec![
+            Terminator::Goto(BlockId(1)),
+            branch(2, 4),
+            Terminator::Goto(BlockId(3)),
+            Terminator::Goto(BlockId(1)),
+            Terminator::Goto(BlockId(3)),
+        ]);
+        f.blocks[3].stmts.push(Stmt::Safepoint);
+        f.blocks[4].stmts.push(Stmt::Safepoint);
+        assert_eq!(analyze(&f).cold, vec![false, false, false, false, true]);
     }
 }

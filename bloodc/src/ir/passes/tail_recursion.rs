@@ -9,9 +9,11 @@
 //! transformed. This is the transformation C compilers apply to such functions; without it a
 //! doubly recursive function makes twice as many calls.
 //!
-//! The pass runs before safepoint insertion, which then sees the loops it made: a loop whose
-//! body still calls the function (the accumulator form) polls in that call's entry check; a
-//! plain tail-call loop gets a back-edge check.
+//! The pass runs before safepoint insertion (`safepoints.rs`), which then sees the loops it
+//! made: a plain tail-call loop gets a back-edge check; a loop whose body still calls the
+//! function (the accumulator form) polls in that call's entry check, or, once `inline_self.rs`
+//! has copied the function in place of that call, is checked only where the copy stops without
+//! a call. For that the loop's test is also copied to its entry ([`rotate`]).
 
 use crate::ir::{
     BasicBlock, BinOp, BlockId, Callee, Const, FuncId, Function, Local, LocalDecl, Operand, Rvalue, Stmt, Terminator,

@@ -13,17 +13,18 @@
 //! 2. [`tail_recursion::eliminate_tail_recursion`] (at `-O2`): jumps to a block that only
 //!    returns are replaced by the return itself (so each `if`/`match` arm returns from its own
 //!    block), then self tail calls, and self calls combined by integer `+`/`*` (via an
-//!    accumulator), become loops.
-//! 3. [`insert_safepoints`]: a `safepoint` at the entry of each function that may recurse
-//!    ([`may_recurse`]: on a cycle of direct calls, or making indirect calls), at the end of
-//!    each block with a loop back-edge (found by depth-first search), so a fiber running a loop
-//!    with no calls can still be preempted, and before each effect operation (a call of a
-//!    `__perform_*` function, which gets no entry check of its own, or of
-//!    `blood_fiber_spawn_env`, which stands for one) (DESIGN.md §3). A function
-//!    that neither loops nor recurses runs for a bounded time between checks, so it needs none;
-//!    a back-edge leaving a block that calls a function polling at its entry needs none either.
-//!    Skipped for `#[unchecked(preemption)]` functions and with `--no-preempt`. It runs after
-//!    tail-recursion elimination, which changes both the loops and the call graph.
+//!    accumulator), become loops, whose entry gets its own copy of a small loop test. Then
+//!    [`inline_self::inline_self_once`] (at `-O2`) copies a small function's body in place of
+//!    its first remaining call of itself.
+//! 3. [`insert_safepoints`] ([`safepoints`]): a `safepoint` at the entry of each function that
+//!    may recurse ([`may_recurse`]: on a cycle of direct calls, or making indirect calls), before
+//!    each effect operation (a call of a `__perform_*` function, which gets no entry check of its
+//!    own, or of `blood_fiber_spawn_env`, which stands for one) (DESIGN.md §3), and on each loop
+//!    that could otherwise go round without polling: at the end of its back-edge's source, or on
+//!    the one edge that skips an inner loop of polling calls. A function that neither loops nor
+//!    recurses runs for a bounded time between checks, so it needs none. Skipped for
+//!    `#[unchecked(preemption)]` functions and with `--no-preempt`. It runs after the two passes
+//!    above, which change the loops and the call graph.
 //! 4. [`unroll::unroll_small_loops`] (at `-O2`): small call-free innermost loops are unrolled
 //!    four times, so their back-edge check runs once every four iterations (the same loops are
 //!    unrolled without checks, so `--no-preempt` measures only what the checks cost).

@@ -141,12 +141,12 @@ pub fn insert_safepoints(f: &mut Function, effect_ops: &[bool], entry_checks: &[
     }
     let back_edges = unroll::back_edges(f);
     let mut polling: Vec<bool> = f.blocks.iter().map(|b| polls(b, entry_checks)).collect();
-    let mut preds = predecessors(f);
+    let mut preds = unroll::predecessors(f);
     for &(source, header) in &back_edges {
         // Every path from `header` to `source` that does not pass `header` again stays in the
         // loop's body, so each search below looks at the body only: the pass stays linear in
         // the size of each loop, not of the function.
-        let body = loop_body(&preds, header, source);
+        let body = unroll::loop_body(&preds, header, source);
         let graph = LoopGraph { f, polling: &polling, body: &body, header };
         if !graph.unpolled_path(header, source, None) {
             continue;
@@ -180,30 +180,6 @@ fn polls(b: &BasicBlock, entry_checks: &[bool]) -> bool {
         Stmt::Assign(_, Rvalue::Call(Callee::Fn(g), _)) => entry_checks.get(g.0 as usize).copied().unwrap_or(false),
         _ => false,
     })
-}
-
-fn predecessors(f: &Function) -> Vec<Vec<usize>> {
-    let mut preds = vec![Vec::new(); f.blocks.len()];
-    for (b, block) in f.blocks.iter().enumerate() {
-        for s in block.terminator.successors() {
-            preds[s.0 as usize].push(b);
-        }
-    }
-    preds
-}
-
-/// The natural loop of the back-edge `source → header`: the header and every block that reaches
-/// `source` without passing through it.
-fn loop_body(preds: &[Vec<usize>], header: usize, source: usize) -> Vec<bool> {
-    let mut body = vec![false; preds.len()];
-    body[header] = true;
-    let mut work = vec![source];
-    while let Some(b) = work.pop() {
-        if !std::mem::replace(&mut body[b], true) {
-            work.extend(preds[b].iter().copied());
-        }
-    }
-    body
 }
 
 /// One loop's blocks, for the searches of [`insert_safepoints`].

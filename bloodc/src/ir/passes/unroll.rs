@@ -136,22 +136,31 @@ fn retarget_in_copy(t: &mut Terminator, map: impl Fn(BlockId) -> BlockId) {
 /// The blocks of the natural loop of the back-edge `latch → header`: the header, and every
 /// block that reaches `latch` without passing through the header. Sorted.
 pub(super) fn natural_loop(f: &Function, header: usize, latch: usize) -> Vec<usize> {
+    let body = loop_body(&predecessors(f), header, latch);
+    (0..f.blocks.len()).filter(|&b| body[b]).collect()
+}
+
+/// The predecessors of each block.
+pub(super) fn predecessors(f: &Function) -> Vec<Vec<usize>> {
     let mut preds = vec![Vec::new(); f.blocks.len()];
     for (b, block) in f.blocks.iter().enumerate() {
         for s in block.terminator.successors() {
             preds[s.0 as usize].push(b);
         }
     }
-    let mut body = vec![header];
+    preds
+}
+
+/// [`natural_loop`] as a membership map, from the predecessors of each block.
+pub(super) fn loop_body(preds: &[Vec<usize>], header: usize, latch: usize) -> Vec<bool> {
+    let mut body = vec![false; preds.len()];
+    body[header] = true;
     let mut work = vec![latch];
     while let Some(b) = work.pop() {
-        if body.contains(&b) {
-            continue;
+        if !std::mem::replace(&mut body[b], true) {
+            work.extend(preds[b].iter().copied());
         }
-        body.push(b);
-        work.extend(preds[b].iter().copied());
     }
-    body.sort_unstable();
     body
 }
 

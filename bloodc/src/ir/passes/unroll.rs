@@ -135,7 +135,7 @@ fn retarget_in_copy(t: &mut Terminator, map: impl Fn(BlockId) -> BlockId) {
 
 /// The blocks of the natural loop of the back-edge `latch → header`: the header, and every
 /// block that reaches `latch` without passing through the header. Sorted.
-pub(super) fn natural_loop(f: &Function, header: usize, latch: usize) -> Vec<usize> {
+fn natural_loop(f: &Function, header: usize, latch: usize) -> Vec<usize> {
     let body = loop_body(&predecessors(f), header, latch);
     (0..f.blocks.len()).filter(|&b| body[b]).collect()
 }
